@@ -1,0 +1,78 @@
+import {
+  CONV_A, CONV_BIAS, CONV_CIN, CONV_COUT, CONV_FLAGS, CONV_FLAG_RELU, CONV_KC, CONV_KH, CONV_KW,
+  CONV_MR, CONV_OH, CONV_OUT_OFF, CONV_OW, CONV_PH, CONV_PW, CONV_SH, CONV_SPLIT, CONV_SW, GEMM_NR, SPLIT_ROWS,
+} from "../src/kernels/layout";
+import { field, ptr, shareStart } from "./desc";
+import { GEMM_ACCUMULATE, GEMM_RELU } from "./gemm_flags";
+import { gemm_f32_4x8 } from "./gemm_f32_4x8";
+import { gemm_f32_6x8 } from "./gemm_f32_6x8";
+import { pack_b_1x1_f32 } from "./pack_b_1x1_f32";
+import { pack_b_im2col_f32 } from "./pack_b_im2col_f32";
+
+/** Bytes of per-worker scratch conv2d_gemm_f32 needs for a K block of kc rows. */
+export function conv2d_gemm_scratch_bytes(kc: i32): i32 {
+  return kc * GEMM_NR * 4 + 64 + 8 * GEMM_NR * 4;
+}
+
+/**
+ * One image of a convolution, as GEMM over packed panels: for each 8-pixel panel of the
+ * output and each K block, pack the B panel (1x1: straight from the input; otherwise
+ * im2col of just that panel), then run the MR x 8 micro-kernel down the output channels.
+ * Worker ith of nth computes a disjoint range of output pixels or channels (CONV_SPLIT);
+ * every output value is summed in the same order whatever the split, so results are
+ * bitwise identical at any thread count.
+ *   d: conv descriptor; base: arena base; scratch: conv2d_gemm_scratch_bytes(KC) bytes
+ */
+export function conv2d_gemm_f32(d: usize, base: usize, scratch: usize, ith: i32, nth: i32): void {
+  const m = field(d, CONV_COUT), oh = field(d, CONV_OH), ow = field(d, CONV_OW);
+  const kh = field(d, CONV_KH), kw = field(d, CONV_KW);
+  const n = oh * ow, kTotal = field(d, CONV_CIN) * kh * kw;
+  const mr = field(d, CONV_MR), kcMax = field(d, CONV_KC);
+  const pointwise = kh == 1 && kw == 1 && field(d, CONV_SH) == 1 && field(d, CONV_SW) == 1
+    && field(d, CONV_PH) == 0 && field(d, CONV_PW) == 0;
+  const relu = (field(d, CONV_FLAGS) & CONV_FLAG_RELU) != 0;
+  const panels = (n + GEMM_NR - 1) / GEMM_NR, blocks = (m + mr - 1) / mr;
+  let p0 = 0, p1 = panels, b0 = 0, b1 = blocks;
+  if (field(d, CONV_SPLIT) == SPLIT_ROWS) { b0 = shareStart(blocks, ith, nth); b1 = shareStart(blocks, ith + 1, nth); }
+  else { p0 = shareStart(panels, ith, nth); p1 = shareStart(panels, ith + 1, nth); }
+  if (p0 >= p1 || b0 >= b1) return;
+
+  const a = ptr(d, CONV_A), bias = ptr(d, CONV_BIAS), out = base + ptr(d, CONV_OUT_OFF);
+  const panel = scratch, cols = scratch + (<usize>kcMax * GEMM_NR << 2), tile = cols + 64;
+  const aBlockBytes = <usize>kTotal * mr << 2;
+  for (let pi = p0; pi < p1; pi++) {
+    const n0 = pi * GEMM_NR, nr = min(GEMM_NR, n - n0);
+    for (let k0 = 0; k0 < kTotal; k0 += kcMax) {
+      const kc = min(kcMax, kTotal - k0);
+      if (pointwise) pack_b_1x1_f32(d, base, k0, kc, n0, nr, panel);
+      else pack_b_im2col_f32(d, base, k0, kc, n0, nr, panel, cols);
+      const flags = (k0 > 0 ? GEMM_ACCUMULATE : 0) | (relu && k0 + kc == kTotal ? GEMM_RELU : 0);
+      let ap = a + <usize>b0 * aBlockBytes + (<usize>k0 * mr << 2);
+      for (let bi = b0; bi < b1; bi++) {
+        const m0 = bi * mr, rows = min(mr, m - m0);
+        const c = out + ((<usize>m0 * n + n0) << 2), bp = bias + (<usize>m0 << 2);
+        if (rows == mr && nr == GEMM_NR) {
+          microKernel(mr, ap, panel, c, n, kc, bp, flags);
+        } else {
+          if (flags & GEMM_ACCUMULATE) copyTile(c, n, tile, GEMM_NR, rows, nr);
+          microKernel(mr, ap, panel, tile, GEMM_NR, kc, bp, flags);
+          copyTile(tile, GEMM_NR, c, n, rows, nr);
+        }
+        ap += aBlockBytes;
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function microKernel(mr: i32, a: usize, b: usize, c: usize, ldc: i32, kc: i32, bias: usize, flags: i32): void {
+  if (mr == 6) gemm_f32_6x8(a, b, c, ldc, kc, bias, flags);
+  else gemm_f32_4x8(a, b, c, ldc, kc, bias, flags);
+}
+
+/** Copies rows x cols f32 between two row-major tiles with row strides lds / ldd floats. */
+function copyTile(src: usize, lds: i32, dst: usize, ldd: i32, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    memory.copy(dst + (<usize>r * ldd << 2), src + (<usize>r * lds << 2), <usize>cols << 2);
+  }
+}

@@ -1,0 +1,8 @@
+// The kernel module's exports. Kernels hold no static data: every instance on the shared
+// memory would re-write it at start-up.
+export { conv2d_gemm_f32, conv2d_gemm_scratch_bytes } from "./conv2d_gemm_f32";
+export { gemm_f32_4x8 } from "./gemm_f32_4x8";
+export { gemm_f32_6x8 } from "./gemm_f32_6x8";
+export { global_pool_f32 } from "./global_pool_f32";
+export { linear_f32 } from "./linear_f32";
+export { pool2d_nchw_f32 } from "./pool2d_nchw_f32";

@@ -1,0 +1,64 @@
+import {
+  CONV_CIN, CONV_DH, CONV_DW, CONV_FLAGS, CONV_FLAG_PRE_RELU, CONV_H, CONV_IN_OFF, CONV_KH, CONV_KW,
+  CONV_OW, CONV_PH, CONV_PRE_SCALE, CONV_PRE_SHIFT, CONV_PW, CONV_SH, CONV_SW, CONV_W,
+} from "../src/kernels/layout";
+import { field, ptr } from "./desc";
+
+/**
+ * Packs one im2col panel of a general convolution: rows [k0, k0+kc) of the implicit
+ * im2col matrix (k = (c*KH + ky)*KW + kx, matching the weight layout) and output pixels
+ * [n0, n0+nr), into p as [kc][8] f32. Padding reads as 0, columns nr..7 are 0. The optional
+ * per-channel pre-activation applies to in-bounds values only (padding stays 0).
+ * cols: 64 bytes of scratch for the panel's per-column input origins.
+ */
+export function pack_b_im2col_f32(d: usize, base: usize, k0: i32, kc: i32, n0: i32, nr: i32, p: usize, cols: usize): void {
+  const h = field(d, CONV_H), w = field(d, CONV_W), kh = field(d, CONV_KH), kw = field(d, CONV_KW);
+  const sh = field(d, CONV_SH), sw = field(d, CONV_SW), ph = field(d, CONV_PH), pw = field(d, CONV_PW);
+  const dh = field(d, CONV_DH), dw = field(d, CONV_DW), ow = field(d, CONV_OW);
+  const x = base + ptr(d, CONV_IN_OFF);
+  const scale = ptr(d, CONV_PRE_SCALE), shift = ptr(d, CONV_PRE_SHIFT);
+  const relu = (field(d, CONV_FLAGS) & CONV_FLAG_PRE_RELU) != 0;
+  const plane = <usize>h * w;
+  const oy0 = n0 / ow, ox0 = n0 % ow;
+  // All eight columns in one output row, reading consecutive input pixels: vector loads.
+  const rowPanel = nr == 8 && sw == 1 && ox0 + 8 <= ow;
+  for (let j = 0; j < 8; j++) {
+    const n = n0 + j;
+    store<i32>(cols + (<usize>j << 3), j < nr ? (n / ow) * sh - ph : -0x40000000);
+    store<i32>(cols + (<usize>j << 3) + 4, (n % ow) * sw - pw);
+  }
+  const taps = kh * kw;
+  let c = k0 / taps, r = k0 % taps;
+  let ky = r / kw, kx = r % kw;
+  const z = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const chan = x + ((<usize>c * plane) << 2);
+    let s: f32 = 1, t: f32 = 0;
+    if (scale != 0) { s = load<f32>(scale + (<usize>c << 2)); t = load<f32>(shift + (<usize>c << 2)); }
+    const iy = oy0 * sh - ph + ky * dh, ix = ox0 - pw + kx * dw;
+    if (rowPanel && <u32>iy < <u32>h && ix >= 0 && ix + 8 <= w) {
+      const src = chan + ((<usize>iy * w + ix) << 2);
+      let v0 = v128.load(src), v1 = v128.load(src, 16);
+      if (scale != 0) {
+        const sv = f32x4.splat(s), tv = f32x4.splat(t);
+        v0 = f32x4.add(f32x4.mul(v0, sv), tv); v1 = f32x4.add(f32x4.mul(v1, sv), tv);
+      }
+      if (relu) { v0 = f32x4.pmax(v0, z); v1 = f32x4.pmax(v1, z); }
+      v128.store(p, v0); v128.store(p, v1, 16);
+    } else {
+      const dy = ky * dh, dx = kx * dw;
+      for (let j = 0; j < 8; j++) {
+        const yy = load<i32>(cols + (<usize>j << 3)) + dy, xx = load<i32>(cols + (<usize>j << 3) + 4) + dx;
+        let v: f32 = 0;
+        if (<u32>yy < <u32>h && <u32>xx < <u32>w) {
+          v = load<f32>(chan + ((<usize>yy * w + xx) << 2));
+          if (scale != 0) v = v * s + t;
+          if (relu && v < 0) v = 0;
+        }
+        store<f32>(p + (<usize>j << 2), v);
+      }
+    }
+    p += 32;
+    if (++kx == kw) { kx = 0; if (++ky == kh) { ky = 0; c++; } }
+  }
+}

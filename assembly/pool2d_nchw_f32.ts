@@ -1,0 +1,59 @@
+import {
+  POOL_C, POOL_DH, POOL_DW, POOL_FLAGS, POOL_FLAG_COUNT_PAD, POOL_FLAG_PRE_RELU, POOL_H, POOL_IN_OFF, POOL_KH,
+  POOL_KW, POOL_MODE, POOL_MODE_MAX, POOL_OH, POOL_OUT_OFF, POOL_OW, POOL_PH, POOL_PH_END, POOL_PRE_SCALE,
+  POOL_PRE_SHIFT, POOL_PW, POOL_PW_END, POOL_SH, POOL_SW, POOL_W,
+} from "../src/kernels/layout";
+import { field, ptr, shareStart } from "./desc";
+
+/**
+ * Max or average pooling of one image (C, H, W) -> (C, OH, OW), with an optional
+ * per-channel pre-activation (x*scale + shift, then ReLU) on every tap, so that a DenseNet
+ * transition's BN-ReLU costs no pass of its own. Padding taps are skipped; an average
+ * divides by the taps inside the image, or (POOL_FLAG_COUNT_PAD) inside the padded image.
+ * Worker ith of nth takes a contiguous range of channels.
+ */
+export function pool2d_nchw_f32(d: usize, base: usize, ith: i32, nth: i32): void {
+  const ch = field(d, POOL_C), h = field(d, POOL_H), w = field(d, POOL_W);
+  const oh = field(d, POOL_OH), ow = field(d, POOL_OW), kh = field(d, POOL_KH), kw = field(d, POOL_KW);
+  const sh = field(d, POOL_SH), sw = field(d, POOL_SW), ph = field(d, POOL_PH), pw = field(d, POOL_PW);
+  const hEnd = h + field(d, POOL_PH_END), wEnd = w + field(d, POOL_PW_END);
+  const dh = field(d, POOL_DH), dw = field(d, POOL_DW);
+  const isMax = field(d, POOL_MODE) == POOL_MODE_MAX, flags = field(d, POOL_FLAGS);
+  const countPad = (flags & POOL_FLAG_COUNT_PAD) != 0, relu = (flags & POOL_FLAG_PRE_RELU) != 0;
+  const scale = ptr(d, POOL_PRE_SCALE), shift = ptr(d, POOL_PRE_SHIFT);
+  const c0 = shareStart(ch, ith, nth), c1 = shareStart(ch, ith + 1, nth);
+  const inPlane = <usize>h * w << 2, outPlane = <usize>oh * ow << 2;
+  let src = base + ptr(d, POOL_IN_OFF) + <usize>c0 * inPlane;
+  let dst = base + ptr(d, POOL_OUT_OFF) + <usize>c0 * outPlane;
+  for (let c = c0; c < c1; c++) {
+    let s: f32 = 1, t: f32 = 0;
+    if (scale != 0) { s = load<f32>(scale + (<usize>c << 2)); t = load<f32>(shift + (<usize>c << 2)); }
+    for (let oy = 0; oy < oh; oy++) {
+      const iy0 = oy * sh - ph;
+      for (let ox = 0; ox < ow; ox++) {
+        const ix0 = ox * sw - pw;
+        let acc: f32 = isMax ? -Infinity : 0;
+        let inside = 0, padded = 0;
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = iy0 + ky * dh;
+          if (iy >= hEnd) break;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ix0 + kx * dw;
+            if (ix >= wEnd) break;
+            padded++;
+            if (<u32>iy >= <u32>h || <u32>ix >= <u32>w) continue;
+            let v = load<f32>(src + ((<usize>iy * w + ix) << 2));
+            if (scale != 0) v = v * s + t;
+            if (relu && v < 0) v = 0;
+            acc = isMax ? max(acc, v) : acc + v;
+            inside++;
+          }
+        }
+        if (!isMax) acc /= <f32>(countPad ? padded : inside);
+        store<f32>(dst, acc);
+        dst += 4;
+      }
+    }
+    src += inPlane;
+  }
+}

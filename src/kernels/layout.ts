@@ -1,0 +1,92 @@
+// Field indices of the kernel descriptors: i32 records that the planner writes into linear
+// memory and the AssemblyScript kernels read. This file is compiled by both tsc and asc, so it
+// holds nothing but integer constants.
+//
+// Pointer fields named *_OFF are byte offsets into the activation arena (the kernel adds the
+// arena base it is called with); every other pointer field is an absolute byte address
+// (weights, folded biases, BN scale/shift), or 0 for "absent".
+
+/** Convolution as GEMM: C[Cout, OH*OW] = A[Cout, Cin*KH*KW] * im2col(X). One image, NCHW. */
+export const CONV_A = 0; // packed weights: ceil(Cout/MR) panels of [K][MR] f32
+export const CONV_BIAS = 1; // Cout f32 (padded to a multiple of MR)
+export const CONV_PRE_SCALE = 2; // Cin f32 per-channel scale applied while packing, or 0
+export const CONV_PRE_SHIFT = 3; // Cin f32 per-channel shift applied while packing
+export const CONV_IN_OFF = 4; // (Cin, H, W) f32
+export const CONV_OUT_OFF = 5; // (Cout, OH, OW) f32
+export const CONV_CIN = 6;
+export const CONV_H = 7;
+export const CONV_W = 8;
+export const CONV_COUT = 9;
+export const CONV_OH = 10;
+export const CONV_OW = 11;
+export const CONV_KH = 12;
+export const CONV_KW = 13;
+export const CONV_SH = 14;
+export const CONV_SW = 15;
+export const CONV_PH = 16; // top padding
+export const CONV_PW = 17; // left padding
+export const CONV_DH = 18;
+export const CONV_DW = 19;
+export const CONV_FLAGS = 20; // CONV_FLAG_*
+export const CONV_MR = 21; // micro-kernel rows the weights were packed for
+export const CONV_SPLIT = 22; // SPLIT_* : how (ith, nth) divide the output
+export const CONV_KC = 23; // K block length
+export const CONV_FIELDS = 24;
+
+export const CONV_FLAG_RELU = 1; // ReLU epilogue on the output
+export const CONV_FLAG_PRE_RELU = 2; // ReLU after the pre-scale/shift, while packing
+
+export const SPLIT_COLUMNS = 0; // each worker takes a range of output pixels
+export const SPLIT_ROWS = 1; // each worker takes a range of output channels
+
+/** 2-D pooling over one image, NCHW; workers split channels. */
+export const POOL_IN_OFF = 0; // (C, H, W)
+export const POOL_OUT_OFF = 1; // (C, OH, OW)
+export const POOL_C = 2;
+export const POOL_H = 3;
+export const POOL_W = 4;
+export const POOL_OH = 5;
+export const POOL_OW = 6;
+export const POOL_KH = 7;
+export const POOL_KW = 8;
+export const POOL_SH = 9;
+export const POOL_SW = 10;
+export const POOL_PH = 11; // top padding
+export const POOL_PW = 12; // left padding
+export const POOL_PH_END = 13; // bottom padding (for count_include_pad divisors)
+export const POOL_PW_END = 14; // right padding
+export const POOL_DH = 15;
+export const POOL_DW = 16;
+export const POOL_MODE = 17; // POOL_MODE_*
+export const POOL_FLAGS = 18; // POOL_FLAG_*
+export const POOL_PRE_SCALE = 19; // C f32 or 0: x*scale+shift before pooling
+export const POOL_PRE_SHIFT = 20;
+export const POOL_FIELDS = 21;
+
+export const POOL_MODE_MAX = 0;
+export const POOL_MODE_AVG = 1;
+export const POOL_FLAG_COUNT_PAD = 1; // average divides by the window including padding
+export const POOL_FLAG_PRE_RELU = 2; // ReLU after the pre-scale/shift
+
+/** Global pooling: (C, HW) -> (C). Workers split channels. */
+export const GPOOL_IN_OFF = 0;
+export const GPOOL_OUT_OFF = 1;
+export const GPOOL_C = 2;
+export const GPOOL_HW = 3;
+export const GPOOL_MODE = 4; // POOL_MODE_*
+export const GPOOL_FLAGS = 5; // POOL_FLAG_PRE_RELU
+export const GPOOL_PRE_SCALE = 6;
+export const GPOOL_PRE_SHIFT = 7;
+export const GPOOL_FIELDS = 8;
+
+/** Fully connected: y[M] = W[M, K] x[K] + b. Workers split output rows. */
+export const LINEAR_IN_OFF = 0;
+export const LINEAR_OUT_OFF = 1;
+export const LINEAR_W = 2; // row-major (M, K) f32
+export const LINEAR_BIAS = 3; // M f32, or 0
+export const LINEAR_M = 4;
+export const LINEAR_K = 5;
+export const LINEAR_FIELDS = 6;
+
+/** Width of every GEMM micro-kernel tile (two v128 of f32). */
+export const GEMM_NR = 8;
