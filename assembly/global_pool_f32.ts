@@ -8,7 +8,7 @@ import { field, ptr, shareStart } from "./desc";
  * Global average or max pooling (C, HW) -> (C) of one image, with the optional per-channel
  * pre-activation (DenseNet's final BN-ReLU). Worker ith of nth takes a range of channels.
  */
-export function global_pool_f32(d: usize, base: usize, ith: i32, nth: i32): void {
+export function global_pool_f32(d: usize, base: usize, scratch: usize, ith: i32, nth: i32): void {
   const ch = field(d, GPOOL_C), hw = field(d, GPOOL_HW);
   const isMax = field(d, GPOOL_MODE) == POOL_MODE_MAX;
   const relu = (field(d, GPOOL_FLAGS) & POOL_FLAG_PRE_RELU) != 0;

@@ -1,5 +1,9 @@
 // The kernel module's exports. Kernels hold no static data: every instance on the shared
 // memory would re-write it at start-up.
+//
+// Every op kernel has one signature, (desc, base, scratch, ith, nth): its descriptor, the
+// arena base that the descriptor's *_OFF fields are relative to, this worker's scratch, and
+// the worker's index and count; it computes its (ith, nth) share of the op's output.
 export { conv2d_gemm_f32, conv2d_gemm_scratch_bytes } from "./conv2d_gemm_f32";
 export { gemm_f32_4x8 } from "./gemm_f32_4x8";
 export { gemm_f32_6x8 } from "./gemm_f32_6x8";

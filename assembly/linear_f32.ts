@@ -6,7 +6,7 @@ import { field, ptr, shareStart } from "./desc";
  * over 16-element steps, then a fixed lane reduction and the scalar tail, so its value does
  * not depend on how workers split the rows (worker ith of nth takes a range of rows).
  */
-export function linear_f32(d: usize, base: usize, ith: i32, nth: i32): void {
+export function linear_f32(d: usize, base: usize, scratch: usize, ith: i32, nth: i32): void {
   const m = field(d, LINEAR_M), k = field(d, LINEAR_K);
   const x = base + ptr(d, LINEAR_IN_OFF), y = base + ptr(d, LINEAR_OUT_OFF);
   const wts = ptr(d, LINEAR_W), bias = ptr(d, LINEAR_BIAS);

@@ -12,7 +12,7 @@ import { field, ptr, shareStart } from "./desc";
  * divides by the taps inside the image, or (POOL_FLAG_COUNT_PAD) inside the padded image.
  * Worker ith of nth takes a contiguous range of channels.
  */
-export function pool2d_nchw_f32(d: usize, base: usize, ith: i32, nth: i32): void {
+export function pool2d_nchw_f32(d: usize, base: usize, scratch: usize, ith: i32, nth: i32): void {
   const ch = field(d, POOL_C), h = field(d, POOL_H), w = field(d, POOL_W);
   const oh = field(d, POOL_OH), ow = field(d, POOL_OW), kh = field(d, POOL_KH), kw = field(d, POOL_KW);
   const sh = field(d, POOL_SH), sw = field(d, POOL_SW), ph = field(d, POOL_PH), pw = field(d, POOL_PW);

@@ -1,0 +1,88 @@
+import { check } from "../errors.js";
+
+/** One tensor of a safetensors file, converted to float32 where its dtype is a float. */
+export interface StoredTensor {
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  /** float32 values for F32/F16/BF16/F64 tensors; null for other dtypes (I64 counters, ...). */
+  readonly data: Float32Array | null;
+}
+
+const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+const ITEM_BYTES: Record<string, number> = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, U16: 2, U32: 4, U64: 8, BOOL: 1,
+};
+
+/**
+ * Parses a safetensors file (8-byte little-endian header length, JSON header, data).
+ * Every entry is validated against the file before any is read: dtype known, shape a list
+ * of non-negative integers, offsets inside the data and matching the shape's size.
+ */
+export function parseSafetensors(bytes: Uint8Array, what = "safetensors"): Map<string, StoredTensor> {
+  check(bytes.length >= 8, `${what}: file is truncated (${bytes.length} bytes; a safetensors file starts with an 8-byte header length)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = Number(view.getBigUint64(0, true));
+  check(headerLen >= 2 && headerLen <= MAX_HEADER_BYTES, `${what}: not a safetensors file (header length ${headerLen})`);
+  check(8 + headerLen <= bytes.length, `${what}: file is truncated: header needs ${headerLen} bytes, ${bytes.length - 8} present`);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
+  } catch {
+    check(false, `${what}: header is not valid UTF-8 JSON`);
+  }
+  check(typeof header === "object" && header !== null && !Array.isArray(header), `${what}: header is not a JSON object`);
+  const dataStart = 8 + headerLen;
+  const dataBytes = bytes.length - dataStart;
+  const tensors = new Map<string, StoredTensor>();
+  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
+    if (name === "__metadata__") continue;
+    const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    check(typeof e === "object" && e !== null, `${what}: tensor '${name}' has no description`);
+    const dtype = e.dtype;
+    check(typeof dtype === "string" && dtype in ITEM_BYTES, `${what}: tensor '${name}' has unknown dtype ${JSON.stringify(dtype)}`);
+    const shape = e.shape;
+    check(Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0),
+      `${what}: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+    const offsets = e.data_offsets;
+    check(Array.isArray(offsets) && offsets.length === 2 && offsets.every((o) => Number.isSafeInteger(o) && o >= 0) && offsets[0] <= offsets[1],
+      `${what}: tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+    const [begin, end] = offsets as number[];
+    const count = (shape as number[]).reduce((a, b) => a * b, 1);
+    check(end - begin === count * ITEM_BYTES[dtype], `${what}: tensor '${name}' (${dtype} [${(shape as number[]).join(", ")}]) should span ${count * ITEM_BYTES[dtype]} bytes but its offsets span ${end - begin}`);
+    check(end <= dataBytes, `${what}: file is truncated: tensor '${name}' ends at byte ${end} of a ${dataBytes}-byte data section`);
+    tensors.set(name, { dtype, shape: shape as number[], data: decodeFloats(bytes.subarray(dataStart + begin, dataStart + end), dtype, count) });
+  }
+  return tensors;
+}
+
+function decodeFloats(raw: Uint8Array, dtype: string, count: number): Float32Array | null {
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const out = new Float32Array(count);
+  switch (dtype) {
+    case "F32":
+      new Uint8Array(out.buffer).set(raw);
+      return out;
+    case "F64":
+      for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, true);
+      return out;
+    case "F16":
+      for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
+      return out;
+    case "BF16": {
+      const bits = new Uint32Array(out.buffer);
+      for (let i = 0; i < count; i++) bits[i] = view.getUint16(i * 2, true) << 16;
+      return out;
+    }
+    default:
+      return null;
+  }
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}

@@ -1,0 +1,35 @@
+/** A buffer to place: its size and the steps [first, last] during which it is live. */
+export interface Lifetime {
+  readonly bytes: number;
+  readonly first: number;
+  readonly last: number;
+}
+
+/**
+ * Assigns arena offsets so that buffers whose lifetimes overlap never share bytes, reusing
+ * space between buffers that are never live together. Greedy: the largest buffers first,
+ * each at the lowest aligned offset free of every already placed, overlapping buffer.
+ */
+export function assignOffsets(buffers: readonly Lifetime[], align = 64): { offsets: number[]; bytes: number } {
+  const offsets = new Array<number>(buffers.length).fill(0);
+  const placed: number[] = [];
+  const order = buffers.map((_, i) => i).sort((a, b) => buffers[b].bytes - buffers[a].bytes || a - b);
+  let total = 0;
+  for (const i of order) {
+    const b = buffers[i];
+    const size = Math.ceil(b.bytes / align) * align;
+    const busy = placed
+      .filter((j) => buffers[j].first <= b.last && b.first <= buffers[j].last)
+      .map((j) => [offsets[j], offsets[j] + Math.ceil(buffers[j].bytes / align) * align] as const)
+      .sort((x, y) => x[0] - y[0]);
+    let offset = 0;
+    for (const [start, end] of busy) {
+      if (offset + size <= start) break;
+      offset = Math.max(offset, end);
+    }
+    offsets[i] = offset;
+    placed.push(i);
+    total = Math.max(total, offset + size);
+  }
+  return { offsets, bytes: total };
+}

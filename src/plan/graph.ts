@@ -1,0 +1,128 @@
+// The graph IR every model format is lowered to: buffers of per-image activations (C, H, W)
+// and ops that read and write channel ranges of them. A buffer written by several ops at
+// different channel offsets is a concatenation that costs no copy.
+
+/** A per-image activation buffer of `channels` x H x W f32 (H, W fixed at planning time). */
+export interface BufferSpec {
+  readonly name: string;
+  readonly channels: number;
+}
+
+/** Channels [channel, channel + n) of a buffer, where n is the op's channel count. */
+export interface View {
+  readonly buffer: number;
+  readonly channel: number;
+}
+
+/** A per-channel x*scale + shift, optionally followed by ReLU, applied as an op reads its input. */
+export interface Affine {
+  readonly scale: Float32Array;
+  readonly shift: Float32Array;
+  readonly relu: boolean;
+}
+
+export type Pair = readonly [number, number];
+/** Padding as [top, left, bottom, right]. */
+export type Pads = readonly [number, number, number, number];
+
+export interface ConvOp {
+  readonly kind: "conv";
+  readonly name: string;
+  readonly input: View;
+  readonly output: View;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernel: Pair;
+  readonly stride: Pair;
+  readonly pads: Pads;
+  readonly dilation: Pair;
+  /** (outChannels, inChannels * kh * kw), any following BatchNorm already folded in. */
+  readonly weight: Float32Array;
+  /** outChannels, or null for none. */
+  readonly bias: Float32Array | null;
+  /** Applied to in-bounds input values while packing (zero padding stays zero). */
+  readonly pre: Affine | null;
+  /** ReLU on the output. */
+  readonly relu: boolean;
+}
+
+export interface PoolOp {
+  readonly kind: "pool";
+  readonly name: string;
+  readonly mode: "max" | "avg";
+  readonly input: View;
+  readonly output: View;
+  readonly channels: number;
+  readonly kernel: Pair;
+  readonly stride: Pair;
+  readonly pads: Pads;
+  readonly dilation: Pair;
+  readonly ceilMode: boolean;
+  readonly countIncludePad: boolean;
+  readonly pre: Affine | null;
+}
+
+export interface GlobalPoolOp {
+  readonly kind: "globalPool";
+  readonly name: string;
+  readonly mode: "max" | "avg";
+  readonly input: View;
+  /** Written as (channels, 1, 1). */
+  readonly output: View;
+  readonly channels: number;
+  readonly pre: Affine | null;
+}
+
+export interface LinearOp {
+  readonly kind: "linear";
+  readonly name: string;
+  /** A (inFeatures, 1, 1) view. */
+  readonly input: View;
+  readonly output: View;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  /** (outFeatures, inFeatures) row-major. */
+  readonly weight: Float32Array;
+  readonly bias: Float32Array | null;
+}
+
+export type Op = ConvOp | PoolOp | GlobalPoolOp | LinearOp;
+export type OpKind = Op["kind"];
+
+export interface Graph {
+  readonly buffers: readonly BufferSpec[];
+  readonly ops: readonly Op[];
+  /** The buffer the input image is copied into. */
+  readonly input: number;
+  /** The buffer the result is read from; one value per channel (H = W = 1). */
+  readonly output: number;
+}
+
+/** Folds an inference-mode BatchNorm into a per-channel scale and shift (computed in f64). */
+export function batchNormAffine(
+  weight: Float32Array, bias: Float32Array, mean: Float32Array, variance: Float32Array, eps: number, relu: boolean,
+): Affine {
+  const scale = new Float32Array(weight.length), shift = new Float32Array(weight.length);
+  for (let c = 0; c < weight.length; c++) {
+    const s = weight[c] / Math.sqrt(variance[c] + eps);
+    scale[c] = s;
+    shift[c] = bias[c] - mean[c] * s;
+  }
+  return { scale, shift, relu };
+}
+
+/**
+ * Folds a per-output-channel affine that follows a conv into the conv itself:
+ * W'[o, :] = W[o, :] * scale[o], b'[o] = b[o] * scale[o] + shift[o] (in f64).
+ */
+export function foldAffineIntoConv(weight: Float32Array, bias: Float32Array | null, affine: Affine, outChannels: number):
+  { weight: Float32Array; bias: Float32Array } {
+  const per = weight.length / outChannels;
+  const w = new Float32Array(weight.length), b = new Float32Array(outChannels);
+  for (let o = 0; o < outChannels; o++) {
+    const s = affine.scale[o];
+    for (let i = 0; i < per; i++) w[o * per + i] = weight[o * per + i] * s;
+    b[o] = (bias ? bias[o] * s : 0) + affine.shift[o];
+  }
+  return { weight: w, bias: b };
+}

@@ -1,0 +1,128 @@
+import * as L from "../kernels/layout.js";
+import type { OpKernelName } from "../runtime/kernels.js";
+import type { LinearMemory } from "../runtime/memory.js";
+import { assignOffsets } from "./arena.js";
+import type { Graph, Op } from "./graph.js";
+import { NR, type PackedWeights } from "./pack_weights.js";
+import { type Spatial, graphMacs, inferSpatial } from "./shapes.js";
+
+/** K-block length of the conv GEMM: a [KC][8] f32 B panel is 8 KiB, comfortably in L1. */
+export const GEMM_KC = 256;
+
+/** One kernel call of the schedule. */
+export interface Step {
+  readonly kernel: OpKernelName;
+  /** Address of the op's descriptor. */
+  readonly desc: number;
+  readonly name: string;
+}
+
+/** A graph planned for one input size: descriptors written, arena laid out. */
+export interface ExecutionPlan {
+  readonly height: number;
+  readonly width: number;
+  readonly steps: readonly Step[];
+  /** Bytes of one image's activation arena (the plan's peak activation memory). */
+  readonly arenaBytes: number;
+  /** Arena offsets of the input image (C, H, W) and the output vector. */
+  readonly inputOffset: number;
+  readonly outputOffset: number;
+  readonly inputElements: number;
+  readonly outputElements: number;
+  /** Multiply-accumulates per image. */
+  readonly macs: number;
+  readonly sizes: readonly Spatial[];
+  readonly bufferOffsets: readonly number[];
+}
+
+/**
+ * Plans a graph for images of height x width: infers every buffer's size, lays the
+ * buffers out in an arena by liveness (a buffer lives from the first op touching it to the
+ * last), and writes each op's kernel descriptor into linear memory. `splitRowsBelow`: a
+ * conv with fewer 8-pixel panels than this splits its work between workers by output
+ * channels rather than by pixels.
+ */
+export function planGraph(graph: Graph, weights: readonly PackedWeights[], mem: LinearMemory, height: number, width: number,
+  splitRowsBelow: number): ExecutionPlan {
+  const sizes = inferSpatial(graph, height, width);
+  const bytes = graph.buffers.map((b, i) => b.channels * sizes[i].height * sizes[i].width * 4);
+  const first = graph.buffers.map(() => Infinity), last = graph.buffers.map(() => -Infinity);
+  const touch = (buffer: number, step: number) => {
+    first[buffer] = Math.min(first[buffer], step);
+    last[buffer] = Math.max(last[buffer], step);
+  };
+  touch(graph.input, -1);
+  graph.ops.forEach((op, i) => { touch(op.input.buffer, i); touch(op.output.buffer, i); });
+  touch(graph.output, graph.ops.length);
+  const arena = assignOffsets(bytes.map((b, i) => ({ bytes: b, first: first[i], last: last[i] })));
+  const view = (v: { buffer: number; channel: number }) =>
+    arena.offsets[v.buffer] + v.channel * sizes[v.buffer].height * sizes[v.buffer].width * 4;
+
+  const steps = graph.ops.map((op, i): Step => {
+    const w = weights[i];
+    const input = sizes[op.input.buffer], output = sizes[op.output.buffer];
+    const fields = descriptorFields(op, w, view(op.input), view(op.output), input, output, splitRowsBelow);
+    const desc = mem.alloc(fields.length * 4, 16);
+    mem.u32(desc, fields.length).set(fields);
+    return { kernel: KERNEL_OF[op.kind], desc, name: op.name };
+  });
+  const inChannels = graph.buffers[graph.input].channels;
+  return {
+    height, width, steps, arenaBytes: arena.bytes,
+    inputOffset: arena.offsets[graph.input], outputOffset: arena.offsets[graph.output],
+    inputElements: inChannels * height * width, outputElements: graph.buffers[graph.output].channels,
+    macs: graphMacs(graph, sizes), sizes, bufferOffsets: arena.offsets,
+  };
+}
+
+const KERNEL_OF = {
+  conv: "conv2d_gemm_f32", pool: "pool2d_nchw_f32", globalPool: "global_pool_f32", linear: "linear_f32",
+} as const satisfies Record<Op["kind"], OpKernelName>;
+
+function descriptorFields(op: Op, w: PackedWeights, inOff: number, outOff: number, input: Spatial, output: Spatial,
+  splitRowsBelow: number): number[] {
+  switch (op.kind) {
+    case "conv": {
+      const f = new Array<number>(L.CONV_FIELDS).fill(0);
+      f[L.CONV_A] = w.matrix; f[L.CONV_BIAS] = w.bias; f[L.CONV_PRE_SCALE] = w.preScale; f[L.CONV_PRE_SHIFT] = w.preShift;
+      f[L.CONV_IN_OFF] = inOff; f[L.CONV_OUT_OFF] = outOff;
+      f[L.CONV_CIN] = op.inChannels; f[L.CONV_H] = input.height; f[L.CONV_W] = input.width;
+      f[L.CONV_COUT] = op.outChannels; f[L.CONV_OH] = output.height; f[L.CONV_OW] = output.width;
+      [f[L.CONV_KH], f[L.CONV_KW]] = op.kernel; [f[L.CONV_SH], f[L.CONV_SW]] = op.stride;
+      [f[L.CONV_PH], f[L.CONV_PW]] = op.pads; [f[L.CONV_DH], f[L.CONV_DW]] = op.dilation;
+      f[L.CONV_FLAGS] = (op.relu ? L.CONV_FLAG_RELU : 0) | (w.preRelu ? L.CONV_FLAG_PRE_RELU : 0);
+      f[L.CONV_MR] = w.mr;
+      const panels = Math.ceil(output.height * output.width / NR);
+      f[L.CONV_SPLIT] = panels < splitRowsBelow ? L.SPLIT_ROWS : L.SPLIT_COLUMNS;
+      f[L.CONV_KC] = GEMM_KC;
+      return f;
+    }
+    case "pool": {
+      const f = new Array<number>(L.POOL_FIELDS).fill(0);
+      f[L.POOL_IN_OFF] = inOff; f[L.POOL_OUT_OFF] = outOff; f[L.POOL_C] = op.channels;
+      f[L.POOL_H] = input.height; f[L.POOL_W] = input.width; f[L.POOL_OH] = output.height; f[L.POOL_OW] = output.width;
+      [f[L.POOL_KH], f[L.POOL_KW]] = op.kernel; [f[L.POOL_SH], f[L.POOL_SW]] = op.stride;
+      [f[L.POOL_PH], f[L.POOL_PW], f[L.POOL_PH_END], f[L.POOL_PW_END]] = op.pads;
+      [f[L.POOL_DH], f[L.POOL_DW]] = op.dilation;
+      f[L.POOL_MODE] = op.mode === "max" ? L.POOL_MODE_MAX : L.POOL_MODE_AVG;
+      f[L.POOL_FLAGS] = (op.countIncludePad ? L.POOL_FLAG_COUNT_PAD : 0) | (w.preRelu ? L.POOL_FLAG_PRE_RELU : 0);
+      f[L.POOL_PRE_SCALE] = w.preScale; f[L.POOL_PRE_SHIFT] = w.preShift;
+      return f;
+    }
+    case "globalPool": {
+      const f = new Array<number>(L.GPOOL_FIELDS).fill(0);
+      f[L.GPOOL_IN_OFF] = inOff; f[L.GPOOL_OUT_OFF] = outOff; f[L.GPOOL_C] = op.channels;
+      f[L.GPOOL_HW] = input.height * input.width;
+      f[L.GPOOL_MODE] = op.mode === "max" ? L.POOL_MODE_MAX : L.POOL_MODE_AVG;
+      f[L.GPOOL_FLAGS] = w.preRelu ? L.POOL_FLAG_PRE_RELU : 0;
+      f[L.GPOOL_PRE_SCALE] = w.preScale; f[L.GPOOL_PRE_SHIFT] = w.preShift;
+      return f;
+    }
+    case "linear": {
+      const f = new Array<number>(L.LINEAR_FIELDS).fill(0);
+      f[L.LINEAR_IN_OFF] = inOff; f[L.LINEAR_OUT_OFF] = outOff; f[L.LINEAR_W] = w.matrix; f[L.LINEAR_BIAS] = w.bias;
+      f[L.LINEAR_M] = op.outFeatures; f[L.LINEAR_K] = op.inFeatures;
+      return f;
+    }
+  }
+}
