@@ -83,3 +83,26 @@ export function describeConfig(config: DenseNetConfig): string {
 export function unknownArchitecture(name: string): DenseNetError {
   return new DenseNetError(`unknown model '${name}': expected a .safetensors file or one of ${Object.keys(ARCHITECTURES).join(", ")}`);
 }
+
+/**
+ * Multiply-accumulates of one height x width image through the network as torchvision
+ * computes it (transition conv before its pool). The planned schedule does fewer: it pools
+ * before the transition conv (see densenet_graph.ts).
+ */
+export function nominalMacs(config: DenseNetConfig, height: number, width: number): number {
+  const down = (s: number, k: number, st: number, p: number) => Math.floor((s + 2 * p - k) / st) + 1;
+  let h = down(height, 7, 2, 3), w = down(width, 7, 2, 3);
+  let macs = config.numInitFeatures * config.inChannels * 49 * h * w;
+  h = down(h, 3, 2, 1);
+  w = down(w, 3, 2, 1);
+  const k = config.growthRate, bottleneck = config.bnSize * k;
+  blockChannels(config).forEach(({ input, output }, b) => {
+    for (let l = 0; l < config.blockConfig[b]; l++) macs += (bottleneck * (input + l * k) + k * bottleneck * 9) * h * w;
+    if (b < config.blockConfig.length - 1) {
+      macs += config.transitionChannels[b] * output * h * w;
+      h = Math.floor(h / 2);
+      w = Math.floor(w / 2);
+    }
+  });
+  return macs + featureChannels(config) * config.numClasses;
+}

@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+import { readFile, writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { DenseNetError } from "./errors.js";
+import { formatNpy, parseNpy } from "./io/npy.js";
+import { describeConfig, nominalMacs } from "./model/config.js";
+import { SeededRandom } from "./model/random_weights.js";
+import { Session } from "./session.js";
+
+const USAGE = `densenet: DenseNet inference on WebAssembly SIMD
+
+usage:
+  densenet run   --model <file.safetensors|densenet121> --input <x.npy> --output <y.npy> [--threads N]
+  densenet info  --model <file.safetensors|densenet121> [--size S] [--json]
+  densenet bench --model <file.safetensors|densenet121> [--batch B] [--threads T] [--size S]
+                 [--runs R] [--warmup W] [--json]
+
+  --model    a torchvision-named .safetensors file (architecture inferred from the tensor
+             shapes), or densenet121/169/201/161 with seeded random weights
+  --input    float32 C-order .npy of shape (N, C, H, W); --output gets (N, classes)
+  --threads  worker threads (default 1: the calling thread)`;
+
+const OPTIONS = {
+  model: { type: "string" }, input: { type: "string" }, output: { type: "string" },
+  threads: { type: "string" }, batch: { type: "string" }, size: { type: "string" },
+  runs: { type: "string" }, warmup: { type: "string" }, seed: { type: "string" },
+  json: { type: "boolean" }, help: { type: "boolean", short: "h" },
+} as const;
+
+type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
+
+function integer(flags: Flags, name: keyof Flags, fallback: number, min: number, max: number): number {
+  const text = flags[name];
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new DenseNetError(`--${name} must be an integer from ${min} to ${max}, got '${text}'`);
+  }
+  return value;
+}
+
+function required(flags: Flags, name: "model" | "input" | "output"): string {
+  const value = flags[name];
+  if (!value) throw new DenseNetError(`--${name} is required (see densenet --help)`);
+  return value;
+}
+
+async function openSession(flags: Flags): Promise<Session> {
+  return Session.create(required(flags, "model"), {
+    threads: integer(flags, "threads", 1, 1, 256), seed: integer(flags, "seed", 0, 0, 2 ** 31 - 1),
+  });
+}
+
+async function runCommand(flags: Flags): Promise<void> {
+  const inputPath = required(flags, "input"), outputPath = required(flags, "output");
+  const session = await openSession(flags);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(inputPath);
+  } catch (e) {
+    throw new DenseNetError(`cannot read input '${inputPath}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const input = parseNpy(bytes, inputPath);
+  const t0 = performance.now();
+  const output = await session.run(input);
+  const ms = performance.now() - t0;
+  await writeFile(outputPath, formatNpy(output));
+  await session.release();
+  console.error(`wrote ${outputPath}: [${output.dims.join(", ")}] float32 in ${ms.toFixed(1)} ms`);
+}
+
+async function infoCommand(flags: Flags): Promise<void> {
+  const size = integer(flags, "size", 224, 1, 8192);
+  const session = await openSession(flags);
+  const { name, config, parameters, randomWeights, weightBytes } = session.info;
+  const plan = session.plan(size, size);
+  const report = {
+    model: name, random_weights: randomWeights, config: describeConfig(config),
+    growth_rate: config.growthRate, block_config: config.blockConfig, num_init_features: config.numInitFeatures,
+    bn_size: config.bnSize, num_classes: config.numClasses, in_channels: config.inChannels,
+    parameters, size, macs: nominalMacs(config, size, size), executed_macs: plan.macs, peak_activation_bytes: plan.arenaBytes, packed_weight_bytes: weightBytes,
+  };
+  await session.release();
+  if (flags.json) {
+    console.log(JSON.stringify(report));
+    return;
+  }
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
+  console.log([
+    `model:        ${name}${randomWeights ? " (seeded random weights)" : ""}`,
+    `config:       ${report.config}`,
+    `parameters:   ${parameters.toLocaleString("en-US")}`,
+    `MACs @ ${size}²:  ${(report.macs / 1e9).toFixed(3)} G as torchvision computes it; ${(plan.macs / 1e9).toFixed(3)} G executed (transitions pool before their conv)`,
+    `peak activation memory, batch 1 @ ${size}²: ${mib(plan.arenaBytes)} (${plan.arenaBytes.toLocaleString("en-US")} bytes)`,
+    `packed weights: ${mib(weightBytes)}`,
+  ].join("\n"));
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function benchCommand(flags: Flags): Promise<void> {
+  const batch = integer(flags, "batch", 1, 1, 4096), size = integer(flags, "size", 224, 1, 8192);
+  const runs = integer(flags, "runs", 10, 1, 100000), warmup = integer(flags, "warmup", 2, 0, 100000);
+  const session = await openSession(flags);
+  const c = session.config.inChannels;
+  const rng = new SeededRandom(1234);
+  const data = new Float32Array(batch * c * size * size).map(() => rng.normal());
+  const input = { data, dims: [batch, c, size, size] };
+  for (let i = 0; i < warmup; i++) await session.run(input);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await session.run(input);
+    times.push(performance.now() - t0);
+  }
+  const macs = nominalMacs(session.config, size, size);
+  const med = median(times), min = Math.min(...times);
+  const result = {
+    model: session.info.name, batch, threads: session.threads, size, runs, warmup,
+    median_ms: med, min_ms: min, ms_per_image: med / batch, images_per_s: (1000 * batch) / med,
+    gflops: (2 * macs * batch) / (med * 1e6),
+  };
+  await session.release();
+  if (flags.json) {
+    console.log(JSON.stringify(result));
+    return;
+  }
+  console.log(`${result.model} batch ${batch} @ ${size}², ${session.threads} thread(s), ${runs} runs after ${warmup} warm-up:`);
+  console.log(`  median ${med.toFixed(2)} ms/batch, min ${min.toFixed(2)} ms; ${result.images_per_s.toFixed(2)} images/s, ` +
+    `${result.gflops.toFixed(1)} GFLOP/s (torchvision's ${(2 * macs / 1e9).toFixed(2)} GFLOP per image)`);
+}
+
+const COMMANDS: Record<string, (flags: Flags) => Promise<void>> = { run: runCommand, info: infoCommand, bench: benchCommand };
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new DenseNetError(`${(e as Error).message.split("\n")[0]} (see densenet --help)`);
+  }
+  const [command, ...extra] = parsed.positionals;
+  const flags = parsed.values as Flags;
+  if (flags.help || command === undefined || command === "help") {
+    console.log(USAGE);
+    return command === undefined && !flags.help ? 1 : 0;
+  }
+  const handler = COMMANDS[command];
+  if (!handler) throw new DenseNetError(`unknown command '${command}': expected run, info or bench`);
+  if (extra.length > 0) throw new DenseNetError(`unexpected argument '${extra[0]}'`);
+  await handler(flags);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    if (e instanceof DenseNetError) {
+      console.error(`densenet: ${e.message}`);
+      process.exitCode = 1;
+    } else {
+      console.error(`densenet: internal error: ${e instanceof Error ? e.message : String(e)}`);
+      if (process.env.DENSENET_DEBUG) console.error(e);
+      process.exitCode = 2;
+    }
+  },
+);

@@ -1,0 +1,63 @@
+// Shared test helpers: a seeded generator, closeness assertions, and a harness that plans and
+// runs a small graph IR directly on the kernels (simulating nth workers step by step).
+import { Assertion } from "uvu/assert";
+import { SeededRandom } from "../dist/model/random_weights.js";
+import { packGraphWeights } from "../dist/plan/pack_weights.js";
+import { planGraph } from "../dist/plan/plan.js";
+import { compileKernels, instantiateKernels } from "../dist/runtime/kernels.js";
+import { LinearMemory } from "../dist/runtime/memory.js";
+
+export const fixturesDir = new URL("./fixtures/", import.meta.url);
+
+/** Unit roundoff of float32. */
+export const U32 = 2 ** -24;
+
+export function randomArray(n, seed, scale = 1) {
+  const rng = new SeededRandom(seed);
+  return Float32Array.from({ length: n }, () => scale * rng.normal());
+}
+
+/** Throws uvu's Assertion naming the first element where |actual - expected| > bound(i). */
+export function assertWithin(actual, expected, bound, what) {
+  if (actual.length !== expected.length) {
+    throw new Assertion({ message: `${what}: length ${actual.length} != ${expected.length}`, operator: "within", actual: actual.length, expects: expected.length });
+  }
+  for (let i = 0; i < expected.length; i++) {
+    const err = Math.abs(actual[i] - expected[i]);
+    if (!(err <= bound(i))) {
+      throw new Assertion({
+        message: `${what}: index ${i}: expected ${expected[i]}, got ${actual[i]} (|err| ${err.toExponential(2)} > ${bound(i).toExponential(2)})`,
+        operator: "within", actual: actual[i], expects: expected[i], generated: true,
+      });
+    }
+  }
+}
+
+export function assertBitwiseEqual(actual, expected, what) {
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  assertWithin(a, e, () => 0, `${what} (bit patterns)`);
+}
+
+/**
+ * Plans `graph` for an input of (C, height, width), runs it with nth simulated workers (each
+ * step's shares run one after another, as if separated by barriers) and returns every
+ * buffer's contents by index. splitRowsBelow: see planGraph (0: convs split pixels,
+ * Infinity: convs split channels).
+ */
+export async function runGraph(graph, input, height, width, { nth = 1, microKernelRows, splitRowsBelow = 4 * nth } = {}) {
+  const mem = new LinearMemory();
+  const kernels = instantiateKernels(await compileKernels(), mem.memory);
+  const weights = packGraphWeights(graph, mem, microKernelRows);
+  const plan = planGraph(graph, weights, mem, height, width, splitRowsBelow);
+  const arena = mem.alloc(plan.arenaBytes);
+  const scratch = Array.from({ length: nth }, () => mem.alloc(kernels.conv2d_gemm_scratch_bytes(256)));
+  mem.f32(arena + plan.inputOffset, plan.inputElements).set(input);
+  for (const step of plan.steps) {
+    for (let ith = 0; ith < nth; ith++) kernels[step.kernel](step.desc, arena, scratch[ith], ith, nth);
+  }
+  return graph.buffers.map((b, i) => {
+    const s = plan.sizes[i];
+    return { height: s.height, width: s.width, data: mem.f32(arena + plan.bufferOffsets[i], b.channels * s.height * s.width).slice() };
+  });
+}

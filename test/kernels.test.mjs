@@ -1,0 +1,128 @@
+// Every kernel against a naive float64 reference (test/reference.mjs) over a shape sweep:
+// one tile, several tiles, tails only, tiles plus tails, K over several K blocks, odd sizes;
+// run with both micro-kernels and with 1 and 3 simulated workers splitting pixels or channels,
+// which must agree bit for bit.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { assertBitwiseEqual, assertWithin, randomArray, runGraph } from "./helpers.mjs";
+import { convReference, globalPoolReference, linearReference, poolReference } from "./reference.mjs";
+
+function affine(channels, seed, relu = true) {
+  return {
+    scale: randomArray(channels, seed).map((v) => 0.5 + Math.abs(v)),
+    shift: randomArray(channels, seed + 1, 0.5),
+    relu,
+  };
+}
+
+/** A graph of one op from buffer 0 (the input) to buffer 1. */
+function single(op, inChannels, outChannels) {
+  return {
+    buffers: [{ name: "x", channels: inChannels }, { name: "y", channels: outChannels }],
+    ops: [{ ...op, input: { buffer: 0, channel: 0 }, output: { buffer: 1, channel: 0 } }],
+    input: 0, output: 1,
+  };
+}
+
+function conv({ cin, cout, kernel, stride = [1, 1], pads = [0, 0, 0, 0], dilation = [1, 1], bias = true, pre = false, relu = false, seed }) {
+  const k = cin * kernel[0] * kernel[1];
+  return {
+    kind: "conv", name: "conv", inChannels: cin, outChannels: cout, kernel, stride, pads, dilation,
+    weight: randomArray(cout * k, seed, Math.sqrt(2 / k)), bias: bias ? randomArray(cout, seed + 7, 0.3) : null,
+    pre: pre ? affine(cin, seed + 11) : null, relu,
+  };
+}
+
+const Conv = suite("conv2d_gemm_f32");
+
+const CONV_CASES = [
+  { name: "1x1, one 4x8 tile, pre BN-ReLU", h: 2, w: 4, op: { cin: 5, cout: 4, kernel: [1, 1], pre: true } },
+  { name: "1x1, tiles + tails in M and N, K over two K blocks, ReLU", h: 3, w: 7, op: { cin: 300, cout: 13, kernel: [1, 1], relu: true, pre: true } },
+  { name: "1x1, tails only", h: 1, w: 5, op: { cin: 3, cout: 3, kernel: [1, 1] } },
+  { name: "1x1, DenseNet bottleneck shape (odd channels)", h: 7, w: 7, op: { cin: 1023, cout: 128, kernel: [1, 1], pre: true, relu: true } },
+  { name: "3x3 pad 1, rows of 11 (vector and gathered panels)", h: 9, w: 11, op: { cin: 7, cout: 32, kernel: [3, 3], pads: [1, 1, 1, 1], bias: false } },
+  { name: "3x3 pad 1, 7x7 image, K = 1152 over five K blocks", h: 7, w: 7, op: { cin: 128, cout: 32, kernel: [3, 3], pads: [1, 1, 1, 1], bias: false } },
+  { name: "3x3 pad 1, 16 wide (aligned panels)", h: 5, w: 16, op: { cin: 9, cout: 6, kernel: [3, 3], pads: [1, 1, 1, 1] } },
+  { name: "7x7 stride 2 pad 3 stem, odd input, ReLU", h: 23, w: 19, op: { cin: 3, cout: 10, kernel: [7, 7], stride: [2, 2], pads: [3, 3, 3, 3], relu: true } },
+  { name: "3x2 kernel, stride (2,1), asymmetric pads, dilation (2,1), pre-activation on in-bounds taps", h: 10, w: 12,
+    op: { cin: 4, cout: 5, kernel: [3, 2], stride: [2, 1], pads: [1, 0, 2, 1], dilation: [2, 1], pre: true } },
+];
+
+CONV_CASES.forEach(({ name, h, w, op: params }, i) => {
+  Conv(name, async () => {
+    const op = conv({ ...params, seed: 100 * i + 1 });
+    const x = randomArray(params.cin * h * w, 100 * i + 50);
+    const ref = convReference(op, x, h, w);
+    const graph = single(op, params.cin, params.cout);
+    const outputs = [];
+    for (const microKernelRows of [4, 6]) {
+      for (const [nth, splitRowsBelow] of [[1, 0], [3, 0], [3, Infinity]]) {
+        const [, y] = await runGraph(graph, x, h, w, { nth, microKernelRows, splitRowsBelow });
+        assert.equal([y.height, y.width], [ref.oh, ref.ow], "output size");
+        assertWithin(y.data, ref.data, (j) => ref.bound[j], `${name} (MR ${microKernelRows}, ${nth} workers)`);
+        outputs.push(y.data);
+      }
+      for (const other of outputs.slice(-2)) assertBitwiseEqual(other, outputs[outputs.length - 3], `${name}: 1 vs 3 workers`);
+    }
+  });
+});
+
+Conv.run();
+
+const Pool = suite("pool2d_nchw_f32");
+
+const POOL_CASES = [
+  { name: "max 3x3/2 pad 1 (DenseNet stem), odd sizes", h: 13, w: 10, op: { mode: "max", kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1] } },
+  { name: "avg 2x2/2 with BN-ReLU (transition), odd sizes floor", h: 7, w: 9, op: { mode: "avg", kernel: [2, 2], stride: [2, 2], pads: [0, 0, 0, 0], pre: true } },
+  { name: "avg 3x3/2, count_include_pad, asymmetric pads", h: 8, w: 6, op: { mode: "avg", kernel: [3, 3], stride: [2, 2], pads: [1, 0, 1, 2], countIncludePad: true } },
+  { name: "avg 3x3/2 ceil mode, pads excluded", h: 8, w: 8, op: { mode: "avg", kernel: [3, 3], stride: [2, 2], pads: [0, 0, 0, 0], ceilMode: true } },
+  { name: "max 2x2 dilation 2, ceil mode", h: 9, w: 7, op: { mode: "max", kernel: [2, 2], stride: [2, 2], pads: [0, 0, 0, 0], dilation: [2, 2], ceilMode: true } },
+];
+
+POOL_CASES.forEach(({ name, h, w, op: p }, i) => {
+  Pool(name, async () => {
+    const channels = 5;
+    const op = {
+      kind: "pool", name: "pool", channels, dilation: [1, 1], ceilMode: false, countIncludePad: false, ...p,
+      pre: p.pre ? affine(channels, 900 + i) : null,
+    };
+    const x = randomArray(channels * h * w, 300 + i);
+    const ref = poolReference(op, x, h, w);
+    const graph = single(op, channels, channels);
+    const [, one] = await runGraph(graph, x, h, w);
+    assert.equal([one.height, one.width], [ref.oh, ref.ow], "output size");
+    assertWithin(one.data, ref.data, (j) => ref.bound[j], name);
+    const [, three] = await runGraph(graph, x, h, w, { nth: 3 });
+    assertBitwiseEqual(three.data, one.data, `${name}: 1 vs 3 workers`);
+  });
+});
+
+Pool.run();
+
+const Global = suite("global_pool_f32 and linear_f32");
+
+for (const mode of ["avg", "max"]) {
+  Global(`global ${mode} pool with BN-ReLU over 7x7`, async () => {
+    const channels = 37, h = 7, w = 7;
+    const op = { kind: "globalPool", name: "gp", mode, channels, pre: affine(channels, 5) };
+    const x = randomArray(channels * h * w, 6);
+    const ref = globalPoolReference(op, x, h * w);
+    const [, y] = await runGraph(single(op, channels, channels), x, h, w, { nth: 2 });
+    assertWithin(y.data, ref.data, (j) => ref.bound[j], `global ${mode}`);
+  });
+}
+
+for (const [k, m] of [[37, 11], [1024, 1000], [16, 1]]) {
+  Global(`linear ${k} -> ${m}`, async () => {
+    const op = { kind: "linear", name: "fc", inFeatures: k, outFeatures: m, weight: randomArray(m * k, k), bias: randomArray(m, m) };
+    const x = randomArray(k, 3);
+    const ref = linearReference(op, x);
+    const graph = single(op, k, m);
+    const [, y] = await runGraph(graph, x, 1, 1);
+    assertWithin(y.data, ref.data, (j) => ref.bound[j], `linear ${k}->${m}`);
+    const [, y3] = await runGraph(graph, x, 1, 1, { nth: 3 });
+    assertBitwiseEqual(y3.data, y.data, "linear: 1 vs 3 workers");
+  });
+}
+
+Global.run();

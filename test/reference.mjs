@@ -1,0 +1,118 @@
+// Naive float64 references for the kernels, with an error bound for float32 evaluation:
+// a sum of n terms computed in float32 in any order is within (n + 3) * u * sum|terms| of the
+// exact value (u = 2^-24; +3 covers rounding the products, the pre-activation and the bias).
+import { U32 } from "./helpers.mjs";
+
+const fround = Math.fround;
+
+function preActivate(v, pre, c) {
+  if (!pre) return v;
+  const y = fround(fround(v * pre.scale[c]) + pre.shift[c]);
+  return pre.relu && y < 0 ? 0 : y;
+}
+
+function outSize(size, k, s, p0, p1, d, ceil = false) {
+  const span = size + p0 + p1 - d * (k - 1) - 1;
+  let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+  if (ceil && (out - 1) * s >= size + p0) out--;
+  return out;
+}
+
+/** op: a ConvOp of the graph IR; x: (C, H, W). Returns { data, bound, oh, ow }. */
+export function convReference(op, x, h, w) {
+  const [kh, kw] = op.kernel, [sh, sw] = op.stride, [pt, pl, pb, pr] = op.pads, [dh, dw] = op.dilation;
+  const oh = outSize(h, kh, sh, pt, pb, dh), ow = outSize(w, kw, sw, pl, pr, dw);
+  const k = op.inChannels * kh * kw;
+  const data = new Float64Array(op.outChannels * oh * ow), bound = new Float64Array(data.length);
+  for (let o = 0; o < op.outChannels; o++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const b = op.bias ? op.bias[o] : 0;
+        let sum = b, abs = Math.abs(b);
+        for (let c = 0; c < op.inChannels; c++) {
+          for (let ky = 0; ky < kh; ky++) {
+            const iy = oy * sh - pt + ky * dh;
+            if (iy < 0 || iy >= h) continue;
+            for (let kx = 0; kx < kw; kx++) {
+              const ix = ox * sw - pl + kx * dw;
+              if (ix < 0 || ix >= w) continue;
+              const v = preActivate(x[(c * h + iy) * w + ix], op.pre, c);
+              const t = op.weight[((o * op.inChannels + c) * kh + ky) * kw + kx] * v;
+              sum += t;
+              abs += Math.abs(t);
+            }
+          }
+        }
+        const i = (o * oh + oy) * ow + ox;
+        data[i] = op.relu && sum < 0 ? 0 : sum;
+        bound[i] = (k + 3) * U32 * abs;
+      }
+    }
+  }
+  return { data, bound, oh, ow };
+}
+
+/** op: a PoolOp; x: (C, H, W). */
+export function poolReference(op, x, h, w) {
+  const [kh, kw] = op.kernel, [sh, sw] = op.stride, [pt, pl, pb, pr] = op.pads, [dh, dw] = op.dilation;
+  const oh = outSize(h, kh, sh, pt, pb, dh, op.ceilMode), ow = outSize(w, kw, sw, pl, pr, dw, op.ceilMode);
+  const data = new Float64Array(op.channels * oh * ow), bound = new Float64Array(data.length);
+  for (let c = 0; c < op.channels; c++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        let acc = op.mode === "max" ? -Infinity : 0, abs = 0, inside = 0, padded = 0;
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * sh - pt + ky * dh;
+          if (iy >= h + pb) break;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * sw - pl + kx * dw;
+            if (ix >= w + pr) break;
+            padded++;
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+            const v = preActivate(x[(c * h + iy) * w + ix], op.pre, c);
+            acc = op.mode === "max" ? Math.max(acc, v) : acc + v;
+            abs += Math.abs(v);
+            inside++;
+          }
+        }
+        const i = (c * oh + oy) * ow + ox;
+        const n = op.countIncludePad ? padded : inside;
+        data[i] = op.mode === "max" ? acc : acc / n;
+        bound[i] = op.mode === "max" ? 0 : ((inside + 3) * U32 * abs) / n;
+      }
+    }
+  }
+  return { data, bound, oh, ow };
+}
+
+/** op: a GlobalPoolOp; x: (C, HW). */
+export function globalPoolReference(op, x, hw) {
+  const data = new Float64Array(op.channels), bound = new Float64Array(op.channels);
+  for (let c = 0; c < op.channels; c++) {
+    let acc = op.mode === "max" ? -Infinity : 0, abs = 0;
+    for (let i = 0; i < hw; i++) {
+      const v = preActivate(x[c * hw + i], op.pre, c);
+      acc = op.mode === "max" ? Math.max(acc, v) : acc + v;
+      abs += Math.abs(v);
+    }
+    data[c] = op.mode === "max" ? acc : acc / hw;
+    bound[c] = op.mode === "max" ? 0 : ((hw + 3) * U32 * abs) / hw;
+  }
+  return { data, bound };
+}
+
+/** op: a LinearOp; x: (K). */
+export function linearReference(op, x) {
+  const data = new Float64Array(op.outFeatures), bound = new Float64Array(op.outFeatures);
+  for (let r = 0; r < op.outFeatures; r++) {
+    let sum = op.bias ? op.bias[r] : 0, abs = Math.abs(sum);
+    for (let i = 0; i < op.inFeatures; i++) {
+      const t = op.weight[r * op.inFeatures + i] * x[i];
+      sum += t;
+      abs += Math.abs(t);
+    }
+    data[r] = sum;
+    bound[r] = (op.inFeatures + 3) * U32 * abs;
+  }
+  return { data, bound };
+}
