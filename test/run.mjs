@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const uvu = fileURLToPath(new URL("../node_modules/uvu/bin.js", import.meta.url));
 const child = spawn(process.execPath, [uvu, "test", "\\.test\\.mjs$", ...process.argv.slice(2)], {
-  cwd: root, env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1" }, stdio: ["ignore", "pipe", "inherit"],
+  cwd: root, env: { ...process.env, FORCE_COLOR: "0" }, stdio: ["ignore", "pipe", "inherit"],
 });
 let output = "";
 child.stdout.on("data", (chunk) => { output += chunk; process.stdout.write(chunk); });

@@ -47,7 +47,7 @@ export function ensurePeers() {
   const hasLock = existsSync(join(PEERS_DIR, 'package-lock.json'));
   const args = [hasLock ? 'ci' : 'install', '--prefix', PEERS_DIR, '--no-audit', '--no-fund'];
   log(`peer runtimes not installed (${missing.join(', ')}): running npm ${args.join(' ')}`);
-  log('first run only; downloads ~60 MB from the npm registry, ~150 MB on disk (bench/peers/node_modules, git-ignored)');
+  log('first run only; downloads ~35 MB from the npm registry, ~150 MB on disk (bench/peers/node_modules, git-ignored)');
   const t0 = Date.now();
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const r = spawnSync(npm, args, { cwd: REPO_ROOT, stdio: ['ignore', 2, 2] });

@@ -7,7 +7,8 @@
 // Prints ONE JSON line on stdout:
 //   {runtime:"onnxruntime-web", version, threads, threads_effective, batch, median_ms, min_ms, p95_ms,
 //    mean_ms, runs, warmup, cpu_util, output_path, ...}
-// cpu_util = process CPU time / wall time over the timed runs: ~T when the T threads really work.
+// cpu_util = process CPU time / wall time over the timed runs: ~T when the T threads run (ORT's pool
+// spin-waits between ops, so this is an upper bound on useful work; the 1-vs-T timing is the proof).
 // Everything else (ORT warnings, --verbose logs) goes to stderr.
 // Run it with bench/peers/node_modules installed (see bench/lib/peers.mjs ensurePeers()).
 

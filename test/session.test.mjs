@@ -1,0 +1,126 @@
+// The library API: model sources, configuration inference, planning, and clear errors for
+// bad inputs and inconsistent weights.
+import { readFileSync } from "node:fs";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { DenseNetError, Session, architectureConfig } from "../dist/index.js";
+import { parseSafetensors } from "../dist/io/safetensors.js";
+import { parameterCount } from "../dist/model/weights.js";
+import { fixturesDir, randomArray } from "./helpers.mjs";
+
+const fixture = (name) => new URL(name, fixturesDir).pathname;
+
+async function rejectsWith(promise, pattern) {
+  try {
+    await promise;
+  } catch (e) {
+    assert.instance(e, DenseNetError, `expected a DenseNetError, got ${e}`);
+    assert.ok(pattern.test(e.message), `message '${e.message}' does not match ${pattern}`);
+    return;
+  }
+  assert.unreachable(`expected a rejection matching ${pattern}`);
+}
+
+/** A safetensors file rebuilt from `tensors` (name -> {dtype, shape, data: Float32Array}). */
+function writeSafetensors(tensors) {
+  const header = {};
+  let offset = 0;
+  const parts = [];
+  for (const [name, t] of tensors) {
+    if (!t.data) continue;
+    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    parts.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    offset += t.data.byteLength;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let at = 8 + json.length;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+const Api = suite("Session");
+
+Api("densenet121 by name: torchvision's configuration and parameter count", async () => {
+  const s = await Session.create("densenet121");
+  assert.equal(s.config, architectureConfig("densenet121"));
+  assert.is(s.info.parameters, 7978856);
+  assert.ok(s.info.randomWeights);
+  await s.release();
+});
+
+Api("parameter counts of the named architectures match torchvision", () => {
+  const expected = { densenet121: 7978856, densenet169: 14149480, densenet201: 20013928, densenet161: 28681000 };
+  for (const [name, count] of Object.entries(expected)) assert.is(parameterCount(architectureConfig(name)), count, name);
+});
+
+Api("densenet121's plan keeps peak activation memory at batch 1, 224x224, within 8 MiB", async () => {
+  const s = await Session.create("densenet121");
+  const plan = s.plan(224, 224);
+  assert.ok(plan.arenaBytes <= 8 * 2 ** 20, `${plan.arenaBytes} bytes`);
+  // Block buffers alone: 256*56*56 + 512*28*28 + 1024*14*14 + 1024*7*7 floats.
+  assert.ok(plan.arenaBytes >= 4 * (256 * 3136 + 512 * 784 + 1024 * 196 + 1024 * 49));
+  await s.release();
+});
+
+Api("the same seed gives the same weights and outputs; another seed differs", async () => {
+  const x = { data: randomArray(3 * 40 * 40, 9), dims: [1, 3, 40, 40] };
+  const outputs = [];
+  for (const seed of [7, 7, 8]) {
+    const s = await Session.create("densenet121", { seed });
+    outputs.push(Array.from((await s.run(x)).data));
+    await s.release();
+  }
+  assert.equal(outputs[0], outputs[1]);
+  assert.not.equal(outputs[0], outputs[2]);
+});
+
+Api("accepts model bytes, and several input sizes on one session", async () => {
+  const s = await Session.create(readFileSync(fixture("narrow_odd.safetensors")));
+  for (const [h, w] of [[32, 32], [45, 37], [64, 33]]) {
+    const y = await s.run({ data: randomArray(2 * 3 * h * w, h), dims: [2, 3, h, w] });
+    assert.equal(y.dims, [2, 7]);
+    assert.ok(y.data.every(Number.isFinite));
+  }
+  await s.release();
+});
+
+Api("bad inputs are one-line errors naming the problem", async () => {
+  const s = await Session.create(fixture("legacy_keys.safetensors"));
+  const t = (dims, data) => ({ dims, data: data ?? new Float32Array(dims.reduce((a, b) => a * b, 1)) });
+  await rejectsWith(s.run(t([3, 32, 32])), /rank 4/);
+  await rejectsWith(s.run(t([1, 1, 32, 32])), /has 1 channels, the model expects 3/);
+  await rejectsWith(s.run(t([1, 3, 32, 32], new Float32Array(10))), /has 10 values/);
+  await rejectsWith(s.run(t([1, 3, 2, 2])), /input 2x2 is too small: .features.transition1.pool. would produce a 0x0 output/);
+  await rejectsWith(s.run(t([100000, 3, 1, 1], new Float32Array(0))), /exceeds the maximum/);
+  await rejectsWith(s.run(t([0, 3, 32, 32])), /positive integers/);
+  await rejectsWith(s.run({ dims: [1, 3, 32, 32], data: new Float64Array(3072) }), /must be a tensor/);
+  const nan = new Float32Array(3 * 32 * 32);
+  nan[77] = NaN;
+  await rejectsWith(s.run(t([1, 3, 32, 32], nan)), /non-finite value \(NaN\) at index 77/);
+  await s.release();
+  await rejectsWith(s.run(t([1, 3, 32, 32])), /released/);
+});
+
+Api("inconsistent or missing weights are one-line errors naming the tensor", async () => {
+  const tensors = parseSafetensors(readFileSync(fixture("bc_style.safetensors")));
+  const without = new Map(tensors);
+  without.delete("features.norm5.running_var");
+  await rejectsWith(Session.create(writeSafetensors(without)), /missing tensor 'features.norm5.running_var'/);
+  const reshaped = new Map(tensors);
+  const w = tensors.get("features.denseblock2.denselayer3.conv2.weight");
+  reshaped.set("features.denseblock2.denselayer3.conv2.weight", { ...w, shape: [w.shape[0], w.shape[1], 9, 1] });
+  await rejectsWith(Session.create(writeSafetensors(reshaped)), /denselayer3.conv2.weight' has shape \[12, 48, 9, 1\].*needs \[12, 48, 3, 3\]/);
+  const poisoned = new Map(tensors);
+  const bias = Float32Array.from(tensors.get("classifier.bias").data);
+  bias[3] = Infinity;
+  poisoned.set("classifier.bias", { dtype: "F32", shape: [bias.length], data: bias });
+  await rejectsWith(Session.create(writeSafetensors(poisoned)), /'classifier.bias' holds a non-finite value/);
+  await rejectsWith(Session.create("densenet122"), /unknown model 'densenet122'/);
+  await rejectsWith(Session.create("/nonexistent/model.safetensors"), /cannot read model file.*ENOENT/);
+  await rejectsWith(Session.create("densenet121", { threads: 0 }), /threads must be an integer/);
+});
+
+Api.run();
