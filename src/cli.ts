@@ -1,33 +1,41 @@
 #!/usr/bin/env node
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DenseNetError } from "./errors.js";
 import { formatNpy, parseNpy } from "./io/npy.js";
 import { describeConfig, nominalMacs } from "./model/config.js";
 import { SeededRandom } from "./model/random_weights.js";
 import { Session } from "./session.js";
+import type { Tensor } from "./tensor.js";
 
 const USAGE = `densenet: DenseNet inference on WebAssembly SIMD
 
 usage:
-  densenet run   --model <file.safetensors|densenet121> --input <x.npy> --output <y.npy> [--threads N]
+  densenet run   --model <file.safetensors|file.onnx|densenet121> --input <x.npy> --output <y.npy> [--threads N]
+  densenet run   --model <file.onnx> --input NAME=<x.npy> [--input NAME=<x.npy> ...] --outdir <dir>
   densenet info  --model <file.safetensors|densenet121> [--size S] [--json]
   densenet bench --model <file.safetensors|densenet121> [--batch B] [--threads T] [--size S]
                  [--runs R] [--warmup W] [--json]
 
   --model    a torchvision-named .safetensors file (architecture inferred from the tensor
-             shapes), or densenet121/169/201/161 with seeded random weights
-  --input    float32 C-order .npy of shape (N, C, H, W); --output gets (N, classes)
+             shapes), an .onnx file, or densenet121/169/201/161 with seeded random weights
+  --input    float32 C-order .npy of shape (N, C, H, W); --output gets (N, classes).
+             NAME=file.npy feeds a named graph input (repeatable)
+  --outdir   writes DIR/<output name>.npy for every output
   --threads  worker threads (default 1: the calling thread)`;
 
 const OPTIONS = {
-  model: { type: "string" }, input: { type: "string" }, output: { type: "string" },
+  model: { type: "string" }, input: { type: "string", multiple: true }, output: { type: "string" }, outdir: { type: "string" },
   threads: { type: "string" }, batch: { type: "string" }, size: { type: "string" },
   runs: { type: "string" }, warmup: { type: "string" }, seed: { type: "string" },
   json: { type: "boolean" }, help: { type: "boolean", short: "h" },
 } as const;
 
-type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
+type Flags = {
+  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[]
+    : (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string
+};
 
 function integer(flags: Flags, name: keyof Flags, fallback: number, min: number, max: number): number {
   const text = flags[name];
@@ -39,7 +47,7 @@ function integer(flags: Flags, name: keyof Flags, fallback: number, min: number,
   return value;
 }
 
-function required(flags: Flags, name: "model" | "input" | "output"): string {
+function required(flags: Flags, name: "model"): string {
   const value = flags[name];
   if (!value) throw new DenseNetError(`--${name} is required (see densenet --help)`);
   return value;
@@ -51,34 +59,76 @@ async function openSession(flags: Flags): Promise<Session> {
   });
 }
 
-async function runCommand(flags: Flags): Promise<void> {
-  const inputPath = required(flags, "input"), outputPath = required(flags, "output");
-  const session = await openSession(flags);
+async function readNpy(path: string): Promise<Tensor> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(inputPath);
+    bytes = await readFile(path);
   } catch (e) {
-    throw new DenseNetError(`cannot read input '${inputPath}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new DenseNetError(`cannot read input '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
-  const input = parseNpy(bytes, inputPath);
+  return parseNpy(bytes, path);
+}
+
+/** --input x.npy (the model's only input) or --input NAME=x.npy, repeatable. */
+async function readFeeds(flags: Flags, session: Session): Promise<Record<string, Tensor>> {
+  const specs = flags.input ?? [];
+  if (specs.length === 0) throw new DenseNetError("--input is required (see densenet --help)");
+  const feeds: Record<string, Tensor> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf("=");
+    const named = eq > 0 && session.inputNames.includes(spec.slice(0, eq));
+    if (!named && specs.length > 1) throw new DenseNetError(`--input '${spec}' must be NAME=file.npy when several inputs are given; the model's inputs are [${session.inputNames.join(", ")}]`);
+    if (!named && session.inputNames.length !== 1) throw new DenseNetError(`the model has inputs [${session.inputNames.join(", ")}]: give each as --input NAME=file.npy`);
+    const name = named ? spec.slice(0, eq) : session.inputNames[0];
+    if (name in feeds) throw new DenseNetError(`input '${name}' is given twice`);
+    feeds[name] = await readNpy(named ? spec.slice(eq + 1) : spec);
+  }
+  return feeds;
+}
+
+/** A file name for an output name: anything but letters, digits, '.', '_' and '-' becomes '_'. */
+function outputFileName(name: string): string {
+  return `${name.replace(/[^A-Za-z0-9._-]/g, "_") || "output"}.npy`;
+}
+
+async function runCommand(flags: Flags): Promise<void> {
+  if (!flags.output && !flags.outdir) throw new DenseNetError("--output (one output) or --outdir (every output) is required (see densenet --help)");
+  const session = await openSession(flags);
+  const feeds = await readFeeds(flags, session);
   const t0 = performance.now();
-  const output = await session.run(input);
+  const outputs = await session.runNamed(feeds);
   const ms = performance.now() - t0;
-  await writeFile(outputPath, formatNpy(output));
   await session.release();
-  console.error(`wrote ${outputPath}: [${output.dims.join(", ")}] float32 in ${ms.toFixed(1)} ms`);
+  const written: string[] = [];
+  if (flags.outdir) {
+    await mkdir(flags.outdir, { recursive: true });
+    for (const [name, tensor] of Object.entries(outputs)) {
+      const path = join(flags.outdir, outputFileName(name));
+      await writeFile(path, formatNpy(tensor));
+      written.push(`${path} [${tensor.dims.join(", ")}]`);
+    }
+  }
+  if (flags.output) {
+    const names = Object.keys(outputs);
+    if (names.length !== 1) throw new DenseNetError(`the model has outputs [${names.join(", ")}]: use --outdir to write them all`);
+    await writeFile(flags.output, formatNpy(outputs[names[0]]));
+    written.push(`${flags.output} [${outputs[names[0]].dims.join(", ")}]`);
+  }
+  console.error(`ran in ${ms.toFixed(1)} ms; wrote ${written.join(", ")}`);
 }
 
 async function infoCommand(flags: Flags): Promise<void> {
   const size = integer(flags, "size", 224, 1, 8192);
   const session = await openSession(flags);
-  const { name, config, parameters, randomWeights, weightBytes } = session.info;
-  const plan = session.plan(size, size);
+  const { name, config, parameters, randomWeights, weightBytes, execution } = session.info;
+  const plan = execution === "planned" ? session.plan(size, size) : null;
   const report = {
-    model: name, random_weights: randomWeights, config: describeConfig(config),
-    growth_rate: config.growthRate, block_config: config.blockConfig, num_init_features: config.numInitFeatures,
-    bn_size: config.bnSize, num_classes: config.numClasses, in_channels: config.inChannels,
-    parameters, size, macs: nominalMacs(config, size, size), executed_macs: plan.macs, peak_activation_bytes: plan.arenaBytes, packed_weight_bytes: weightBytes,
+    model: name, execution, random_weights: randomWeights, config: config ? describeConfig(config) : null,
+    growth_rate: config?.growthRate, block_config: config?.blockConfig, num_init_features: config?.numInitFeatures,
+    bn_size: config?.bnSize, num_classes: config?.numClasses, in_channels: config?.inChannels,
+    inputs: session.inputNames, outputs: session.outputNames,
+    parameters, size, macs: config ? nominalMacs(config, size, size) : plan?.macs, executed_macs: plan?.macs,
+    peak_activation_bytes: plan?.arenaBytes, packed_weight_bytes: weightBytes,
   };
   await session.release();
   if (flags.json) {
@@ -86,14 +136,21 @@ async function infoCommand(flags: Flags): Promise<void> {
     return;
   }
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
-  console.log([
+  const lines = [
     `model:        ${name}${randomWeights ? " (seeded random weights)" : ""}`,
-    `config:       ${report.config}`,
+    `config:       ${report.config ?? `a general graph, ${execution}`}`,
+    `inputs:       ${session.inputNames.join(", ")}; outputs: ${session.outputNames.join(", ")}`,
     `parameters:   ${parameters.toLocaleString("en-US")}`,
-    `MACs @ ${size}²:  ${(report.macs / 1e9).toFixed(3)} G as torchvision computes it; ${(plan.macs / 1e9).toFixed(3)} G executed (transitions pool before their conv)`,
-    `peak activation memory, batch 1 @ ${size}²: ${mib(plan.arenaBytes)} (${plan.arenaBytes.toLocaleString("en-US")} bytes)`,
-    `packed weights: ${mib(weightBytes)}`,
-  ].join("\n"));
+  ];
+  if (plan) {
+    lines.push(
+      `MACs @ ${size}²:  ${(report.macs! / 1e9).toFixed(3)} G${config ? " as torchvision computes it" : ""}; ` +
+        `${(plan.macs / 1e9).toFixed(3)} G executed (transitions pool before their conv)`,
+      `peak activation memory, batch 1 @ ${size}²: ${mib(plan.arenaBytes)} (${plan.arenaBytes.toLocaleString("en-US")} bytes)`,
+      `packed weights: ${mib(weightBytes)}`,
+    );
+  }
+  console.log(lines.join("\n"));
 }
 
 function median(values: number[]): number {
@@ -105,7 +162,8 @@ async function benchCommand(flags: Flags): Promise<void> {
   const batch = integer(flags, "batch", 1, 1, 4096), size = integer(flags, "size", 224, 1, 8192);
   const runs = integer(flags, "runs", 10, 1, 100000), warmup = integer(flags, "warmup", 2, 0, 100000);
   const session = await openSession(flags);
-  const c = session.config.inChannels;
+  if (session.info.execution !== "planned") throw new DenseNetError(`bench needs an image model that runs on the planned kernels; '${session.info.name}' is interpreted`);
+  const c = session.inputChannels;
   const rng = new SeededRandom(1234);
   const data = new Float32Array(batch * c * size * size).map(() => rng.normal());
   const input = { data, dims: [batch, c, size, size] };
@@ -116,7 +174,7 @@ async function benchCommand(flags: Flags): Promise<void> {
     await session.run(input);
     times.push(performance.now() - t0);
   }
-  const macs = nominalMacs(session.config, size, size);
+  const macs = session.config ? nominalMacs(session.config, size, size) : session.plan(size, size).macs;
   const med = median(times), min = Math.min(...times);
   const result = {
     model: session.info.name, batch, threads: session.threads, size, runs, warmup,

@@ -1,24 +1,48 @@
 import { readFile } from "node:fs/promises";
 import { DenseNetError } from "../errors.js";
 import { parseSafetensors } from "../io/safetensors.js";
+import { importOnnx } from "../onnx/import.js";
 import type { Graph } from "../plan/graph.js";
+import type { Tensor } from "../tensor.js";
 import { type DenseNetConfig, architectureConfig, isArchitectureName, unknownArchitecture } from "./config.js";
 import { buildDenseNetGraph } from "./densenet_graph.js";
 import { randomWeights } from "./random_weights.js";
 import { WeightReader, inferConfig, normalizeKeys, parameterCount } from "./weights.js";
 
-/** What a session runs: the configuration and its lowered graph. */
-export interface LoadedModel {
+interface ModelBase {
   /** A name for messages: the file name or architecture. */
   readonly name: string;
-  readonly config: DenseNetConfig;
-  readonly graph: Graph;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Learnable parameters (weights) in the model. */
   readonly parameters: number;
-  /** True when the weights are seeded random ones (a bare architecture name). */
-  readonly randomWeights: boolean;
 }
 
-/** A model file's path or bytes (safetensors), or an architecture name such as 'densenet121'. */
+/** A model lowered to the graph IR and run on the planned, fused kernels: one image input, one output. */
+export interface PlannedModel extends ModelBase {
+  readonly kind: "planned";
+  readonly graph: Graph;
+  /** The torchvision configuration, where the model is one (null for ONNX graphs). */
+  readonly config: DenseNetConfig | null;
+  /** True when the weights are seeded random ones (a bare architecture name). */
+  readonly randomWeights: boolean;
+  /** The output's shape for a batch of n images: [n, classes], or [n, classes, 1, 1] for some ONNX exports. */
+  outputDims(n: number): number[];
+}
+
+/**
+ * A graph that does not lower to the planned kernels (e.g. a single ONNX operator of any
+ * rank), run op by op by a portable interpreter. Inputs are validated by `run`.
+ */
+export interface InterpretedModel extends ModelBase {
+  readonly kind: "interpreted";
+  run(feeds: Readonly<Record<string, Tensor>>): Record<string, Tensor>;
+}
+
+/** What a session runs. */
+export type LoadedModel = PlannedModel | InterpretedModel;
+
+/** A model file's path or bytes (safetensors or ONNX), or an architecture name such as 'densenet121'. */
 export type ModelSource = string | Uint8Array | ArrayBuffer;
 
 export async function loadModel(source: ModelSource, seed = 0): Promise<LoadedModel> {
@@ -40,11 +64,21 @@ export async function loadModel(source: ModelSource, seed = 0): Promise<LoadedMo
 }
 
 function fromBytes(bytes: Uint8Array, name: string): LoadedModel {
-  return fromWeights(name, normalizeKeys(parseSafetensors(bytes, name)), false);
+  if (isSafetensors(bytes)) return fromWeights(name, normalizeKeys(parseSafetensors(bytes, name)), false);
+  if (name.endsWith(".safetensors")) parseSafetensors(bytes, name); // throws the precise reason
+  return importOnnx(bytes, name);
 }
 
-function fromWeights(name: string, weights: ReturnType<typeof normalizeKeys>, random: boolean): LoadedModel {
+/** A safetensors file begins with a little-endian u64 header length and then '{'. */
+function isSafetensors(bytes: Uint8Array): boolean {
+  return bytes.length >= 9 && bytes[8] === 0x7b && bytes[6] === 0 && bytes[7] === 0;
+}
+
+function fromWeights(name: string, weights: ReturnType<typeof normalizeKeys>, random: boolean): PlannedModel {
   const reader = new WeightReader(weights, name);
   const config = inferConfig(reader);
-  return { name, config, graph: buildDenseNetGraph(config, reader), parameters: parameterCount(config), randomWeights: random };
+  return {
+    kind: "planned", name, config, graph: buildDenseNetGraph(config, reader), parameters: parameterCount(config), randomWeights: random,
+    inputNames: ["input"], outputNames: ["logits"], outputDims: (n) => [n, config.numClasses],
+  };
 }

@@ -1,5 +1,5 @@
 import * as L from "../kernels/layout.js";
-import type { OpKernelName } from "../runtime/kernels.js";
+import { OP_KERNELS, type OpKernelName } from "../runtime/kernels.js";
 import type { LinearMemory } from "../runtime/memory.js";
 import { assignOffsets } from "./arena.js";
 import type { Graph, Op } from "./graph.js";
@@ -22,6 +22,8 @@ export interface ExecutionPlan {
   readonly height: number;
   readonly width: number;
   readonly steps: readonly Step[];
+  /** The steps as a table in linear memory, [kernel id, descriptor address] u32 pairs, for workers. */
+  readonly schedule: number;
   /** Bytes of one image's activation arena (the plan's peak activation memory). */
   readonly arenaBytes: number;
   /** Arena offsets of the input image (C, H, W) and the output vector. */
@@ -66,9 +68,11 @@ export function planGraph(graph: Graph, weights: readonly PackedWeights[], mem: 
     mem.u32(desc, fields.length).set(fields);
     return { kernel: KERNEL_OF[op.kind], desc, name: op.name };
   });
+  const schedule = mem.alloc(steps.length * 8, 16);
+  mem.u32(schedule, steps.length * 2).set(steps.flatMap((s) => [OP_KERNELS.indexOf(s.kernel), s.desc]));
   const inChannels = graph.buffers[graph.input].channels;
   return {
-    height, width, steps, arenaBytes: arena.bytes,
+    height, width, steps, schedule, arenaBytes: arena.bytes,
     inputOffset: arena.offsets[graph.input], outputOffset: arena.offsets[graph.output],
     inputElements: inChannels * height * width, outputElements: graph.buffers[graph.output].channels,
     macs: graphMacs(graph, sizes), sizes, bufferOffsets: arena.offsets,

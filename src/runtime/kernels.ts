@@ -15,7 +15,14 @@ export interface KernelExports {
   gemm_f32_6x8(a: number, b: number, c: number, ldc: number, kc: number, bias: number, flags: number): void;
 }
 
-export type OpKernelName = "conv2d_gemm_f32" | "pool2d_nchw_f32" | "global_pool_f32" | "linear_f32";
+/** The op kernels, in the order of their ids in a schedule table. */
+export const OP_KERNELS = ["conv2d_gemm_f32", "pool2d_nchw_f32", "global_pool_f32", "linear_f32"] as const;
+export type OpKernelName = (typeof OP_KERNELS)[number];
+
+/** The op kernels of an instance, indexed by id. */
+export function opKernelTable(kernels: KernelExports): OpKernel[] {
+  return OP_KERNELS.map((name) => kernels[name]);
+}
 
 const KERNELS_URL = new URL("../../build/kernels.wasm", import.meta.url);
 
