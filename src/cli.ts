@@ -6,7 +6,7 @@ import { DenseNetError } from "./errors.js";
 import { formatNpy, parseNpy } from "./io/npy.js";
 import { describeConfig, nominalMacs } from "./model/config.js";
 import { SeededRandom } from "./model/random_weights.js";
-import { Session } from "./session.js";
+import { Session, defaultThreads } from "./session.js";
 import type { Tensor } from "./tensor.js";
 
 const USAGE = `densenet: DenseNet inference on WebAssembly SIMD
@@ -23,7 +23,7 @@ usage:
   --input    float32 C-order .npy of shape (N, C, H, W); --output gets (N, classes).
              NAME=file.npy feeds a named graph input (repeatable)
   --outdir   writes DIR/<output name>.npy for every output
-  --threads  worker threads (default 1: the calling thread)`;
+  --threads  threads (default: all available cores; 1 runs on the calling thread, no pool)`;
 
 const OPTIONS = {
   model: { type: "string" }, input: { type: "string", multiple: true }, output: { type: "string" }, outdir: { type: "string" },
@@ -55,7 +55,7 @@ function required(flags: Flags, name: "model"): string {
 
 async function openSession(flags: Flags): Promise<Session> {
   return Session.create(required(flags, "model"), {
-    threads: integer(flags, "threads", 1, 1, 256), seed: integer(flags, "seed", 0, 0, 2 ** 31 - 1),
+    threads: integer(flags, "threads", defaultThreads(), 1, 256), seed: integer(flags, "seed", 0, 0, 2 ** 31 - 1),
   });
 }
 

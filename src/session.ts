@@ -3,13 +3,21 @@ import type { DenseNetConfig } from "./model/config.js";
 import { type LoadedModel, type ModelSource, type PlannedModel, loadModel } from "./model/load.js";
 import { type MicroKernelRows, type PackedWeights, packGraphWeights } from "./plan/pack_weights.js";
 import { type ExecutionPlan, GEMM_KC, planGraph } from "./plan/plan.js";
+import { availableParallelism } from "node:os";
+import { BARRIER_BYTES, barrierView, resetBarrier } from "./runtime/barrier.js";
 import { runSteps } from "./runtime/executor.js";
 import { type KernelExports, compileKernels, instantiateKernels } from "./runtime/kernels.js";
 import { LinearMemory } from "./runtime/memory.js";
+import { WorkerPool } from "./runtime/pool.js";
+import type { RunTask } from "./runtime/task.js";
 import { type Tensor, elementCount } from "./tensor.js";
 
 export interface SessionOptions {
-  /** Threads to run on. 1 (the default for now) runs on the calling thread, with no pool. */
+  /**
+   * Threads to run on. 1 runs on the calling thread with no pool (fastest start); more run
+   * on a pool of that many workers while the calling thread stays free. Default: the
+   * machine's available parallelism (os.availableParallelism()).
+   */
   threads?: number;
   /** Seed of the random weights used when the model is an architecture name. Default 0. */
   seed?: number;
@@ -35,14 +43,29 @@ export interface SessionInfo {
   readonly execution: LoadedModel["kind"];
 }
 
-/** The planned model's kernels, memory and packed weights. */
+/** The planned model's kernels, memory, packed weights, and its pool where threads > 1. */
 interface Engine {
   readonly model: PlannedModel;
   readonly mem: LinearMemory;
   readonly kernels: KernelExports;
   readonly weights: readonly PackedWeights[];
   readonly weightBytes: number;
-  readonly scratch: number;
+  /** One GEMM scratch area per thread. */
+  readonly scratch: readonly number[];
+  readonly pool: WorkerPool | null;
+  /** Address of the run barrier. */
+  readonly barrier: number;
+}
+
+/** A plan for one input size, with one arena per thread that runs whole images. */
+interface PlanEntry {
+  readonly plan: ExecutionPlan;
+  readonly arenas: number[];
+}
+
+/** The default thread count: every core the process may use. */
+export function defaultThreads(): number {
+  return Math.min(256, Math.max(1, availableParallelism()));
 }
 
 /**
@@ -52,17 +75,20 @@ interface Engine {
  * Calls to run() on one session are queued and run one after another, in call order.
  */
 export class Session {
-  private readonly plans = new Map<string, { plan: ExecutionPlan; arena: number }>();
+  private readonly plans = new Map<string, PlanEntry>();
   private released = false;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Input and output staging for a batch: grows to the largest batch seen, never shrinks. */
+  private stage = { input: 0, output: 0, inputBytes: 0, outputBytes: 0 };
+  /** Test hook: the next run makes one worker fail (see RunTask.fault). */
+  private nextFault: RunTask["fault"] & { worker: number } | null = null;
 
   private constructor(private readonly model: LoadedModel, private readonly engine: Engine | null, readonly threads: number) {}
 
   /** Loads a model: a .safetensors or .onnx path or its bytes, or an architecture name (random weights). */
   static async create(model: ModelSource, options: SessionOptions = {}): Promise<Session> {
-    const threads = options.threads ?? 1;
+    const threads = options.threads ?? defaultThreads();
     check(Number.isInteger(threads) && threads >= 1 && threads <= 256, `threads must be an integer from 1 to 256, got ${threads}`);
-    check(threads === 1, "threads > 1 is not available yet");
     const loaded = await loadModel(model, options.seed ?? 0);
     if (loaded.kind === "interpreted") return new Session(loaded, null, 1);
     const module = await compileKernels();
@@ -71,8 +97,11 @@ export class Session {
     const before = mem.used;
     const weights = packGraphWeights(loaded.graph, mem, options.microKernelRows);
     const weightBytes = mem.used - before;
-    const scratch = mem.alloc(kernels.conv2d_gemm_scratch_bytes(GEMM_KC));
-    return new Session(loaded, { model: loaded, mem, kernels, weights, weightBytes, scratch }, threads);
+    const scratchBytes = kernels.conv2d_gemm_scratch_bytes(GEMM_KC);
+    const scratch = Array.from({ length: threads }, () => mem.alloc(scratchBytes));
+    const barrier = mem.alloc(BARRIER_BYTES);
+    const pool = threads > 1 ? new WorkerPool({ module, memory: mem.memory }, threads) : null;
+    return new Session(loaded, { model: loaded, mem, kernels, weights, weightBytes, scratch, pool, barrier }, threads);
   }
 
   get info(): SessionInfo {
@@ -125,13 +154,21 @@ export class Session {
     return result;
   }
 
-  /** Frees the session. Further calls fail. */
+  /** Frees the session and shuts its worker pool down (after queued runs). Further calls fail. */
   async release(): Promise<void> {
+    if (this.released) return;
     this.released = true;
+    await this.queue;
     this.plans.clear();
+    await this.engine?.pool?.destroy();
   }
 
-  private execute(feeds: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
+  /** Test hook: in the next run, worker `worker` throws ("throw") or exits ("exit") at step `at`. */
+  injectFaultForTesting(fault: { worker: number; at: number; mode: "throw" | "exit" }): void {
+    this.nextFault = fault;
+  }
+
+  private async execute(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>> {
     check(!this.released, "session has been released");
     check(typeof feeds === "object" && feeds !== null, "feeds must be an object of named tensors");
     for (const name of Object.keys(feeds)) {
@@ -142,16 +179,55 @@ export class Session {
     const engine = this.planned();
     const input = feeds[this.model.inputNames[0]];
     const [batch, , height, width] = this.checkImages(input);
-    const { plan, arena } = this.planEntry(engine, height, width);
-    const out = new Float32Array(batch * plan.outputElements);
-    const { mem, kernels, scratch } = engine;
-    for (let i = 0; i < batch; i++) {
-      mem.f32(arena + plan.inputOffset, plan.inputElements)
-        .set(input.data.subarray(i * plan.inputElements, (i + 1) * plan.inputElements));
-      runSteps(kernels, plan.steps, arena, scratch);
-      out.set(mem.f32(arena + plan.outputOffset, plan.outputElements), i * plan.outputElements);
-    }
+    const entry = this.planEntry(engine, height, width);
+    const out = engine.pool
+      ? await this.runOnPool(engine, engine.pool, entry, input.data, batch)
+      : this.runOnCallingThread(engine, entry, input.data, batch);
     return { [this.model.outputNames[0]]: { data: out, dims: engine.model.outputDims(batch) } };
+  }
+
+  private runOnCallingThread(engine: Engine, { plan, arenas }: PlanEntry, input: Float32Array, batch: number): Float32Array {
+    const { mem, kernels, scratch } = engine;
+    const out = new Float32Array(batch * plan.outputElements);
+    for (let i = 0; i < batch; i++) {
+      mem.f32(arenas[0] + plan.inputOffset, plan.inputElements)
+        .set(input.subarray(i * plan.inputElements, (i + 1) * plan.inputElements));
+      runSteps(kernels, plan.steps, arenas[0], scratch[0]);
+      out.set(mem.f32(arenas[0] + plan.outputOffset, plan.outputElements), i * plan.outputElements);
+    }
+    return out;
+  }
+
+  /**
+   * Whole images go to workers while there are at least as many images left as threads;
+   * the remaining (batch mod threads) images are each split across all workers.
+   */
+  private async runOnPool(engine: Engine, pool: WorkerPool, entry: PlanEntry, input: Float32Array, batch: number): Promise<Float32Array> {
+    const { plan } = entry;
+    const nth = this.threads;
+    const shared = batch % nth;
+    const wholeWorkers = batch >= nth ? nth : 1;
+    while (entry.arenas.length < wholeWorkers) entry.arenas.push(engine.mem.alloc(plan.arenaBytes));
+    const stage = this.stageFor(engine.mem, batch * plan.inputElements * 4, batch * plan.outputElements * 4);
+    engine.mem.f32(stage.input, input.length).set(input);
+    const barrier = barrierView(engine.mem.memory.buffer, engine.barrier);
+    resetBarrier(barrier);
+    const fault = this.nextFault;
+    this.nextFault = null;
+    const tasks = Array.from({ length: nth }, (_, ith): RunTask => ({
+      kind: "run", ith, nth, barrier: engine.barrier, schedule: plan.schedule, steps: plan.steps.length,
+      arenas: entry.arenas, scratch: engine.scratch[ith], inputStage: stage.input, outputStage: stage.output,
+      inputOffset: plan.inputOffset, outputOffset: plan.outputOffset, inputElements: plan.inputElements,
+      outputElements: plan.outputElements, batch, shared, fault: fault?.worker === ith ? fault : undefined,
+    }));
+    await pool.run(tasks, barrier);
+    return engine.mem.f32(stage.output, batch * plan.outputElements).slice();
+  }
+
+  private stageFor(mem: LinearMemory, inputBytes: number, outputBytes: number) {
+    if (inputBytes > this.stage.inputBytes) this.stage = { ...this.stage, input: mem.alloc(inputBytes), inputBytes };
+    if (outputBytes > this.stage.outputBytes) this.stage = { ...this.stage, output: mem.alloc(outputBytes), outputBytes };
+    return this.stage;
   }
 
   private planned(): Engine {
@@ -159,12 +235,12 @@ export class Session {
     return this.engine;
   }
 
-  private planEntry(engine: Engine, height: number, width: number): { plan: ExecutionPlan; arena: number } {
+  private planEntry(engine: Engine, height: number, width: number): PlanEntry {
     const key = `${height}x${width}`;
     let entry = this.plans.get(key);
     if (!entry) {
       const plan = planGraph(engine.model.graph, engine.weights, engine.mem, height, width, 4 * this.threads);
-      entry = { plan, arena: engine.mem.alloc(plan.arenaBytes) };
+      entry = { plan, arenas: [engine.mem.alloc(plan.arenaBytes)] };
       this.plans.set(key, entry);
     }
     return entry;
