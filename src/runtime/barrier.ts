@@ -4,7 +4,7 @@
 
 export const BARRIER_BYTES = 16;
 const ARRIVED = 0, GENERATION = 1, ABORTED = 2;
-const SPINS = 2000;
+const SPINS = 20000;
 const WAIT_SLICE_MS = 50;
 
 /** Thrown in a worker whose run was aborted because another worker failed. */
