@@ -1,4 +1,5 @@
 import { GEMM_ACCUMULATE, GEMM_RELU } from "./gemm_flags";
+import { madd } from "./madd";
 
 /**
  * C[6, 8] (+)= A[6, kc] * B[kc, 8] with f32x4 accumulators (12 of the 16 xmm registers,
@@ -30,17 +31,17 @@ export function gemm_f32_6x8(a: usize, b: usize, c: usize, ldc: i32, kc: i32, bi
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(b), b1 = v128.load(b, 16);
     let s = v128.load32_splat(a);
-    x0 = f32x4.add(x0, f32x4.mul(s, b0)); y0 = f32x4.add(y0, f32x4.mul(s, b1));
+    x0 = madd(s, b0, x0); y0 = madd(s, b1, y0);
     s = v128.load32_splat(a, 4);
-    x1 = f32x4.add(x1, f32x4.mul(s, b0)); y1 = f32x4.add(y1, f32x4.mul(s, b1));
+    x1 = madd(s, b0, x1); y1 = madd(s, b1, y1);
     s = v128.load32_splat(a, 8);
-    x2 = f32x4.add(x2, f32x4.mul(s, b0)); y2 = f32x4.add(y2, f32x4.mul(s, b1));
+    x2 = madd(s, b0, x2); y2 = madd(s, b1, y2);
     s = v128.load32_splat(a, 12);
-    x3 = f32x4.add(x3, f32x4.mul(s, b0)); y3 = f32x4.add(y3, f32x4.mul(s, b1));
+    x3 = madd(s, b0, x3); y3 = madd(s, b1, y3);
     s = v128.load32_splat(a, 16);
-    x4 = f32x4.add(x4, f32x4.mul(s, b0)); y4 = f32x4.add(y4, f32x4.mul(s, b1));
+    x4 = madd(s, b0, x4); y4 = madd(s, b1, y4);
     s = v128.load32_splat(a, 20);
-    x5 = f32x4.add(x5, f32x4.mul(s, b0)); y5 = f32x4.add(y5, f32x4.mul(s, b1));
+    x5 = madd(s, b0, x5); y5 = madd(s, b1, y5);
     a += 24; b += 32;
   }
   if (flags & GEMM_RELU) {

@@ -120,10 +120,10 @@ async function runCommand(flags: Flags): Promise<void> {
 async function infoCommand(flags: Flags): Promise<void> {
   const size = integer(flags, "size", 224, 1, 8192);
   const session = await openSession(flags);
-  const { name, config, parameters, randomWeights, weightBytes, execution } = session.info;
+  const { name, config, parameters, randomWeights, weightBytes, execution, kernels } = session.info;
   const plan = execution === "planned" ? session.plan(size, size) : null;
   const report = {
-    model: name, execution, random_weights: randomWeights, config: config ? describeConfig(config) : null,
+    model: name, execution, kernels, random_weights: randomWeights, config: config ? describeConfig(config) : null,
     growth_rate: config?.growthRate, block_config: config?.blockConfig, num_init_features: config?.numInitFeatures,
     bn_size: config?.bnSize, num_classes: config?.numClasses, in_channels: config?.inChannels,
     inputs: session.inputNames, outputs: session.outputNames,
@@ -139,6 +139,7 @@ async function infoCommand(flags: Flags): Promise<void> {
   const lines = [
     `model:        ${name}${randomWeights ? " (seeded random weights)" : ""}`,
     `config:       ${report.config ?? `a general graph, ${execution}`}`,
+    `kernels:      ${kernels ?? "none (interpreted)"}`,
     `inputs:       ${session.inputNames.join(", ")}; outputs: ${session.outputNames.join(", ")}`,
     `parameters:   ${parameters.toLocaleString("en-US")}`,
   ];
@@ -177,7 +178,7 @@ async function benchCommand(flags: Flags): Promise<void> {
   const macs = session.config ? nominalMacs(session.config, size, size) : session.plan(size, size).macs;
   const med = median(times), min = Math.min(...times);
   const result = {
-    model: session.info.name, batch, threads: session.threads, size, runs, warmup,
+    model: session.info.name, kernels: session.info.kernels, batch, threads: session.threads, size, runs, warmup,
     median_ms: med, min_ms: min, ms_per_image: med / batch, images_per_s: (1000 * batch) / med,
     gflops: (2 * macs * batch) / (med * 1e6),
   };
@@ -186,7 +187,7 @@ async function benchCommand(flags: Flags): Promise<void> {
     console.log(JSON.stringify(result));
     return;
   }
-  console.log(`${result.model} batch ${batch} @ ${size}², ${session.threads} thread(s), ${runs} runs after ${warmup} warm-up:`);
+  console.log(`${result.model} batch ${batch} @ ${size}², ${session.threads} thread(s), ${result.kernels} kernels, ${runs} runs after ${warmup} warm-up:`);
   console.log(`  median ${med.toFixed(2)} ms/batch, min ${min.toFixed(2)} ms; ${result.images_per_s.toFixed(2)} images/s, ` +
     `${result.gflops.toFixed(1)} GFLOP/s (torchvision's ${(2 * macs / 1e9).toFixed(2)} GFLOP per image)`);
 }

@@ -6,7 +6,7 @@ import { type ExecutionPlan, GEMM_KC, planGraph } from "./plan/plan.js";
 import { availableParallelism } from "node:os";
 import { BARRIER_BYTES, barrierView, resetBarrier } from "./runtime/barrier.js";
 import { runSteps } from "./runtime/executor.js";
-import { type KernelExports, compileKernels, instantiateKernels } from "./runtime/kernels.js";
+import { type KernelBuild, type KernelExports, compileKernels, instantiateKernels } from "./runtime/kernels.js";
 import { LinearMemory } from "./runtime/memory.js";
 import { WorkerPool } from "./runtime/pool.js";
 import type { RunTask } from "./runtime/task.js";
@@ -41,6 +41,8 @@ export interface SessionInfo {
   readonly weightBytes: number;
   /** "planned": fused kernels on WebAssembly; "interpreted": the portable op-by-op interpreter. */
   readonly execution: LoadedModel["kind"];
+  /** The kernel build in use ("relaxed-simd": fused multiply-add), or null for interpreted graphs. */
+  readonly kernels: KernelBuild | null;
 }
 
 /** The planned model's kernels, memory, packed weights, and its pool where threads > 1. */
@@ -55,6 +57,7 @@ interface Engine {
   readonly pool: WorkerPool | null;
   /** Address of the run barrier. */
   readonly barrier: number;
+  readonly build: KernelBuild;
 }
 
 /** A plan for one input size, with one arena per thread that runs whole images. */
@@ -91,7 +94,7 @@ export class Session {
     check(Number.isInteger(threads) && threads >= 1 && threads <= 256, `threads must be an integer from 1 to 256, got ${threads}`);
     const loaded = await loadModel(model, options.seed ?? 0);
     if (loaded.kind === "interpreted") return new Session(loaded, null, 1);
-    const module = await compileKernels();
+    const { module, build } = await compileKernels();
     const mem = new LinearMemory();
     const kernels = instantiateKernels(module, mem.memory);
     const before = mem.used;
@@ -101,13 +104,14 @@ export class Session {
     const scratch = Array.from({ length: threads }, () => mem.alloc(scratchBytes));
     const barrier = mem.alloc(BARRIER_BYTES);
     const pool = threads > 1 ? new WorkerPool({ module, memory: mem.memory }, threads) : null;
-    return new Session(loaded, { model: loaded, mem, kernels, weights, weightBytes, scratch, pool, barrier }, threads);
+    return new Session(loaded, { model: loaded, mem, kernels, weights, weightBytes, scratch, pool, barrier, build }, threads);
   }
 
   get info(): SessionInfo {
     const m = this.model;
     return {
       name: m.name, parameters: m.parameters, execution: m.kind, weightBytes: this.engine?.weightBytes ?? 0,
+      kernels: this.engine?.build ?? null,
       config: m.kind === "planned" ? m.config : null, randomWeights: m.kind === "planned" && m.randomWeights,
     };
   }

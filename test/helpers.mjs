@@ -47,7 +47,7 @@ export function assertBitwiseEqual(actual, expected, what) {
  */
 export async function runGraph(graph, input, height, width, { nth = 1, microKernelRows, splitRowsBelow = 4 * nth } = {}) {
   const mem = new LinearMemory();
-  const kernels = instantiateKernels(await compileKernels(), mem.memory);
+  const kernels = instantiateKernels((await compileKernels()).module, mem.memory);
   const weights = packGraphWeights(graph, mem, microKernelRows);
   const plan = planGraph(graph, weights, mem, height, width, splitRowsBelow);
   const arena = mem.alloc(plan.arenaBytes);

@@ -24,7 +24,11 @@ export function opKernelTable(kernels: KernelExports): OpKernel[] {
   return OP_KERNELS.map((name) => kernels[name]);
 }
 
-const KERNELS_URL = new URL("../../build/kernels.wasm", import.meta.url);
+const BASELINE_URL = new URL("../../build/kernels.wasm", import.meta.url);
+const RELAXED_URL = new URL("../../build/kernels.relaxed.wasm", import.meta.url);
+
+/** Which build of the kernels this process runs. */
+export type KernelBuild = "relaxed-simd" | "simd";
 
 // (module (func (result v128) v128.const i32x4 0 0 0 0)): the smallest module using SIMD.
 const SIMD_PROBE = new Uint8Array([
@@ -32,10 +36,36 @@ const SIMD_PROBE = new Uint8Array([
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
 ]);
 
-let compiled: Promise<WebAssembly.Module> | null = null;
+let compiled: Promise<{ module: WebAssembly.Module; build: KernelBuild }> | null = null;
 
-/** Compiles build/kernels.wasm once per process (workers receive the compiled module). */
-export function compileKernels(): Promise<WebAssembly.Module> {
+async function readBytes(url: URL): Promise<Uint8Array<ArrayBuffer>> {
+  try {
+    const file = await readFile(url);
+    return new Uint8Array(file.buffer as ArrayBuffer, file.byteOffset, file.byteLength);
+  } catch {
+    throw new DenseNetError(`kernel module ${url.pathname} is missing: run 'npm run build'`);
+  }
+}
+
+/**
+ * Node 20's V8 has relaxed SIMD behind a flag; setting it before compiling works, and
+ * worker threads inherit it. Deno 2 and Node >= 22 have it on already.
+ */
+async function enableRelaxedSimd(): Promise<void> {
+  try {
+    const v8 = await import("node:v8");
+    v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+  } catch {
+    // An engine without node:v8: the baseline build runs.
+  }
+}
+
+/**
+ * Compiles the kernels once per process (workers receive the compiled module): the
+ * relaxed-SIMD build (fused multiply-add) where the engine validates it, else the baseline
+ * SIMD build. DENSENET_KERNELS=simd forces the baseline.
+ */
+export function compileKernels(): Promise<{ module: WebAssembly.Module; build: KernelBuild }> {
   compiled ??= (async () => {
     if (typeof SharedArrayBuffer === "undefined") {
       throw new DenseNetError("this JavaScript engine has no SharedArrayBuffer; densenet-wasm needs WebAssembly threads (shared memory)");
@@ -43,14 +73,12 @@ export function compileKernels(): Promise<WebAssembly.Module> {
     if (!WebAssembly.validate(SIMD_PROBE)) {
       throw new DenseNetError("this JavaScript engine does not support WebAssembly SIMD (v128), which densenet-wasm requires");
     }
-    let bytes: Uint8Array<ArrayBuffer>;
-    try {
-      const file = await readFile(KERNELS_URL);
-      bytes = new Uint8Array(file.buffer as ArrayBuffer, file.byteOffset, file.byteLength);
-    } catch {
-      throw new DenseNetError(`kernel module ${KERNELS_URL.pathname} is missing: run 'npm run build'`);
+    if (globalThis.process?.env?.DENSENET_KERNELS !== "simd") {
+      const relaxed = await readBytes(RELAXED_URL);
+      if (!WebAssembly.validate(relaxed)) await enableRelaxedSimd();
+      if (WebAssembly.validate(relaxed)) return { module: await WebAssembly.compile(relaxed), build: "relaxed-simd" as const };
     }
-    return WebAssembly.compile(bytes);
+    return { module: await WebAssembly.compile(await readBytes(BASELINE_URL)), build: "simd" as const };
   })();
   return compiled;
 }
