@@ -4,13 +4,15 @@ import {
   POOL_PRE_SHIFT, POOL_PW, POOL_PW_END, POOL_SH, POOL_SW, POOL_W,
 } from "../src/kernels/layout";
 import { field, ptr, shareStart } from "./desc";
+import { avgpool2x2s2_plane, maxpool3x3s2p1_plane } from "./pool2d_fast_nchw_f32";
 
 /**
  * Max or average pooling of one image (C, H, W) -> (C, OH, OW), with an optional
  * per-channel pre-activation (x*scale + shift, then ReLU) on every tap, so that a DenseNet
  * transition's BN-ReLU costs no pass of its own. Padding taps are skipped; an average
  * divides by the taps inside the image, or (POOL_FLAG_COUNT_PAD) inside the padded image.
- * Worker ith of nth takes a contiguous range of channels.
+ * Worker ith of nth takes a contiguous range of channels. DenseNet's two pools (2x2/2
+ * average, 3x3/2 pad-1 max) take SIMD paths.
  */
 export function pool2d_nchw_f32(d: usize, base: usize, scratch: usize, ith: i32, nth: i32): void {
   const ch = field(d, POOL_C), h = field(d, POOL_H), w = field(d, POOL_W);
@@ -25,9 +27,19 @@ export function pool2d_nchw_f32(d: usize, base: usize, scratch: usize, ith: i32,
   const inPlane = <usize>h * w << 2, outPlane = <usize>oh * ow << 2;
   let src = base + ptr(d, POOL_IN_OFF) + <usize>c0 * inPlane;
   let dst = base + ptr(d, POOL_OUT_OFF) + <usize>c0 * outPlane;
+  const unit = dh == 1 && dw == 1 && sh == 2 && sw == 2;
+  const avg2x2 = unit && !isMax && kh == 2 && kw == 2 && ph == 0 && pw == 0 && oh * 2 <= h && ow * 2 <= w;
+  const max3x3 = unit && isMax && kh == 3 && kw == 3 && ph == 1 && pw == 1 && oh == (h - 1) / 2 + 1 && ow == (w - 1) / 2 + 1;
   for (let c = c0; c < c1; c++) {
     let s: f32 = 1, t: f32 = 0;
     if (scale != 0) { s = load<f32>(scale + (<usize>c << 2)); t = load<f32>(shift + (<usize>c << 2)); }
+    if (avg2x2 || max3x3) {
+      if (avg2x2) avgpool2x2s2_plane(src, dst, w, oh, ow, s, t, scale != 0, relu);
+      else maxpool3x3s2p1_plane(src, dst, h, w, oh, ow, s, t, scale != 0, relu);
+      src += inPlane;
+      dst += outPlane;
+      continue;
+    }
     for (let oy = 0; oy < oh; oy++) {
       const iy0 = oy * sh - ph;
       for (let ox = 0; ox < ow; ox++) {

@@ -73,6 +73,9 @@ const Pool = suite("pool2d_nchw_f32");
 
 const POOL_CASES = [
   { name: "max 3x3/2 pad 1 (DenseNet stem), odd sizes", h: 13, w: 10, op: { mode: "max", kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1] } },
+  { name: "max 3x3/2 pad 1, wide rows (SIMD interior + scalar edges)", h: 11, w: 40, op: { mode: "max", kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1] } },
+  { name: "max 3x3/2 pad 1 with a pre-activation, odd width", h: 9, w: 37, op: { mode: "max", kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1], pre: true } },
+  { name: "avg 2x2/2 with BN-ReLU, 21 wide (SIMD + tail)", h: 12, w: 21, op: { mode: "avg", kernel: [2, 2], stride: [2, 2], pads: [0, 0, 0, 0], pre: true } },
   { name: "avg 2x2/2 with BN-ReLU (transition), odd sizes floor", h: 7, w: 9, op: { mode: "avg", kernel: [2, 2], stride: [2, 2], pads: [0, 0, 0, 0], pre: true } },
   { name: "avg 3x3/2, count_include_pad, asymmetric pads", h: 8, w: 6, op: { mode: "avg", kernel: [3, 3], stride: [2, 2], pads: [1, 0, 1, 2], countIncludePad: true } },
   { name: "avg 3x3/2 ceil mode, pads excluded", h: 8, w: 8, op: { mode: "avg", kernel: [3, 3], stride: [2, 2], pads: [0, 0, 0, 0], ceilMode: true } },

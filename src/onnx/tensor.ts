@@ -1,0 +1,40 @@
+// Tensors of the ONNX interpreter. The public `Tensor` (src/tensor.ts) is float32; ONNX graphs
+// also carry int64 tensors (Reshape's shape, Pad's pads, MaxPool's Indices output), held as
+// BigInt64Array so every value is exact.
+import type { Tensor } from "../tensor.js";
+
+/** A dense int64 tensor in C order, like onnxruntime's `Tensor` for 'int64'. */
+export interface Int64Tensor {
+  readonly data: BigInt64Array;
+  readonly dims: readonly number[];
+}
+
+/** A float32 or int64 tensor; told apart by the class of `data`. */
+export type OnnxTensor = Tensor | Int64Tensor;
+
+/** The element types the interpreter computes with. */
+export type DataType = "float32" | "int64";
+
+export function dataType(t: OnnxTensor): DataType {
+  return t.data instanceof BigInt64Array ? "int64" : "float32";
+}
+
+export function isInt64(t: OnnxTensor): t is Int64Tensor {
+  return t.data instanceof BigInt64Array;
+}
+
+/** A new tensor of `type` and `dims`, zero-filled. */
+export function emptyTensor(type: DataType, dims: readonly number[]): OnnxTensor {
+  const n = dims.reduce((a, b) => a * b, 1);
+  return type === "int64" ? { data: new BigInt64Array(n), dims } : { data: new Float32Array(n), dims };
+}
+
+/** The same data under another shape (no copy). */
+export function reshaped(t: OnnxTensor, dims: readonly number[]): OnnxTensor {
+  return { data: t.data, dims } as OnnxTensor;
+}
+
+/** An int64 tensor's values as numbers, each required to be a safe integer. */
+export function int64Values(t: Int64Tensor): number[] {
+  return Array.from(t.data, (v) => Number(v));
+}
