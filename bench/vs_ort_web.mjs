@@ -2,7 +2,7 @@
 // densenet-wasm vs onnxruntime-web (WASM, SIMD, threaded), same model, same machine, same Node.
 //
 //   node bench/vs_ort_web.mjs [--threads 1] [--batch 1] [--rounds 3] [--runs 10] [--warmup 2]
-//                             [--model densenet121] [--tol 1e-3] [--out bench/results/vs_ort_web.json]
+//                             [--model densenet121] [--tol 1e-4] [--out bench/results/vs_ort_web.json]
 //                             [--peer-only] [--cli path/to/cli.js]
 //
 // 1. installs the peers (bench/peers, npm ci) and exports the seeded model (bench/export_models.py)
@@ -30,7 +30,7 @@ const CANARY_MIN = 1.7;
 
 function parseArgs(argv) {
   const a = {
-    threads: 1, batch: 1, rounds: 3, runs: 10, warmup: 2, model: 'densenet121', tol: 1e-3,
+    threads: 1, batch: 1, rounds: 3, runs: 10, warmup: 2, model: 'densenet121', tol: 1e-4,
     out: join(RESULTS_DIR, 'vs_ort_web.json'), peerOnly: false, canaryTries: 5, canaryWaitS: 15,
   };
   const ints = { '--threads': 'threads', '--batch': 'batch', '--rounds': 'rounds', '--runs': 'runs', '--warmup': 'warmup' };

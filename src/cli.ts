@@ -16,20 +16,21 @@ usage:
   densenet run   --model <file.onnx> --input NAME=<x.npy> [--input NAME=<x.npy> ...] --outdir <dir>
   densenet info  --model <file.safetensors|densenet121> [--size S] [--json]
   densenet bench --model <file.safetensors|densenet121> [--batch B] [--threads T] [--size S]
-                 [--runs R] [--warmup W] [--json]
+                 [--runs R] [--warmup W] [--json] [--profile]
 
   --model    a torchvision-named .safetensors file (architecture inferred from the tensor
              shapes), an .onnx file, or densenet121/169/201/161 with seeded random weights
   --input    float32 C-order .npy of shape (N, C, H, W); --output gets (N, classes).
              NAME=file.npy feeds a named graph input (repeatable)
   --outdir   writes DIR/<output name>.npy for every output
+  --profile  (bench) times every step of the plan on one thread: shape, ms, GFLOP/s
   --threads  threads (default: all available cores; 1 runs on the calling thread, no pool)`;
 
 const OPTIONS = {
   model: { type: "string" }, input: { type: "string", multiple: true }, output: { type: "string" }, outdir: { type: "string" },
   threads: { type: "string" }, batch: { type: "string" }, size: { type: "string" },
   runs: { type: "string" }, warmup: { type: "string" }, seed: { type: "string" },
-  json: { type: "boolean" }, help: { type: "boolean", short: "h" },
+  json: { type: "boolean" }, profile: { type: "boolean" }, help: { type: "boolean", short: "h" },
 } as const;
 
 type Flags = {
@@ -164,6 +165,7 @@ async function benchCommand(flags: Flags): Promise<void> {
   const runs = integer(flags, "runs", 10, 1, 100000), warmup = integer(flags, "warmup", 2, 0, 100000);
   const session = await openSession(flags);
   if (session.info.execution !== "planned") throw new DenseNetError(`bench needs an image model that runs on the planned kernels; '${session.info.name}' is interpreted`);
+  if (flags.profile) return profileCommand(session, size, runs, flags.json ?? false);
   const c = session.inputChannels;
   const rng = new SeededRandom(1234);
   const data = new Float32Array(batch * c * size * size).map(() => rng.normal());
@@ -190,6 +192,23 @@ async function benchCommand(flags: Flags): Promise<void> {
   console.log(`${result.model} batch ${batch} @ ${size}², ${session.threads} thread(s), ${result.kernels} kernels, ${runs} runs after ${warmup} warm-up:`);
   console.log(`  median ${med.toFixed(2)} ms/batch, min ${min.toFixed(2)} ms; ${result.images_per_s.toFixed(2)} images/s, ` +
     `${result.gflops.toFixed(1)} GFLOP/s (torchvision's ${(2 * macs / 1e9).toFixed(2)} GFLOP per image)`);
+}
+
+async function profileCommand(session: Session, size: number, runs: number, json: boolean): Promise<void> {
+  const steps = await session.profile(size, size, runs);
+  await session.release();
+  const total = steps.reduce((s, x) => s + x.ms, 0);
+  if (json) {
+    console.log(JSON.stringify({ model: session.info.name, kernels: session.info.kernels, size, total_ms: total, steps }));
+    return;
+  }
+  console.log(`${session.info.name} @ ${size}², 1 thread, ${session.info.kernels} kernels, best of ${runs} runs per step:`);
+  console.log(`${"step".padEnd(44)} ${"op".padEnd(58)} ${"ms".padStart(8)} ${"GFLOP/s".padStart(8)}`);
+  for (const s of steps) {
+    const rate = s.macs > 0 ? ((2 * s.macs) / (s.ms * 1e6)).toFixed(1) : "";
+    console.log(`${s.name.padEnd(44)} ${s.shape.padEnd(58)} ${s.ms.toFixed(3).padStart(8)} ${rate.padStart(8)}`);
+  }
+  console.log(`total ${total.toFixed(2)} ms over ${steps.length} steps`);
 }
 
 const COMMANDS: Record<string, (flags: Flags) => Promise<void>> = { run: runCommand, info: infoCommand, bench: benchCommand };

@@ -158,6 +158,26 @@ export class Session {
     return result;
   }
 
+  /**
+   * Times every step of the plan for one image of height x width on the calling thread
+   * (random input; best of `runs`), in schedule order.
+   */
+  async profile(height: number, width: number, runs = 5): Promise<{ name: string; shape: string; macs: number; ms: number }[]> {
+    const engine = this.planned();
+    const { plan, arenas } = this.planEntry(engine, height, width);
+    const input = engine.mem.f32(arenas[0] + plan.inputOffset, plan.inputElements);
+    for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.37);
+    const best = plan.steps.map(() => Infinity);
+    for (let r = 0; r < runs; r++) {
+      plan.steps.forEach((step, i) => {
+        const t0 = performance.now();
+        engine.kernels[step.kernel](step.desc, arenas[0], engine.scratch[0], 0, 1);
+        best[i] = Math.min(best[i], performance.now() - t0);
+      });
+    }
+    return plan.steps.map((step, i) => ({ name: step.name, shape: step.shape, macs: step.macs, ms: best[i] }));
+  }
+
   /** Frees the session and shuts its worker pool down (after queued runs). Further calls fail. */
   async release(): Promise<void> {
     if (this.released) return;

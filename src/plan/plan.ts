@@ -4,7 +4,7 @@ import type { LinearMemory } from "../runtime/memory.js";
 import { assignOffsets } from "./arena.js";
 import type { Graph, Op } from "./graph.js";
 import { NR, type PackedWeights } from "./pack_weights.js";
-import { type Spatial, graphMacs, inferSpatial } from "./shapes.js";
+import { type Spatial, graphMacs, inferSpatial, opMacs } from "./shapes.js";
 
 /** K-block length of the conv GEMM. Measured on DenseNet-121 (1 thread): 128..2304 all within 3%; 1152 keeps every DenseNet-121 3x3 conv in one block (a 36 KiB B panel, streamed from L1/L2). */
 export const GEMM_KC = 1152;
@@ -15,6 +15,10 @@ export interface Step {
   /** Address of the op's descriptor. */
   readonly desc: number;
   readonly name: string;
+  /** The op and its shapes, e.g. "conv 3x3/1 128->32 @ 56x56" (for profiles). */
+  readonly shape: string;
+  /** Multiply-accumulates of this step for one image. */
+  readonly macs: number;
 }
 
 /** A graph planned for one input size: descriptors written, arena laid out. */
@@ -66,7 +70,7 @@ export function planGraph(graph: Graph, weights: readonly PackedWeights[], mem: 
     const fields = descriptorFields(op, w, view(op.input), view(op.output), input, output, splitRowsBelow);
     const desc = mem.alloc(fields.length * 4, 16);
     mem.u32(desc, fields.length).set(fields);
-    return { kernel: KERNEL_OF[op.kind], desc, name: op.name };
+    return { kernel: KERNEL_OF[op.kind], desc, name: op.name, shape: describeStep(op, input, output), macs: opMacs(op, output) };
   });
   const schedule = mem.alloc(steps.length * 8, 16);
   mem.u32(schedule, steps.length * 2).set(steps.flatMap((s) => [OP_KERNELS.indexOf(s.kernel), s.desc]));
@@ -77,6 +81,16 @@ export function planGraph(graph: Graph, weights: readonly PackedWeights[], mem: 
     inputElements: inChannels * height * width, outputElements: graph.buffers[graph.output].channels,
     macs: graphMacs(graph, sizes), sizes, bufferOffsets: arena.offsets,
   };
+}
+
+function describeStep(op: Op, input: Spatial, output: Spatial): string {
+  const at = `${input.height}x${input.width} -> ${output.height}x${output.width}`;
+  switch (op.kind) {
+    case "conv": return `conv ${op.kernel[0]}x${op.kernel[1]}/${op.stride[0]} ${op.inChannels}->${op.outChannels}${op.pre ? " (BN-ReLU packed)" : ""} @ ${at}`;
+    case "pool": return `${op.mode} pool ${op.kernel[0]}x${op.kernel[1]}/${op.stride[0]} ${op.channels} ch${op.pre ? " (BN-ReLU fused)" : ""} @ ${at}`;
+    case "globalPool": return `global ${op.mode} pool ${op.channels} ch @ ${input.height}x${input.width}`;
+    case "linear": return `linear ${op.inFeatures}->${op.outFeatures}`;
+  }
 }
 
 const KERNEL_OF = {

@@ -61,13 +61,14 @@ export function inferSpatial(graph: Graph, height: number, width: number): Spati
   });
 }
 
+/** Multiply-accumulates of one op (convs and linear layers; pools count none) for an output size. */
+export function opMacs(op: Op, out: Spatial): number {
+  if (op.kind === "conv") return op.outChannels * op.inChannels * op.kernel[0] * op.kernel[1] * out.height * out.width;
+  if (op.kind === "linear") return op.inFeatures * op.outFeatures;
+  return 0;
+}
+
 /** Multiply-accumulates of one image through the graph at the given buffer sizes. */
 export function graphMacs(graph: Graph, sizes: readonly Spatial[]): number {
-  let macs = 0;
-  for (const op of graph.ops) {
-    const out = sizes[op.output.buffer];
-    if (op.kind === "conv") macs += op.outChannels * op.inChannels * op.kernel[0] * op.kernel[1] * out.height * out.width;
-    else if (op.kind === "linear") macs += op.inFeatures * op.outFeatures;
-  }
-  return macs;
+  return graph.ops.reduce((sum, op) => sum + opMacs(op, sizes[op.output.buffer]), 0);
 }

@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// GEMM kernel benchmark: the micro-kernels' peak (data in L1) and the conv GEMM replayed on
+// DenseNet-121's real layer shapes (bench/densenet121_layers.tsv), for each kernel build and
+// micro-kernel shape, in one run on one thread. Prints a table; --json writes
+// bench/results/kernels.json.
+//
+//   node bench/kernels.mjs [--runs 5] [--json] [--write-layers]
+//
+// --write-layers regenerates the layer list from the planned densenet121 graph (the
+// executed shapes: transitions pool before their 1x1 conv).
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import { Session } from "../dist/index.js";
+import { SeededRandom } from "../dist/model/random_weights.js";
+import { packGraphWeights } from "../dist/plan/pack_weights.js";
+import { GEMM_KC, planGraph } from "../dist/plan/plan.js";
+import { instantiateKernels } from "../dist/runtime/kernels.js";
+import { LinearMemory } from "../dist/runtime/memory.js";
+
+const LAYERS = new URL("./densenet121_layers.tsv", import.meta.url);
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf("--runs") + 1]) || 5;
+
+async function writeLayers() {
+  const session = await Session.create("densenet121", { threads: 1 });
+  const plan = session.plan(224, 224);
+  const graph = session.engine.model.graph;
+  const rows = new Map();
+  graph.ops.forEach((op) => {
+    if (op.kind !== "conv") return;
+    const out = plan.sizes[op.output.buffer], inp = plan.sizes[op.input.buffer];
+    const key = [op.inChannels, op.outChannels, op.kernel[0], op.stride[0], op.pads[0], inp.height, inp.width, op.pre ? 1 : 0, op.relu ? 1 : 0].join("\t");
+    const kind = op.name.replace(/\d+/g, "#");
+    const row = rows.get(key) ?? { kind, count: 0, out };
+    row.count++;
+    rows.set(key, row);
+  });
+  const lines = ["# cin\tcout\tk\tstride\tpad\th\tw\tpre_bn_relu\trelu\tcount\tkind"];
+  for (const [key, row] of rows) lines.push(`${key}\t${row.count}\t${row.kind}`);
+  writeFileSync(LAYERS, lines.join("\n") + "\n");
+  await session.release();
+  console.log(`wrote ${fileURLToPath(LAYERS)}: ${rows.size} shapes`);
+}
+
+function readLayers() {
+  return readFileSync(LAYERS, "utf8").split("\n").filter((l) => l && !l.startsWith("#")).map((l) => {
+    const f = l.split("\t");
+    const [cin, cout, k, stride, pad, h, w, pre, relu, count] = f.slice(0, 10).map(Number);
+    return { cin, cout, k, stride, pad, h, w, pre: pre === 1, relu: relu === 1, count, kind: f[10] };
+  });
+}
+
+async function compile(build) {
+  const bytes = readFileSync(new URL(build === "relaxed-simd" ? "../build/kernels.relaxed.wasm" : "../build/kernels.wasm", import.meta.url));
+  if (build === "relaxed-simd" && !WebAssembly.validate(bytes)) (await import("node:v8")).setFlagsFromString("--experimental-wasm-relaxed-simd");
+  return WebAssembly.compile(bytes);
+}
+
+function timeBest(fn, reps) {
+  let best = Infinity;
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    fn();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
+/** Micro-kernel peak: A, B, C resident in L1, kc = 256, GFLOP/s. */
+function microPeak(kernels, mem, mr) {
+  const kc = 256;
+  const a = mem.allocF32(new Float32Array(kc * mr).fill(0.5)), b = mem.allocF32(new Float32Array(kc * 8).fill(0.25));
+  const c = mem.alloc(mr * 8 * 4), bias = mem.alloc(64);
+  const kernel = mr === 6 ? kernels.gemm_f32_6x8 : kernels.gemm_f32_4x8;
+  const calls = 20000;
+  const ms = timeBest(() => { for (let i = 0; i < calls; i++) kernel(a, b, c, 8, kc, bias, 1); }, runs);
+  return (2 * mr * 8 * kc * calls) / (ms * 1e6);
+}
+
+/** One conv of the list, planned alone with random weights; best-of-runs time and GFLOP/s. */
+function layerRate(kernels, layer, mr, rng) {
+  const mem = new LinearMemory();
+  const k = kernels.instantiate(mem.memory);
+  const kk = layer.cin * layer.k * layer.k;
+  const random = (n) => Float32Array.from({ length: n }, () => rng.normal());
+  const op = {
+    kind: "conv", name: "conv", input: { buffer: 0, channel: 0 }, output: { buffer: 1, channel: 0 },
+    inChannels: layer.cin, outChannels: layer.cout, kernel: [layer.k, layer.k], stride: [layer.stride, layer.stride],
+    pads: [layer.pad, layer.pad, layer.pad, layer.pad], dilation: [1, 1], weight: random(layer.cout * kk), bias: random(layer.cout),
+    pre: layer.pre ? { scale: random(layer.cin), shift: random(layer.cin), relu: true } : null, relu: layer.relu,
+  };
+  const graph = { buffers: [{ name: "x", channels: layer.cin }, { name: "y", channels: layer.cout }], ops: [op], input: 0, output: 1 };
+  const weights = packGraphWeights(graph, mem, mr);
+  const plan = planGraph(graph, weights, mem, layer.h, layer.w, 0);
+  const arena = mem.alloc(plan.arenaBytes), scratch = mem.alloc(k.conv2d_gemm_scratch_bytes(GEMM_KC));
+  mem.f32(arena + plan.inputOffset, plan.inputElements).set(random(plan.inputElements));
+  const step = plan.steps[0];
+  const reps = Math.max(1, Math.round(2e7 / (plan.macs + 1)));
+  const ms = timeBest(() => { for (let i = 0; i < reps; i++) k.conv2d_gemm_f32(step.desc, arena, scratch, 0, 1); }, runs) / reps;
+  return { ms, gflops: (2 * plan.macs) / (ms * 1e6), macs: plan.macs };
+}
+
+async function main() {
+  if (args.includes("--write-layers")) return writeLayers();
+  const layers = readLayers();
+  const results = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, builds: [] };
+  for (const build of ["simd", "relaxed-simd"]) {
+    const module = await compile(build);
+    const kernels = { instantiate: (memory) => instantiateKernels(module, memory) };
+    const mem = new LinearMemory();
+    const k = kernels.instantiate(mem.memory);
+    for (const mr of [4, 6]) {
+      const peak = microPeak(k, mem, mr);
+      const rng = new SeededRandom(7);
+      const rows = layers.map((layer) => ({ ...layer, ...layerRate(kernels, layer, mr, rng) }));
+      const totalMs = rows.reduce((s, r) => s + r.ms * r.count, 0);
+      const totalMacs = rows.reduce((s, r) => s + r.macs * r.count, 0);
+      const overall = (2 * totalMacs) / (totalMs * 1e6);
+      results.builds.push({ build, tile: `${mr}x8`, peak_gflops: peak, overall_gflops: overall, conv_ms: totalMs, layers: rows });
+      console.log(`\n${build}, ${mr}x8 micro-kernel: peak ${peak.toFixed(1)} GFLOP/s (L1); DenseNet-121 convs ${overall.toFixed(1)} GFLOP/s ` +
+        `(${(100 * overall / peak).toFixed(0)}% of peak), ${totalMs.toFixed(1)} ms per image`);
+      console.log("  cin  cout  k s   h x w    count   ms/layer  GFLOP/s  kind");
+      for (const r of rows) {
+        console.log(`  ${String(r.cin).padStart(4)} ${String(r.cout).padStart(5)}  ${r.k} ${r.stride} ${String(r.h).padStart(4)}x${String(r.w).padEnd(4)} ` +
+          `${String(r.count).padStart(5)} ${r.ms.toFixed(3).padStart(10)} ${r.gflops.toFixed(1).padStart(8)}  ${r.kind}`);
+      }
+    }
+  }
+  if (args.includes("--json")) {
+    const dir = new URL("./results/", import.meta.url);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(new URL("kernels.json", dir), JSON.stringify(results, null, 1));
+    console.log(`\nwrote bench/results/kernels.json`);
+  }
+}
+
+await main();

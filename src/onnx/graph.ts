@@ -1,0 +1,210 @@
+// An ONNX ModelProto read into a checked graph: nodes in topological order, initializers and
+// Constant nodes as named constants, the real inputs (graph inputs without an initializer)
+// with their declared shapes. Everything wrong with the file's structure (no ai.onnx opset,
+// an unknown domain, a dangling reference, a cycle, a value produced twice) is a one-line
+// error here, before any op is looked at.
+import { DenseNetError, check } from "../errors.js";
+import { Attributes } from "./attributes.js";
+import type { AttributeProto, ModelProto, NodeProto, ValueInfoProto } from "./proto.js";
+import type { DataType, OnnxTensor } from "./tensor.js";
+import { dataTypeName, int64ToNumber, readTensorProto, toDataType } from "./tensor_proto.js";
+
+/** The ai.onnx opsets this runtime implements its operators for. */
+export const MIN_OPSET = 7;
+export const MAX_OPSET = 25;
+
+export interface OnnxNode {
+  /** Position in the file. */
+  readonly index: number;
+  readonly opType: string;
+  readonly name: string;
+  /** `Conv "name"`, or `Conv #index` for an unnamed node: how messages name the node. */
+  readonly label: string;
+  /** Input value names; "" marks an omitted optional input. */
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly attributes: ReadonlyMap<string, AttributeProto>;
+}
+
+/** A declared dimension: a size, a symbolic name (dim_param), or null when not given. */
+export type DeclaredDim = number | string | null;
+
+export interface ValueInfo {
+  readonly name: string;
+  /** Null for a graph output declared without a type. */
+  readonly type: DataType | null;
+  /** Null when the rank is not declared. */
+  readonly dims: readonly DeclaredDim[] | null;
+}
+
+export interface OnnxGraph {
+  readonly opset: number;
+  /** Graph inputs the caller feeds (those without an initializer). */
+  readonly inputs: readonly ValueInfo[];
+  readonly outputs: readonly ValueInfo[];
+  /** Nodes in an order where every input is produced before it is used; Constant nodes are folded into `constants`. */
+  readonly nodes: readonly OnnxNode[];
+  /** Initializers and Constant node outputs. */
+  readonly constants: ReadonlyMap<string, OnnxTensor>;
+}
+
+export function formatDeclared(dims: readonly DeclaredDim[]): string {
+  return `[${dims.map((d) => d ?? "?").join(", ")}]`;
+}
+
+export function readGraph(model: ModelProto): OnnxGraph {
+  const graph = model.graph!;
+  const opset = readOpset(model);
+  check(graph.sparseInitializer.length === 0, "sparse initializers are not supported");
+  const constants = new Map<string, OnnxTensor>();
+  for (const t of graph.initializer) {
+    check(t.name.length > 0, "an initializer has no name");
+    check(!constants.has(t.name), () => `initializer '${t.name}' is defined twice`);
+    constants.set(t.name, readTensorProto(t, `initializer '${t.name}'`));
+  }
+  const inputs = graph.input.filter((v) => !constants.has(v.name)).map((v) => readValueInfo(v, "graph input", true));
+  const outputs = graph.output.map((v) => readValueInfo(v, "graph output", false));
+  check(outputs.length > 0, "the graph has no outputs");
+  const seen = new Set<string>();
+  for (const v of inputs) {
+    check(!seen.has(v.name), () => `graph input '${v.name}' is declared twice`);
+    seen.add(v.name);
+  }
+
+  const nodes: OnnxNode[] = [];
+  graph.node.forEach((proto, index) => {
+    const node = toNode(proto, index);
+    check(node.opType.length > 0, () => `node #${index} has no op_type`);
+    if (proto.domain !== "" && proto.domain !== "ai.onnx") {
+      throw new DenseNetError(`${node.label}: operator '${proto.domain}::${node.opType}' is not supported (only the ai.onnx domain is)`);
+    }
+    if (node.opType === "Constant") {
+      check(node.outputs.length === 1 && node.outputs[0] !== "", () => `${node.label}: needs exactly one output`);
+      check(!constants.has(node.outputs[0]), () => `${node.label}: value '${node.outputs[0]}' is produced twice`);
+      constants.set(node.outputs[0], constantValue(node));
+    } else {
+      nodes.push(node);
+    }
+  });
+  const sorted = topologicalOrder(nodes, new Set([...inputs.map((v) => v.name), ...constants.keys()]));
+  const available = new Set([...inputs.map((v) => v.name), ...constants.keys(), ...sorted.flatMap((n) => n.outputs)]);
+  for (const v of outputs) check(available.has(v.name), () => `graph output '${v.name}' is not produced by any node`);
+  return { opset, inputs, outputs, nodes: sorted, constants };
+}
+
+function readOpset(model: ModelProto): number {
+  const entry = model.opsetImport.find((o) => o.domain === "" || o.domain === "ai.onnx");
+  // IR version 1-2 models predate opset_import and mean opset 1.
+  const version = entry ? int64ToNumber(entry.version, "opset version") : 1;
+  check(version >= MIN_OPSET && version <= MAX_OPSET,
+    () => `ai.onnx opset ${version} is not supported (opsets ${MIN_OPSET} to ${MAX_OPSET} are)`);
+  return version;
+}
+
+function readValueInfo(v: ValueInfoProto, what: string, required: boolean): ValueInfo {
+  check(v.name.length > 0, () => `a ${what} has no name`);
+  const t = v.type;
+  if (t && (t.sequenceType || t.mapType || t.sparseTensorType || t.optionalType)) {
+    throw new DenseNetError(`${what} '${v.name}': only tensors are supported (not sequences, maps, optionals or sparse tensors)`);
+  }
+  const tensor = t?.tensorType;
+  if (!tensor) {
+    check(!required, () => `${what} '${v.name}' has no tensor type`);
+    return { name: v.name, type: null, dims: null };
+  }
+  const type = toDataType(tensor.elemType);
+  check(type !== null, () => `${what} '${v.name}' has element type ${dataTypeName(tensor.elemType)}, which is not supported (float32 and int64 are)`);
+  const dims = tensor.shape ? tensor.shape.dim.map((d): DeclaredDim => {
+    if (d.dimValue !== undefined) return int64ToNumber(d.dimValue, `${what} '${v.name}': dimension`);
+    return d.dimParam ? d.dimParam : null;
+  }) : null;
+  return { name: v.name, type, dims };
+}
+
+function toNode(proto: NodeProto, index: number): OnnxNode {
+  const opType = proto.opType;
+  const label = proto.name ? `${opType} "${proto.name}"` : `${opType} #${index}`;
+  const attributes = new Map<string, AttributeProto>();
+  for (const a of proto.attribute) {
+    if (attributes.has(a.name)) throw new DenseNetError(`${label}: attribute '${a.name}' is given twice`);
+    if (a.refAttrName) throw new DenseNetError(`${label}: attribute '${a.name}' refers to a function attribute, which is not supported`);
+    attributes.set(a.name, a);
+  }
+  // Trailing empty names only mark omitted optional outputs.
+  const outputs = [...proto.output];
+  while (outputs.length > 0 && outputs[outputs.length - 1] === "") outputs.pop();
+  return { index, opType, name: proto.name, label, inputs: [...proto.input], outputs, attributes };
+}
+
+/** A Constant node's value (opset 7-25 forms: value, value_float(s), value_int(s)). */
+function constantValue(node: OnnxNode): OnnxTensor {
+  const attrs = new Attributes(node);
+  const names = [...node.attributes.keys()];
+  check(names.length === 1, () => `${node.label}: needs exactly one value attribute, found [${names.join(", ")}]`);
+  switch (names[0]) {
+    case "value": return attrs.tensor("value");
+    case "value_float": return { data: Float32Array.of(attrs.float("value_float")), dims: [] };
+    case "value_floats": { const v = attrs.floats("value_floats"); return { data: Float32Array.from(v), dims: [v.length] }; }
+    case "value_int": return { data: BigInt64Array.of(BigInt(attrs.int("value_int"))), dims: [] };
+    case "value_ints": { const v = attrs.ints("value_ints"); return { data: BigInt64Array.from(v, BigInt), dims: [v.length] }; }
+  }
+  throw new DenseNetError(`${node.label}: attribute '${names[0]}' is not supported`);
+}
+
+/**
+ * Kahn's algorithm over the nodes. Every input must be available (a graph input, a constant
+ * or some node's output); what is left when no node is ready lies on a cycle.
+ */
+function topologicalOrder(nodes: readonly OnnxNode[], available: ReadonlySet<string>): OnnxNode[] {
+  const producer = new Map<string, OnnxNode>();
+  for (const node of nodes) {
+    for (const out of node.outputs) {
+      if (out === "") continue;
+      const other = producer.get(out);
+      check(!other && !available.has(out), () => `${node.label}: value '${out}' is produced twice${other ? ` (also by ${other.label})` : " (it is also a graph input or initializer)"}`);
+      producer.set(out, node);
+    }
+  }
+  const waiting = new Map<OnnxNode, number>();
+  const users = new Map<string, OnnxNode[]>();
+  for (const node of nodes) {
+    let count = 0;
+    for (const input of new Set(node.inputs)) {
+      if (input === "" || available.has(input)) continue;
+      if (!producer.has(input)) {
+        throw new DenseNetError(`${node.label}: input '${input}' is not a graph input, an initializer or any node's output (a missing initializer?)`);
+      }
+      count++;
+      users.set(input, [...(users.get(input) ?? []), node]);
+    }
+    waiting.set(node, count);
+  }
+  const ready = nodes.filter((n) => waiting.get(n) === 0);
+  const order: OnnxNode[] = [];
+  while (ready.length > 0) {
+    const node = ready.shift()!;
+    order.push(node);
+    for (const out of node.outputs) {
+      for (const user of users.get(out) ?? []) {
+        const left = waiting.get(user)! - 1;
+        waiting.set(user, left);
+        if (left === 0) ready.push(user);
+      }
+    }
+  }
+  if (order.length < nodes.length) throw new DenseNetError(`the graph has a cycle: ${describeCycle(nodes, waiting, producer)}`);
+  return order;
+}
+
+function describeCycle(nodes: readonly OnnxNode[], waiting: ReadonlyMap<OnnxNode, number>,
+  producer: ReadonlyMap<string, OnnxNode>): string {
+  const stuck = (n: OnnxNode | undefined) => n !== undefined && waiting.get(n)! > 0;
+  const path: OnnxNode[] = [];
+  let node = nodes.find(stuck);
+  while (node && !path.includes(node)) {
+    path.push(node);
+    node = node.inputs.map((i) => producer.get(i)).find(stuck);
+  }
+  const cycle = node ? path.slice(path.indexOf(node)) : path;
+  return [...cycle, cycle[0]].reverse().map((n) => n.label).join(" -> ");
+}
