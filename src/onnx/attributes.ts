@@ -2,7 +2,7 @@
 // one-line error naming the node.
 import { DenseNetError } from "../errors.js";
 import type { OnnxNode } from "./graph.js";
-import { ATTRIBUTE_TYPES, type AttributeProto } from "./proto.js";
+import { ATTRIBUTE_TYPES, type AttributeProto, present } from "./proto.js";
 import { int64ToNumber, readTensorProto } from "./tensor_proto.js";
 import type { OnnxTensor } from "./tensor.js";
 
@@ -56,7 +56,7 @@ export class Attributes {
 
   tensor(name: string): OnnxTensor {
     const a = this.get(name, "TENSOR", undefined)!;
-    if (!a.t) throw new DenseNetError(`${this.node.label}: attribute '${name}' holds no tensor`);
+    if (!present(a, "t") || !a.t) throw new DenseNetError(`${this.node.label}: attribute '${name}' holds no tensor`);
     return readTensorProto(a.t, `${this.node.label}: attribute '${name}'`);
   }
 

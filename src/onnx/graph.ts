@@ -5,7 +5,7 @@
 // error here, before any op is looked at.
 import { DenseNetError, check } from "../errors.js";
 import { Attributes } from "./attributes.js";
-import type { AttributeProto, ModelProto, NodeProto, ValueInfoProto } from "./proto.js";
+import { type AttributeProto, type ModelProto, type NodeProto, type ValueInfoProto, present } from "./proto.js";
 import type { DataType, OnnxTensor } from "./tensor.js";
 import { dataTypeName, int64ToNumber, readTensorProto, toDataType } from "./tensor_proto.js";
 
@@ -104,18 +104,18 @@ function readOpset(model: ModelProto): number {
 function readValueInfo(v: ValueInfoProto, what: string, required: boolean): ValueInfo {
   check(v.name.length > 0, () => `a ${what} has no name`);
   const t = v.type;
-  if (t && (t.sequenceType || t.mapType || t.sparseTensorType || t.optionalType)) {
+  if (t && (["sequenceType", "mapType", "sparseTensorType", "optionalType"] as const).some((f) => present(t, f))) {
     throw new DenseNetError(`${what} '${v.name}': only tensors are supported (not sequences, maps, optionals or sparse tensors)`);
   }
-  const tensor = t?.tensorType;
+  const tensor = present(t, "tensorType") ? t!.tensorType : undefined;
   if (!tensor) {
     check(!required, () => `${what} '${v.name}' has no tensor type`);
     return { name: v.name, type: null, dims: null };
   }
   const type = toDataType(tensor.elemType);
   check(type !== null, () => `${what} '${v.name}' has element type ${dataTypeName(tensor.elemType)}, which is not supported (float32 and int64 are)`);
-  const dims = tensor.shape ? tensor.shape.dim.map((d): DeclaredDim => {
-    if (d.dimValue !== undefined) return int64ToNumber(d.dimValue, `${what} '${v.name}': dimension`);
+  const dims = present(tensor, "shape") ? tensor.shape!.dim.map((d): DeclaredDim => {
+    if (present(d, "dimValue")) return int64ToNumber(d.dimValue!, `${what} '${v.name}': dimension`);
     return d.dimParam ? d.dimParam : null;
   }) : null;
   return { name: v.name, type, dims };

@@ -150,6 +150,14 @@ const SCHEMA = {
   },
 };
 
+/**
+ * Whether a decoded message carries `field` (protobufjs puts defaults of absent fields on the
+ * prototype, so `msg.field` alone cannot tell an absent field from a default value).
+ */
+export function present<T extends object>(message: T | undefined, field: keyof T & string): boolean {
+  return message !== undefined && message !== null && Object.prototype.hasOwnProperty.call(message, field);
+}
+
 let modelType: protobuf.Type | undefined;
 
 /**
@@ -168,7 +176,7 @@ export function decodeModel(bytes: Uint8Array, what: string): ModelProto {
     const reason = e instanceof Error ? e.message : String(e);
     throw new DenseNetError(`${what}: not a valid ONNX model: the protobuf is truncated or corrupt (${reason})`);
   }
-  if (!model.graph || model.graph.node.length === 0 && model.graph.output.length === 0) {
+  if (!present(model, "graph") || !model.graph || (model.graph.node.length === 0 && model.graph.output.length === 0)) {
     throw new DenseNetError(`${what}: not a valid ONNX model: it holds no graph`);
   }
   return model;

@@ -32,9 +32,8 @@ export function product(dims: Shape): Dim {
 
 /** An axis attribute in [-rank, rank) (or [-rank, rank] with `inclusive`) as a non-negative index, or null. */
 export function normalizeAxis(axis: number, rank: number, inclusive = false): number | null {
-  const top = inclusive ? rank + 1 : rank;
-  const a = axis < 0 ? axis + top : axis;
-  return a >= 0 && a < top ? a : null;
+  const a = axis < 0 ? axis + rank : axis;
+  return a >= 0 && a < (inclusive ? rank + 1 : rank) ? a : null;
 }
 
 /** Numpy-style multidirectional broadcast of two shapes, or null if they are incompatible. */

@@ -1,6 +1,6 @@
 // TensorProto (initializers, Constant values, attribute tensors) to interpreter tensors.
 import { DenseNetError, check } from "../errors.js";
-import type { Int64, TensorProto } from "./proto.js";
+import { type Int64, type TensorProto, present } from "./proto.js";
 import type { DataType, OnnxTensor } from "./tensor.js";
 
 /** TensorProto.DataType names, for messages. */
@@ -39,7 +39,7 @@ export function readTensorProto(t: TensorProto, what: string): OnnxTensor {
   const type = toDataType(t.dataType);
   check(type !== null, () => `${what}: element type ${dataTypeName(t.dataType)} is not supported (float32 and int64 are)`);
   check(t.dataLocation !== 1 && t.externalData.length === 0, () => `${what}: tensors stored in external data files are not supported`);
-  check(!t.segment, () => `${what}: segmented tensors are not supported`);
+  check(!present(t, "segment"), () => `${what}: segmented tensors are not supported`);
   const count = dims.reduce((a, b) => a * b, 1);
   check(Number.isSafeInteger(count), () => `${what}: shape [${dims.join(", ")}] is too large`);
   const size = type === "float32" ? 4 : 8;

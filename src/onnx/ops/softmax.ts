@@ -10,7 +10,7 @@ export const softmax: OpDef = {
     const coerce2d = ctx.opset < 13;
     const axisAttr = attrs.int("axis", coerce2d ? 1 : -1);
     const axisOf = (rank: number) => {
-      const axis = normalizeAxis(axisAttr, rank, coerce2d && rank === 0);
+      const axis = normalizeAxis(axisAttr, rank);
       nodeCheck(node, axis !== null, () => `axis ${axisAttr} is out of range for rank ${rank}`);
       return axis;
     };

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// Thread scaling of densenet-wasm: latency and throughput at 1..T threads, in one run.
+//
+//   node bench/scaling.mjs [--threads 1,2] [--batches 1,8] [--runs 8] [--rounds 2]
+//                          [--model densenet121] [--runtime node|deno] [--out FILE]
+//
+// Each (threads, batch) point runs `dist/cli.js bench --json` in a fresh child process under
+// Node or Deno (the deno binary from node_modules). Rounds alternate over all points and
+// each point keeps its best median; the canary (2-thread/1-thread throughput of this
+// machine) is printed before every round. Speed-ups are against 1 thread at the same batch,
+// measured in the same run. Writes bench/results/scaling-<runtime>.json by default.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus } from "node:os";
+import { join } from "node:path";
+import { REPO_ROOT, RESULTS_DIR, canary, runChildJson } from "./lib/peers.mjs";
+
+function option(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+const list = (text) => text.split(",").map(Number);
+const cores = availableParallelism();
+const threads = list(option("threads", [...new Set([1, 2, 4, 8, 16, cores].filter((t) => t <= cores))].join(",")));
+const batches = list(option("batches", `1,${Math.max(8, cores)}`));
+const runs = Number(option("runs", "8")), rounds = Number(option("rounds", "2"));
+const model = option("model", "densenet121"), runtime = option("runtime", "node");
+const out = option("out", join(RESULTS_DIR, `scaling-${runtime}.json`));
+const cli = join(REPO_ROOT, "dist", "cli.js");
+const command = runtime === "deno"
+  ? [join(REPO_ROOT, "node_modules", ".bin", "deno"), ["run", "--allow-read", "--allow-env", "--allow-sys", cli]]
+  : [process.execPath, [cli]];
+
+const best = new Map();
+const canaries = [];
+for (let round = 0; round < rounds; round++) {
+  canaries.push(await canary());
+  console.log(`round ${round + 1}/${rounds}: canary ${canaries.at(-1)}`);
+  for (const batch of batches) {
+    for (const t of threads) {
+      const args = [...command[1], "bench", "--model", model, "--batch", String(batch), "--threads", String(t),
+        "--runs", String(batch > 1 ? Math.max(2, Math.ceil(runs / 2)) : runs), "--warmup", "2", "--json"];
+      const r = await runChildJson(command[0], args, { label: `${runtime} threads ${t} batch ${batch}` });
+      const key = `${t}/${batch}`;
+      if (!best.has(key) || r.median_ms < best.get(key).median_ms) best.set(key, r);
+      console.log(`  threads ${String(t).padStart(2)} batch ${String(batch).padStart(2)}: ${r.median_ms.toFixed(1)} ms/batch`);
+    }
+  }
+}
+
+const rows = [];
+for (const batch of batches) {
+  const base = best.get(`1/${batch}`);
+  for (const t of threads) {
+    const r = best.get(`${t}/${batch}`);
+    rows.push({
+      threads: t, batch, median_ms: r.median_ms, ms_per_image: r.median_ms / batch, images_per_s: (1000 * batch) / r.median_ms,
+      speedup: base ? base.median_ms / r.median_ms : null, kernels: r.kernels,
+    });
+  }
+}
+console.log(`\n${model} @ 224², ${runtime} ${runtime === "deno" ? "" : process.version}, ${cpus()[0]?.model} (${cores} cores); best of ${rounds} rounds; canary ${canaries.join(" ")}`);
+console.log("threads  batch  ms/batch  ms/image  images/s  speed-up vs 1 thread");
+for (const r of rows) {
+  console.log(`${String(r.threads).padStart(7)} ${String(r.batch).padStart(6)} ${r.median_ms.toFixed(1).padStart(9)} ${r.ms_per_image.toFixed(1).padStart(9)} ` +
+    `${r.images_per_s.toFixed(2).padStart(9)}  ${r.speedup ? `${r.speedup.toFixed(2)}x` : "-"}`);
+}
+mkdirSync(RESULTS_DIR, { recursive: true });
+writeFileSync(out, JSON.stringify({
+  date: new Date().toISOString(), runtime, node: process.version, cpu: cpus()[0]?.model, cores, model, canary: canaries, rows,
+}, null, 1) + "\n");
+console.log(`wrote ${out}`);
