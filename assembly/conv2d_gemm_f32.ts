@@ -1,10 +1,12 @@
 import {
-  CONV_A, CONV_BIAS, CONV_CIN, CONV_COUT, CONV_FLAGS, CONV_FLAG_RELU, CONV_KC, CONV_KH, CONV_KW,
-  CONV_MR, CONV_OH, CONV_OUT_OFF, CONV_OW, CONV_PH, CONV_PW, CONV_SH, CONV_SPLIT, CONV_SW, GEMM_NR, SPLIT_ROWS,
+  CONV_A, CONV_BIAS, CONV_CIN, CONV_COUT, CONV_FLAGS, CONV_FLAG_RELU, CONV_KC, CONV_KH, CONV_KW, CONV_OH,
+  CONV_OUT_OFF, CONV_OW, CONV_PH, CONV_PW, CONV_SH, CONV_SPLIT, CONV_SW, CONV_UKERNEL, GEMM_NR, SPLIT_ROWS,
+  UKERNEL_4X8_SHUFFLE, UKERNEL_6X8,
 } from "../src/kernels/layout";
 import { field, ptr, shareStart } from "./desc";
 import { GEMM_ACCUMULATE, GEMM_RELU } from "./gemm_flags";
 import { gemm_f32_4x8 } from "./gemm_f32_4x8";
+import { gemm_f32_4x8_shuffle } from "./gemm_f32_4x8_shuffle";
 import { gemm_f32_6x8 } from "./gemm_f32_6x8";
 import { pack_b_1x1_f32 } from "./pack_b_1x1_f32";
 import { pack_b_im2col_f32 } from "./pack_b_im2col_f32";
@@ -27,7 +29,8 @@ export function conv2d_gemm_f32(d: usize, base: usize, scratch: usize, ith: i32,
   const m = field(d, CONV_COUT), oh = field(d, CONV_OH), ow = field(d, CONV_OW);
   const kh = field(d, CONV_KH), kw = field(d, CONV_KW);
   const n = oh * ow, kTotal = field(d, CONV_CIN) * kh * kw;
-  const mr = field(d, CONV_MR), kcMax = field(d, CONV_KC);
+  const ukernel = field(d, CONV_UKERNEL), kcMax = field(d, CONV_KC);
+  const mr = ukernel == UKERNEL_6X8 ? 6 : 4;
   const pointwise = kh == 1 && kw == 1 && field(d, CONV_SH) == 1 && field(d, CONV_SW) == 1
     && field(d, CONV_PH) == 0 && field(d, CONV_PW) == 0;
   const relu = (field(d, CONV_FLAGS) & CONV_FLAG_RELU) != 0;
@@ -52,10 +55,10 @@ export function conv2d_gemm_f32(d: usize, base: usize, scratch: usize, ith: i32,
         const m0 = bi * mr, rows = min(mr, m - m0);
         const c = out + ((<usize>m0 * n + n0) << 2), bp = bias + (<usize>m0 << 2);
         if (rows == mr && nr == GEMM_NR) {
-          microKernel(mr, ap, panel, c, n, kc, bp, flags);
+          microKernel(ukernel, ap, panel, c, n, kc, bp, flags);
         } else {
           if (flags & GEMM_ACCUMULATE) copyTile(c, n, tile, GEMM_NR, rows, nr);
-          microKernel(mr, ap, panel, tile, GEMM_NR, kc, bp, flags);
+          microKernel(ukernel, ap, panel, tile, GEMM_NR, kc, bp, flags);
           copyTile(tile, GEMM_NR, c, n, rows, nr);
         }
         ap += aBlockBytes;
@@ -65,8 +68,9 @@ export function conv2d_gemm_f32(d: usize, base: usize, scratch: usize, ith: i32,
 }
 
 // @ts-ignore: decorator
-@inline function microKernel(mr: i32, a: usize, b: usize, c: usize, ldc: i32, kc: i32, bias: usize, flags: i32): void {
-  if (mr == 6) gemm_f32_6x8(a, b, c, ldc, kc, bias, flags);
+@inline function microKernel(ukernel: i32, a: usize, b: usize, c: usize, ldc: i32, kc: i32, bias: usize, flags: i32): void {
+  if (ukernel == UKERNEL_6X8) gemm_f32_6x8(a, b, c, ldc, kc, bias, flags);
+  else if (ukernel == UKERNEL_4X8_SHUFFLE) gemm_f32_4x8_shuffle(a, b, c, ldc, kc, bias, flags);
   else gemm_f32_4x8(a, b, c, ldc, kc, bias, flags);
 }
 

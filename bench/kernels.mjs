@@ -68,18 +68,19 @@ function timeBest(fn, reps) {
 }
 
 /** Micro-kernel peak: A, B, C resident in L1, kc = 256, GFLOP/s. */
-function microPeak(kernels, mem, mr) {
+function microPeak(kernels, mem, micro) {
+  const mr = micro === "6x8" ? 6 : 4;
   const kc = 256;
   const a = mem.allocF32(new Float32Array(kc * mr).fill(0.5)), b = mem.allocF32(new Float32Array(kc * 8).fill(0.25));
   const c = mem.alloc(mr * 8 * 4), bias = mem.alloc(64);
-  const kernel = mr === 6 ? kernels.gemm_f32_6x8 : kernels.gemm_f32_4x8;
+  const kernel = { "4x8": kernels.gemm_f32_4x8, "4x8-shuffle": kernels.gemm_f32_4x8_shuffle, "6x8": kernels.gemm_f32_6x8 }[micro];
   const calls = 20000;
   const ms = timeBest(() => { for (let i = 0; i < calls; i++) kernel(a, b, c, 8, kc, bias, 1); }, runs);
   return (2 * mr * 8 * kc * calls) / (ms * 1e6);
 }
 
 /** One conv of the list, planned alone with random weights; best-of-runs time and GFLOP/s. */
-function layerRate(kernels, layer, mr, rng) {
+function layerRate(kernels, layer, micro, rng) {
   const mem = new LinearMemory();
   const k = kernels.instantiate(mem.memory);
   const kk = layer.cin * layer.k * layer.k;
@@ -91,7 +92,7 @@ function layerRate(kernels, layer, mr, rng) {
     pre: layer.pre ? { scale: random(layer.cin), shift: random(layer.cin), relu: true } : null, relu: layer.relu,
   };
   const graph = { buffers: [{ name: "x", channels: layer.cin }, { name: "y", channels: layer.cout }], ops: [op], input: 0, output: 1 };
-  const weights = packGraphWeights(graph, mem, mr);
+  const weights = packGraphWeights(graph, mem, micro);
   const plan = planGraph(graph, weights, mem, layer.h, layer.w, 0);
   const arena = mem.alloc(plan.arenaBytes), scratch = mem.alloc(k.conv2d_gemm_scratch_bytes(GEMM_KC));
   mem.f32(arena + plan.inputOffset, plan.inputElements).set(random(plan.inputElements));
@@ -110,15 +111,15 @@ async function main() {
     const kernels = { instantiate: (memory) => instantiateKernels(module, memory) };
     const mem = new LinearMemory();
     const k = kernels.instantiate(mem.memory);
-    for (const mr of [4, 6]) {
-      const peak = microPeak(k, mem, mr);
+    for (const micro of ["4x8", "4x8-shuffle", "6x8"]) {
+      const peak = microPeak(k, mem, micro);
       const rng = new SeededRandom(7);
-      const rows = layers.map((layer) => ({ ...layer, ...layerRate(kernels, layer, mr, rng) }));
+      const rows = layers.map((layer) => ({ ...layer, ...layerRate(kernels, layer, micro, rng) }));
       const totalMs = rows.reduce((s, r) => s + r.ms * r.count, 0);
       const totalMacs = rows.reduce((s, r) => s + r.macs * r.count, 0);
       const overall = (2 * totalMacs) / (totalMs * 1e6);
-      results.builds.push({ build, tile: `${mr}x8`, peak_gflops: peak, overall_gflops: overall, conv_ms: totalMs, layers: rows });
-      console.log(`\n${build}, ${mr}x8 micro-kernel: peak ${peak.toFixed(1)} GFLOP/s (L1); DenseNet-121 convs ${overall.toFixed(1)} GFLOP/s ` +
+      results.builds.push({ build, micro_kernel: micro, peak_gflops: peak, overall_gflops: overall, conv_ms: totalMs, layers: rows });
+      console.log(`\n${build}, ${micro} micro-kernel: peak ${peak.toFixed(1)} GFLOP/s (L1); DenseNet-121 convs ${overall.toFixed(1)} GFLOP/s ` +
         `(${(100 * overall / peak).toFixed(0)}% of peak), ${totalMs.toFixed(1)} ms per image`);
       console.log("  cin  cout  k s   h x w    count   ms/layer  GFLOP/s  kind");
       for (const r of rows) {

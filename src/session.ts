@@ -1,7 +1,7 @@
 import { DenseNetError, check } from "./errors.js";
 import type { DenseNetConfig } from "./model/config.js";
 import { type LoadedModel, type ModelSource, type PlannedModel, loadModel } from "./model/load.js";
-import { type MicroKernelRows, type PackedWeights, packGraphWeights } from "./plan/pack_weights.js";
+import { MICRO_KERNELS, type MicroKernel, type PackedWeights, packGraphWeights } from "./plan/pack_weights.js";
 import { type ExecutionPlan, GEMM_KC, planGraph } from "./plan/plan.js";
 import { availableParallelism } from "node:os";
 import { BARRIER_BYTES, barrierView, resetBarrier } from "./runtime/barrier.js";
@@ -21,8 +21,8 @@ export interface SessionOptions {
   threads?: number;
   /** Seed of the random weights used when the model is an architecture name. Default 0. */
   seed?: number;
-  /** Force the GEMM micro-kernel's row count (4 or 6) for every conv; by default chosen per conv. */
-  microKernelRows?: MicroKernelRows;
+  /** The GEMM micro-kernel ("4x8", "4x8-shuffle", "6x8"); by default the fastest for the engine. */
+  microKernel?: MicroKernel;
 }
 
 /** Largest batch one run() accepts. */
@@ -98,7 +98,9 @@ export class Session {
     const mem = new LinearMemory();
     const kernels = instantiateKernels(module, mem.memory);
     const before = mem.used;
-    const weights = packGraphWeights(loaded.graph, mem, options.microKernelRows);
+    check(options.microKernel === undefined || Object.hasOwn(MICRO_KERNELS, options.microKernel),
+      () => `microKernel must be one of ${Object.keys(MICRO_KERNELS).join(", ")}, got ${options.microKernel}`);
+    const weights = packGraphWeights(loaded.graph, mem, options.microKernel);
     const weightBytes = mem.used - before;
     const scratchBytes = kernels.conv2d_gemm_scratch_bytes(GEMM_KC);
     const scratch = Array.from({ length: threads }, () => mem.alloc(scratchBytes));

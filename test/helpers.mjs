@@ -45,10 +45,10 @@ export function assertBitwiseEqual(actual, expected, what) {
  * buffer's contents by index. splitRowsBelow: see planGraph (0: convs split pixels,
  * Infinity: convs split channels).
  */
-export async function runGraph(graph, input, height, width, { nth = 1, microKernelRows, splitRowsBelow = 4 * nth } = {}) {
+export async function runGraph(graph, input, height, width, { nth = 1, microKernel, splitRowsBelow = 4 * nth } = {}) {
   const mem = new LinearMemory();
   const kernels = instantiateKernels((await compileKernels()).module, mem.memory);
-  const weights = packGraphWeights(graph, mem, microKernelRows);
+  const weights = packGraphWeights(graph, mem, microKernel);
   const plan = planGraph(graph, weights, mem, height, width, splitRowsBelow);
   const arena = mem.alloc(plan.arenaBytes);
   const scratch = Array.from({ length: nth }, () => mem.alloc(kernels.conv2d_gemm_scratch_bytes(256)));

@@ -1,7 +1,7 @@
 // Every kernel against a naive float64 reference (test/reference.mjs) over a shape sweep:
 // one tile, several tiles, tails only, tiles plus tails, K over several K blocks, odd sizes;
-// run with both micro-kernels and with 1 and 3 simulated workers splitting pixels or channels,
-// which must agree bit for bit.
+// run with every micro-kernel and with 1 and 3 simulated workers splitting pixels or channels;
+// worker counts must agree bit for bit, and so must the two 4x8 variants.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { assertBitwiseEqual, assertWithin, randomArray, runGraph } from "./helpers.mjs";
@@ -54,16 +54,19 @@ CONV_CASES.forEach(({ name, h, w, op: params }, i) => {
     const x = randomArray(params.cin * h * w, 100 * i + 50);
     const ref = convReference(op, x, h, w);
     const graph = single(op, params.cin, params.cout);
-    const outputs = [];
-    for (const microKernelRows of [4, 6]) {
+    const firstByKernel = {};
+    for (const microKernel of ["4x8", "4x8-shuffle", "6x8"]) {
+      const outputs = [];
       for (const [nth, splitRowsBelow] of [[1, 0], [3, 0], [3, Infinity]]) {
-        const [, y] = await runGraph(graph, x, h, w, { nth, microKernelRows, splitRowsBelow });
+        const [, y] = await runGraph(graph, x, h, w, { nth, microKernel, splitRowsBelow });
         assert.equal([y.height, y.width], [ref.oh, ref.ow], "output size");
-        assertWithin(y.data, ref.data, (j) => ref.bound[j], `${name} (MR ${microKernelRows}, ${nth} workers)`);
+        assertWithin(y.data, ref.data, (j) => ref.bound[j], `${name} (${microKernel}, ${nth} workers)`);
         outputs.push(y.data);
       }
-      for (const other of outputs.slice(-2)) assertBitwiseEqual(other, outputs[outputs.length - 3], `${name}: 1 vs 3 workers`);
+      outputs.slice(1).forEach((other) => assertBitwiseEqual(other, outputs[0], `${name} (${microKernel}): 1 vs 3 workers`));
+      firstByKernel[microKernel] = outputs[0];
     }
+    assertBitwiseEqual(firstByKernel["4x8-shuffle"], firstByKernel["4x8"], `${name}: 4x8-shuffle vs 4x8`);
   });
 });
 

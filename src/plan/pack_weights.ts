@@ -10,21 +10,27 @@ export interface PackedWeights {
   readonly preScale: number;
   readonly preShift: number;
   readonly preRelu: boolean;
-  /** conv: the micro-kernel rows the panels were packed for. */
-  readonly mr: number;
+  /** conv: the micro-kernel (UKERNEL_*) the panels were packed for. */
+  readonly ukernel: number;
 }
 
-/** Micro-kernel row counts the kernel module has (gemm_f32_4x8, gemm_f32_6x8). */
-export const MICRO_KERNEL_ROWS = [4, 6] as const;
-export type MicroKernelRows = (typeof MICRO_KERNEL_ROWS)[number];
-
 /**
- * The row count for a conv's micro-kernel. Measured on DenseNet-121's layers (Node 20,
- * bench/kernels.mjs): 4x8 beats 6x8 on every shape (V8 spills some of 6x8's 12 accumulators),
- * so 4 is the default; 6 stays selectable for the benchmark.
+ * The GEMM micro-kernels: "4x8" (A broadcast by load-splat), "4x8-shuffle" (A loaded once per
+ * k and broadcast by shuffles) and "6x8". Measured on DenseNet-121 (bench/kernels.mjs): 4x8
+ * beats 6x8 on every layer shape (V8 spills some of 6x8's 12 accumulators); 4x8-shuffle is
+ * ~1.25x faster than 4x8 under Deno (whose V8 bounds-checks every memory access) and ~5%
+ * slower under Node. All three give bitwise the same results.
  */
-export function chooseMicroKernelRows(_m: number, preferred?: MicroKernelRows): MicroKernelRows {
-  return preferred ?? 4;
+export const MICRO_KERNELS = { "4x8": L.UKERNEL_4X8, "4x8-shuffle": L.UKERNEL_4X8_SHUFFLE, "6x8": L.UKERNEL_6X8 } as const;
+export type MicroKernel = keyof typeof MICRO_KERNELS;
+
+/** The micro-kernel for this engine: 4x8-shuffle under Deno, 4x8 elsewhere. */
+export function defaultMicroKernel(): MicroKernel {
+  return "Deno" in globalThis ? "4x8-shuffle" : "4x8";
+}
+
+function microKernelRows(kernel: MicroKernel): number {
+  return kernel === "6x8" ? 6 : 4;
 }
 
 /**
@@ -50,7 +56,7 @@ function padTo(values: Float32Array | null, length: number): Float32Array {
 }
 
 /** Copies every op's weights into linear memory, packed for its kernel. Done once a session. */
-export function packGraphWeights(graph: Graph, mem: LinearMemory, tile?: MicroKernelRows): PackedWeights[] {
+export function packGraphWeights(graph: Graph, mem: LinearMemory, microKernel: MicroKernel = defaultMicroKernel()): PackedWeights[] {
   const pre = (affine: Affine | null) => affine
     ? { preScale: mem.allocF32(affine.scale), preShift: mem.allocF32(affine.shift), preRelu: affine.relu }
     : { preScale: 0, preShift: 0, preRelu: false };
@@ -58,19 +64,19 @@ export function packGraphWeights(graph: Graph, mem: LinearMemory, tile?: MicroKe
     switch (op.kind) {
       case "conv": {
         const k = op.inChannels * op.kernel[0] * op.kernel[1];
-        const mr = chooseMicroKernelRows(op.outChannels, tile);
+        const mr = microKernelRows(microKernel);
         const blocks = Math.ceil(op.outChannels / mr);
         return {
           matrix: mem.allocF32(packPanels(op.weight, op.outChannels, k, mr)),
           bias: mem.allocF32(padTo(op.bias, blocks * mr)),
-          ...pre(op.pre), mr,
+          ...pre(op.pre), ukernel: MICRO_KERNELS[microKernel],
         };
       }
       case "pool":
       case "globalPool":
-        return { matrix: 0, bias: 0, ...pre(op.pre), mr: 0 };
+        return { matrix: 0, bias: 0, ...pre(op.pre), ukernel: 0 };
       case "linear":
-        return { matrix: mem.allocF32(op.weight), bias: op.bias ? mem.allocF32(op.bias) : 0, preScale: 0, preShift: 0, preRelu: false, mr: 0 };
+        return { matrix: mem.allocF32(op.weight), bias: op.bias ? mem.allocF32(op.bias) : 0, preScale: 0, preShift: 0, preRelu: false, ukernel: 0 };
     }
   });
 }

@@ -109,7 +109,7 @@ function descriptorFields(op: Op, w: PackedWeights, inOff: number, outOff: numbe
       [f[L.CONV_KH], f[L.CONV_KW]] = op.kernel; [f[L.CONV_SH], f[L.CONV_SW]] = op.stride;
       [f[L.CONV_PH], f[L.CONV_PW]] = op.pads; [f[L.CONV_DH], f[L.CONV_DW]] = op.dilation;
       f[L.CONV_FLAGS] = (op.relu ? L.CONV_FLAG_RELU : 0) | (w.preRelu ? L.CONV_FLAG_PRE_RELU : 0);
-      f[L.CONV_MR] = w.mr;
+      f[L.CONV_UKERNEL] = w.ukernel;
       const panels = Math.ceil(output.height * output.width / NR);
       f[L.CONV_SPLIT] = panels < splitRowsBelow ? L.SPLIT_ROWS : L.SPLIT_COLUMNS;
       f[L.CONV_KC] = GEMM_KC;

@@ -12,6 +12,7 @@ export interface KernelExports {
   linear_f32: OpKernel;
   conv2d_gemm_scratch_bytes(kc: number): number;
   gemm_f32_4x8(a: number, b: number, c: number, ldc: number, kc: number, bias: number, flags: number): void;
+  gemm_f32_4x8_shuffle(a: number, b: number, c: number, ldc: number, kc: number, bias: number, flags: number): void;
   gemm_f32_6x8(a: number, b: number, c: number, ldc: number, kc: number, bias: number, flags: number): void;
 }
 
