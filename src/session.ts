@@ -2,6 +2,7 @@ import { DenseNetError, check } from "./errors.js";
 import type { DenseNetConfig } from "./model/config.js";
 import { type LoadedModel, type ModelSource, type PlannedModel, loadModel } from "./model/load.js";
 import { MICRO_KERNELS, type MicroKernel, type PackedWeights, packGraphWeights } from "./plan/pack_weights.js";
+import { withoutWeights } from "./plan/graph.js";
 import { type ExecutionPlan, GEMM_KC, planGraph } from "./plan/plan.js";
 import { availableParallelism } from "node:os";
 import { BARRIER_BYTES, barrierView, resetBarrier } from "./runtime/barrier.js";
@@ -106,7 +107,8 @@ export class Session {
     const scratch = Array.from({ length: threads }, () => mem.alloc(scratchBytes));
     const barrier = mem.alloc(BARRIER_BYTES);
     const pool = threads > 1 ? new WorkerPool({ module, memory: mem.memory }, threads) : null;
-    return new Session(loaded, { model: loaded, mem, kernels, weights, weightBytes, scratch, pool, barrier, build }, threads);
+    const planned = { ...loaded, graph: withoutWeights(loaded.graph) };
+    return new Session(planned, { model: planned, mem, kernels, weights, weightBytes, scratch, pool, barrier, build }, threads);
   }
 
   get info(): SessionInfo {

@@ -126,3 +126,22 @@ export function foldAffineIntoConv(weight: Float32Array, bias: Float32Array | nu
   }
   return { weight: w, bias: b };
 }
+
+const NO_VALUES = new Float32Array(0);
+
+/**
+ * The graph with every weight array emptied: for planning new input sizes once the weights
+ * live packed in linear memory, so the unpacked copies can be garbage-collected.
+ */
+export function withoutWeights(graph: Graph): Graph {
+  const pre = (a: Affine | null): Affine | null => a && { scale: NO_VALUES, shift: NO_VALUES, relu: a.relu };
+  const ops = graph.ops.map((op): Op => {
+    switch (op.kind) {
+      case "conv": return { ...op, weight: NO_VALUES, bias: op.bias && NO_VALUES, pre: pre(op.pre) };
+      case "pool":
+      case "globalPool": return { ...op, pre: pre(op.pre) };
+      case "linear": return { ...op, weight: NO_VALUES, bias: op.bias && NO_VALUES };
+    }
+  });
+  return { ...graph, ops };
+}
