@@ -2,7 +2,8 @@ import { DenseNetError, check } from "./errors.js";
 import type { DenseNetConfig } from "./model/config.js";
 import { type LoadedModel, type ModelSource, type PlannedModel, loadModel } from "./model/load.js";
 import { MICRO_KERNELS, type MicroKernel, type PackedWeights, packGraphWeights } from "./plan/pack_weights.js";
-import { withoutWeights } from "./plan/graph.js";
+import { type Graph, withoutWeights } from "./plan/graph.js";
+import { useWinograd } from "./plan/winograd.js";
 import { type ExecutionPlan, GEMM_KC, planGraph } from "./plan/plan.js";
 import { availableParallelism } from "node:os";
 import { BARRIER_BYTES, barrierView, resetBarrier } from "./runtime/barrier.js";
@@ -24,6 +25,8 @@ export interface SessionOptions {
   seed?: number;
   /** The GEMM micro-kernel ("4x8", "4x8-shuffle", "6x8"); by default the fastest for the engine. */
   microKernel?: MicroKernel;
+  /** Run 3x3 stride-1 pad-1 convs as Winograd F(2x2, 3x3) (default true); false: im2col GEMM. */
+  winograd?: boolean;
 }
 
 /** Largest batch one run() accepts. */
@@ -67,6 +70,11 @@ interface PlanEntry {
   readonly arenas: number[];
 }
 
+/** The most input channels of a Winograd conv in the graph (0 if none). */
+function winogradMaxCin(graph: Graph): number {
+  return Math.max(0, ...graph.ops.map((op) => (op.kind === "conv" && op.winograd ? op.inChannels : 0)));
+}
+
 /** The default thread count: every core the process may use. */
 export function defaultThreads(): number {
   return Math.min(256, Math.max(1, availableParallelism()));
@@ -101,13 +109,14 @@ export class Session {
     const before = mem.used;
     check(options.microKernel === undefined || Object.hasOwn(MICRO_KERNELS, options.microKernel),
       () => `microKernel must be one of ${Object.keys(MICRO_KERNELS).join(", ")}, got ${options.microKernel}`);
-    const weights = packGraphWeights(loaded.graph, mem, options.microKernel);
+    const graph = options.winograd === false ? loaded.graph : useWinograd(loaded.graph);
+    const weights = packGraphWeights(graph, mem, options.microKernel);
     const weightBytes = mem.used - before;
-    const scratchBytes = kernels.conv2d_gemm_scratch_bytes(GEMM_KC);
+    const scratchBytes = Math.max(kernels.conv2d_gemm_scratch_bytes(GEMM_KC), kernels.conv2d_winograd_scratch_bytes(winogradMaxCin(graph)));
     const scratch = Array.from({ length: threads }, () => mem.alloc(scratchBytes));
     const barrier = mem.alloc(BARRIER_BYTES);
     const pool = threads > 1 ? new WorkerPool({ module, memory: mem.memory }, threads) : null;
-    const planned = { ...loaded, graph: withoutWeights(loaded.graph) };
+    const planned = { ...loaded, graph: withoutWeights(graph) };
     return new Session(planned, { model: planned, mem, kernels, weights, weightBytes, scratch, pool, barrier, build }, threads);
   }
 

@@ -5,7 +5,8 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { assertBitwiseEqual, assertWithin, randomArray, runGraph } from "./helpers.mjs";
-import { convReference, globalPoolReference, linearReference, poolReference } from "./reference.mjs";
+import { useWinograd } from "../dist/plan/winograd.js";
+import { convReference, globalPoolReference, linearReference, poolReference, winogradBound } from "./reference.mjs";
 
 function affine(channels, seed, relu = true) {
   return {
@@ -71,6 +72,40 @@ CONV_CASES.forEach(({ name, h, w, op: params }, i) => {
 });
 
 Conv.run();
+
+const Winograd = suite("conv2d_winograd_f32 (with pad2d_nchw_f32)");
+
+const WINOGRAD_CASES = [
+  { name: "7 -> 32 channels, 9x11 (odd sizes: clipped tiles)", h: 9, w: 11, op: { cin: 7, cout: 32 } },
+  { name: "DenseNet shape 128 -> 32 at 7x7", h: 7, w: 7, op: { cin: 128, cout: 32 } },
+  { name: "5 -> 13 channels (row-block tail), bias, pre BN-ReLU, ReLU, 14x14", h: 14, w: 14, op: { cin: 5, cout: 13, pre: true, relu: true } },
+  { name: "a 1x1 image", h: 1, w: 1, op: { cin: 3, cout: 4 } },
+  { name: "wide rows, 3x40 (several 4-tile groups per row)", h: 3, w: 40, op: { cin: 6, cout: 8 } },
+  { name: "tall, 17x2", h: 17, w: 2, op: { cin: 4, cout: 6, pre: true } },
+];
+
+WINOGRAD_CASES.forEach(({ name, h, w, op: params }, i) => {
+  Winograd(name, async () => {
+    const op = conv({ kernel: [3, 3], pads: [1, 1, 1, 1], bias: params.pre ?? false, ...params, seed: 700 + 10 * i });
+    const x = randomArray(params.cin * h * w, 800 + i);
+    const ref = convReference(op, x, h, w);
+    const bound = winogradBound(op, x, h, w);
+    const graph = useWinograd(single(op, params.cin, params.cout));
+    assert.is(graph.ops.length, 2, "the conv became a pad and a Winograd conv");
+    const outputs = [];
+    for (const microKernel of ["4x8", "4x8-shuffle"]) {
+      for (const [nth, splitRowsBelow] of [[1, 0], [3, 0], [3, Infinity]]) {
+        const buffers = await runGraph(graph, x, h, w, { nth, microKernel, splitRowsBelow });
+        assert.equal([buffers[1].height, buffers[1].width], [h, w], "output size");
+        assertWithin(buffers[1].data, ref.data, (j) => bound[j], `${name} (${microKernel}, ${nth} workers)`);
+        outputs.push(buffers[1].data);
+      }
+    }
+    outputs.slice(1).forEach((other, j) => assertBitwiseEqual(other, outputs[0], `${name}: run ${j + 1} vs run 0`));
+  });
+});
+
+Winograd.run();
 
 const Pool = suite("pool2d_nchw_f32");
 

@@ -116,3 +116,42 @@ export function linearReference(op, x) {
   }
   return { data, bound };
 }
+
+/**
+ * A bound on the float32 error of Winograd F(2x2, 3x3) for a 3x3 pad-1 conv (op) at each
+ * output: with S = sum over channels of sum|g_oc| * sum|d_c| over the output's 4x4 input
+ * patch (pre-activated, zero-padded), the transforms' roundings and the K-term sums of the
+ * 16 products stay within 9 (K + 10) u S (|G|, |B|, |A| entries are at most 1, and each
+ * output sums 9 of the 16 products).
+ */
+export function winogradBound(op, x, h, w) {
+  const k = op.inChannels;
+  const out = new Float64Array(op.outChannels * h * w);
+  const gsum = new Float64Array(op.outChannels * k);
+  for (let o = 0; o < op.outChannels; o++) {
+    for (let c = 0; c < k; c++) {
+      let s = 0;
+      for (let t = 0; t < 9; t++) s += Math.abs(op.weight[(o * k + c) * 9 + t]);
+      gsum[o * k + c] = s;
+    }
+  }
+  for (let oy = 0; oy < h; oy++) {
+    for (let ox = 0; ox < w; ox++) {
+      const y0 = 2 * Math.floor(oy / 2) - 1, x0 = 2 * Math.floor(ox / 2) - 1;
+      const dsum = new Float64Array(k);
+      for (let c = 0; c < k; c++) {
+        for (let y = y0; y < y0 + 4; y++) {
+          for (let xx = x0; xx < x0 + 4; xx++) {
+            if (y >= 0 && y < h && xx >= 0 && xx < w) dsum[c] += Math.abs(preActivate(x[(c * h + y) * w + xx], op.pre, c));
+          }
+        }
+      }
+      for (let o = 0; o < op.outChannels; o++) {
+        let s = 0;
+        for (let c = 0; c < k; c++) s += gsum[o * k + c] * dsum[c];
+        out[(o * h + oy) * w + ox] = 9 * (k + 10) * U32 * s + (k + 3) * U32 * Math.abs(op.bias ? op.bias[o] : 0);
+      }
+    }
+  }
+  return out;
+}

@@ -43,6 +43,29 @@ export const UKERNEL_6X8 = 2; // gemm_f32_6x8
 export const SPLIT_COLUMNS = 0; // each worker takes a range of output pixels
 export const SPLIT_ROWS = 1; // each worker takes a range of output channels
 
+/**
+ * Winograd F(2x2, 3x3) convolution (3x3, stride 1, padding 1) reads a CONV descriptor whose
+ * CONV_A holds the 16 transformed weight matrices (xi-major, each packed as for the 4-row
+ * micro-kernels), CONV_IN_OFF a WINO_INPUT buffer of CONV_H x CONV_W (already padded), and
+ * CONV_OH x CONV_OW the output size. Tiles: ceil(OH/2) rows of WINO_TILES_W(OW) tiles.
+ */
+export const WINO_MAX_CIN = 1024; // the transformed input panels of one 8-tile panel: 16 * Cin * 8 f32
+
+/** Zero-padded copy with an optional pre-activation: the input of a Winograd conv. Workers split channels. */
+export const PAD_IN_OFF = 0; // (C, H, W)
+export const PAD_OUT_OFF = 1; // (C, OH, OW), the input at (TOP, LEFT), zeros elsewhere
+export const PAD_C = 2;
+export const PAD_H = 3;
+export const PAD_W = 4;
+export const PAD_OH = 5;
+export const PAD_OW = 6;
+export const PAD_TOP = 7;
+export const PAD_LEFT = 8;
+export const PAD_FLAGS = 9; // POOL_FLAG_PRE_RELU
+export const PAD_PRE_SCALE = 10; // C f32 or 0: x*scale+shift on in-bounds values
+export const PAD_PRE_SHIFT = 11;
+export const PAD_FIELDS = 12;
+
 /** 2-D pooling over one image, NCHW; workers split channels. */
 export const POOL_IN_OFF = 0; // (C, H, W)
 export const POOL_OUT_OFF = 1; // (C, OH, OW)

@@ -7,13 +7,22 @@ export interface Lifetime {
 
 /**
  * Assigns arena offsets so that buffers whose lifetimes overlap never share bytes, reusing
- * space between buffers that are never live together. Greedy: the largest buffers first,
- * each at the lowest aligned offset free of every already placed, overlapping buffer.
+ * space between buffers that are never live together. Greedy placement (each buffer at the
+ * lowest aligned offset free of every already placed, overlapping buffer) in two orders —
+ * largest first, and longest-lived first — keeping the smaller arena.
  */
 export function assignOffsets(buffers: readonly Lifetime[], align = 64): { offsets: number[]; bytes: number } {
+  const ids = buffers.map((_, i) => i);
+  const bySize = [...ids].sort((a, b) => buffers[b].bytes - buffers[a].bytes || a - b);
+  const span = (b: Lifetime) => b.last - b.first;
+  const byLifetime = [...ids].sort((a, b) => span(buffers[b]) - span(buffers[a]) || buffers[b].bytes - buffers[a].bytes || a - b);
+  const [first, second] = [place(buffers, bySize, align), place(buffers, byLifetime, align)];
+  return second.bytes < first.bytes ? second : first;
+}
+
+function place(buffers: readonly Lifetime[], order: readonly number[], align: number): { offsets: number[]; bytes: number } {
   const offsets = new Array<number>(buffers.length).fill(0);
   const placed: number[] = [];
-  const order = buffers.map((_, i) => i).sort((a, b) => buffers[b].bytes - buffers[a].bytes || a - b);
   let total = 0;
   for (const i of order) {
     const b = buffers[i];

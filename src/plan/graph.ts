@@ -44,6 +44,21 @@ export interface ConvOp {
   readonly pre: Affine | null;
   /** ReLU on the output. */
   readonly relu: boolean;
+  /**
+   * Set by useWinograd (plan/winograd.ts): the conv runs as Winograd F(2x2, 3x3) on `input`,
+   * a WinogradInputOp's padded copy of `source`, whose size it keeps.
+   */
+  readonly winograd?: { readonly source: View };
+}
+
+/** The zero-padded, pre-activated copy of a Winograd conv's input (see plan/winograd.ts). */
+export interface WinogradInputOp {
+  readonly kind: "winogradInput";
+  readonly name: string;
+  readonly input: View;
+  readonly output: View;
+  readonly channels: number;
+  readonly pre: Affine | null;
 }
 
 export interface PoolOp {
@@ -86,7 +101,7 @@ export interface LinearOp {
   readonly bias: Float32Array | null;
 }
 
-export type Op = ConvOp | PoolOp | GlobalPoolOp | LinearOp;
+export type Op = ConvOp | WinogradInputOp | PoolOp | GlobalPoolOp | LinearOp;
 export type OpKind = Op["kind"];
 
 export interface Graph {
@@ -139,7 +154,8 @@ export function withoutWeights(graph: Graph): Graph {
     switch (op.kind) {
       case "conv": return { ...op, weight: NO_VALUES, bias: op.bias && NO_VALUES, pre: pre(op.pre) };
       case "pool":
-      case "globalPool": return { ...op, pre: pre(op.pre) };
+      case "globalPool":
+      case "winogradInput": return { ...op, pre: pre(op.pre) };
       case "linear": return { ...op, weight: NO_VALUES, bias: op.bias && NO_VALUES };
     }
   });

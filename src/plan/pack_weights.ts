@@ -1,6 +1,7 @@
 import * as L from "../kernels/layout.js";
 import type { LinearMemory } from "../runtime/memory.js";
 import type { Affine, Graph, Op } from "./graph.js";
+import { winogradWeights } from "./winograd.js";
 
 /** Where an op's weights live in linear memory (absolute addresses; 0 = absent). */
 export interface PackedWeights {
@@ -63,6 +64,17 @@ export function packGraphWeights(graph: Graph, mem: LinearMemory, microKernel: M
   return graph.ops.map((op: Op): PackedWeights => {
     switch (op.kind) {
       case "conv": {
+        if (op.winograd) {
+          // The Winograd kernel runs the 4-row micro-kernels.
+          const kernel = microKernel === "6x8" ? "4x8" : microKernel;
+          const panels = winogradWeights(op.weight, op.outChannels, op.inChannels).map((u) => packPanels(u, op.outChannels, op.inChannels, 4));
+          const packed = new Float32Array(panels.reduce((n, p) => n + p.length, 0));
+          panels.forEach((p, xi) => packed.set(p, xi * p.length));
+          return {
+            matrix: mem.allocF32(packed), bias: mem.allocF32(padTo(op.bias, Math.ceil(op.outChannels / 4) * 4)),
+            ...pre(op.pre), ukernel: MICRO_KERNELS[kernel],
+          };
+        }
         const k = op.inChannels * op.kernel[0] * op.kernel[1];
         const mr = microKernelRows(microKernel);
         const blocks = Math.ceil(op.outChannels / mr);
@@ -72,6 +84,7 @@ export function packGraphWeights(graph: Graph, mem: LinearMemory, microKernel: M
           ...pre(op.pre), ukernel: MICRO_KERNELS[microKernel],
         };
       }
+      case "winogradInput":
       case "pool":
       case "globalPool":
         return { matrix: 0, bias: 0, ...pre(op.pre), ukernel: 0 };

@@ -5,6 +5,7 @@ import { assignOffsets } from "./arena.js";
 import type { Graph, Op } from "./graph.js";
 import { NR, type PackedWeights } from "./pack_weights.js";
 import { type Spatial, graphMacs, inferSpatial, opMacs } from "./shapes.js";
+import { winogradTilesW } from "./winograd.js";
 
 /** K-block length of the conv GEMM. Measured on DenseNet-121 (1 thread): 128..2304 all within 3%; 1152 keeps every DenseNet-121 3x3 conv in one block (a 36 KiB B panel, streamed from L1/L2). */
 export const GEMM_KC = 1152;
@@ -70,7 +71,8 @@ export function planGraph(graph: Graph, weights: readonly PackedWeights[], mem: 
     const fields = descriptorFields(op, w, view(op.input), view(op.output), input, output, splitRowsBelow);
     const desc = mem.alloc(fields.length * 4, 16);
     mem.u32(desc, fields.length).set(fields);
-    return { kernel: KERNEL_OF[op.kind], desc, name: op.name, shape: describeStep(op, input, output), macs: opMacs(op, output) };
+    const kernel = op.kind === "conv" && op.winograd ? "conv2d_winograd_f32" : KERNEL_OF[op.kind];
+    return { kernel, desc, name: op.name, shape: describeStep(op, input, output), macs: opMacs(op, output) };
   });
   const schedule = mem.alloc(steps.length * 8, 16);
   mem.u32(schedule, steps.length * 2).set(steps.flatMap((s) => [OP_KERNELS.indexOf(s.kernel), s.desc]));
@@ -86,7 +88,9 @@ export function planGraph(graph: Graph, weights: readonly PackedWeights[], mem: 
 function describeStep(op: Op, input: Spatial, output: Spatial): string {
   const at = `${input.height}x${input.width} -> ${output.height}x${output.width}`;
   switch (op.kind) {
-    case "conv": return `conv ${op.kernel[0]}x${op.kernel[1]}/${op.stride[0]} ${op.inChannels}->${op.outChannels}${op.pre ? " (BN-ReLU packed)" : ""} @ ${at}`;
+    case "conv": return `conv ${op.kernel[0]}x${op.kernel[1]}/${op.stride[0]} ${op.inChannels}->${op.outChannels}` +
+      `${op.pre ? " (BN-ReLU packed)" : ""}${op.winograd ? " Winograd F(2x2,3x3)" : ""} @ ${at}`;
+    case "winogradInput": return `pad for Winograd ${op.channels} ch${op.pre ? " (BN-ReLU fused)" : ""} @ ${at}`;
     case "pool": return `${op.mode} pool ${op.kernel[0]}x${op.kernel[1]}/${op.stride[0]} ${op.channels} ch${op.pre ? " (BN-ReLU fused)" : ""} @ ${at}`;
     case "globalPool": return `global ${op.mode} pool ${op.channels} ch @ ${input.height}x${input.width}`;
     case "linear": return `linear ${op.inFeatures}->${op.outFeatures}`;
@@ -94,7 +98,7 @@ function describeStep(op: Op, input: Spatial, output: Spatial): string {
 }
 
 const KERNEL_OF = {
-  conv: "conv2d_gemm_f32", pool: "pool2d_nchw_f32", globalPool: "global_pool_f32", linear: "linear_f32",
+  conv: "conv2d_gemm_f32", winogradInput: "pad2d_nchw_f32", pool: "pool2d_nchw_f32", globalPool: "global_pool_f32", linear: "linear_f32",
 } as const satisfies Record<Op["kind"], OpKernelName>;
 
 function descriptorFields(op: Op, w: PackedWeights, inOff: number, outOff: number, input: Spatial, output: Spatial,
@@ -110,9 +114,19 @@ function descriptorFields(op: Op, w: PackedWeights, inOff: number, outOff: numbe
       [f[L.CONV_PH], f[L.CONV_PW]] = op.pads; [f[L.CONV_DH], f[L.CONV_DW]] = op.dilation;
       f[L.CONV_FLAGS] = (op.relu ? L.CONV_FLAG_RELU : 0) | (w.preRelu ? L.CONV_FLAG_PRE_RELU : 0);
       f[L.CONV_UKERNEL] = w.ukernel;
-      const panels = Math.ceil(output.height * output.width / NR);
+      const columns = op.winograd ? Math.ceil(output.height / 2) * winogradTilesW(output.width) : output.height * output.width;
+      const panels = Math.ceil(columns / NR);
       f[L.CONV_SPLIT] = panels < splitRowsBelow ? L.SPLIT_ROWS : L.SPLIT_COLUMNS;
       f[L.CONV_KC] = GEMM_KC;
+      return f;
+    }
+    case "winogradInput": {
+      const f = new Array<number>(L.PAD_FIELDS).fill(0);
+      f[L.PAD_IN_OFF] = inOff; f[L.PAD_OUT_OFF] = outOff; f[L.PAD_C] = op.channels;
+      f[L.PAD_H] = input.height; f[L.PAD_W] = input.width; f[L.PAD_OH] = output.height; f[L.PAD_OW] = output.width;
+      f[L.PAD_TOP] = 1; f[L.PAD_LEFT] = 1;
+      f[L.PAD_FLAGS] = w.preRelu ? L.POOL_FLAG_PRE_RELU : 0;
+      f[L.PAD_PRE_SCALE] = w.preScale; f[L.PAD_PRE_SHIFT] = w.preShift;
       return f;
     }
     case "pool": {

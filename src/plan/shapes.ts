@@ -1,5 +1,6 @@
 import { DenseNetError } from "../errors.js";
 import type { Graph, Op, Pads, Pair } from "./graph.js";
+import { winogradInputSize } from "./winograd.js";
 
 export interface Spatial {
   readonly height: number;
@@ -22,9 +23,10 @@ function windowed(op: { kernel: Pair; stride: Pair; pads: Pads; dilation: Pair }
   };
 }
 
-function outputSpatial(op: Op, input: Spatial): Spatial {
+function outputSpatial(op: Op, input: Spatial, sizes: readonly (Spatial | undefined)[]): Spatial {
   switch (op.kind) {
-    case "conv": return windowed(op, input, false);
+    case "conv": return op.winograd ? sizes[op.winograd.source.buffer]! : windowed(op, input, false);
+    case "winogradInput": return winogradInputSize(input);
     case "pool": return windowed(op, input, op.ceilMode);
     case "globalPool": return { height: 1, width: 1 };
     case "linear": return { height: 1, width: 1 };
@@ -45,7 +47,7 @@ export function inferSpatial(graph: Graph, height: number, width: number): Spati
     if (op.kind === "linear" && (input.height !== 1 || input.width !== 1)) {
       throw new DenseNetError(`op '${op.name}': a linear layer needs a (C, 1, 1) input, got ${input.height}x${input.width}`);
     }
-    const out = outputSpatial(op, input);
+    const out = outputSpatial(op, input, sizes);
     if (out.height < 1 || out.width < 1) {
       throw new DenseNetError(`input ${height}x${width} is too small: '${op.name}' would produce a ${out.height}x${out.width} output from ${input.height}x${input.width}`);
     }

@@ -1,0 +1,181 @@
+import {
+  CONV_A, CONV_BIAS, CONV_CIN, CONV_COUT, CONV_FLAGS, CONV_FLAG_RELU, CONV_H, CONV_IN_OFF, CONV_OH, CONV_OUT_OFF, CONV_OW,
+  CONV_SPLIT, CONV_UKERNEL, CONV_W, GEMM_NR, SPLIT_ROWS, UKERNEL_4X8_SHUFFLE,
+} from "../src/kernels/layout";
+import { field, ptr, shareStart } from "./desc";
+import { gemm_f32_4x8 } from "./gemm_f32_4x8";
+import { gemm_f32_4x8_shuffle } from "./gemm_f32_4x8_shuffle";
+
+// Winograd F(2x2, 3x3): each 2x2 output tile comes from a 4x4 input patch d as
+// Y = A^T [ (G g G^T) (.) (B^T d B) ] A, summed over input channels, so a 3x3 conv costs 16
+// multiply-adds per tile and channel pair instead of 36. The 16 products are 16 GEMMs
+// M_xi[Cout, tiles] = U_xi[Cout, Cin] V_xi[Cin, tiles] on the packed micro-kernels.
+//   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]    A^T = [1 1 1 0; 0 1 -1 -1]
+// Tiles are numbered row by row, each tile row padded to a multiple of 4 tiles, so every
+// group of 4 tiles lies in one row: its input transform is vectorised across the 4 tiles
+// with no bounds checks (the input was zero-padded by pad2d_nchw_f32).
+
+const ROWS = 4; // the micro-kernel's rows
+
+/** Tiles per tile row for an output width: ceil(ow / 2) rounded up to a multiple of 4. */
+// @ts-ignore: decorator
+@inline export function winogradTilesW(ow: i32): i32 {
+  return (((ow + 1) >> 1) + 3) & ~3;
+}
+
+/** Per-worker scratch bytes for Winograd convs with up to maxCin input channels. */
+export function conv2d_winograd_scratch_bytes(maxCin: i32): i32 {
+  return 16 * maxCin * GEMM_NR * 4 + 16 * ROWS * GEMM_NR * 4 + 64;
+}
+
+/**
+ * One image of a 3x3 stride-1 pad-1 convolution by Winograd F(2x2, 3x3). For each panel of
+ * 8 tiles: transform the input patches of all channels into 16 B panels, then for each block
+ * of 4 output channels run the 16 GEMMs and transform the 4x8 results back into 2x2 output
+ * tiles (+ bias, optional ReLU). Worker ith of nth takes a range of panels or of channel
+ * blocks (CONV_SPLIT); results do not depend on the split.
+ */
+export function conv2d_winograd_f32(d: usize, base: usize, scratch: usize, ith: i32, nth: i32): void {
+  const m = field(d, CONV_COUT), cin = field(d, CONV_CIN), oh = field(d, CONV_OH), ow = field(d, CONV_OW);
+  const pw = field(d, CONV_W);
+  const th = (oh + 1) >> 1, tw = winogradTilesW(ow);
+  const panels = (th * tw + GEMM_NR - 1) / GEMM_NR, blocks = (m + ROWS - 1) / ROWS;
+  let p0 = 0, p1 = panels, b0 = 0, b1 = blocks;
+  if (field(d, CONV_SPLIT) == SPLIT_ROWS) { b0 = shareStart(blocks, ith, nth); b1 = shareStart(blocks, ith + 1, nth); }
+  else { p0 = shareStart(panels, ith, nth); p1 = shareStart(panels, ith + 1, nth); }
+  if (p0 >= p1 || b0 >= b1) return;
+
+  const x = base + ptr(d, CONV_IN_OFF), out = base + ptr(d, CONV_OUT_OFF);
+  const a = ptr(d, CONV_A), bias = ptr(d, CONV_BIAS);
+  const relu = (field(d, CONV_FLAGS) & CONV_FLAG_RELU) != 0;
+  const shuffle = field(d, CONV_UKERNEL) == UKERNEL_4X8_SHUFFLE;
+  const vBytes = <usize>cin * GEMM_NR << 2; // one xi's B panel
+  const v = scratch, mt = v + 16 * vBytes, zero = mt + 16 * ROWS * GEMM_NR * 4, tmp = zero + 16;
+  v128.store(zero, f32x4.splat(0));
+  const aXiBytes = <usize>blocks * cin * ROWS << 2, aBlockBytes = <usize>cin * ROWS << 2;
+  const inPlane = <usize>field(d, CONV_H) * pw << 2;
+  for (let pi = p0; pi < p1; pi++) {
+    const t0 = pi * GEMM_NR;
+    const groups = min(2, (th * tw - t0) >> 2);
+    for (let g = 0; g < 2; g++) {
+      if (g < groups) transformInput(x, cin, inPlane, pw, (t0 + 4 * g) / tw, (t0 + 4 * g) % tw, v + (<usize>g << 4), vBytes);
+      else zeroColumns(v + (<usize>g << 4), cin * 16);
+    }
+    for (let bi = b0; bi < b1; bi++) {
+      for (let xi = 0; xi < 16; xi++) {
+        const ap = a + <usize>xi * aXiBytes + <usize>bi * aBlockBytes;
+        const bp = v + <usize>xi * vBytes, cp = mt + (<usize>xi * ROWS * GEMM_NR << 2);
+        if (shuffle) gemm_f32_4x8_shuffle(ap, bp, cp, GEMM_NR, cin, zero, 0);
+        else gemm_f32_4x8(ap, bp, cp, GEMM_NR, cin, zero, 0);
+      }
+      const m0 = bi * ROWS;
+      for (let r = 0; r < min(ROWS, m - m0); r++) {
+        const plane = out + (<usize>(m0 + r) * oh * ow << 2);
+        const b = load<f32>(bias + (<usize>(m0 + r) << 2));
+        for (let g = 0; g < groups; g++) {
+          const t = t0 + 4 * g;
+          transformOutput(mt + (<usize>r * GEMM_NR << 2) + (<usize>g << 4), plane, (t / tw) * 2, (t % tw) * 2, oh, ow, b, relu, tmp);
+        }
+      }
+    }
+  }
+}
+
+/** Zeroes `count` f32x4 columns 4 floats apart by 8 (the unused half of the B panels). */
+function zeroColumns(p: usize, count: i32): void {
+  const z = f32x4.splat(0);
+  for (let i = 0; i < count; i++) v128.store(p + (<usize>i << 5), z);
+}
+
+/**
+ * B^T d B for 4 tiles of one tile row, for every channel: patch rows 2ty..2ty+3 and columns
+ * 2tx+2j..2tx+2j+3 (j = 0..3) of the padded input. Writes V_xi for the 4 tiles as one f32x4
+ * at v + xi * vBytes + c * 32 (the B panels' [c][8] layout, this group's half).
+ */
+function transformInput(x: usize, cin: i32, inPlane: usize, pw: i32, ty: i32, tx: i32, v: usize, vBytes: usize): void {
+  const rowBytes = <usize>pw << 2;
+  let p = x + <usize>(2 * ty) * rowBytes + (<usize>(2 * tx) << 2);
+  for (let c = 0; c < cin; c++) {
+    // Column transform of each patch row: e_r = (d_r B), four tiles per vector.
+    let e00: v128, e01: v128, e02: v128, e03: v128, e10: v128, e11: v128, e12: v128, e13: v128;
+    let e20: v128, e21: v128, e22: v128, e23: v128, e30: v128, e31: v128, e32: v128, e33: v128;
+    {
+      const r = p;
+      const lo = v128.load(r), mid = v128.load(r, 16), hi = v128.load(r, 32);
+      const c0 = f32x4.shuffle(lo, mid, 0, 2, 4, 6), c1 = f32x4.shuffle(lo, mid, 1, 3, 5, 7);
+      const c2 = f32x4.shuffle(c0, hi, 1, 2, 3, 4), c3 = f32x4.shuffle(c1, hi, 1, 2, 3, 5);
+      e00 = f32x4.sub(c0, c2); e01 = f32x4.add(c1, c2); e02 = f32x4.sub(c2, c1); e03 = f32x4.sub(c1, c3);
+    }
+    {
+      const r = p + rowBytes;
+      const lo = v128.load(r), mid = v128.load(r, 16), hi = v128.load(r, 32);
+      const c0 = f32x4.shuffle(lo, mid, 0, 2, 4, 6), c1 = f32x4.shuffle(lo, mid, 1, 3, 5, 7);
+      const c2 = f32x4.shuffle(c0, hi, 1, 2, 3, 4), c3 = f32x4.shuffle(c1, hi, 1, 2, 3, 5);
+      e10 = f32x4.sub(c0, c2); e11 = f32x4.add(c1, c2); e12 = f32x4.sub(c2, c1); e13 = f32x4.sub(c1, c3);
+    }
+    {
+      const r = p + 2 * rowBytes;
+      const lo = v128.load(r), mid = v128.load(r, 16), hi = v128.load(r, 32);
+      const c0 = f32x4.shuffle(lo, mid, 0, 2, 4, 6), c1 = f32x4.shuffle(lo, mid, 1, 3, 5, 7);
+      const c2 = f32x4.shuffle(c0, hi, 1, 2, 3, 4), c3 = f32x4.shuffle(c1, hi, 1, 2, 3, 5);
+      e20 = f32x4.sub(c0, c2); e21 = f32x4.add(c1, c2); e22 = f32x4.sub(c2, c1); e23 = f32x4.sub(c1, c3);
+    }
+    {
+      const r = p + 3 * rowBytes;
+      const lo = v128.load(r), mid = v128.load(r, 16), hi = v128.load(r, 32);
+      const c0 = f32x4.shuffle(lo, mid, 0, 2, 4, 6), c1 = f32x4.shuffle(lo, mid, 1, 3, 5, 7);
+      const c2 = f32x4.shuffle(c0, hi, 1, 2, 3, 4), c3 = f32x4.shuffle(c1, hi, 1, 2, 3, 5);
+      e30 = f32x4.sub(c0, c2); e31 = f32x4.add(c1, c2); e32 = f32x4.sub(c2, c1); e33 = f32x4.sub(c1, c3);
+    }
+    // Row transform: V = B^T e; V_(i, j) goes to xi = 4i + j.
+    const o = v + (<usize>c << 5);
+    v128.store(o, f32x4.sub(e00, e20)); v128.store(o + vBytes, f32x4.sub(e01, e21));
+    v128.store(o + 2 * vBytes, f32x4.sub(e02, e22)); v128.store(o + 3 * vBytes, f32x4.sub(e03, e23));
+    v128.store(o + 4 * vBytes, f32x4.add(e10, e20)); v128.store(o + 5 * vBytes, f32x4.add(e11, e21));
+    v128.store(o + 6 * vBytes, f32x4.add(e12, e22)); v128.store(o + 7 * vBytes, f32x4.add(e13, e23));
+    v128.store(o + 8 * vBytes, f32x4.sub(e20, e10)); v128.store(o + 9 * vBytes, f32x4.sub(e21, e11));
+    v128.store(o + 10 * vBytes, f32x4.sub(e22, e12)); v128.store(o + 11 * vBytes, f32x4.sub(e23, e13));
+    v128.store(o + 12 * vBytes, f32x4.sub(e10, e30)); v128.store(o + 13 * vBytes, f32x4.sub(e11, e31));
+    v128.store(o + 14 * vBytes, f32x4.sub(e12, e32)); v128.store(o + 15 * vBytes, f32x4.sub(e13, e33));
+    p += inPlane;
+  }
+}
+
+/**
+ * A^T M A (+ bias, ReLU) for one output channel and 4 tiles of one tile row: m holds M_xi
+ * for the 4 tiles at m + xi * 128 (the GEMM results' row for this channel, this group's
+ * half). Writes output rows y0, y0+1 at columns x0..x0+7, clipped to the oh x ow image
+ * (tmp: 32 bytes for a clipped row).
+ */
+function transformOutput(m: usize, plane: usize, y0: i32, x0: i32, oh: i32, ow: i32, bias: f32, relu: bool, tmp: usize): void {
+  const s = 4 * ROWS * GEMM_NR; // bytes between consecutive xi
+  const m0 = v128.load(m), m1 = v128.load(m, s), m2 = v128.load(m, 2 * s), m3 = v128.load(m, 3 * s);
+  const m4 = v128.load(m, 4 * s), m5 = v128.load(m, 5 * s), m6 = v128.load(m, 6 * s), m7 = v128.load(m, 7 * s);
+  const m8 = v128.load(m, 8 * s), m9 = v128.load(m, 9 * s), m10 = v128.load(m, 10 * s), m11 = v128.load(m, 11 * s);
+  const m12 = v128.load(m, 12 * s), m13 = v128.load(m, 13 * s), m14 = v128.load(m, 14 * s), m15 = v128.load(m, 15 * s);
+  // Rows: t0 = M0 + M1 + M2, t1 = M1 - M2 - M3 (M_i = row i of the 4x4).
+  const a0 = f32x4.add(f32x4.add(m0, m4), m8), a1 = f32x4.add(f32x4.add(m1, m5), m9);
+  const a2 = f32x4.add(f32x4.add(m2, m6), m10), a3 = f32x4.add(f32x4.add(m3, m7), m11);
+  const b0 = f32x4.sub(f32x4.sub(m4, m8), m12), b1 = f32x4.sub(f32x4.sub(m5, m9), m13);
+  const b2 = f32x4.sub(f32x4.sub(m6, m10), m14), b3 = f32x4.sub(f32x4.sub(m7, m11), m15);
+  const bv = f32x4.splat(bias);
+  let y00 = f32x4.add(f32x4.add(f32x4.add(a0, a1), a2), bv), y01 = f32x4.add(f32x4.sub(f32x4.sub(a1, a2), a3), bv);
+  let y10 = f32x4.add(f32x4.add(f32x4.add(b0, b1), b2), bv), y11 = f32x4.add(f32x4.sub(f32x4.sub(b1, b2), b3), bv);
+  if (relu) {
+    const z = f32x4.splat(0);
+    y00 = f32x4.max(y00, z); y01 = f32x4.max(y01, z); y10 = f32x4.max(y10, z); y11 = f32x4.max(y11, z);
+  }
+  storeRow(plane, y0, x0, oh, ow, f32x4.shuffle(y00, y01, 0, 4, 1, 5), f32x4.shuffle(y00, y01, 2, 6, 3, 7), tmp);
+  storeRow(plane, y0 + 1, x0, oh, ow, f32x4.shuffle(y10, y11, 0, 4, 1, 5), f32x4.shuffle(y10, y11, 2, 6, 3, 7), tmp);
+}
+
+/** Stores 8 values at row y, columns x0..x0+7, keeping those inside oh x ow. */
+// @ts-ignore: decorator
+@inline function storeRow(plane: usize, y: i32, x0: i32, oh: i32, ow: i32, lo: v128, hi: v128, tmp: usize): void {
+  if (y >= oh || x0 >= ow) return;
+  const p = plane + ((<usize>y * ow + x0) << 2);
+  const dst = x0 + 8 <= ow ? p : tmp;
+  v128.store(dst, lo);
+  v128.store(dst, hi, 16);
+  if (dst == tmp) memory.copy(p, tmp, <usize>(ow - x0) << 2);
+}
