@@ -20,8 +20,10 @@ export function pack_b_im2col_f32(d: usize, base: usize, k0: i32, kc: i32, n0: i
   const relu = (field(d, CONV_FLAGS) & CONV_FLAG_PRE_RELU) != 0;
   const plane = <usize>h * w;
   const oy0 = n0 / ow, ox0 = n0 % ow;
-  // All eight columns in one output row, reading consecutive input pixels: vector loads.
-  const rowPanel = nr == 8 && sw == 1 && ox0 + 8 <= ow;
+  // All eight columns in one output row, reading every (stride 1) or every other (stride 2)
+  // input pixel: vector loads (and an even-lane shuffle for stride 2).
+  const rowPanel = nr == 8 && (sw == 1 || sw == 2) && ox0 + 8 <= ow;
+  const span = sw == 1 ? 8 : 16; // input pixels the eight columns cover
   for (let j = 0; j < 8; j++) {
     const n = n0 + j;
     store<i32>(cols + (<usize>j << 3), j < nr ? (n / ow) * sh - ph : -0x40000000);
@@ -35,10 +37,15 @@ export function pack_b_im2col_f32(d: usize, base: usize, k0: i32, kc: i32, n0: i
     const chan = x + ((<usize>c * plane) << 2);
     let s: f32 = 1, t: f32 = 0;
     if (scale != 0) { s = load<f32>(scale + (<usize>c << 2)); t = load<f32>(shift + (<usize>c << 2)); }
-    const iy = oy0 * sh - ph + ky * dh, ix = ox0 - pw + kx * dw;
-    if (rowPanel && <u32>iy < <u32>h && ix >= 0 && ix + 8 <= w) {
+    const iy = oy0 * sh - ph + ky * dh, ix = ox0 * sw - pw + kx * dw;
+    if (rowPanel && <u32>iy < <u32>h && ix >= 0 && ix + span <= w) {
       const src = chan + ((<usize>iy * w + ix) << 2);
       let v0 = v128.load(src), v1 = v128.load(src, 16);
+      if (sw == 2) {
+        const v2 = v128.load(src, 32), v3 = v128.load(src, 48);
+        v0 = f32x4.shuffle(v0, v1, 0, 2, 4, 6);
+        v1 = f32x4.shuffle(v2, v3, 0, 2, 4, 6);
+      }
       if (scale != 0) {
         const sv = f32x4.splat(s), tv = f32x4.splat(t);
         v0 = f32x4.add(f32x4.mul(v0, sv), tv); v1 = f32x4.add(f32x4.mul(v1, sv), tv);

@@ -45,6 +45,7 @@ const CONV_CASES = [
   { name: "3x3 pad 1, 7x7 image, K = 1152 over five K blocks", h: 7, w: 7, op: { cin: 128, cout: 32, kernel: [3, 3], pads: [1, 1, 1, 1], bias: false } },
   { name: "3x3 pad 1, 16 wide (aligned panels)", h: 5, w: 16, op: { cin: 9, cout: 6, kernel: [3, 3], pads: [1, 1, 1, 1] } },
   { name: "7x7 stride 2 pad 3 stem, odd input, ReLU", h: 23, w: 19, op: { cin: 3, cout: 10, kernel: [7, 7], stride: [2, 2], pads: [3, 3, 3, 3], relu: true } },
+  { name: "3x3 stride 2 pad 1, 45 wide (stride-2 vector panels), pre-activation", h: 6, w: 45, op: { cin: 3, cout: 5, kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1], pre: true } },
   { name: "3x2 kernel, stride (2,1), asymmetric pads, dilation (2,1), pre-activation on in-bounds taps", h: 10, w: 12,
     op: { cin: 4, cout: 5, kernel: [3, 2], stride: [2, 1], pads: [1, 0, 2, 1], dilation: [2, 1], pre: true } },
 ];
