@@ -1,32 +1,70 @@
-import { DenseNetError } from "../errors.js";
-import type { InterpretedModel, LoadedModel } from "../model/load.js";
+// ONNX import: decode, check and compile the graph, then lower it to the planned kernels or
+// keep it on the interpreter.
+import { DenseNetError, check } from "../errors.js";
+import type { InterpretedModel, PlannedModel } from "../model/load.js";
 import type { Tensor } from "../tensor.js";
-import { readGraph } from "./graph.js";
-import { compileProgram } from "./interpreter.js";
+import { type OnnxGraph, type ValueInfo, formatDeclared, readGraph } from "./graph.js";
+import { type Program, compileProgram } from "./interpreter.js";
+import { NotLowerable, lowerToPlan } from "./lower.js";
 import { decodeModel } from "./proto.js";
 import type { OnnxTensor } from "./tensor.js";
 
+/** An ONNX model on the planned kernels. */
+export interface OnnxPlannedModel extends PlannedModel {
+  /** Checks an input batch's shape against the graph input's fixed dimensions (batch, H, W where declared). */
+  checkInput(dims: readonly number[]): void;
+}
+
+/** An ONNX model on the interpreter, with the reason it could not be planned. */
+export interface OnnxInterpretedModel extends InterpretedModel {
+  readonly notPlanned: string;
+}
+
 /**
- * Imports an ONNX model (protobuf bytes): a graph of the DenseNet op set lowers to the
- * planned, fused kernels; anything else runs on the interpreter. Every problem with the
- * file (corrupt bytes, unsupported ops or attributes, inconsistent shapes) is an error here,
- * at load time, prefixed with `name`.
+ * Imports an ONNX model (protobuf bytes). Every node is checked and compiled for the
+ * interpreter first, so unsupported ops, attributes and inconsistent shapes are load-time
+ * errors (prefixed with `name`) whichever path runs. A graph of per-image convnet ops then
+ * lowers to the planned, fused kernels; anything else runs on the interpreter.
  */
-export function importOnnx(bytes: Uint8Array, name: string): LoadedModel {
+export function importOnnx(bytes: Uint8Array, name: string): OnnxPlannedModel | OnnxInterpretedModel {
   const proto = decodeModel(bytes, name);
+  let graph: OnnxGraph, program: Program;
   try {
-    const graph = readGraph(proto);
-    const program = compileProgram(graph);
-    const parameters = [...graph.constants.values()].reduce((n, t) => n + (t.data instanceof Float32Array ? t.data.length : 0), 0);
-    const model: InterpretedModel = {
-      kind: "interpreted", name, parameters,
-      inputNames: graph.inputs.map((v) => v.name), outputNames: graph.outputs.map((v) => v.name),
-      // The public Tensor is float32-only today; int64 tensors pass through as { data: BigInt64Array, dims }.
-      run: (feeds) => program.run(feeds as Readonly<Record<string, OnnxTensor>>) as Record<string, Tensor>,
-    };
-    return model;
+    graph = readGraph(proto);
+    program = compileProgram(graph);
   } catch (e) {
     if (e instanceof DenseNetError) throw new DenseNetError(`${name}: ${e.message}`);
     throw e;
   }
+  const base = {
+    name, inputNames: graph.inputs.map((v) => v.name), outputNames: graph.outputs.map((v) => v.name),
+    parameters: [...graph.constants.values()].reduce((n, t) => n + (t.data instanceof Float32Array ? t.data.length : 0), 0),
+  };
+  let reason: string;
+  try {
+    const { graph: planned, outputRank } = lowerToPlan(graph, program.types);
+    const input = graph.inputs[0];
+    const classes = planned.buffers[planned.output].channels;
+    return {
+      ...base, kind: "planned", graph: planned, config: null, randomWeights: false,
+      outputDims: (n) => (outputRank === 2 ? [n, classes] : [n, classes, 1, 1]),
+      checkInput: (dims) => checkFixedDims(input, dims),
+    };
+  } catch (e) {
+    // The graph already compiled for the interpreter, so whatever stops the lowering (a
+    // NotLowerable, or a check of a pattern the lowering assumed) only means: interpret it.
+    if (!(e instanceof NotLowerable || e instanceof DenseNetError)) throw e;
+    reason = e.message;
+  }
+  return {
+    ...base, kind: "interpreted", notPlanned: reason,
+    // The public Tensor is float32-only today; int64 tensors pass through as { data: BigInt64Array, dims }.
+    run: (feeds) => program.run(feeds as Readonly<Record<string, OnnxTensor>>) as Record<string, Tensor>,
+  };
+}
+
+function checkFixedDims(input: ValueInfo, dims: readonly number[]): void {
+  const declared = input.dims!;
+  check(declared.every((d, i) => typeof d !== "number" || d === dims[i]),
+    () => `input '${input.name}' has shape [${dims.join(", ")}], the model expects ${formatDeclared(declared)}`);
 }

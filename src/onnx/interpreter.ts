@@ -5,7 +5,7 @@ import { Attributes } from "./attributes.js";
 import { type DeclaredDim, type OnnxGraph, type OnnxNode, type ValueInfo, formatDeclared } from "./graph.js";
 import { opDefinition } from "./ops/registry.js";
 import type { CompileContext, Kernel, ValueType } from "./ops/types.js";
-import type { Dim } from "./shape.js";
+import { type Dim, formatShape, product } from "./shape.js";
 import { type OnnxTensor, dataType } from "./tensor.js";
 
 interface Step {
@@ -32,7 +32,7 @@ export function compileProgram(graph: OnnxGraph): Program {
   }
   const steps: { node: OnnxNode; kernel: Kernel }[] = graph.nodes.map((node) => {
     const kernel = opDefinition(node).compile(node, new Attributes(node), ctx);
-    const outputs = kernel.infer(node.inputs.map((name) => (name ? types.get(name) : undefined)));
+    const outputs = checkSizes(node, kernel.infer(node.inputs.map((name) => (name ? types.get(name) : undefined))));
     node.outputs.forEach((name, i) => { if (name) types.set(name, outputs[i]); });
     return { node, kernel };
   });
@@ -48,7 +48,7 @@ export function compileProgram(graph: OnnxGraph): Program {
       for (const input of graph.inputs) values.set(input.name, checkFeed(input, feeds[input.name]));
       for (const { node, kernel, last } of program) {
         const inputs = node.inputs.map((name) => (name ? values.get(name)! : undefined));
-        const outputTypes = kernel.infer(inputs.map((t) => t && { type: dataType(t), shape: t.dims, value: t }));
+        const outputTypes = checkSizes(node, kernel.infer(inputs.map((t) => t && { type: dataType(t), shape: t.dims, value: t })));
         const outputs = kernel.run(inputs, outputTypes);
         node.outputs.forEach((name, i) => { if (name) values.set(name, outputs[i]); });
         for (const name of last) values.delete(name);
@@ -58,12 +58,25 @@ export function compileProgram(graph: OnnxGraph): Program {
   };
 }
 
+/** Most elements one tensor may hold (1 GiB of float32). */
+const MAX_ELEMENTS = 2 ** 28;
+
+/** Refuses outputs too large to allocate (at load time where shapes are known, else before running the node). */
+function checkSizes(node: OnnxNode, outputs: ValueType[]): ValueType[] {
+  outputs.forEach((t, i) => {
+    const n = t.shape === null ? null : product(t.shape);
+    check(n === null || n <= MAX_ELEMENTS,
+      () => `${node.label}: output ${i} of shape ${formatShape(t.shape!)} would hold ${n} elements, over the limit of ${MAX_ELEMENTS}`);
+  });
+  return outputs;
+}
+
 /** Checks a fed tensor against the graph input's declared type and shape. */
 function checkFeed(input: ValueInfo, feed: OnnxTensor | undefined): OnnxTensor {
   const name = input.name;
   check(feed !== undefined, () => `missing input '${name}'`);
-  const data = (feed as { data?: unknown }).data;
-  check(typeof feed === "object" && feed !== null && (data instanceof Float32Array || data instanceof BigInt64Array) && Array.isArray(feed.dims),
+  const data = typeof feed === "object" && feed !== null ? (feed as { data?: unknown }).data : undefined;
+  check((data instanceof Float32Array || data instanceof BigInt64Array) && Array.isArray(feed.dims),
     () => `input '${name}' must be a tensor { data: Float32Array | BigInt64Array, dims: number[] }`);
   const dims = feed.dims;
   check(dims.every((d) => Number.isSafeInteger(d) && d >= 0), () => `input '${name}' has invalid shape [${dims.join(", ")}]`);

@@ -160,18 +160,23 @@ export function present<T extends object>(message: T | undefined, field: keyof T
 
 let modelType: protobuf.Type | undefined;
 
+/** The ModelProto message type of the schema above (decoding here; tests also encode with it). */
+export function modelProtoType(): protobuf.Type {
+  modelType ??= protobuf.Root.fromJSON(SCHEMA).lookupType("onnx.ModelProto");
+  return modelType;
+}
+
 /**
  * Decodes ONNX ModelProto bytes. A truncated or corrupt message is a one-line error; a
  * message that decodes but has no graph (any other protobuf, or garbage that happens to
  * parse) is one too.
  */
 export function decodeModel(bytes: Uint8Array, what: string): ModelProto {
-  modelType ??= protobuf.Root.fromJSON(SCHEMA).lookupType("onnx.ModelProto");
   const kind = sniffOtherFormat(bytes);
   if (kind) throw new DenseNetError(`${what}: not an ONNX model (it looks like ${kind})`);
   let model: ModelProto;
   try {
-    model = modelType.decode(bytes) as unknown as ModelProto;
+    model = modelProtoType().decode(bytes) as unknown as ModelProto;
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     throw new DenseNetError(`${what}: not a valid ONNX model: the protobuf is truncated or corrupt (${reason})`);

@@ -11,10 +11,6 @@ export function formatShape(shape: Shape): string {
   return `[${shape.map((d) => d ?? "?").join(", ")}]`;
 }
 
-export function isKnown(shape: Shape): shape is readonly number[] {
-  return shape.every((d) => d !== null);
-}
-
 /** True unless both dimensions are known and differ. */
 export function sameDim(a: Dim, b: Dim): boolean {
   return a === null || b === null || a === b;

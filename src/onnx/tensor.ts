@@ -19,10 +19,6 @@ export function dataType(t: OnnxTensor): DataType {
   return t.data instanceof BigInt64Array ? "int64" : "float32";
 }
 
-export function isInt64(t: OnnxTensor): t is Int64Tensor {
-  return t.data instanceof BigInt64Array;
-}
-
 /** A new tensor of `type` and `dims`, zero-filled. */
 export function emptyTensor(type: DataType, dims: readonly number[]): OnnxTensor {
   const n = dims.reduce((a, b) => a * b, 1);

@@ -1,5 +1,5 @@
 // TensorProto (initializers, Constant values, attribute tensors) to interpreter tensors.
-import { DenseNetError, check } from "../errors.js";
+import { check } from "../errors.js";
 import { type Int64, type TensorProto, present } from "./proto.js";
 import type { DataType, OnnxTensor } from "./tensor.js";
 
@@ -57,11 +57,4 @@ export function readTensorProto(t: TensorProto, what: string): OnnxTensor {
   return type === "float32"
     ? { data: Float32Array.from(t.floatData), dims }
     : { data: BigInt64Array.from(t.int64Data, int64ToBigInt), dims };
-}
-
-/** Checks a float tensor holds only finite values (weights with NaN or Inf are refused). */
-export function checkFinite(t: OnnxTensor, what: string): void {
-  if (!(t.data instanceof Float32Array)) return;
-  const i = t.data.findIndex((v) => !Number.isFinite(v));
-  if (i >= 0) throw new DenseNetError(`${what} holds a non-finite value (${t.data[i]}) at index ${i}`);
 }

@@ -16,7 +16,7 @@ export const gemm: OpDef = {
         const a = matrix(0), b = matrix(1);
         const [m, ka] = a ? (transA ? [a[1], a[0]] : [a[0], a[1]]) : [null, null];
         const [kb, n] = b ? (transB ? [b[1], b[0]] : [b[0], b[1]]) : [null, null];
-        nodeCheck(node, sameDim(ka, kb), () => `A ${formatShape(a!)}${transA ? "ᵀ" : ""} and B ${formatShape(b!)}${transB ? "ᵀ" : ""} do not multiply`);
+        nodeCheck(node, sameDim(ka, kb), () => `A ${formatShape(a!)}${transA ? "^T" : ""} and B ${formatShape(b!)}${transB ? "^T" : ""} do not multiply`);
         if (inputs[2]) {
           const c = floatInput(node, inputs, 2).shape;
           nodeCheck(node, c === null || (c.length <= 2 && broadcastsTo(c, [m, n])),

@@ -69,9 +69,11 @@ function reshapeDims(node: Parameters<OpDef["compile"]>[0], input: Shape | null,
     nodeCheck(node, input === null || i < input.length, () => `${what()}: 0 at position ${i} copies no input dimension`);
     return input === null ? null : input[i];
   });
-  const total = input === null ? null : product(input);
+  // Dimensions copied by a 0 cancel out, so [0, -1] of (N, C, 1, 1) is (N, C) even for an unknown N.
+  const copied = (i: number) => target[i] === 0 && !allowZero;
+  const total = input === null ? null : product(input.filter((_, i) => !copied(i)));
   const free = dims.indexOf(-1);
-  const rest = product(dims.filter((_, i) => i !== free));
+  const rest = product(dims.filter((_, i) => i !== free && !copied(i)));
   if (free >= 0) {
     if (total === null || rest === null) dims[free] = null;
     else {

@@ -5,6 +5,8 @@ import { type AutoPad, type Shape, type WindowGeometry, type WindowSpec, formatS
 import { nodeCheck } from "./types.js";
 
 const AUTO_PADS: readonly AutoPad[] = ["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"];
+/** Largest kernel size, stride, dilation or pad accepted (a hostile file could ask for any). */
+const MAX_WINDOW = 1 << 16;
 
 /** The window attributes as written; `kernel` is null when kernel_shape is absent (Conv takes it from W). */
 export interface WindowAttributes {
@@ -46,6 +48,8 @@ export function windowSpec(node: OnnxNode, a: WindowAttributes, kernel: readonly
   nodeCheck(node, spec.strides.every((s) => s >= 1), () => `strides [${spec.strides.join(", ")}] must be positive`);
   nodeCheck(node, spec.dilations.every((d) => d >= 1), () => `dilations [${spec.dilations.join(", ")}] must be positive`);
   nodeCheck(node, spec.pads.every((p) => p >= 0), () => `pads [${spec.pads.join(", ")}] must not be negative`);
+  const largest = Math.max(...kernel, ...spec.strides, ...spec.dilations, ...spec.pads);
+  nodeCheck(node, largest <= MAX_WINDOW, () => `window attribute value ${largest} exceeds the supported ${MAX_WINDOW}`);
   return spec;
 }
 
