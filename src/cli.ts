@@ -3,11 +3,11 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DenseNetError } from "./errors.js";
-import { formatNpy, parseNpy } from "./io/npy.js";
+import { formatNpy, parseNpyAny } from "./io/npy.js";
 import { describeConfig, nominalMacs } from "./model/config.js";
 import { SeededRandom } from "./model/random_weights.js";
 import { Session, defaultThreads } from "./session.js";
-import type { Tensor } from "./tensor.js";
+import type { AnyTensor } from "./tensor.js";
 
 const USAGE = `densenet: DenseNet inference on WebAssembly SIMD
 
@@ -60,21 +60,21 @@ async function openSession(flags: Flags): Promise<Session> {
   });
 }
 
-async function readNpy(path: string): Promise<Tensor> {
+async function readNpy(path: string): Promise<AnyTensor> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (e) {
     throw new DenseNetError(`cannot read input '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
-  return parseNpy(bytes, path);
+  return parseNpyAny(bytes, path);
 }
 
 /** --input x.npy (the model's only input) or --input NAME=x.npy, repeatable. */
-async function readFeeds(flags: Flags, session: Session): Promise<Record<string, Tensor>> {
+async function readFeeds(flags: Flags, session: Session): Promise<Record<string, AnyTensor>> {
   const specs = flags.input ?? [];
   if (specs.length === 0) throw new DenseNetError("--input is required (see densenet --help)");
-  const feeds: Record<string, Tensor> = {};
+  const feeds: Record<string, AnyTensor> = {};
   for (const spec of specs) {
     const eq = spec.indexOf("=");
     const named = eq > 0 && session.inputNames.includes(spec.slice(0, eq));
@@ -121,10 +121,10 @@ async function runCommand(flags: Flags): Promise<void> {
 async function infoCommand(flags: Flags): Promise<void> {
   const size = integer(flags, "size", 224, 1, 8192);
   const session = await openSession(flags);
-  const { name, config, parameters, randomWeights, weightBytes, execution, kernels } = session.info;
+  const { name, config, parameters, randomWeights, weightBytes, execution, kernels, notPlanned } = session.info;
   const plan = execution === "planned" ? session.plan(size, size) : null;
   const report = {
-    model: name, execution, kernels, random_weights: randomWeights, config: config ? describeConfig(config) : null,
+    model: name, execution, not_planned: notPlanned, kernels, random_weights: randomWeights, config: config ? describeConfig(config) : null,
     growth_rate: config?.growthRate, block_config: config?.blockConfig, num_init_features: config?.numInitFeatures,
     bn_size: config?.bnSize, num_classes: config?.numClasses, in_channels: config?.inChannels,
     inputs: session.inputNames, outputs: session.outputNames,
@@ -140,7 +140,7 @@ async function infoCommand(flags: Flags): Promise<void> {
   const lines = [
     `model:        ${name}${randomWeights ? " (seeded random weights)" : ""}`,
     `config:       ${report.config ?? `a general graph, ${execution}`}`,
-    `kernels:      ${kernels ?? "none (interpreted)"}`,
+    `kernels:      ${kernels ?? `none: interpreted, since ${notPlanned}`}`,
     `inputs:       ${session.inputNames.join(", ")}; outputs: ${session.outputNames.join(", ")}`,
     `parameters:   ${parameters.toLocaleString("en-US")}`,
   ];

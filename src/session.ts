@@ -12,7 +12,7 @@ import { type KernelBuild, type KernelExports, compileKernels, instantiateKernel
 import { LinearMemory } from "./runtime/memory.js";
 import { WorkerPool } from "./runtime/pool.js";
 import type { RunTask } from "./runtime/task.js";
-import { type Tensor, elementCount } from "./tensor.js";
+import { type AnyTensor, type Tensor, elementCount } from "./tensor.js";
 
 export interface SessionOptions {
   /**
@@ -47,6 +47,8 @@ export interface SessionInfo {
   readonly execution: LoadedModel["kind"];
   /** The kernel build in use ("relaxed-simd": fused multiply-add), or null for interpreted graphs. */
   readonly kernels: KernelBuild | null;
+  /** For an interpreted graph, why it could not be lowered to the planned kernels; else null. */
+  readonly notPlanned: string | null;
 }
 
 /** The planned model's kernels, memory, packed weights, and its pool where threads > 1. */
@@ -124,7 +126,7 @@ export class Session {
     const m = this.model;
     return {
       name: m.name, parameters: m.parameters, execution: m.kind, weightBytes: this.engine?.weightBytes ?? 0,
-      kernels: this.engine?.build ?? null,
+      kernels: this.engine?.build ?? null, notPlanned: m.kind === "interpreted" ? m.notPlanned : null,
       config: m.kind === "planned" ? m.config : null, randomWeights: m.kind === "planned" && m.randomWeights,
     };
   }
@@ -161,11 +163,16 @@ export class Session {
     check(this.model.inputNames.length === 1 && this.model.outputNames.length === 1,
       () => `run(tensor) needs a model with one input and one output; this one has inputs [${this.model.inputNames.join(", ")}] and outputs [${this.model.outputNames.join(", ")}]: use runNamed(feeds)`);
     const outputs = await this.runNamed({ [this.model.inputNames[0]]: input });
-    return outputs[this.model.outputNames[0]];
+    const output = outputs[this.model.outputNames[0]];
+    check(output.data instanceof Float32Array, `output '${this.model.outputNames[0]}' is int64: use runNamed(feeds)`);
+    return output as Tensor;
   }
 
-  /** Runs the model on named inputs and returns every output by name, like onnxruntime's run(feeds). */
-  runNamed(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>> {
+  /**
+   * Runs the model on named inputs and returns every output by name, like onnxruntime's
+   * run(feeds). Tensors are float32, or int64 (BigInt64Array) where an ONNX graph has them.
+   */
+  runNamed(feeds: Readonly<Record<string, AnyTensor>>): Promise<Record<string, AnyTensor>> {
     const result = this.queue.then(() => this.execute(feeds));
     this.queue = result.catch(() => undefined);
     return result;
@@ -205,7 +212,7 @@ export class Session {
     this.nextFault = fault;
   }
 
-  private async execute(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>> {
+  private async execute(feeds: Readonly<Record<string, AnyTensor>>): Promise<Record<string, AnyTensor>> {
     check(!this.released, "session has been released");
     check(typeof feeds === "object" && feeds !== null, "feeds must be an object of named tensors");
     for (const name of Object.keys(feeds)) {
@@ -216,10 +223,12 @@ export class Session {
     const engine = this.planned();
     const input = feeds[this.model.inputNames[0]];
     const [batch, , height, width] = this.checkImages(input);
+    engine.model.checkInput?.(input.dims);
+    const images = input.data as Float32Array;
     const entry = this.planEntry(engine, height, width);
     const out = engine.pool
-      ? await this.runOnPool(engine, engine.pool, entry, input.data, batch)
-      : this.runOnCallingThread(engine, entry, input.data, batch);
+      ? await this.runOnPool(engine, engine.pool, entry, images, batch)
+      : this.runOnCallingThread(engine, entry, images, batch);
     return { [this.model.outputNames[0]]: { data: out, dims: engine.model.outputDims(batch) } };
   }
 
@@ -284,7 +293,7 @@ export class Session {
   }
 
   /** Checks an image batch (N, C, H, W) and returns its shape. */
-  private checkImages(input: Tensor): [number, number, number, number] {
+  private checkImages(input: AnyTensor): [number, number, number, number] {
     check(typeof input === "object" && input !== null && input.data instanceof Float32Array && Array.isArray(input.dims),
       "input must be a tensor { data: Float32Array, dims: number[] }");
     const dims = input.dims;

@@ -6,6 +6,18 @@ export interface Tensor {
   readonly dims: readonly number[];
 }
 
+/**
+ * A dense int64 tensor in C order, like onnxruntime's `Tensor` for 'int64' (ONNX graphs:
+ * Reshape's shape input, MaxPool's Indices output). BigInt64Array keeps every value exact.
+ */
+export interface Int64Tensor {
+  readonly data: BigInt64Array;
+  readonly dims: readonly number[];
+}
+
+/** A float32 or an int64 tensor, told apart by the class of `data`. */
+export type AnyTensor = Tensor | Int64Tensor;
+
 /** The number of elements a shape holds. */
 export function elementCount(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);

@@ -1,6 +1,8 @@
 // Shared test helpers: a seeded generator, closeness assertions, and a harness that plans and
 // runs a small graph IR directly on the kernels (simulating nth workers step by step).
+import * as assert from "uvu/assert";
 import { Assertion } from "uvu/assert";
+import { DenseNetError } from "../dist/index.js";
 import { SeededRandom } from "../dist/model/random_weights.js";
 import { packGraphWeights } from "../dist/plan/pack_weights.js";
 import { planGraph } from "../dist/plan/plan.js";
@@ -60,4 +62,38 @@ export async function runGraph(graph, input, height, width, { nth = 1, microKern
     const s = plan.sizes[i];
     return { height: s.height, width: s.width, data: mem.f32(arena + plan.bufferOffsets[i], b.channels * s.height * s.width).slice() };
   });
+}
+
+/**
+ * The golden bound against PyTorch: max|y - ref| <= 1e-4 * max|ref| over the output, and the
+ * same top-1 class in every row of ref's (N, classes, ...) layout.
+ */
+export function assertMatchesReference(y, ref) {
+  let maxErr = 0, maxRef = 0;
+  for (let i = 0; i < ref.data.length; i++) {
+    maxErr = Math.max(maxErr, Math.abs(y.data[i] - ref.data[i]));
+    maxRef = Math.max(maxRef, Math.abs(ref.data[i]));
+  }
+  assert.ok(maxErr <= 1e-4 * maxRef, `max|err| ${maxErr.toExponential(3)} > 1e-4 * max|ref| ${maxRef.toExponential(3)}`);
+  const [n] = ref.dims;
+  const classes = ref.data.length / n;
+  const argmax = (data, offset) => {
+    let best = 0;
+    for (let i = 1; i < classes; i++) if (data[offset + i] > data[offset + best]) best = i;
+    return best;
+  };
+  for (let i = 0; i < n; i++) assert.is(argmax(y.data, i * classes), argmax(ref.data, i * classes), `top-1 of image ${i}`);
+}
+
+/** Asserts that `promise` rejects with a DenseNetError whose message is one line matching `pattern`. */
+export async function rejectsWith(promise, pattern) {
+  try {
+    await promise;
+  } catch (e) {
+    assert.instance(e, DenseNetError, `expected a DenseNetError, got ${e?.stack ?? e}`);
+    assert.ok(!e.message.includes("\n"), `message is not one line: ${JSON.stringify(e.message)}`);
+    assert.ok(pattern.test(e.message), `message '${e.message}' does not match ${pattern}`);
+    return e.message;
+  }
+  assert.unreachable(`expected a rejection matching ${pattern}`);
 }

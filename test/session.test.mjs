@@ -3,23 +3,12 @@
 import { readFileSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { DenseNetError, Session, architectureConfig } from "../dist/index.js";
+import { Session, architectureConfig } from "../dist/index.js";
 import { parseSafetensors } from "../dist/io/safetensors.js";
 import { parameterCount } from "../dist/model/weights.js";
-import { fixturesDir, randomArray } from "./helpers.mjs";
+import { fixturesDir, randomArray, rejectsWith } from "./helpers.mjs";
 
 const fixture = (name) => new URL(name, fixturesDir).pathname;
-
-async function rejectsWith(promise, pattern) {
-  try {
-    await promise;
-  } catch (e) {
-    assert.instance(e, DenseNetError, `expected a DenseNetError, got ${e}`);
-    assert.ok(pattern.test(e.message), `message '${e.message}' does not match ${pattern}`);
-    return;
-  }
-  assert.unreachable(`expected a rejection matching ${pattern}`);
-}
 
 /** A safetensors file rebuilt from `tensors` (name -> {dtype, shape, data: Float32Array}). */
 function writeSafetensors(tensors) {

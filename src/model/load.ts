@@ -3,7 +3,7 @@ import { DenseNetError } from "../errors.js";
 import { parseSafetensors } from "../io/safetensors.js";
 import { importOnnx } from "../onnx/import.js";
 import type { Graph } from "../plan/graph.js";
-import type { Tensor } from "../tensor.js";
+import type { AnyTensor } from "../tensor.js";
 import { type DenseNetConfig, architectureConfig, isArchitectureName, unknownArchitecture } from "./config.js";
 import { buildDenseNetGraph } from "./densenet_graph.js";
 import { randomWeights } from "./random_weights.js";
@@ -28,6 +28,8 @@ export interface PlannedModel extends ModelBase {
   readonly randomWeights: boolean;
   /** The output's shape for a batch of n images: [n, classes], or [n, classes, 1, 1] for some ONNX exports. */
   outputDims(n: number): number[];
+  /** Checks an input batch's shape against dimensions the model fixes (ONNX inputs), before planning. */
+  checkInput?(dims: readonly number[]): void;
 }
 
 /**
@@ -36,7 +38,9 @@ export interface PlannedModel extends ModelBase {
  */
 export interface InterpretedModel extends ModelBase {
   readonly kind: "interpreted";
-  run(feeds: Readonly<Record<string, Tensor>>): Record<string, Tensor>;
+  /** Why the graph could not be lowered to the planned kernels. */
+  readonly notPlanned: string;
+  run(feeds: Readonly<Record<string, AnyTensor>>): Record<string, AnyTensor>;
 }
 
 /** What a session runs. */

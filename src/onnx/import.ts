@@ -2,23 +2,11 @@
 // keep it on the interpreter.
 import { DenseNetError, check } from "../errors.js";
 import type { InterpretedModel, PlannedModel } from "../model/load.js";
-import type { Tensor } from "../tensor.js";
 import { type OnnxGraph, type ValueInfo, formatDeclared, readGraph } from "./graph.js";
 import { type Program, compileProgram } from "./interpreter.js";
 import { NotLowerable, lowerToPlan } from "./lower.js";
 import { decodeModel } from "./proto.js";
-import type { OnnxTensor } from "./tensor.js";
 
-/** An ONNX model on the planned kernels. */
-export interface OnnxPlannedModel extends PlannedModel {
-  /** Checks an input batch's shape against the graph input's fixed dimensions (batch, H, W where declared). */
-  checkInput(dims: readonly number[]): void;
-}
-
-/** An ONNX model on the interpreter, with the reason it could not be planned. */
-export interface OnnxInterpretedModel extends InterpretedModel {
-  readonly notPlanned: string;
-}
 
 /**
  * Imports an ONNX model (protobuf bytes). Every node is checked and compiled for the
@@ -26,7 +14,7 @@ export interface OnnxInterpretedModel extends InterpretedModel {
  * errors (prefixed with `name`) whichever path runs. A graph of per-image convnet ops then
  * lowers to the planned, fused kernels; anything else runs on the interpreter.
  */
-export function importOnnx(bytes: Uint8Array, name: string): OnnxPlannedModel | OnnxInterpretedModel {
+export function importOnnx(bytes: Uint8Array, name: string): PlannedModel | InterpretedModel {
   const proto = decodeModel(bytes, name);
   let graph: OnnxGraph, program: Program;
   try {
@@ -58,8 +46,7 @@ export function importOnnx(bytes: Uint8Array, name: string): OnnxPlannedModel | 
   }
   return {
     ...base, kind: "interpreted", notPlanned: reason,
-    // The public Tensor is float32-only today; int64 tensors pass through as { data: BigInt64Array, dims }.
-    run: (feeds) => program.run(feeds as Readonly<Record<string, OnnxTensor>>) as Record<string, Tensor>,
+    run: (feeds) => program.run(feeds),
   };
 }
 

@@ -1,16 +1,12 @@
 // Tensors of the ONNX interpreter. The public `Tensor` (src/tensor.ts) is float32; ONNX graphs
 // also carry int64 tensors (Reshape's shape, Pad's pads, MaxPool's Indices output), held as
 // BigInt64Array so every value is exact.
-import type { Tensor } from "../tensor.js";
+import type { AnyTensor, Int64Tensor } from "../tensor.js";
 
-/** A dense int64 tensor in C order, like onnxruntime's `Tensor` for 'int64'. */
-export interface Int64Tensor {
-  readonly data: BigInt64Array;
-  readonly dims: readonly number[];
-}
+export type { Int64Tensor };
 
-/** A float32 or int64 tensor; told apart by the class of `data`. */
-export type OnnxTensor = Tensor | Int64Tensor;
+/** A float32 or int64 tensor (the public AnyTensor); told apart by the class of `data`. */
+export type OnnxTensor = AnyTensor;
 
 /** The element types the interpreter computes with. */
 export type DataType = "float32" | "int64";
