@@ -13,3 +13,4 @@ export { global_pool_f32 } from "./global_pool_f32";
 export { linear_f32 } from "./linear_f32";
 export { pad2d_nchw_f32 } from "./pad2d_nchw_f32";
 export { pool2d_nchw_f32 } from "./pool2d_nchw_f32";
+export { softmax_f32 } from "./softmax_f32";

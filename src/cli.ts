@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DenseNetError } from "./errors.js";
 import { formatNpy, parseNpyAny } from "./io/npy.js";
-import { describeConfig, nominalMacs } from "./model/config.js";
+import { describeConfig } from "./model/config.js";
 import { SeededRandom } from "./model/random_weights.js";
 import { Session, defaultThreads } from "./session.js";
 import type { AnyTensor } from "./tensor.js";
@@ -128,7 +128,7 @@ async function infoCommand(flags: Flags): Promise<void> {
     growth_rate: config?.growthRate, block_config: config?.blockConfig, num_init_features: config?.numInitFeatures,
     bn_size: config?.bnSize, num_classes: config?.numClasses, in_channels: config?.inChannels,
     inputs: session.inputNames, outputs: session.outputNames,
-    parameters, size, macs: config ? nominalMacs(config, size, size) : plan?.macs, executed_macs: plan?.macs,
+    parameters, size, macs: plan?.nominalMacs, executed_macs: plan?.macs,
     peak_activation_bytes: plan?.arenaBytes, packed_weight_bytes: weightBytes,
   };
   await session.release();
@@ -146,8 +146,8 @@ async function infoCommand(flags: Flags): Promise<void> {
   ];
   if (plan) {
     lines.push(
-      `MACs @ ${size}²:  ${(report.macs! / 1e9).toFixed(3)} G${config ? " as torchvision computes it" : ""}; ` +
-        `${(plan.macs / 1e9).toFixed(3)} G executed (transitions pool before their conv)`,
+      `MACs @ ${size}²:  ${(plan.nominalMacs / 1e9).toFixed(3)} G as the model defines them; ` +
+        `${(plan.macs / 1e9).toFixed(3)} G in the plan (transitions pool before their conv; Winograd convs counted as direct)`,
       `peak activation memory, batch 1 @ ${size}²: ${mib(plan.arenaBytes)} (${plan.arenaBytes.toLocaleString("en-US")} bytes)`,
       `packed weights: ${mib(weightBytes)}`,
     );
@@ -177,7 +177,7 @@ async function benchCommand(flags: Flags): Promise<void> {
     await session.run(input);
     times.push(performance.now() - t0);
   }
-  const macs = session.config ? nominalMacs(session.config, size, size) : session.plan(size, size).macs;
+  const macs = session.plan(size, size).nominalMacs;
   const med = median(times), min = Math.min(...times);
   const result = {
     model: session.info.name, kernels: session.info.kernels, batch, threads: session.threads, size, runs, warmup,
@@ -191,7 +191,7 @@ async function benchCommand(flags: Flags): Promise<void> {
   }
   console.log(`${result.model} batch ${batch} @ ${size}², ${session.threads} thread(s), ${result.kernels} kernels, ${runs} runs after ${warmup} warm-up:`);
   console.log(`  median ${med.toFixed(2)} ms/batch, min ${min.toFixed(2)} ms; ${result.images_per_s.toFixed(2)} images/s, ` +
-    `${result.gflops.toFixed(1)} GFLOP/s (torchvision's ${(2 * macs / 1e9).toFixed(2)} GFLOP per image)`);
+    `${result.gflops.toFixed(1)} GFLOP/s (the model's ${(2 * macs / 1e9).toFixed(2)} GFLOP per image)`);
 }
 
 async function profileCommand(session: Session, size: number, runs: number, json: boolean): Promise<void> {

@@ -4,7 +4,7 @@
 // worker counts must agree bit for bit, and so must the two 4x8 variants.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { assertBitwiseEqual, assertWithin, randomArray, runGraph } from "./helpers.mjs";
+import { U32, assertBitwiseEqual, assertWithin, randomArray, runGraph } from "./helpers.mjs";
 import { useWinograd } from "../dist/plan/winograd.js";
 import { convReference, globalPoolReference, linearReference, poolReference, winogradBound } from "./reference.mjs";
 
@@ -164,6 +164,20 @@ for (const [k, m] of [[37, 11], [1024, 1000], [16, 1]]) {
     assertWithin(y.data, ref.data, (j) => ref.bound[j], `linear ${k}->${m}`);
     const [, y3] = await runGraph(graph, x, 1, 1, { nth: 3 });
     assertBitwiseEqual(y3.data, y.data, "linear: 1 vs 3 workers");
+  });
+}
+
+for (const [channels, scale] of [[1000, 10], [3, 1], [7, 200]]) {
+  Global(`softmax over ${channels} channels (logits x${scale})`, async () => {
+    const op = { kind: "softmax", name: "softmax", channels };
+    const x = randomArray(channels, channels + scale, scale);
+    const max = Math.max(...x), sum = x.reduce((s, v) => s + Math.exp(v - max), 0);
+    const ref = Float64Array.from(x, (v) => Math.exp(v - max) / sum);
+    const [, y] = await runGraph(single(op, channels, channels), x, 1, 1);
+    // Computed in f64 and rounded once to f32: within 2u of each probability.
+    assertWithin(y.data, ref, (j) => 2 * U32 * ref[j] + 1e-30, `softmax ${channels}`);
+    const [, y3] = await runGraph(single(op, channels, channels), x, 1, 1, { nth: 3 });
+    assertBitwiseEqual(y3.data, y.data, "softmax: 1 vs 3 workers");
   });
 }
 

@@ -92,15 +92,8 @@ function editedExport(edit) {
   return encodeModel(m);
 }
 
-Fallback("a DenseNet ending in Softmax runs on the interpreter and matches softmax(PyTorch)", async () => {
-  const bytes = editedExport((g) => {
-    g.node.push({ opType: "Softmax", name: "probabilities", input: ["logits"], output: ["probs"], attribute: [{ name: "axis", type: 2, i: 1 }] });
-    g.output[0].name = "probs";
-  });
-  const session = await Session.create(bytes);
-  assert.is(session.info.execution, "interpreted");
-  const y = await session.run(npy("narrow_odd.input.npy"));
-  const ref = npy("narrow_odd.output.npy");
+/** softmax over each row of PyTorch's (N, classes) logits, in float64. */
+function referenceProbabilities(ref) {
   const [n, classes] = ref.dims;
   const probs = new Float32Array(ref.data.length);
   for (let i = 0; i < n; i++) {
@@ -108,7 +101,35 @@ Fallback("a DenseNet ending in Softmax runs on the interpreter and matches softm
     const max = Math.max(...row), sum = row.reduce((s, v) => s + Math.exp(v - max), 0);
     row.forEach((v, j) => { probs[i * classes + j] = Math.exp(v - max) / sum; });
   }
-  assertMatchesReference(y, { data: probs, dims: ref.dims });
+  return { data: probs, dims: ref.dims };
+}
+
+for (const axis of [1, -1]) {
+  Golden(`a DenseNet ending in Softmax(axis ${axis}) stays planned and matches softmax(PyTorch)`, async () => {
+    const bytes = editedExport((g) => {
+      g.node.push({ opType: "Softmax", name: "probabilities", input: ["logits"], output: ["probs"], attribute: [{ name: "axis", type: 2, i: axis }] });
+      g.output[0].name = "probs";
+    });
+    const session = await Session.create(bytes, { threads: 2 });
+    assert.is(session.info.execution, "planned");
+    assertMatchesReference(await session.run(npy("narrow_odd.input.npy")), referenceProbabilities(npy("narrow_odd.output.npy")));
+    await session.release();
+  });
+}
+
+Fallback("a Softmax over a size-1 axis of an (N, C, 1, 1) output runs on the interpreter, as ONNX defines it", async () => {
+  const bytes = editedExport((g) => {
+    g.node.push({ opType: "Reshape", name: "to_map", input: ["logits", "map_shape"], output: ["logits_map"] });
+    g.initializer.push({ name: "map_shape", dataType: 7, dims: [4], int64Data: [0, -1, 1, 1] });
+    g.node.push({ opType: "Softmax", name: "probabilities", input: ["logits_map"], output: ["probs"], attribute: [{ name: "axis", type: 2, i: 3 }] });
+    g.output[0].name = "probs";
+    g.output[0].type.tensorType.shape.dim.push({ dimValue: 1 }, { dimValue: 1 });
+  });
+  const session = await Session.create(bytes);
+  assert.is(session.info.execution, "interpreted");
+  assert.match(session.info.notPlanned, /axis 3 is not the channel axis/);
+  const y = await session.run(npy("narrow_odd.input.npy"));
+  assert.ok(y.data.every((v) => v === 1), "softmax over a single element is 1");
   await session.release();
 });
 

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Session, architectureConfig } from "../dist/index.js";
+import { nominalMacs } from "../dist/model/config.js";
 import { parseSafetensors } from "../dist/io/safetensors.js";
 import { parameterCount } from "../dist/model/weights.js";
 import { fixturesDir, randomArray, rejectsWith } from "./helpers.mjs";
@@ -38,6 +39,17 @@ Api("densenet121 by name: torchvision's configuration and parameter count", asyn
   assert.is(s.info.parameters, 7978856);
   assert.ok(s.info.randomWeights);
   await s.release();
+});
+
+Api("the plan counts MACs as torchvision does (transitions at their pre-pool size)", async () => {
+  for (const name of ["densenet121", "densenet161"]) {
+    const s = await Session.create(name, { threads: 1 });
+    const plan = s.plan(224, 224);
+    assert.is(plan.nominalMacs, nominalMacs(s.config, 224, 224), name);
+    assert.ok(plan.macs < plan.nominalMacs, "the executed plan pools before the transition convs");
+    await s.release();
+  }
+  assert.ok(Math.abs(nominalMacs(architectureConfig("densenet121"), 224, 224) / 2.834e9 - 1) < 1e-3);
 });
 
 Api("parameter counts of the named architectures match torchvision", () => {

@@ -115,5 +115,11 @@ export const LINEAR_M = 4;
 export const LINEAR_K = 5;
 export const LINEAR_FIELDS = 6;
 
+/** Softmax over the channels of a (C, 1, 1) vector. Worker 0 computes it; the others skip. */
+export const SOFTMAX_IN_OFF = 0;
+export const SOFTMAX_OUT_OFF = 1;
+export const SOFTMAX_C = 2;
+export const SOFTMAX_FIELDS = 3;
+
 /** Width of every GEMM micro-kernel tile (two v128 of f32). */
 export const GEMM_NR = 8;

@@ -75,7 +75,7 @@ export function buildDenseNetGraph(config: DenseNetConfig, reader: WeightReader)
     ops.push({
       kind: "conv", name: `${transition}.conv`, input: at(pooled), output: at(next), inChannels: blockOutput, outChannels: tc,
       kernel: [1, 1], stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], weight: convWeight(`${transition}.conv.weight`, tc, blockOutput, 1),
-      bias: null, pre: null, relu: false,
+      bias: null, pre: null, relu: false, nominalInput: at(blockBuffer),
     });
     blockBuffer = next;
   });

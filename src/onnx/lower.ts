@@ -206,6 +206,7 @@ class Lowering {
       case "Flatten": case "Reshape": return this.reshape(node);
       case "Gemm": return this.gemm(node);
       case "MatMul": return this.matmul(node);
+      case "Softmax": return this.softmax(node);
       default: throw new NotLowerable(`${node.label} has no planned equivalent`);
     }
   }
@@ -247,9 +248,9 @@ class Lowering {
       this.fused.add(relu);
       out = relu.outputs[0];
     }
-    const conv = (input: View, output: View, pre: Affine | null): Op => ({
+    const conv = (input: View, output: View, pre: Affine | null, nominalInput?: View): Op => ({
       kind: "conv", name: node.name || node.label, input, output, inChannels: c, outChannels: m, kernel, stride, pads: allPads,
-      dilation, weight: w.weight, bias: w.bias, pre, relu: relu !== null,
+      dilation, weight: w.weight, bias: w.bias, pre, relu: relu !== null, ...(nominalInput ? { nominalInput } : {}),
     });
     const pointwise = kernel.every((k) => k === 1) && stride.every((s) => s === 1) && allPads.every((p) => p === 0);
     const pool = relu || !pointwise ? null : this.soleReader(out, "AveragePool");
@@ -259,7 +260,7 @@ class Lowering {
       this.ops.push(this.poolOp(pool, x.source.view, { buffer: pooled, channel: 0 }, c, x.pre));
       this.fused.add(pool);
       const view = this.place(pool.outputs[0], m);
-      this.ops.push(conv({ buffer: pooled, channel: 0 }, view, null));
+      this.ops.push(conv({ buffer: pooled, channel: 0 }, view, null, x.source.view));
       this.set(pool.outputs[0], { kind: "map", view, channels: m, nonNegative: false });
       return;
     }
@@ -383,6 +384,21 @@ class Lowering {
     const view = this.place(out, outFeatures);
     this.ops.push({ kind: "linear", name, input: x.view, output: view, inFeatures: x.channels, outFeatures, weight, bias });
     this.set(out, { kind: "flat", view, channels: outFeatures });
+  }
+
+  /** Softmax over the channels of an (N, C) matrix or (N, C, 1, 1) map: its axis must span exactly C. */
+  private softmax(node: OnnxNode): void {
+    const x = this.value(node.inputs[0]);
+    need(x.kind === "flat" || x.kind === "map", () => `${node.label} reads a value with a pending affine or padding`);
+    const shape = this.shape(node.inputs[0]);
+    need(shape && (shape.length === 2 || (shape.length === 4 && shape[2] === 1 && shape[3] === 1)),
+      () => `${node.label} does not read an (N, C) or (N, C, 1, 1) value`);
+    // From opset 13 Softmax runs along `axis` alone (default -1); before, over every dim from `axis` (default 1) on.
+    const axis = normalizeAxis(new Attributes(node).int("axis", this.ctx.opset >= 13 ? -1 : 1), shape.length);
+    need(axis === 1, () => `${node.label}: axis ${axis} is not the channel axis`);
+    const view = this.place(node.outputs[0], x.channels);
+    this.ops.push({ kind: "softmax", name: node.name || node.label, input: x.view, output: view, channels: x.channels });
+    this.set(node.outputs[0], x.kind === "flat" ? { kind: "flat", view, channels: x.channels } : { kind: "map", view, channels: x.channels, nonNegative: true });
   }
 
   private gemm(node: OnnxNode): void {

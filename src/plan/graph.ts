@@ -45,6 +45,11 @@ export interface ConvOp {
   /** ReLU on the output. */
   readonly relu: boolean;
   /**
+   * For a conv moved after an average pool (a transition pooling first), the view it read in
+   * the source model: its MACs as the source model counts them are at that view's size.
+   */
+  readonly nominalInput?: View;
+  /**
    * Set by useWinograd (plan/winograd.ts): the conv runs as Winograd F(2x2, 3x3) on `input`,
    * a WinogradInputOp's padded copy of `source`, whose size it keeps.
    */
@@ -101,7 +106,16 @@ export interface LinearOp {
   readonly bias: Float32Array | null;
 }
 
-export type Op = ConvOp | WinogradInputOp | PoolOp | GlobalPoolOp | LinearOp;
+/** Softmax over the channels of a (channels, 1, 1) vector (a classifier's probabilities). */
+export interface SoftmaxOp {
+  readonly kind: "softmax";
+  readonly name: string;
+  readonly input: View;
+  readonly output: View;
+  readonly channels: number;
+}
+
+export type Op = ConvOp | WinogradInputOp | PoolOp | GlobalPoolOp | LinearOp | SoftmaxOp;
 export type OpKind = Op["kind"];
 
 export interface Graph {
@@ -157,6 +171,7 @@ export function withoutWeights(graph: Graph): Graph {
       case "globalPool":
       case "winogradInput": return { ...op, pre: pre(op.pre) };
       case "linear": return { ...op, weight: NO_VALUES, bias: op.bias && NO_VALUES };
+      case "softmax": return op;
     }
   });
   return { ...graph, ops };

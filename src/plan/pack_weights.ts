@@ -88,6 +88,8 @@ export function packGraphWeights(graph: Graph, mem: LinearMemory, microKernel: M
       case "pool":
       case "globalPool":
         return { matrix: 0, bias: 0, ...pre(op.pre), ukernel: 0 };
+      case "softmax":
+        return { matrix: 0, bias: 0, preScale: 0, preShift: 0, preRelu: false, ukernel: 0 };
       case "linear":
         return { matrix: mem.allocF32(op.weight), bias: op.bias ? mem.allocF32(op.bias) : 0, preScale: 0, preShift: 0, preRelu: false, ukernel: 0 };
     }

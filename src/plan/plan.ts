@@ -4,7 +4,7 @@ import type { LinearMemory } from "../runtime/memory.js";
 import { assignOffsets } from "./arena.js";
 import type { Graph, Op } from "./graph.js";
 import { NR, type PackedWeights } from "./pack_weights.js";
-import { type Spatial, graphMacs, inferSpatial, opMacs } from "./shapes.js";
+import { type Spatial, graphMacs, inferSpatial, nominalGraphMacs, opMacs } from "./shapes.js";
 import { winogradTilesW } from "./winograd.js";
 
 /** K-block length of the conv GEMM. Measured on DenseNet-121 (1 thread): 128..2304 all within 3%; 1152 keeps every DenseNet-121 3x3 conv in one block (a 36 KiB B panel, streamed from L1/L2). */
@@ -36,8 +36,10 @@ export interface ExecutionPlan {
   readonly outputOffset: number;
   readonly inputElements: number;
   readonly outputElements: number;
-  /** Multiply-accumulates per image. */
+  /** Multiply-accumulates per image, as executed (direct-conv equivalents for Winograd convs). */
   readonly macs: number;
+  /** Multiply-accumulates per image as the source model counts them (see nominalGraphMacs). */
+  readonly nominalMacs: number;
   readonly sizes: readonly Spatial[];
   readonly bufferOffsets: readonly number[];
 }
@@ -81,7 +83,7 @@ export function planGraph(graph: Graph, weights: readonly PackedWeights[], mem: 
     height, width, steps, schedule, arenaBytes: arena.bytes,
     inputOffset: arena.offsets[graph.input], outputOffset: arena.offsets[graph.output],
     inputElements: inChannels * height * width, outputElements: graph.buffers[graph.output].channels,
-    macs: graphMacs(graph, sizes), sizes, bufferOffsets: arena.offsets,
+    macs: graphMacs(graph, sizes), nominalMacs: nominalGraphMacs(graph, sizes), sizes, bufferOffsets: arena.offsets,
   };
 }
 
@@ -94,11 +96,13 @@ function describeStep(op: Op, input: Spatial, output: Spatial): string {
     case "pool": return `${op.mode} pool ${op.kernel[0]}x${op.kernel[1]}/${op.stride[0]} ${op.channels} ch${op.pre ? " (BN-ReLU fused)" : ""} @ ${at}`;
     case "globalPool": return `global ${op.mode} pool ${op.channels} ch @ ${input.height}x${input.width}`;
     case "linear": return `linear ${op.inFeatures}->${op.outFeatures}`;
+    case "softmax": return `softmax ${op.channels}`;
   }
 }
 
 const KERNEL_OF = {
-  conv: "conv2d_gemm_f32", winogradInput: "pad2d_nchw_f32", pool: "pool2d_nchw_f32", globalPool: "global_pool_f32", linear: "linear_f32",
+  conv: "conv2d_gemm_f32", winogradInput: "pad2d_nchw_f32", pool: "pool2d_nchw_f32", globalPool: "global_pool_f32",
+  linear: "linear_f32", softmax: "softmax_f32",
 } as const satisfies Record<Op["kind"], OpKernelName>;
 
 function descriptorFields(op: Op, w: PackedWeights, inOff: number, outOff: number, input: Spatial, output: Spatial,
@@ -154,6 +158,11 @@ function descriptorFields(op: Op, w: PackedWeights, inOff: number, outOff: numbe
       const f = new Array<number>(L.LINEAR_FIELDS).fill(0);
       f[L.LINEAR_IN_OFF] = inOff; f[L.LINEAR_OUT_OFF] = outOff; f[L.LINEAR_W] = w.matrix; f[L.LINEAR_BIAS] = w.bias;
       f[L.LINEAR_M] = op.outFeatures; f[L.LINEAR_K] = op.inFeatures;
+      return f;
+    }
+    case "softmax": {
+      const f = new Array<number>(L.SOFTMAX_FIELDS).fill(0);
+      f[L.SOFTMAX_IN_OFF] = inOff; f[L.SOFTMAX_OUT_OFF] = outOff; f[L.SOFTMAX_C] = op.channels;
       return f;
     }
   }

@@ -29,7 +29,8 @@ function outputSpatial(op: Op, input: Spatial, sizes: readonly (Spatial | undefi
     case "winogradInput": return winogradInputSize(input);
     case "pool": return windowed(op, input, op.ceilMode);
     case "globalPool": return { height: 1, width: 1 };
-    case "linear": return { height: 1, width: 1 };
+    case "linear":
+    case "softmax": return { height: 1, width: 1 };
   }
 }
 
@@ -44,8 +45,8 @@ export function inferSpatial(graph: Graph, height: number, width: number): Spati
   for (const op of graph.ops) {
     const input = sizes[op.input.buffer];
     if (!input) throw new DenseNetError(`op '${op.name}' reads buffer '${graph.buffers[op.input.buffer].name}' before anything writes it`);
-    if (op.kind === "linear" && (input.height !== 1 || input.width !== 1)) {
-      throw new DenseNetError(`op '${op.name}': a linear layer needs a (C, 1, 1) input, got ${input.height}x${input.width}`);
+    if ((op.kind === "linear" || op.kind === "softmax") && (input.height !== 1 || input.width !== 1)) {
+      throw new DenseNetError(`op '${op.name}': a ${op.kind} layer needs a (C, 1, 1) input, got ${input.height}x${input.width}`);
     }
     const out = outputSpatial(op, input, sizes);
     if (out.height < 1 || out.width < 1) {
@@ -73,4 +74,16 @@ export function opMacs(op: Op, out: Spatial): number {
 /** Multiply-accumulates of one image through the graph at the given buffer sizes. */
 export function graphMacs(graph: Graph, sizes: readonly Spatial[]): number {
   return graph.ops.reduce((sum, op) => sum + opMacs(op, sizes[op.output.buffer]), 0);
+}
+
+/**
+ * Multiply-accumulates as the source model counts them: a conv the plan moved after an
+ * average pool counts at the size it had before (its nominalInput's). For DenseNets this is
+ * torchvision's count (config.nominalMacs), for the ONNX and safetensors paths alike.
+ */
+export function nominalGraphMacs(graph: Graph, sizes: readonly Spatial[]): number {
+  return graph.ops.reduce((sum, op) => {
+    const at = op.kind === "conv" && op.nominalInput ? sizes[op.nominalInput.buffer] : sizes[op.output.buffer];
+    return sum + opMacs(op, at);
+  }, 0);
 }

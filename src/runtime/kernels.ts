@@ -12,6 +12,7 @@ export interface KernelExports {
   pool2d_nchw_f32: OpKernel;
   global_pool_f32: OpKernel;
   linear_f32: OpKernel;
+  softmax_f32: OpKernel;
   conv2d_gemm_scratch_bytes(kc: number): number;
   conv2d_winograd_scratch_bytes(maxCin: number): number;
   gemm_f32_4x8(a: number, b: number, c: number, ldc: number, kc: number, bias: number, flags: number): void;
@@ -21,7 +22,7 @@ export interface KernelExports {
 
 /** The op kernels, in the order of their ids in a schedule table. */
 export const OP_KERNELS = [
-  "conv2d_gemm_f32", "conv2d_winograd_f32", "pad2d_nchw_f32", "pool2d_nchw_f32", "global_pool_f32", "linear_f32",
+  "conv2d_gemm_f32", "conv2d_winograd_f32", "pad2d_nchw_f32", "pool2d_nchw_f32", "global_pool_f32", "linear_f32", "softmax_f32",
 ] as const;
 export type OpKernelName = (typeof OP_KERNELS)[number];
 
