@@ -5,8 +5,7 @@ import {
 } from "../src/kernels/layout";
 import { field, ptr, shareStart } from "./desc";
 import { GEMM_ACCUMULATE, GEMM_RELU } from "./gemm_flags";
-import { gemm_f32_4x8 } from "./gemm_f32_4x8";
-import { gemm_f32_4x8_shuffle } from "./gemm_f32_4x8_shuffle";
+import { gemm_f32_4x8, gemm_f32_4x8_shuffle } from "./gemm_f32_4x8";
 import { gemm_f32_6x8 } from "./gemm_f32_6x8";
 import { pack_b_1x1_f32 } from "./pack_b_1x1_f32";
 import { pack_b_im2col_f32 } from "./pack_b_im2col_f32";

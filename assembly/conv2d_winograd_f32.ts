@@ -3,8 +3,7 @@ import {
   CONV_SPLIT, CONV_UKERNEL, CONV_W, GEMM_NR, SPLIT_ROWS, UKERNEL_4X8_SHUFFLE,
 } from "../src/kernels/layout";
 import { field, ptr, shareStart } from "./desc";
-import { gemm_f32_4x8 } from "./gemm_f32_4x8";
-import { gemm_f32_4x8_shuffle } from "./gemm_f32_4x8_shuffle";
+import { gemm_f32_4x8, gemm_f32_4x8_shuffle } from "./gemm_f32_4x8";
 
 // Winograd F(2x2, 3x3): each 2x2 output tile comes from a 4x4 input patch d as
 // Y = A^T [ (G g G^T) (.) (B^T d B) ] A, summed over input channels, so a 3x3 conv costs 16

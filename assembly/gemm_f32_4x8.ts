@@ -6,8 +6,24 @@ import { madd } from "./madd";
  *   a: packed A panel, [kc][4] f32;  b: packed B panel, [kc][8] f32
  *   c: row-major tile, row stride ldc floats
  *   bias: 4 f32, the starting value of each row unless flags has GEMM_ACCUMULATE
+ * A's four values per k are broadcast by four load-splats.
  */
 export function gemm_f32_4x8(a: usize, b: usize, c: usize, ldc: i32, kc: i32, bias: usize, flags: i32): void {
+  gemm4x8(a, b, c, ldc, kc, bias, flags, false);
+}
+
+/**
+ * gemm_f32_4x8 with A's four values per k read by one v128 load and broadcast by shuffles:
+ * 3 memory accesses per k instead of 6. Faster where the engine bounds-checks every wasm
+ * memory access explicitly (Deno 2: ~1.25x on DenseNet-121), slower where guard pages make
+ * them free (Node). Bitwise the same results.
+ */
+export function gemm_f32_4x8_shuffle(a: usize, b: usize, c: usize, ldc: i32, kc: i32, bias: usize, flags: i32): void {
+  gemm4x8(a, b, c, ldc, kc, bias, flags, true);
+}
+
+// @ts-ignore: decorator
+@inline function gemm4x8(a: usize, b: usize, c: usize, ldc: i32, kc: i32, bias: usize, flags: i32, shuffle: bool): void {
   const rs = <usize>ldc << 2;
   const c1 = c + rs, c2 = c1 + rs, c3 = c2 + rs;
   let x0: v128, y0: v128, x1: v128, y1: v128, x2: v128, y2: v128, x3: v128, y3: v128;
@@ -24,14 +40,19 @@ export function gemm_f32_4x8(a: usize, b: usize, c: usize, ldc: i32, kc: i32, bi
   }
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(b), b1 = v128.load(b, 16);
-    let s = v128.load32_splat(a);
-    x0 = madd(s, b0, x0); y0 = madd(s, b1, y0);
-    s = v128.load32_splat(a, 4);
-    x1 = madd(s, b0, x1); y1 = madd(s, b1, y1);
-    s = v128.load32_splat(a, 8);
-    x2 = madd(s, b0, x2); y2 = madd(s, b1, y2);
-    s = v128.load32_splat(a, 12);
-    x3 = madd(s, b0, x3); y3 = madd(s, b1, y3);
+    let s0: v128, s1: v128, s2: v128, s3: v128;
+    if (shuffle) {
+      const av = v128.load(a);
+      s0 = i32x4.shuffle(av, av, 0, 0, 0, 0); s1 = i32x4.shuffle(av, av, 1, 1, 1, 1);
+      s2 = i32x4.shuffle(av, av, 2, 2, 2, 2); s3 = i32x4.shuffle(av, av, 3, 3, 3, 3);
+    } else {
+      s0 = v128.load32_splat(a); s1 = v128.load32_splat(a, 4);
+      s2 = v128.load32_splat(a, 8); s3 = v128.load32_splat(a, 12);
+    }
+    x0 = madd(s0, b0, x0); y0 = madd(s0, b1, y0);
+    x1 = madd(s1, b0, x1); y1 = madd(s1, b1, y1);
+    x2 = madd(s2, b0, x2); y2 = madd(s2, b1, y2);
+    x3 = madd(s3, b0, x3); y3 = madd(s3, b1, y3);
     a += 16; b += 32;
   }
   if (flags & GEMM_RELU) {
