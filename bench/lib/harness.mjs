@@ -6,6 +6,8 @@
 //        --safetensors m.safetensors --onnx m.onnx --inputs x_b1.npy,x_b8.npy --threads T
 //        [--min-samples 3] [--max-time 2] [--warmup 1] [--out-dir dir]
 //
+// --min-samples, --max-time and --warmup take one value, or one per input (comma-separated).
+//
 // An adapter is a module exporting
 //   load({ safetensors, onnx, threads }) -> { info, run({ data, dims }) -> Promise<{ data, dims }>, release() }
 // where info = { runtime, version, backend, threads_effective, threads_note? }. run() is the whole
@@ -22,7 +24,7 @@
 //     deviation_ms, rme, samples, times_ms, first_run_ms, cpu_util, peak_rss_mb, output}]}
 // Anything else a runtime prints on stdout is ignored by the parent; logs go to stderr.
 
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -86,8 +88,10 @@ function benchmarkRuns(label, model, input, { minSamples, maxTime }) {
   });
 }
 
+const list = (v) => v.split(',').map(Number);
+
 function parseArgs(argv) {
-  const a = { threads: 1, minSamples: 3, maxTime: 2, warmup: 1, outDir: null, inputs: [] };
+  const a = { threads: 1, minSamples: [3], maxTime: [2], warmup: [1], outDir: null, inputs: [] };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => {
@@ -99,17 +103,22 @@ function parseArgs(argv) {
     else if (k === '--onnx') a.onnx = v();
     else if (k === '--inputs') a.inputs = v().split(',').filter(Boolean);
     else if (k === '--threads') a.threads = Number(v());
-    else if (k === '--min-samples') a.minSamples = Number(v());
-    else if (k === '--max-time') a.maxTime = Number(v());
-    else if (k === '--warmup') a.warmup = Number(v());
+    else if (k === '--min-samples') a.minSamples = list(v());
+    else if (k === '--max-time') a.maxTime = list(v());
+    else if (k === '--warmup') a.warmup = list(v());
     else if (k === '--out-dir') a.outDir = v();
     else throw new Error(`unknown argument ${k}`);
   }
   if (!a.inputs.length) throw new Error('--inputs: at least one .npy file');
   if (!(Number.isInteger(a.threads) && a.threads >= 1)) throw new Error('--threads must be an integer >= 1');
-  if (!(Number.isInteger(a.minSamples) && a.minSamples >= 1)) throw new Error('--min-samples must be an integer >= 1');
-  if (!(a.maxTime > 0)) throw new Error('--max-time must be > 0 seconds');
-  if (!(Number.isInteger(a.warmup) && a.warmup >= 0)) throw new Error('--warmup must be an integer >= 0');
+  const perInput = (name, values, ok, rule) => {
+    if (values.length !== 1 && values.length !== a.inputs.length) throw new Error(`${name}: one value, or one per input (${a.inputs.length})`);
+    if (!values.every(ok)) throw new Error(`${name} must be ${rule}`);
+    return a.inputs.map((_, i) => values[values.length === 1 ? 0 : i]);
+  };
+  a.minSamples = perInput('--min-samples', a.minSamples, (x) => Number.isInteger(x) && x >= 1, 'integers >= 1');
+  a.maxTime = perInput('--max-time', a.maxTime, (x) => x > 0, '> 0 seconds');
+  a.warmup = perInput('--warmup', a.warmup, (x) => Number.isInteger(x) && x >= 0, 'integers >= 0');
   return a;
 }
 
@@ -121,7 +130,8 @@ export async function runHarness(adapter, argv = process.argv.slice(2)) {
   const loadMs = performance.now() - t0;
   const batches = [];
   let first = true;
-  for (const path of args.inputs) {
+  if (args.outDir) mkdirSync(args.outDir, { recursive: true });
+  for (const [k, path] of args.inputs.entries()) {
     const { shape, data } = readNpy(path);
     const input = { data, dims: shape };
     const batch = shape[0];
@@ -138,10 +148,10 @@ export async function runHarness(adapter, argv = process.argv.slice(2)) {
       output = join(args.outDir, `b${batch}.npy`);
       writeNpy(output, y.dims, y.data);
     }
-    for (let i = 0; i < args.warmup; i++) await model.run(input);
+    for (let i = 0; i < args.warmup[k]; i++) await model.run(input);
     const cpu0 = process.cpuUsage();
     const w0 = performance.now();
-    const stats = await benchmarkRuns(`${model.info.runtime} b${batch}`, model, input, args);
+    const stats = await benchmarkRuns(`${model.info.runtime} b${batch}`, model, input, { minSamples: args.minSamples[k], maxTime: args.maxTime[k] });
     const wall = performance.now() - w0;
     const cpu = process.cpuUsage(cpu0);
     const times = stats.sample.map((s) => s * 1000);

@@ -47,15 +47,18 @@ export function ensurePeers() {
   const hasLock = existsSync(join(PEERS_DIR, 'package-lock.json'));
   const args = [hasLock ? 'ci' : 'install', '--prefix', PEERS_DIR, '--no-audit', '--no-fund'];
   log(`peer runtimes not installed (${missing.join(', ')}): running npm ${args.join(' ')}`);
-  log('first run only; downloads ~35 MB from the npm registry, ~150 MB on disk (bench/peers/node_modules, git-ignored)');
+  log('first run only; ~750 MB on disk (bench/peers/node_modules, git-ignored)');
   const t0 = Date.now();
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const r = spawnSync(npm, args, { cwd: REPO_ROOT, stdio: ['ignore', 2, 2] });
+  // onnxruntime-node's postinstall would download CUDA libraries from a host we cannot reach;
+  // its CPU binaries are inside the npm package.
+  const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
+  const r = spawnSync(npm, args, { cwd: REPO_ROOT, stdio: ['ignore', 2, 2], env });
   if (r.error || r.status !== 0) {
     throw new Error(
       `npm ${args[0]} in bench/peers failed (${r.error ? r.error.message : `exit ${r.status}`}).` +
         (hasLock
-          ? ' If bench/peers/package.json changed, refresh the lock: npm install --prefix bench/peers'
+          ? ' If bench/peers/package.json changed, refresh the lock: ONNXRUNTIME_NODE_INSTALL=skip npm install --prefix bench/peers'
           : ''),
     );
   }

@@ -105,6 +105,49 @@ function median(sorted) {
 }
 const r3 = (x) => Math.round(x * 1000) / 1000;
 
+// ---------------------------------------------------------------- bench/lib/harness.mjs adapter
+/**
+ * onnxruntime-web for the benchmark suite (bench/suite.mjs runs it through bench/lib/harness.mjs):
+ * WASM backend, SIMD, `threads` pthreads (set before the first session: onnxruntime-web would
+ * otherwise pick min(4, ceil(cores / 2)), i.e. 1 on 2 cores).
+ */
+export async function load({ onnx, threads }) {
+  if (!onnx) throw new Error('onnxruntime-web needs --onnx');
+  let ort;
+  try {
+    ort = await import('onnxruntime-web');
+  } catch (e) {
+    throw new Error(`cannot import onnxruntime-web (run: npm ci --prefix bench/peers): ${e.message}`);
+  }
+  ort.env.wasm.numThreads = threads;
+  ort.env.wasm.simd = true;
+  ort.env.wasm.proxy = false;
+  ort.env.logLevel = 'warning';
+  const session = await ort.InferenceSession.create(readFileSync(onnx), {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 2,
+  });
+  const [inName] = session.inputNames;
+  const [outName] = session.outputNames;
+  // initializeWebAssembly() falls back to 1 thread without SharedArrayBuffer and writes back
+  // the count it used.
+  const threadsEffective = ort.env.wasm.numThreads;
+  return {
+    info: {
+      runtime: 'onnxruntime-web',
+      version: ort.env.versions?.web ?? 'unknown',
+      backend: threadsEffective > 1 ? 'WASM SIMD, threads' : 'WASM SIMD',
+      threads_effective: threadsEffective,
+    },
+    async run({ data, dims }) {
+      const out = (await session.run({ [inName]: new ort.Tensor('float32', data, dims) }))[outName];
+      return { data: out.data, dims: out.dims.map(Number) };
+    },
+    release: () => session.release?.(),
+  };
+}
+
 // ---------------------------------------------------------------- main
 async function main() {
   const args = parseArgs(process.argv.slice(2));
