@@ -66,6 +66,13 @@ Api("densenet121's plan keeps peak activation memory at batch 1, 224x224, within
   await s.release();
 });
 
+Api("an input too large for WebAssembly's 4 GiB is a clear error, and the session still works", async () => {
+  const s = await Session.create("densenet121", { threads: 1 });
+  assert.throws(() => s.plan(8192, 8192), /out of memory: the model and plan need \d+ MiB, more than WebAssembly's 4096 MiB/);
+  assert.equal((await s.run({ data: new Float32Array(3 * 32 * 32), dims: [1, 3, 32, 32] })).dims, [1, 1000]);
+  await s.release();
+});
+
 Api("the same seed gives the same weights and outputs; another seed differs", async () => {
   const x = { data: randomArray(3 * 40 * 40, 9), dims: [1, 3, 40, 40] };
   const outputs = [];

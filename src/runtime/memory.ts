@@ -31,7 +31,13 @@ export class LinearMemory {
     if (needed > MAX_PAGES) {
       throw new DenseNetError(`out of memory: the model and plan need ${(end / 2 ** 20).toFixed(0)} MiB, more than WebAssembly's 4096 MiB`);
     }
-    if (needed > pages) this.memory.grow(needed - pages);
+    if (needed > pages) {
+      try {
+        this.memory.grow(needed - pages);
+      } catch {
+        throw new DenseNetError(`out of memory: could not grow WebAssembly memory to ${(end / 2 ** 20).toFixed(0)} MiB`);
+      }
+    }
     this.top = end;
     return start;
   }
