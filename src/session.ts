@@ -97,20 +97,21 @@ export class Session {
   /** Test hook: the next run makes one worker fail (see RunTask.fault). */
   private nextFault: RunTask["fault"] & { worker: number } | null = null;
 
+  /** `threads`: the threads runs use (1 for a graph on the interpreter, which runs on the calling thread). */
   private constructor(private readonly model: LoadedModel, private readonly engine: Engine | null, readonly threads: number) {}
 
   /** Loads a model: a .safetensors or .onnx path or its bytes, or an architecture name (random weights). */
   static async create(model: ModelSource, options: SessionOptions = {}): Promise<Session> {
     const threads = options.threads ?? defaultThreads();
     check(Number.isInteger(threads) && threads >= 1 && threads <= 256, `threads must be an integer from 1 to 256, got ${threads}`);
+    check(options.microKernel === undefined || Object.hasOwn(MICRO_KERNELS, options.microKernel),
+      () => `microKernel must be one of ${Object.keys(MICRO_KERNELS).join(", ")}, got ${options.microKernel}`);
     const loaded = await loadModel(model, options.seed ?? 0);
     if (loaded.kind === "interpreted") return new Session(loaded, null, 1);
     const { module, build } = await compileKernels();
     const mem = new LinearMemory();
     const kernels = instantiateKernels(module, mem.memory);
     const before = mem.used;
-    check(options.microKernel === undefined || Object.hasOwn(MICRO_KERNELS, options.microKernel),
-      () => `microKernel must be one of ${Object.keys(MICRO_KERNELS).join(", ")}, got ${options.microKernel}`);
     const graph = options.winograd === false ? loaded.graph : useWinograd(loaded.graph);
     const weights = packGraphWeights(graph, mem, options.microKernel);
     const weightBytes = mem.used - before;
