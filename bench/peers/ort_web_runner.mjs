@@ -137,7 +137,7 @@ export async function load({ onnx, threads }) {
     info: {
       runtime: 'onnxruntime-web',
       version: ort.env.versions?.web ?? 'unknown',
-      backend: threadsEffective > 1 ? 'WASM SIMD, threads' : 'WASM SIMD',
+      backend: 'WASM SIMD',
       threads_effective: threadsEffective,
     },
     async run({ data, dims }) {
