@@ -14,8 +14,8 @@ const USAGE = `densenet: DenseNet inference on WebAssembly SIMD
 usage:
   densenet run   --model <file.safetensors|file.onnx|densenet121> --input <x.npy> --output <y.npy> [--threads N]
   densenet run   --model <file.onnx> --input NAME=<x.npy> [--input NAME=<x.npy> ...] --outdir <dir>
-  densenet info  --model <file.safetensors|densenet121> [--size S] [--json]
-  densenet bench --model <file.safetensors|densenet121> [--batch B] [--threads T] [--size S]
+  densenet info  --model <file.safetensors|file.onnx|densenet121> [--size S] [--json]
+  densenet bench --model <file.safetensors|file.onnx|densenet121> [--batch B] [--threads T] [--size S]
                  [--runs R] [--warmup W] [--json] [--profile]
 
   --model    a torchvision-named .safetensors file (architecture inferred from the tensor
@@ -24,7 +24,8 @@ usage:
              NAME=file.npy feeds a named graph input (repeatable)
   --outdir   writes DIR/<output name>.npy for every output
   --profile  (bench) times every step of the plan on one thread: shape, ms, GFLOP/s
-  --threads  threads (default: all available cores; 1 runs on the calling thread, no pool)`;
+  --threads  threads (default: all available cores; 1 runs on the calling thread, no pool)
+  --seed     seed of the random weights of an architecture name (default 0)`;
 
 const OPTIONS = {
   model: { type: "string" }, input: { type: "string", multiple: true }, output: { type: "string" }, outdir: { type: "string" },
