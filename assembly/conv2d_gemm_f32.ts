@@ -1,6 +1,6 @@
 import {
   CONV_A, CONV_BIAS, CONV_CIN, CONV_COUT, CONV_FLAGS, CONV_FLAG_RELU, CONV_KC, CONV_KH, CONV_KW, CONV_OH,
-  CONV_OUT_OFF, CONV_OW, CONV_PH, CONV_PW, CONV_SH, CONV_SPLIT, CONV_SW, CONV_UKERNEL, GEMM_NR, SPLIT_ROWS,
+  CONV_OUT_OFF, CONV_OW, CONV_PH, CONV_PW, CONV_SH, CONV_SW, CONV_UKERNEL, GEMM_NR,
   UKERNEL_4X8_SHUFFLE, UKERNEL_6X8,
 } from "../src/kernels/layout";
 import { field, ptr, shareStart } from "./desc";
@@ -19,9 +19,9 @@ export function conv2d_gemm_scratch_bytes(kc: i32): i32 {
  * One image of a convolution, as GEMM over packed panels: for each 8-pixel panel of the
  * output and each K block, pack the B panel (1x1: straight from the input; otherwise
  * im2col of just that panel), then run the MR x 8 micro-kernel down the output channels.
- * Worker ith of nth computes a disjoint range of output pixels or channels (CONV_SPLIT);
- * every output value is summed in the same order whatever the split, so results are
- * bitwise identical at any thread count.
+ * Worker ith of nth computes a contiguous range of the (panel, block of MR output channels)
+ * tiles, numbered panel-major; every output value is summed in the same order whatever the
+ * split, so results are bitwise identical at any thread count.
  *   d: conv descriptor; base: arena base; scratch: conv2d_gemm_scratch_bytes(KC) bytes
  */
 export function conv2d_gemm_f32(d: usize, base: usize, scratch: usize, ith: i32, nth: i32): void {
@@ -34,15 +34,14 @@ export function conv2d_gemm_f32(d: usize, base: usize, scratch: usize, ith: i32,
     && field(d, CONV_PH) == 0 && field(d, CONV_PW) == 0;
   const relu = (field(d, CONV_FLAGS) & CONV_FLAG_RELU) != 0;
   const panels = (n + GEMM_NR - 1) / GEMM_NR, blocks = (m + mr - 1) / mr;
-  let p0 = 0, p1 = panels, b0 = 0, b1 = blocks;
-  if (field(d, CONV_SPLIT) == SPLIT_ROWS) { b0 = shareStart(blocks, ith, nth); b1 = shareStart(blocks, ith + 1, nth); }
-  else { p0 = shareStart(panels, ith, nth); p1 = shareStart(panels, ith + 1, nth); }
-  if (p0 >= p1 || b0 >= b1) return;
+  const u1 = shareStart(panels * blocks, ith + 1, nth);
 
   const a = ptr(d, CONV_A), bias = ptr(d, CONV_BIAS), out = base + ptr(d, CONV_OUT_OFF);
   const panel = scratch, cols = scratch + (<usize>kcMax * GEMM_NR << 2), tile = cols + 64;
   const aBlockBytes = <usize>kTotal * mr << 2;
-  for (let pi = p0; pi < p1; pi++) {
+  for (let u = shareStart(panels * blocks, ith, nth); u < u1;) {
+    const pi = u / blocks, b0 = u % blocks, b1 = min(blocks, b0 + u1 - u);
+    u += b1 - b0;
     const n0 = pi * GEMM_NR, nr = min(GEMM_NR, n - n0);
     for (let k0 = 0; k0 < kTotal; k0 += kcMax) {
       const kc = min(kcMax, kTotal - k0);

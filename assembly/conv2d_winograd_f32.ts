@@ -1,6 +1,6 @@
 import {
   CONV_A, CONV_BIAS, CONV_CIN, CONV_COUT, CONV_FLAGS, CONV_FLAG_RELU, CONV_H, CONV_IN_OFF, CONV_OH, CONV_OUT_OFF, CONV_OW,
-  CONV_SPLIT, CONV_UKERNEL, CONV_W, GEMM_NR, SPLIT_ROWS, UKERNEL_4X8_SHUFFLE,
+  CONV_UKERNEL, CONV_W, GEMM_NR, UKERNEL_4X8_SHUFFLE,
 } from "../src/kernels/layout";
 import { field, ptr, shareStart } from "./desc";
 import { gemm_f32_4x8, gemm_f32_4x8_shuffle } from "./gemm_f32_4x8";
@@ -31,18 +31,15 @@ export function conv2d_winograd_scratch_bytes(maxCin: i32): i32 {
  * One image of a 3x3 stride-1 pad-1 convolution by Winograd F(2x2, 3x3). For each panel of
  * 8 tiles: transform the input patches of all channels into 16 B panels, then for each block
  * of 4 output channels run the 16 GEMMs and transform the 4x8 results back into 2x2 output
- * tiles (+ bias, optional ReLU). Worker ith of nth takes a range of panels or of channel
- * blocks (CONV_SPLIT); results do not depend on the split.
+ * tiles (+ bias, optional ReLU). Worker ith of nth takes a contiguous range of the
+ * (panel, channel block) units, numbered panel-major; results do not depend on the split.
  */
 export function conv2d_winograd_f32(d: usize, base: usize, scratch: usize, ith: i32, nth: i32): void {
   const m = field(d, CONV_COUT), cin = field(d, CONV_CIN), oh = field(d, CONV_OH), ow = field(d, CONV_OW);
   const pw = field(d, CONV_W);
   const th = (oh + 1) >> 1, tw = winogradTilesW(ow);
   const panels = (th * tw + GEMM_NR - 1) / GEMM_NR, blocks = (m + ROWS - 1) / ROWS;
-  let p0 = 0, p1 = panels, b0 = 0, b1 = blocks;
-  if (field(d, CONV_SPLIT) == SPLIT_ROWS) { b0 = shareStart(blocks, ith, nth); b1 = shareStart(blocks, ith + 1, nth); }
-  else { p0 = shareStart(panels, ith, nth); p1 = shareStart(panels, ith + 1, nth); }
-  if (p0 >= p1 || b0 >= b1) return;
+  const u1 = shareStart(panels * blocks, ith + 1, nth);
 
   const x = base + ptr(d, CONV_IN_OFF), out = base + ptr(d, CONV_OUT_OFF);
   const a = ptr(d, CONV_A), bias = ptr(d, CONV_BIAS);
@@ -53,7 +50,9 @@ export function conv2d_winograd_f32(d: usize, base: usize, scratch: usize, ith: 
   v128.store(zero, f32x4.splat(0));
   const aXiBytes = <usize>blocks * cin * ROWS << 2, aBlockBytes = <usize>cin * ROWS << 2;
   const inPlane = <usize>field(d, CONV_H) * pw << 2;
-  for (let pi = p0; pi < p1; pi++) {
+  for (let u = shareStart(panels * blocks, ith, nth); u < u1;) {
+    const pi = u / blocks, b0 = u % blocks, b1 = min(blocks, b0 + u1 - u);
+    u += b1 - b0;
     const t0 = pi * GEMM_NR;
     const groups = min(2, (th * tw - t0) >> 2);
     for (let g = 0; g < 2; g++) {

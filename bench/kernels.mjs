@@ -93,7 +93,7 @@ function layerRate(kernels, layer, micro, rng) {
   };
   const graph = { buffers: [{ name: "x", channels: layer.cin }, { name: "y", channels: layer.cout }], ops: [op], input: 0, output: 1 };
   const weights = packGraphWeights(graph, mem, micro);
-  const plan = planGraph(graph, weights, mem, layer.h, layer.w, 0);
+  const plan = planGraph(graph, weights, mem, layer.h, layer.w);
   const arena = mem.alloc(plan.arenaBytes), scratch = mem.alloc(k.conv2d_gemm_scratch_bytes(GEMM_KC));
   mem.f32(arena + plan.inputOffset, plan.inputElements).set(random(plan.inputElements));
   const step = plan.steps[0];

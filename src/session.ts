@@ -286,7 +286,7 @@ export class Session {
     const key = `${height}x${width}`;
     let entry = this.plans.get(key);
     if (!entry) {
-      const plan = planGraph(engine.model.graph, engine.weights, engine.mem, height, width, 4 * this.threads);
+      const plan = planGraph(engine.model.graph, engine.weights, engine.mem, height, width);
       entry = { plan, arenas: [engine.mem.alloc(plan.arenaBytes)] };
       this.plans.set(key, entry);
     }

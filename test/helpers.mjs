@@ -44,14 +44,13 @@ export function assertBitwiseEqual(actual, expected, what) {
 /**
  * Plans `graph` for an input of (C, height, width), runs it with nth simulated workers (each
  * step's shares run one after another, as if separated by barriers) and returns every
- * buffer's contents by index. splitRowsBelow: see planGraph (0: convs split pixels,
- * Infinity: convs split channels).
+ * buffer's contents by index.
  */
-export async function runGraph(graph, input, height, width, { nth = 1, microKernel, splitRowsBelow = 4 * nth } = {}) {
+export async function runGraph(graph, input, height, width, { nth = 1, microKernel } = {}) {
   const mem = new LinearMemory();
   const kernels = instantiateKernels((await compileKernels()).module, mem.memory);
   const weights = packGraphWeights(graph, mem, microKernel);
-  const plan = planGraph(graph, weights, mem, height, width, splitRowsBelow);
+  const plan = planGraph(graph, weights, mem, height, width);
   const arena = mem.alloc(plan.arenaBytes);
   const scratch = Array.from({ length: nth }, () => mem.alloc(kernels.conv2d_gemm_scratch_bytes(256)));
   mem.f32(arena + plan.inputOffset, plan.inputElements).set(input);

@@ -1,7 +1,8 @@
 // Every kernel against a naive float64 reference (test/reference.mjs) over a shape sweep:
 // one tile, several tiles, tails only, tiles plus tails, K over several K blocks, odd sizes;
-// run with every micro-kernel and with 1 and 3 simulated workers splitting pixels or channels;
-// worker counts must agree bit for bit, and so must the two 4x8 variants.
+// run with every micro-kernel and with 1, 3 and 7 simulated workers (whose shares of the
+// (panel, channel block) tiles start and end mid-panel); worker counts must agree bit for
+// bit, and so must the two 4x8 variants.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { U32, assertBitwiseEqual, assertWithin, randomArray, runGraph } from "./helpers.mjs";
@@ -59,13 +60,13 @@ CONV_CASES.forEach(({ name, h, w, op: params }, i) => {
     const firstByKernel = {};
     for (const microKernel of ["4x8", "4x8-shuffle", "6x8"]) {
       const outputs = [];
-      for (const [nth, splitRowsBelow] of [[1, 0], [3, 0], [3, Infinity]]) {
-        const [, y] = await runGraph(graph, x, h, w, { nth, microKernel, splitRowsBelow });
+      for (const nth of [1, 3, 7]) {
+        const [, y] = await runGraph(graph, x, h, w, { nth, microKernel });
         assert.equal([y.height, y.width], [ref.oh, ref.ow], "output size");
         assertWithin(y.data, ref.data, (j) => ref.bound[j], `${name} (${microKernel}, ${nth} workers)`);
         outputs.push(y.data);
       }
-      outputs.slice(1).forEach((other) => assertBitwiseEqual(other, outputs[0], `${name} (${microKernel}): 1 vs 3 workers`));
+      outputs.slice(1).forEach((other) => assertBitwiseEqual(other, outputs[0], `${name} (${microKernel}): 1 vs 3 or 7 workers`));
       firstByKernel[microKernel] = outputs[0];
     }
     assertBitwiseEqual(firstByKernel["4x8-shuffle"], firstByKernel["4x8"], `${name}: 4x8-shuffle vs 4x8`);
@@ -95,8 +96,8 @@ WINOGRAD_CASES.forEach(({ name, h, w, op: params }, i) => {
     assert.is(graph.ops.length, 2, "the conv became a pad and a Winograd conv");
     const outputs = [];
     for (const microKernel of ["4x8", "4x8-shuffle"]) {
-      for (const [nth, splitRowsBelow] of [[1, 0], [3, 0], [3, Infinity]]) {
-        const buffers = await runGraph(graph, x, h, w, { nth, microKernel, splitRowsBelow });
+      for (const nth of [1, 3, 7]) {
+        const buffers = await runGraph(graph, x, h, w, { nth, microKernel });
         assert.equal([buffers[1].height, buffers[1].width], [h, w], "output size");
         assertWithin(buffers[1].data, ref.data, (j) => bound[j], `${name} (${microKernel}, ${nth} workers)`);
         outputs.push(buffers[1].data);

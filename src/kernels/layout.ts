@@ -29,9 +29,8 @@ export const CONV_DH = 18;
 export const CONV_DW = 19;
 export const CONV_FLAGS = 20; // CONV_FLAG_*
 export const CONV_UKERNEL = 21; // UKERNEL_*: the micro-kernel (and so the rows the weights were packed for)
-export const CONV_SPLIT = 22; // SPLIT_* : how (ith, nth) divide the output
-export const CONV_KC = 23; // K block length
-export const CONV_FIELDS = 24;
+export const CONV_KC = 22; // K block length
+export const CONV_FIELDS = 23;
 
 export const CONV_FLAG_RELU = 1; // ReLU epilogue on the output
 export const CONV_FLAG_PRE_RELU = 2; // ReLU after the pre-scale/shift, while packing
@@ -40,8 +39,6 @@ export const UKERNEL_4X8 = 0; // gemm_f32_4x8
 export const UKERNEL_4X8_SHUFFLE = 1; // gemm_f32_4x8_shuffle
 export const UKERNEL_6X8 = 2; // gemm_f32_6x8
 
-export const SPLIT_COLUMNS = 0; // each worker takes a range of output pixels
-export const SPLIT_ROWS = 1; // each worker takes a range of output channels
 
 /**
  * Winograd F(2x2, 3x3) convolution (3x3, stride 1, padding 1) reads a CONV descriptor whose

@@ -3,9 +3,8 @@ import { OP_KERNELS, type OpKernelName } from "../runtime/kernels.js";
 import type { LinearMemory } from "../runtime/memory.js";
 import { assignOffsets } from "./arena.js";
 import type { Graph, Op } from "./graph.js";
-import { NR, type PackedWeights } from "./pack_weights.js";
+import type { PackedWeights } from "./pack_weights.js";
 import { type Spatial, graphMacs, inferSpatial, nominalGraphMacs, opMacs } from "./shapes.js";
-import { winogradTilesW } from "./winograd.js";
 
 /** K-block length of the conv GEMM. Measured on DenseNet-121 (1 thread): 128..2304 all within 3%; 1152 keeps every DenseNet-121 3x3 conv in one block (a 36 KiB B panel, streamed from L1/L2). */
 export const GEMM_KC = 1152;
@@ -47,12 +46,9 @@ export interface ExecutionPlan {
 /**
  * Plans a graph for images of height x width: infers every buffer's size, lays the
  * buffers out in an arena by liveness (a buffer lives from the first op touching it to the
- * last), and writes each op's kernel descriptor into linear memory. `splitRowsBelow`: a
- * conv with fewer 8-pixel panels than this splits its work between workers by output
- * channels rather than by pixels.
+ * last), and writes each op's kernel descriptor into linear memory.
  */
-export function planGraph(graph: Graph, weights: readonly PackedWeights[], mem: LinearMemory, height: number, width: number,
-  splitRowsBelow: number): ExecutionPlan {
+export function planGraph(graph: Graph, weights: readonly PackedWeights[], mem: LinearMemory, height: number, width: number): ExecutionPlan {
   const sizes = inferSpatial(graph, height, width);
   const bytes = graph.buffers.map((b, i) => b.channels * sizes[i].height * sizes[i].width * 4);
   const first = graph.buffers.map(() => Infinity), last = graph.buffers.map(() => -Infinity);
@@ -70,7 +66,7 @@ export function planGraph(graph: Graph, weights: readonly PackedWeights[], mem: 
   const steps = graph.ops.map((op, i): Step => {
     const w = weights[i];
     const input = sizes[op.input.buffer], output = sizes[op.output.buffer];
-    const fields = descriptorFields(op, w, view(op.input), view(op.output), input, output, splitRowsBelow);
+    const fields = descriptorFields(op, w, view(op.input), view(op.output), input, output);
     const desc = mem.alloc(fields.length * 4, 16);
     mem.u32(desc, fields.length).set(fields);
     const kernel = op.kind === "conv" && op.winograd ? "conv2d_winograd_f32" : KERNEL_OF[op.kind];
@@ -105,8 +101,7 @@ const KERNEL_OF = {
   linear: "linear_f32", softmax: "softmax_f32",
 } as const satisfies Record<Op["kind"], OpKernelName>;
 
-function descriptorFields(op: Op, w: PackedWeights, inOff: number, outOff: number, input: Spatial, output: Spatial,
-  splitRowsBelow: number): number[] {
+function descriptorFields(op: Op, w: PackedWeights, inOff: number, outOff: number, input: Spatial, output: Spatial): number[] {
   switch (op.kind) {
     case "conv": {
       const f = new Array<number>(L.CONV_FIELDS).fill(0);
@@ -118,9 +113,6 @@ function descriptorFields(op: Op, w: PackedWeights, inOff: number, outOff: numbe
       [f[L.CONV_PH], f[L.CONV_PW]] = op.pads; [f[L.CONV_DH], f[L.CONV_DW]] = op.dilation;
       f[L.CONV_FLAGS] = (op.relu ? L.CONV_FLAG_RELU : 0) | (w.preRelu ? L.CONV_FLAG_PRE_RELU : 0);
       f[L.CONV_UKERNEL] = w.ukernel;
-      const columns = op.winograd ? Math.ceil(output.height / 2) * winogradTilesW(output.width) : output.height * output.width;
-      const panels = Math.ceil(columns / NR);
-      f[L.CONV_SPLIT] = panels < splitRowsBelow ? L.SPLIT_ROWS : L.SPLIT_COLUMNS;
       f[L.CONV_KC] = GEMM_KC;
       return f;
     }
