@@ -58,6 +58,15 @@ Hostile("a missing initializer names the node and the value", async () => {
   await rejectsWith(Session.create(bytes), /Conv "conv_1": input 'conv.weight' is not a graph input, an initializer or any node's output \(a missing initializer\?\)/);
 });
 
+Hostile("a planned model with a NaN in its weights is refused at load time, naming the initializer", async () => {
+  const m = decodeToObject(exportBytes());
+  const weight = m.graph.initializer.find((t) => t.name.endsWith("conv0.weight") || t.dims.length === 4);
+  const raw = Uint8Array.from(weight.rawData);
+  new DataView(raw.buffer).setFloat32(4 * 5, NaN, true);
+  weight.rawData = raw;
+  await rejectsWith(Session.create(encodeModel(m)), new RegExp(`initializer '${weight.name.replace(/[.]/g, "\\.")}' holds a non-finite value \\(NaN\\) at index 5`));
+});
+
 Hostile("a Conv whose weights disagree with its input is refused at load time", async () => {
   await rejectsWith(Session.create(convModel([4, 5, 3, 3])),
     /Conv "conv_3": weight shape \[4, 5, 3, 3\] needs 5 input channels \(5 x group 1\), input \[1, 3, 8, 8\] has 3/);

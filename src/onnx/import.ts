@@ -28,26 +28,33 @@ export function importOnnx(bytes: Uint8Array, name: string): PlannedModel | Inte
     name, inputNames: graph.inputs.map((v) => v.name), outputNames: graph.outputs.map((v) => v.name),
     parameters: [...graph.constants.values()].reduce((n, t) => n + (t.data instanceof Float32Array ? t.data.length : 0), 0),
   };
-  let reason: string;
+  let lowered: ReturnType<typeof lowerToPlan>;
   try {
-    const { graph: planned, outputRank } = lowerToPlan(graph, program.types);
-    const input = graph.inputs[0];
-    const classes = planned.buffers[planned.output].channels;
-    return {
-      ...base, kind: "planned", graph: planned, config: null, randomWeights: false,
-      outputDims: (n) => (outputRank === 2 ? [n, classes] : [n, classes, 1, 1]),
-      checkInput: (dims) => checkFixedDims(input, dims),
-    };
+    lowered = lowerToPlan(graph, program.types);
   } catch (e) {
     // The graph already compiled for the interpreter, so whatever stops the lowering (a
     // NotLowerable, or a check of a pattern the lowering assumed) only means: interpret it.
     if (!(e instanceof NotLowerable || e instanceof DenseNetError)) throw e;
-    reason = e.message;
+    return { ...base, kind: "interpreted", notPlanned: e.message, run: (feeds) => program.run(feeds) };
   }
+  checkFiniteWeights(graph, name);
+  const { graph: planned, outputRank } = lowered;
+  const input = graph.inputs[0];
+  const classes = planned.buffers[planned.output].channels;
   return {
-    ...base, kind: "interpreted", notPlanned: reason,
-    run: (feeds) => program.run(feeds),
+    ...base, kind: "planned", graph: planned, config: null, randomWeights: false,
+    outputDims: (n) => (outputRank === 2 ? [n, classes] : [n, classes, 1, 1]),
+    checkInput: (dims) => checkFixedDims(input, dims),
   };
+}
+
+/** A planned model's weights must be finite: a NaN or infinity would silently poison every output. */
+function checkFiniteWeights(graph: OnnxGraph, name: string): void {
+  for (const [tensor, value] of graph.constants) {
+    if (!(value.data instanceof Float32Array)) continue;
+    const i = value.data.findIndex((v) => !Number.isFinite(v));
+    check(i < 0, () => `${name}: initializer '${tensor}' holds a non-finite value (${value.data[i]}) at index ${i}`);
+  }
 }
 
 function checkFixedDims(input: ValueInfo, dims: readonly number[]): void {
