@@ -18,8 +18,9 @@ usage:
   densenet bench --model <file.safetensors|file.onnx|densenet121> [--batch B] [--threads T] [--size S]
                  [--runs R] [--warmup W] [--json] [--profile]
 
-  --model    a torchvision-named .safetensors file (architecture inferred from the tensor
-             shapes), an .onnx file, or densenet121/169/201/161 with seeded random weights
+  --model    a torchvision-named .safetensors or torch.save .pth file (architecture inferred
+             from the tensor shapes), an .onnx file, or densenet121/169/201/161 with seeded
+             random weights
   --input    float32 C-order .npy of shape (N, C, H, W); --output gets (N, classes).
              NAME=file.npy feeds a named graph input (repeatable)
   --outdir   writes DIR/<output name>.npy for every output

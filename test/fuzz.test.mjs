@@ -23,7 +23,7 @@ function mutate(original, rng, kind) {
 
 const Fuzz = suite("mutated model files");
 
-for (const file of ["legacy_keys.safetensors", "onnx/narrow_odd.opset13.onnx", "onnx/bc_style.caffe2.onnx"]) {
+for (const file of ["legacy_keys.safetensors", "pth/legacy_keys.ckpt.pth", "onnx/narrow_odd.opset13.onnx", "onnx/bc_style.caffe2.onnx"]) {
   Fuzz(`${file}: ${MUTATIONS} mutations load, or fail with a one-line DenseNetError`, async () => {
     const original = readFileSync(new URL(file, fixturesDir));
     const rng = new SeededRandom(file.length);

@@ -9,7 +9,7 @@ export interface StoredTensor {
 }
 
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
-const ITEM_BYTES: Record<string, number> = {
+export const ITEM_BYTES: Record<string, number> = {
   F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, U16: 2, U32: 4, U64: 8, BOOL: 1,
 };
 
@@ -55,7 +55,8 @@ export function parseSafetensors(bytes: Uint8Array, what = "safetensors"): Map<s
   return tensors;
 }
 
-function decodeFloats(raw: Uint8Array, dtype: string, count: number): Float32Array | null {
+/** Little-endian raw values of a safetensors dtype as float32; null for non-float dtypes. */
+export function decodeFloats(raw: Uint8Array, dtype: string, count: number): Float32Array | null {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const out = new Float32Array(count);
   switch (dtype) {

@@ -81,7 +81,7 @@ export function describeConfig(config: DenseNetConfig): string {
 }
 
 export function unknownArchitecture(name: string): DenseNetError {
-  return new DenseNetError(`unknown model '${name}': expected a .safetensors file or one of ${Object.keys(ARCHITECTURES).join(", ")}`);
+  return new DenseNetError(`unknown model '${name}': expected a .safetensors, .pth or .onnx file, or one of ${Object.keys(ARCHITECTURES).join(", ")}`);
 }
 
 /**

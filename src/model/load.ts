@@ -1,6 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { DenseNetError } from "../errors.js";
+import { parsePth } from "../io/pth.js";
 import { parseSafetensors } from "../io/safetensors.js";
+import { isZip } from "../io/zip.js";
 import { importOnnx } from "../onnx/import.js";
 import type { Graph } from "../plan/graph.js";
 import type { AnyTensor } from "../tensor.js";
@@ -46,7 +48,7 @@ export interface InterpretedModel extends ModelBase {
 /** What a session runs. */
 export type LoadedModel = PlannedModel | InterpretedModel;
 
-/** A model file's path or bytes (safetensors or ONNX), or an architecture name such as 'densenet121'. */
+/** A model file's path or bytes (safetensors, torch.save .pth, or ONNX), or an architecture name such as 'densenet121'. */
 export type ModelSource = string | Uint8Array | ArrayBuffer;
 
 export async function loadModel(source: ModelSource, seed = 0): Promise<LoadedModel> {
@@ -69,6 +71,7 @@ export async function loadModel(source: ModelSource, seed = 0): Promise<LoadedMo
 
 function fromBytes(bytes: Uint8Array, name: string): LoadedModel {
   if (isSafetensors(bytes)) return fromWeights(name, normalizeKeys(parseSafetensors(bytes, name)), false);
+  if (isZip(bytes) || /\.(pth|pt)$/.test(name)) return fromWeights(name, normalizeKeys(parsePth(bytes, name)), false);
   if (name.endsWith(".safetensors")) parseSafetensors(bytes, name); // throws the precise reason
   return importOnnx(bytes, name);
 }
