@@ -14,7 +14,8 @@ export const ITEM_BYTES: Record<string, number> = {
 };
 
 /**
- * Parses a safetensors file (8-byte little-endian header length, JSON header, data).
+ * Parses a safetensors file (8-byte little-endian header length, JSON header, data). Aligned
+ * float32 tensors are views of `bytes` (no copy).
  * Every entry is validated against the file before any is read: dtype known, shape a list
  * of non-negative integers, offsets inside the data and matching the shape's size.
  */
@@ -55,21 +56,25 @@ export function parseSafetensors(bytes: Uint8Array, what = "safetensors"): Map<s
   return tensors;
 }
 
-/** Little-endian raw values of a safetensors dtype as float32; null for non-float dtypes. */
+/**
+ * Little-endian raw values of a safetensors dtype as float32; null for non-float dtypes.
+ * Aligned F32 data is returned as a view of `raw`'s buffer, not a copy.
+ */
 export function decodeFloats(raw: Uint8Array, dtype: string, count: number): Float32Array | null {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const out = new Float32Array(count);
   switch (dtype) {
-    case "F32":
+    case "F32": {
+      if (raw.byteOffset % 4 === 0) return new Float32Array(raw.buffer, raw.byteOffset, count);
+      const out = new Float32Array(count);
       new Uint8Array(out.buffer).set(raw);
       return out;
+    }
     case "F64":
-      for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, true);
-      return out;
+      return Float32Array.from({ length: count }, (_, i) => view.getFloat64(i * 8, true));
     case "F16":
-      for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
-      return out;
+      return Float32Array.from({ length: count }, (_, i) => halfToFloat(view.getUint16(i * 2, true)));
     case "BF16": {
+      const out = new Float32Array(count);
       const bits = new Uint32Array(out.buffer);
       for (let i = 0; i < count; i++) bits[i] = view.getUint16(i * 2, true) << 16;
       return out;

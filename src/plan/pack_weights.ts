@@ -34,20 +34,29 @@ function microKernelRows(kernel: MicroKernel): number {
   return kernel === "6x8" ? 6 : 4;
 }
 
+/** Floats of W (M, K) packed into ceil(M/mr) panels of [K][mr]. */
+function panelsLength(m: number, k: number, mr: number): number {
+  return Math.ceil(m / mr) * k * mr;
+}
+
 /**
- * Packs A = W (M, K) into ceil(M/mr) panels of [K][mr], zero-padding the last panel's
- * missing rows, so the micro-kernel reads mr consecutive floats per k.
+ * Packs A = W (M, K) into `out` as ceil(M/mr) panels of [K][mr], so the micro-kernel reads mr
+ * consecutive floats per k. `out` must be zeroed (the last panel's missing rows stay 0).
  */
-export function packPanels(weight: Float32Array, m: number, k: number, mr: number): Float32Array {
+export function packPanels(out: Float32Array, weight: Float32Array, m: number, k: number, mr: number): void {
   const blocks = Math.ceil(m / mr);
-  const out = new Float32Array(blocks * k * mr);
   for (let b = 0; b < blocks; b++) {
     for (let r = 0; r < mr && b * mr + r < m; r++) {
       const row = (b * mr + r) * k, base = b * k * mr + r;
       for (let i = 0; i < k; i++) out[base + i * mr] = weight[row + i];
     }
   }
-  return out;
+}
+
+/** A fresh, zeroed linear-memory allocation of `length` floats, and a view of it. */
+function allocFloats(mem: LinearMemory, length: number): { ptr: number; view: Float32Array } {
+  const ptr = mem.alloc(length * 4);
+  return { ptr, view: mem.f32(ptr, length) };
 }
 
 function padTo(values: Float32Array | null, length: number): Float32Array {
@@ -56,7 +65,10 @@ function padTo(values: Float32Array | null, length: number): Float32Array {
   return out;
 }
 
-/** Copies every op's weights into linear memory, packed for its kernel. Done once a session. */
+/**
+ * Copies every op's weights into linear memory, packed for its kernel, packing straight into
+ * the (zeroed, never reused) allocation. Done once a session.
+ */
 export function packGraphWeights(graph: Graph, mem: LinearMemory, microKernel: MicroKernel = defaultMicroKernel()): PackedWeights[] {
   const pre = (affine: Affine | null) => affine
     ? { preScale: mem.allocF32(affine.scale), preShift: mem.allocF32(affine.shift), preRelu: affine.relu }
@@ -67,19 +79,22 @@ export function packGraphWeights(graph: Graph, mem: LinearMemory, microKernel: M
         if (op.winograd) {
           // The Winograd kernel runs the 4-row micro-kernels.
           const kernel = microKernel === "6x8" ? "4x8" : microKernel;
-          const panels = winogradWeights(op.weight, op.outChannels, op.inChannels).map((u) => packPanels(u, op.outChannels, op.inChannels, 4));
-          const packed = new Float32Array(panels.reduce((n, p) => n + p.length, 0));
-          panels.forEach((p, xi) => packed.set(p, xi * p.length));
+          const length = panelsLength(op.outChannels, op.inChannels, 4);
+          const packed = allocFloats(mem, 16 * length);
+          winogradWeights(op.weight, op.outChannels, op.inChannels).forEach((u, xi) =>
+            packPanels(packed.view.subarray(xi * length, (xi + 1) * length), u, op.outChannels, op.inChannels, 4));
           return {
-            matrix: mem.allocF32(packed), bias: mem.allocF32(padTo(op.bias, Math.ceil(op.outChannels / 4) * 4)),
+            matrix: packed.ptr, bias: mem.allocF32(padTo(op.bias, Math.ceil(op.outChannels / 4) * 4)),
             ...pre(op.pre), ukernel: MICRO_KERNELS[kernel],
           };
         }
         const k = op.inChannels * op.kernel[0] * op.kernel[1];
         const mr = microKernelRows(microKernel);
         const blocks = Math.ceil(op.outChannels / mr);
+        const packed = allocFloats(mem, panelsLength(op.outChannels, k, mr));
+        packPanels(packed.view, op.weight, op.outChannels, k, mr);
         return {
-          matrix: mem.allocF32(packPanels(op.weight, op.outChannels, k, mr)),
+          matrix: packed.ptr,
           bias: mem.allocF32(padTo(op.bias, blocks * mr)),
           ...pre(op.pre), ukernel: MICRO_KERNELS[microKernel],
         };
