@@ -110,6 +110,3 @@ export function packGraphWeights(graph: Graph, mem: LinearMemory, microKernel: M
     }
   });
 }
-
-/** GEMM micro-kernel tile width, for sizing. */
-export const NR = L.GEMM_NR;

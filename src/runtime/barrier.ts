@@ -47,7 +47,3 @@ export function abortRun(b: Int32Array): void {
   Atomics.add(b, GENERATION, 1);
   Atomics.notify(b, GENERATION);
 }
-
-export function isAborted(b: Int32Array): boolean {
-  return Atomics.load(b, ABORTED) !== 0;
-}
