@@ -3,6 +3,7 @@ import {
   POOL_FLAG_PRE_RELU, POOL_MODE_MAX,
 } from "../src/kernels/layout";
 import { field, ptr, shareStart } from "./desc";
+import { preact } from "./preact";
 
 /**
  * Global average or max pooling (C, HW) -> (C) of one image, with the optional per-channel
@@ -21,9 +22,7 @@ export function global_pool_f32(d: usize, base: usize, scratch: usize, ith: i32,
     if (scale != 0) { s = load<f32>(scale + (<usize>c << 2)); t = load<f32>(shift + (<usize>c << 2)); }
     let acc: f32 = isMax ? -Infinity : 0;
     for (let i = 0; i < hw; i++) {
-      let v = load<f32>(src + (<usize>i << 2));
-      if (scale != 0) v = v * s + t;
-      if (relu && v < 0) v = 0;
+      const v = preact(load<f32>(src + (<usize>i << 2)), s, t, scale != 0, relu);
       acc = isMax ? max(acc, v) : acc + v;
     }
     store<f32>(dst + (<usize>c << 2), isMax ? acc : acc / <f32>hw);

@@ -1,5 +1,6 @@
 import { CONV_FLAGS, CONV_FLAG_PRE_RELU, CONV_H, CONV_IN_OFF, CONV_PRE_SCALE, CONV_PRE_SHIFT, CONV_W } from "../src/kernels/layout";
 import { field, ptr } from "./desc";
+import { preact, preact4 } from "./preact";
 
 /**
  * Packs the B panel of a 1x1/stride-1 convolution: rows [k0, k0+kc) (input channels) and
@@ -21,13 +22,10 @@ export function pack_b_1x1_f32(d: usize, base: usize, k0: i32, kc: i32, n0: i32,
       return;
     }
     scale += <usize>k0 << 2; shift += <usize>k0 << 2;
-    const z = f32x4.splat(0);
     for (let k = 0; k < kc; k++) {
       const s = v128.load32_splat(scale), t = v128.load32_splat(shift);
-      let v0 = f32x4.add(f32x4.mul(v128.load(src), s), t);
-      let v1 = f32x4.add(f32x4.mul(v128.load(src, 16), s), t);
-      if (relu) { v0 = f32x4.pmax(v0, z); v1 = f32x4.pmax(v1, z); }
-      v128.store(p, v0); v128.store(p, v1, 16);
+      v128.store(p, preact4(v128.load(src), s, t, true, relu));
+      v128.store(p, preact4(v128.load(src, 16), s, t, true, relu), 16);
       src += rowBytes; p += 32; scale += 4; shift += 4;
     }
     return;
@@ -36,12 +34,8 @@ export function pack_b_1x1_f32(d: usize, base: usize, k0: i32, kc: i32, n0: i32,
     let s: f32 = 1, t: f32 = 0;
     if (scale != 0) { s = load<f32>(scale + (<usize>(k0 + k) << 2)); t = load<f32>(shift + (<usize>(k0 + k) << 2)); }
     for (let j = 0; j < 8; j++) {
-      let v: f32 = 0;
-      if (j < nr) {
-        v = load<f32>(src + (<usize>j << 2));
-        if (scale != 0) v = v * s + t;
-        if (relu && v < 0) v = 0;
-      }
+      let v: f32 = 0; // columns past nr
+      if (j < nr) v = preact(load<f32>(src + (<usize>j << 2)), s, t, scale != 0, relu);
       store<f32>(p + (<usize>j << 2), v);
     }
     src += rowBytes; p += 32;

@@ -3,6 +3,7 @@ import {
   CONV_OW, CONV_PH, CONV_PRE_SCALE, CONV_PRE_SHIFT, CONV_PW, CONV_SH, CONV_SW, CONV_W,
 } from "../src/kernels/layout";
 import { field, ptr } from "./desc";
+import { preact, preact4 } from "./preact";
 
 /**
  * Packs one im2col panel of a general convolution: rows [k0, k0+kc) of the implicit
@@ -32,7 +33,7 @@ export function pack_b_im2col_f32(d: usize, base: usize, k0: i32, kc: i32, n0: i
   const taps = kh * kw;
   let c = k0 / taps, r = k0 % taps;
   let ky = r / kw, kx = r % kw;
-  const z = f32x4.splat(0);
+  const pre = scale != 0;
   for (let k = 0; k < kc; k++) {
     const chan = x + ((<usize>c * plane) << 2);
     let s: f32 = 1, t: f32 = 0;
@@ -46,22 +47,14 @@ export function pack_b_im2col_f32(d: usize, base: usize, k0: i32, kc: i32, n0: i
         v0 = f32x4.shuffle(v0, v1, 0, 2, 4, 6);
         v1 = f32x4.shuffle(v2, v3, 0, 2, 4, 6);
       }
-      if (scale != 0) {
-        const sv = f32x4.splat(s), tv = f32x4.splat(t);
-        v0 = f32x4.add(f32x4.mul(v0, sv), tv); v1 = f32x4.add(f32x4.mul(v1, sv), tv);
-      }
-      if (relu) { v0 = f32x4.pmax(v0, z); v1 = f32x4.pmax(v1, z); }
-      v128.store(p, v0); v128.store(p, v1, 16);
+      const sv = f32x4.splat(s), tv = f32x4.splat(t);
+      v128.store(p, preact4(v0, sv, tv, pre, relu)); v128.store(p, preact4(v1, sv, tv, pre, relu), 16);
     } else {
       const dy = ky * dh, dx = kx * dw;
       for (let j = 0; j < 8; j++) {
         const yy = load<i32>(cols + (<usize>j << 3)) + dy, xx = load<i32>(cols + (<usize>j << 3) + 4) + dx;
-        let v: f32 = 0;
-        if (<u32>yy < <u32>h && <u32>xx < <u32>w) {
-          v = load<f32>(chan + ((<usize>yy * w + xx) << 2));
-          if (scale != 0) v = v * s + t;
-          if (relu && v < 0) v = 0;
-        }
+        let v: f32 = 0; // padding, and columns past nr
+        if (<u32>yy < <u32>h && <u32>xx < <u32>w) v = preact(load<f32>(chan + ((<usize>yy * w + xx) << 2)), s, t, pre, relu);
         store<f32>(p + (<usize>j << 2), v);
       }
     }

@@ -3,6 +3,7 @@ import {
   PAD_W, POOL_FLAG_PRE_RELU,
 } from "../src/kernels/layout";
 import { field, ptr, shareStart } from "./desc";
+import { preact, preact4 } from "./preact";
 
 /**
  * Zero-padded copy of one image (C, H, W) into (C, OH, OW) at (top, left), applying the
@@ -16,7 +17,7 @@ export function pad2d_nchw_f32(d: usize, base: usize, scratch: usize, ith: i32, 
   const relu = (field(d, PAD_FLAGS) & POOL_FLAG_PRE_RELU) != 0;
   const c0 = shareStart(ch, ith, nth), c1 = shareStart(ch, ith + 1, nth);
   const inRow = <usize>w << 2, outRow = <usize>ow << 2;
-  const z = f32x4.splat(0);
+  const pre = scale != 0;
   for (let c = c0; c < c1; c++) {
     let s: f32 = 1, t: f32 = 0;
     if (scale != 0) { s = load<f32>(scale + (<usize>c << 2)); t = load<f32>(shift + (<usize>c << 2)); }
@@ -30,16 +31,10 @@ export function pad2d_nchw_f32(d: usize, base: usize, scratch: usize, ith: i32, 
       const to = row + (<usize>left << 2);
       let x = 0;
       for (; x + 4 <= w; x += 4) {
-        let v = v128.load(from + (<usize>x << 2));
-        if (scale != 0) v = f32x4.add(f32x4.mul(v, sv), tv);
-        if (relu) v = f32x4.max(v, z);
-        v128.store(to + (<usize>x << 2), v);
+        v128.store(to + (<usize>x << 2), preact4(v128.load(from + (<usize>x << 2)), sv, tv, pre, relu));
       }
       for (; x < w; x++) {
-        let v = load<f32>(from + (<usize>x << 2));
-        if (scale != 0) v = v * s + t;
-        if (relu) v = max(v, 0);
-        store<f32>(to + (<usize>x << 2), v);
+        store<f32>(to + (<usize>x << 2), preact(load<f32>(from + (<usize>x << 2)), s, t, pre, relu));
       }
       memory.fill(to + inRow, 0, <usize>(ow - left - w) << 2);
     }

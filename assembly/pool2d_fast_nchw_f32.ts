@@ -1,19 +1,6 @@
 // SIMD paths for the two pools every DenseNet runs, on one channel plane. The pre-activation
 // (x*s + t, then optional ReLU) is applied to every loaded value, as the general path does.
-
-// @ts-ignore: decorator
-@inline function act(v: v128, s: v128, t: v128, pre: bool, relu: bool): v128 {
-  if (pre) v = f32x4.add(f32x4.mul(v, s), t);
-  if (relu) v = f32x4.max(v, f32x4.splat(0));
-  return v;
-}
-
-// @ts-ignore: decorator
-@inline function actScalar(v: f32, s: f32, t: f32, pre: bool, relu: bool): f32 {
-  if (pre) v = v * s + t;
-  if (relu) v = max(v, 0);
-  return v;
-}
+import { preact as actScalar, preact4 as act } from "./preact";
 
 /** 2x2 stride-2 average, no padding (a transition's pool): (h, w) -> (h/2, w/2), floor. */
 export function avgpool2x2s2_plane(src: usize, dst: usize, w: i32, oh: i32, ow: i32, s: f32, t: f32, pre: bool, relu: bool): void {

@@ -5,6 +5,7 @@ import {
 } from "../src/kernels/layout";
 import { field, ptr, shareStart } from "./desc";
 import { avgpool2x2s2_plane, maxpool3x3s2p1_plane } from "./pool2d_fast_nchw_f32";
+import { preact } from "./preact";
 
 /**
  * Max or average pooling of one image (C, H, W) -> (C, OH, OW), with an optional
@@ -54,9 +55,7 @@ export function pool2d_nchw_f32(d: usize, base: usize, scratch: usize, ith: i32,
             if (ix >= wEnd) break;
             padded++;
             if (<u32>iy >= <u32>h || <u32>ix >= <u32>w) continue;
-            let v = load<f32>(src + ((<usize>iy * w + ix) << 2));
-            if (scale != 0) v = v * s + t;
-            if (relu && v < 0) v = 0;
+            const v = preact(load<f32>(src + ((<usize>iy * w + ix) << 2)), s, t, scale != 0, relu);
             acc = isMax ? max(acc, v) : acc + v;
             inside++;
           }
