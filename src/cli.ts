@@ -216,6 +216,7 @@ async function profileCommand(session: Session, size: number, runs: number, json
 const COMMANDS: Record<string, (flags: Flags) => Promise<void>> = { run: runCommand, info: infoCommand, bench: benchCommand };
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "worker") return (await import("./cli/worker.js")).workerCommand(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });

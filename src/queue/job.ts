@@ -1,0 +1,27 @@
+// One queue job, start to finish, on loaded sessions: the job data is the HTTP request body
+// of POST /v2/models/{model}/infer plus "model", and the value returned is the HTTP response
+// body, so a producer can move between the queue and the server without changing a byte.
+import { DenseNetError, check } from "../errors.js";
+import type { Session } from "../session.js";
+import { inferResponse, parseInferRequest } from "./local_protocol.js";
+
+/** The sessions a worker serves, by model name. */
+export type ModelSessions = ReadonlyMap<string, Session>;
+
+/**
+ * Runs one job's data and returns the response body. Anything wrong with the data (not an
+ * object, no or an unknown model, a request the protocol refuses, a tensor the model
+ * refuses) throws a one-line DenseNetError; a job that fails so must not be retried.
+ */
+export async function processJob(sessions: ModelSessions, data: unknown): Promise<object> {
+  check(typeof data === "object" && data !== null && !Array.isArray(data), "job data must be a JSON object with a 'model' field");
+  const { model, ...body } = data as Record<string, unknown>;
+  check(typeof model === "string", () => `job data must name its model in a string field 'model', got ${model === undefined ? "none" : JSON.stringify(model).slice(0, 60)}`);
+  const session = sessions.get(model);
+  if (!session) {
+    throw new DenseNetError(`unknown model '${model.slice(0, 128)}': this worker serves [${[...sessions.keys()].join(", ")}]`);
+  }
+  const request = parseInferRequest(body, session);
+  const outputs = await session.runNamed(request.feeds);
+  return inferResponse(model, request, outputs);
+}
