@@ -33,6 +33,17 @@ export function delay(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Resolves like `promise`, or with "timeout" after `ms` (the timer never outlives it). */
+export async function within(promise, ms) {
+  let timer;
+  const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve("timeout"), ms); });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Polls `condition` every 20 ms until it holds; throws `what` after `timeoutMs`. */
 export async function waitFor(condition, timeoutMs, what) {
   const end = Date.now() + timeoutMs;

@@ -3,8 +3,9 @@
 // renewal and stalled-job checks keep their timing whatever a job costs.
 import { parentPort, workerData } from "node:worker_threads";
 import { DenseNetError } from "../errors.js";
+import { modelMetadata } from "../serve/protocol.js";
 import { Session } from "../session.js";
-import { processJob } from "./job.js";
+import { processJob, refusesInput } from "./job.js";
 import type { FromInferenceThread, InferenceThreadInit, ModelSummary, ToInferenceThread } from "./messages.js";
 
 const port = parentPort!;
@@ -22,8 +23,10 @@ async function load(): Promise<boolean> {
     try {
       const session = await Session.create(spec.source, { threads });
       sessions.set(spec.name, session);
-      const { config, execution, parameters } = session.info;
-      const description = `${execution}, ${parameters.toLocaleString("en-US")} parameters${config ? `, ${config.numClasses} classes` : ""}`;
+      // Refuses, at start-up, a model the protocol cannot serve (one on the interpreter).
+      const { inputs, outputs } = modelMetadata(spec.name, session);
+      const description = `${session.info.parameters.toLocaleString("en-US")} parameters, ` +
+        `input [${inputs[0].shape.join(", ")}], output [${outputs[0].shape.join(", ")}]`;
       models.push({ name: spec.name, source: spec.source, description });
     } catch (e) {
       await Promise.all([...sessions.values()].map((s) => s.release()));
@@ -38,7 +41,7 @@ async function runJob(id: number, data: unknown): Promise<void> {
   try {
     post({ kind: "done", id, value: await processJob(sessions, data) });
   } catch (e) {
-    post({ kind: "failed", id, message: errorText(e), invalidInput: e instanceof DenseNetError });
+    post({ kind: "failed", id, message: errorText(e), invalidInput: refusesInput(e) });
   }
 }
 
