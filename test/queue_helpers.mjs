@@ -64,7 +64,7 @@ export async function startRedis({ aof = false } = {}) {
   requireRedisServer();
   const dir = mkdtempSync(join(tmpdir(), "densenet-redis-"));
   const port = await freePort();
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--daemonize", "no",
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--pidfile", join(dir, "redis.pid"), "--save", "", "--daemonize", "no",
     "--appendonly", aof ? "yes" : "no", "--appendfsync", "always", "--loglevel", "warning"];
   let server = null;
   const launch = async () => {

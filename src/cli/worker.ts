@@ -83,23 +83,21 @@ function settings(flags: Flags): WorkerSettings {
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(queue)) {
     throw new DenseNetError(`--queue must be 1 to 128 letters, digits, '.', '_' or '-', got '${queue}'`);
   }
+  const consumer: ConsumerOptions = {
+    redisUrl: url, queue,
+    concurrency: integer(flags, "concurrency", 2, 1, 1024),
+    lockDurationMs: integer(flags, "lock-duration", 30_000, 500, 3_600_000),
+    stalledIntervalMs: integer(flags, "stalled-interval", 30_000, 100, 3_600_000),
+    workerName: flags.name ?? `${hostname()}:${process.pid}`,
+  };
+  const threads = integer(flags, "threads", defaultThreads(), 1, 256);
   const models = parseModelSpecs(flags.model ?? [], { name: DEFAULT_MODEL_NAME, source: DEFAULT_MODEL_PATH });
   for (const { source } of models) {
     if (source === DEFAULT_MODEL_PATH && !existsSync(source)) {
       throw new DenseNetError(`the embedded default model is missing (${source}): pass --model [NAME=]PATH`);
     }
   }
-  const lockDurationMs = integer(flags, "lock-duration", 30_000, 500, 3_600_000);
-  return {
-    models,
-    threads: integer(flags, "threads", defaultThreads(), 1, 256),
-    consumer: {
-      redisUrl: url, queue, lockDurationMs,
-      concurrency: integer(flags, "concurrency", 2, 1, 1024),
-      stalledIntervalMs: integer(flags, "stalled-interval", 30_000, 100, 3_600_000),
-      workerName: flags.name ?? `${hostname()}:${process.pid}`,
-    },
-  };
+  return { consumer, models, threads };
 }
 
 const log = (line: string) => console.error(`densenet worker: ${line}`);
