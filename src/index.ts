@@ -6,3 +6,4 @@ export { parseSafetensors } from "./io/safetensors.js";
 export {
   ARCHITECTURES, type ArchitectureName, type DenseNetConfig, architectureConfig, densenetConfig, describeConfig,
 } from "./model/config.js";
+export { decodeImage, preprocess, toMode, type DecodedImage, type PreprocessSpec } from "./image/index.js";
