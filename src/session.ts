@@ -2,8 +2,9 @@ import { DenseNetError, check } from "./errors.js";
 import type { DenseNetConfig } from "./model/config.js";
 import { type LoadedModel, type ModelSource, type PlannedModel, loadModel } from "./model/load.js";
 import type { ModelMetadata } from "./model/metadata.js";
+import type { ClassifyOptions, ClassifyResult, ImageInput } from "./classify.js";
 import { MICRO_KERNELS, type MicroKernel, type PackedWeights, packGraphWeights } from "./plan/pack_weights.js";
-import { featuresGraph } from "./plan/features.js";
+import { featuresView } from "./plan/features.js";
 import { type Graph, withoutWeights } from "./plan/graph.js";
 import { useWinograd } from "./plan/winograd.js";
 import { type ExecutionPlan, GEMM_KC, planGraph } from "./plan/plan.js";
@@ -147,6 +148,13 @@ export class Session {
     return this.info.config;
   }
 
+  /** Values per image of a planned model's output (its classes), or null for an interpreted graph. */
+  get outputClasses(): number | null {
+    if (!this.engine) return null;
+    const graph = this.engine.model.graph;
+    return graph.buffers[graph.output].channels;
+  }
+
   get inputNames(): readonly string[] {
     return this.model.inputNames;
   }
@@ -188,6 +196,19 @@ export class Session {
     const result = this.queue.then(() => this.executeImages(input, "features"));
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  /**
+   * Classifies images (paths, encoded bytes or decoded images): each is decoded and
+   * preprocessed as the model's metadata says (else ImageNet's), run in batches, and answered
+   * with its `top` classes (softmax probabilities, labels from the metadata, or ImageNet's for
+   * a 1000-class model). An image that cannot be read or decoded gets `{ error }`; the others
+   * are still answered. See classify.ts.
+   */
+  async classify(images: readonly ImageInput[], options?: ClassifyOptions): Promise<ClassifyResult[]> {
+    // Loaded on first use: sessions that never see an image never load the decoders.
+    const { classify } = await import("./classify.js");
+    return classify(this, images, options);
   }
 
   /**
@@ -308,18 +329,20 @@ export class Session {
   }
 
   private planEntry(engine: Engine, height: number, width: number, head: Head = "output"): PlanEntry {
-    const key = `${head} ${height}x${width}`;
+    const key = `${height}x${width}`;
     let entry = this.plans.get(key);
     if (!entry) {
-      const graph = head === "output" ? engine.model.graph : featuresGraph(engine.model.graph);
-      if (!graph) throw new DenseNetError(`'${this.model.name}' has no global pool before its classifier: features() needs one`);
-      // The features graph is a prefix of the model's ops, so the prefix of the packed weights serves it.
-      const plan = planGraph(graph, engine.weights.slice(0, graph.ops.length), engine.mem, height, width);
+      const plan = planGraph(engine.model.graph, engine.weights, engine.mem, height, width);
       entry = { plan, arenas: [engine.mem.alloc(plan.arenaBytes)] };
       this.plans.set(key, entry);
     }
-    return entry;
+    if (head === "output") return entry;
+    // The same plan, read out where the pooled features lie instead of the logits.
+    const view = featuresView(engine.model.graph, entry.plan);
+    if (!view) throw new DenseNetError(`'${this.model.name}' has no global pool before its classifier whose output a run keeps: features() needs one`);
+    return { ...entry, plan: { ...entry.plan, outputOffset: view.offset, outputElements: view.elements } };
   }
+
 
   /** Checks an image batch (N, C, H, W) and returns its shape. */
   private checkImages(input: AnyTensor): [number, number, number, number] {
