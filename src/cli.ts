@@ -7,6 +7,7 @@ import { formatNpy, parseNpyAny } from "./io/npy.js";
 import { describeConfig } from "./model/config.js";
 import { SeededRandom } from "./model/random_weights.js";
 import { Session, defaultThreads } from "./session.js";
+import { serveMain } from "./cli/serve.js";
 import type { AnyTensor } from "./tensor.js";
 
 const USAGE = `densenet: DenseNet inference on WebAssembly SIMD
@@ -216,6 +217,7 @@ async function profileCommand(session: Session, size: number, runs: number, json
 const COMMANDS: Record<string, (flags: Flags) => Promise<void>> = { run: runCommand, info: infoCommand, bench: benchCommand };
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "serve") return serveMain(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
