@@ -1,7 +1,9 @@
 import { DenseNetError, check } from "./errors.js";
 import type { DenseNetConfig } from "./model/config.js";
 import { type LoadedModel, type ModelSource, type PlannedModel, loadModel } from "./model/load.js";
+import type { ModelMetadata } from "./model/metadata.js";
 import { MICRO_KERNELS, type MicroKernel, type PackedWeights, packGraphWeights } from "./plan/pack_weights.js";
+import { featuresGraph } from "./plan/features.js";
 import { type Graph, withoutWeights } from "./plan/graph.js";
 import { useWinograd } from "./plan/winograd.js";
 import { type ExecutionPlan, GEMM_KC, planGraph } from "./plan/plan.js";
@@ -65,6 +67,9 @@ interface Engine {
   readonly barrier: number;
   readonly build: KernelBuild;
 }
+
+/** What a run computes: the model's output, or the pooled features its classifier sees. */
+type Head = "output" | "features";
 
 /** A plan for one input size, with one arena per thread that runs whole images. */
 interface PlanEntry {
@@ -132,6 +137,11 @@ export class Session {
     };
   }
 
+  /** Class labels and preprocessing stored in the model file (safetensors __metadata__, ONNX metadata_props). */
+  get metadata(): ModelMetadata {
+    return this.model.metadata;
+  }
+
   /** The torchvision configuration; null for a general (ONNX) graph. */
   get config(): DenseNetConfig | null {
     return this.info.config;
@@ -167,6 +177,17 @@ export class Session {
     const output = outputs[this.model.outputNames[0]];
     check(output.data instanceof Float32Array, `output '${this.model.outputNames[0]}' is int64: use runNamed(feeds)`);
     return output as Tensor;
+  }
+
+  /**
+   * The globally pooled features the classifier sees, (N, C) for input (N, C_in, H, W)
+   * (DenseNet-121: C = 1024), computed on the planned kernels without the classifier: for
+   * retrieval, clustering and new classifier heads. Queued with run() calls.
+   */
+  features(input: Tensor): Promise<Tensor> {
+    const result = this.queue.then(() => this.executeImages(input, "features"));
+    this.queue = result.catch(() => undefined);
+    return result;
   }
 
   /**
@@ -221,16 +242,20 @@ export class Session {
     }
     for (const name of this.model.inputNames) check(name in feeds, () => `missing input '${name}'`);
     if (this.model.kind === "interpreted") return this.model.run(feeds);
+    return { [this.model.outputNames[0]]: await this.executeImages(feeds[this.model.inputNames[0]], "output") };
+  }
+
+  private async executeImages(input: AnyTensor, head: Head): Promise<Tensor> {
+    check(!this.released, "session has been released");
     const engine = this.planned();
-    const input = feeds[this.model.inputNames[0]];
     const [batch, , height, width] = this.checkImages(input);
     engine.model.checkInput?.(input.dims);
     const images = input.data as Float32Array;
-    const entry = this.planEntry(engine, height, width);
+    const entry = this.planEntry(engine, height, width, head);
     const out = engine.pool
       ? await this.runOnPool(engine, engine.pool, entry, images, batch)
       : this.runOnCallingThread(engine, entry, images, batch);
-    return { [this.model.outputNames[0]]: { data: out, dims: engine.model.outputDims(batch) } };
+    return { data: out, dims: head === "output" ? engine.model.outputDims(batch) : [batch, entry.plan.outputElements] };
   }
 
   private runOnCallingThread(engine: Engine, { plan, arenas }: PlanEntry, input: Float32Array, batch: number): Float32Array {
@@ -282,11 +307,14 @@ export class Session {
     return this.engine;
   }
 
-  private planEntry(engine: Engine, height: number, width: number): PlanEntry {
-    const key = `${height}x${width}`;
+  private planEntry(engine: Engine, height: number, width: number, head: Head = "output"): PlanEntry {
+    const key = `${head} ${height}x${width}`;
     let entry = this.plans.get(key);
     if (!entry) {
-      const plan = planGraph(engine.model.graph, engine.weights, engine.mem, height, width);
+      const graph = head === "output" ? engine.model.graph : featuresGraph(engine.model.graph);
+      if (!graph) throw new DenseNetError(`'${this.model.name}' has no global pool before its classifier: features() needs one`);
+      // The features graph is a prefix of the model's ops, so the prefix of the packed weights serves it.
+      const plan = planGraph(graph, engine.weights.slice(0, graph.ops.length), engine.mem, height, width);
       entry = { plan, arenas: [engine.mem.alloc(plan.arenaBytes)] };
       this.plans.set(key, entry);
     }
