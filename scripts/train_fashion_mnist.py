@@ -14,7 +14,7 @@ Writes (paths relative to the repository):
   models/fashion-mnist-densenet.safetensors  weights, labels and preprocessing in __metadata__
   models/samples/<i>-<label>.png              12 test-set images (28x28 greyscale PNG)
   test/fixtures/fashion/t10k-logits.npy       PyTorch's float32 logits for all 10,000 test images
-  test/fixtures/fashion/slice-*.npy           the first 500 test images (uint8) and their labels
+  test/fixtures/fashion/slice-*-ubyte.gz      the first 500 test images and labels (gzip IDX, as the data set)
   test/fixtures/fashion/training.json         accuracy, epochs, time, seeds
 
 Usage: /usr/bin/python3 scripts/train_fashion_mnist.py [--epochs 12] [--out .]
@@ -47,6 +47,13 @@ def read_idx(name):
     shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
     assert magic in (0x801, 0x803), f"{name}: bad IDX magic {magic:#x}"
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def write_idx(path, array):
+    """The gzip IDX format of the data set itself (unsigned bytes), mtime 0 so the bytes are reproducible."""
+    head = struct.pack(">I", 0x800 + array.ndim) + struct.pack(">" + "I" * array.ndim, *array.shape)
+    with gzip.GzipFile(path, "wb", mtime=0) as f:
+        f.write(head + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
 
 
 def make_model():
@@ -173,8 +180,8 @@ def main():
         name = f"{i:04d}-{LABELS[int(test_y[i])].replace('/', '-').replace(' ', '-').lower()}.png"
         Image.fromarray(test_u8[i], mode="L").save(os.path.join(out, "models", "samples", name))
     np.save(os.path.join(fixtures, "t10k-logits.npy"), logits.numpy().astype(np.float32))
-    np.save(os.path.join(fixtures, "slice-images.npy"), test_u8[:500])
-    np.save(os.path.join(fixtures, "slice-labels.npy"), test_y[:500].numpy().astype(np.int64))
+    write_idx(os.path.join(fixtures, "slice-images-idx3-ubyte.gz"), test_u8[:500])
+    write_idx(os.path.join(fixtures, "slice-labels-idx1-ubyte.gz"), test_y[:500].numpy().astype(np.uint8))
     with open(os.path.join(fixtures, "training.json"), "w") as f:
         json.dump({"epochs": args.epochs, "accuracy_pytorch": accuracy, "seconds": round(time.time() - t_start),
                    "torch": torch.__version__, "torchvision": torchvision.__version__, "arch": ARCH, "input": SIZE,

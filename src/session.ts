@@ -147,6 +147,13 @@ export class Session {
     return this.info.config;
   }
 
+  /** Values per image of a planned model's output (its classes), or null for an interpreted graph. */
+  get outputClasses(): number | null {
+    if (!this.engine) return null;
+    const graph = this.engine.model.graph;
+    return graph.buffers[graph.output].channels;
+  }
+
   get inputNames(): readonly string[] {
     return this.model.inputNames;
   }
