@@ -3,13 +3,13 @@
 // input alone, metrics, and every error status. Loopback, ephemeral ports, servers closed here.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { Session } from "../dist/index.js";
+import { Session, classify } from "../dist/index.js";
 import { InferenceServer } from "../dist/serve/server.js";
 import { fixturesDir, randomArray } from "./helpers.mjs";
-import { agent, bits, inferBody, request, responseBits } from "./serve_helpers.mjs";
+import { agent, bits, encodePng, inferBody, request, responseBits } from "./serve_helpers.mjs";
 
 const modelPath = new URL("narrow_odd.safetensors", fixturesDir).pathname;
-const OPTIONS = { host: "127.0.0.1", port: 0, maxBatch: 8, maxDelayMs: 5, maxQueue: 1024, timeoutMs: 20000, maxBodyBytes: 8 * 2 ** 20, maxSizes: 4 };
+const OPTIONS = { host: "127.0.0.1", port: 0, maxBatch: 8, maxDelayMs: 5, maxQueue: 1024, timeoutMs: 20000, maxBodyBytes: 8 * 2 ** 20, maxSizes: 8 };
 
 /** A server on an ephemeral loopback port serving narrow_odd as "narrow" (2 threads). */
 async function startServer(overrides = {}) {
@@ -170,6 +170,30 @@ Serve("outputs selection and id are honoured; the response's floats parse back t
   assert.is(res.status, 200, res.text);
   assert.is(res.json.id, "abc");
   assert.equal(responseBits(res.json), bits(await reference.run(tensor)));
+});
+
+Serve("classify: PNG bodies, concurrently, answer as classify() does; bad images and top are 400s", async () => {
+  const { port } = ctx;
+  const pngs = [[61, 47], [80, 80], [47, 90]].map(([w, h], k) => encodePng(w, h, (x, y) => [(x * 7 + k * 50) & 255, (y * 5) & 255, (x * y + 3 * k) & 255]));
+  const answers = await Promise.all(pngs.map((png) => request(port, "POST", "/v2/models/narrow/classify?top=3", png, { headers: { "Content-Type": "image/png" } })));
+  const expected = await classify(reference, pngs, { top: 3 });
+  answers.forEach((a, i) => {
+    assert.is(a.status, 200, a.text);
+    assert.equal(a.json, { model_name: "narrow", model_version: "1", top: expected[i].top });
+  });
+  assert.is((await request(port, "POST", "/v2/models/narrow/classify", pngs[0])).json.top.length, 5, "top defaults to 5");
+  const bad = [
+    ["/v2/models/narrow/classify?top=0", pngs[0], /top must be an integer from 1 to 7/],
+    ["/v2/models/narrow/classify?top=8", pngs[0], /top must be an integer from 1 to 7/],
+    ["/v2/models/narrow/classify", new Uint8Array(0), /needs an image/],
+    ["/v2/models/narrow/classify", pngs[0].subarray(0, 60), /./],
+    ["/v2/models/narrow/classify", new TextEncoder().encode("GIF89a not really"), /./],
+  ];
+  for (const [path, body, pattern] of bad) {
+    const res = await request(port, "POST", path, body, { headers: { "Content-Type": "image/png" } });
+    assert.is(res.status, 400, `${path}: ${res.text}`);
+    assert.ok(pattern.test(res.json.error) && !res.json.error.includes("\n"), res.json.error);
+  }
 });
 
 Serve.run();

@@ -7,31 +7,11 @@ import { InferenceServer, type ServerOptions } from "../serve/server.js";
 import { MAX_BATCH, Session, defaultThreads } from "../session.js";
 import { modelSignature } from "../serve/protocol.js";
 
-export const SERVE_USAGE = `usage: densenet serve [--model [NAME=]PATH]... [--host 127.0.0.1] [--port 8080] [--threads N]
-                      [--max-batch 8] [--max-delay-ms 5] [--max-queue 1024] [--timeout-ms 30000]
-                      [--max-body-mb 64] [--max-sizes 16]
-
-Serves models over HTTP with the Open Inference Protocol v2 (KServe, Triton):
-  GET  /v2/health/live, /v2/health/ready, /v2/models/NAME, /v2/models/NAME/ready, /metrics
-  POST /v2/models/NAME/infer
-
-  --model         a model file (or densenet121/169/201/161, random weights) served as NAME, or as
-                  the file's stem; repeatable. Default: the embedded ${DEFAULT_MODEL_NAME} model
-  --host, --port  address to listen on (default 127.0.0.1:8080; --port 0 picks a free port)
-  --threads       threads per model (default: all cores; 1 runs on the event loop, which then
-                  stalls, health checks included, while a batch runs)
-  --max-batch     most images in one run of requests batched together (default 8)
-  --max-delay-ms  how long a request waits for others to batch with (default 5)
-  --max-queue     most requests waiting; more get 503 + Retry-After (default 1024)
-  --timeout-ms    a request not answered by then gets 504 (default 30000)
-  --max-body-mb   largest request body in MiB; larger gets 413 (default 64)
-  --max-sizes     most distinct image sizes a model plans (each keeps an arena; default 16)`;
-
 const OPTIONS = {
   model: { type: "string", multiple: true }, host: { type: "string" }, port: { type: "string" },
   threads: { type: "string" }, "max-batch": { type: "string" }, "max-delay-ms": { type: "string" },
   "max-queue": { type: "string" }, "timeout-ms": { type: "string" }, "max-body-mb": { type: "string" },
-  "max-sizes": { type: "string" }, seed: { type: "string" }, help: { type: "boolean", short: "h" },
+  "max-sizes": { type: "string" }, seed: { type: "string" },
 } as const;
 
 type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
@@ -67,11 +47,7 @@ export async function serveMain(argv: string[]): Promise<number> {
     const parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true });
     flags = parsed.values as Flags;
   } catch (e) {
-    throw new DenseNetError(`${(e as Error).message.split("\n")[0]} (see densenet serve --help)`);
-  }
-  if (flags.help) {
-    console.log(SERVE_USAGE);
-    return 0;
+    throw new DenseNetError(`${(e as Error).message.split("\n")[0]} (see densenet --help)`);
   }
   const specs = (flags.model ?? [`${DEFAULT_MODEL_NAME}=${DEFAULT_MODEL_PATH}`]).map(parseModelSpec);
   const threads = integer(flags, "threads", defaultThreads(), 1, 256);

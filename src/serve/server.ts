@@ -3,6 +3,7 @@
 // It holds no state beyond its models, so copies behind a load balancer need no coordination.
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { imageTensor, labelsOf, topClasses } from "../classify.js";
 import { DenseNetError } from "../errors.js";
 import type { Session } from "../session.js";
 import type { Tensor } from "../tensor.js";
@@ -162,7 +163,7 @@ export class InferenceServer {
       case "model_metadata": return { body: modelMetadata(r.model!, session!) };
       case "model_ready": return { status: this.ready ? 200 : 503, body: { name: r.model, ready: this.ready } };
       case "infer": return { body: await this.infer(r.model!, session!, req, signal) };
-      case "classify": throw new HttpError(501, "classify is not available in this build");
+      case "classify": return { body: await this.classify(r.model!, session!, req, url, signal) };
       case "other": throw new HttpError(404, `no route for ${url.pathname}`);
     }
   }
@@ -175,6 +176,32 @@ export class InferenceServer {
     const logits = await this.batcher.submit({ name, session }, images, signal);
     return inferResponse(name, request, { [session.outputNames[0]]: logits });
   }
+
+  /**
+   * An image body (JPEG, PNG: the format is read from the bytes) decoded and preprocessed as
+   * the model's metadata says, as `densenet classify` does, then batched like infer requests.
+   */
+  private async classify(name: string, session: Session, req: IncomingMessage, url: URL, signal: AbortSignal): Promise<unknown> {
+    const classes = modelSignature(session).outputs[0].shape[1];
+    const top = topParameter(url, classes);
+    const bytes = await readBody(req, this.options.maxBodyBytes);
+    if (bytes.length === 0) throw new HttpError(400, "classify needs an image (JPEG or PNG) as the request body");
+    const images = await imageTensor(session, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), "request body");
+    signal.throwIfAborted();
+    const logits = await this.batcher.submit({ name, session }, images, signal);
+    const [row] = topClasses(logits, top, await labelsOf(session));
+    return { model_name: name, model_version: MODEL_VERSION, top: row };
+  }
+}
+
+/** `?top=K` of a classify request: 1 to the class count, default 5 (or every class, if fewer). */
+function topParameter(url: URL, classes: number): number {
+  if (classes < 1) classes = 1_000_000; // an ONNX graph whose class count no plan revealed
+  const text = url.searchParams.get("top");
+  if (text === null) return Math.min(5, classes);
+  const k = /^[0-9]{1,6}$/.test(text) ? Number(text) : NaN;
+  if (!(k >= 1 && k <= classes)) throw new HttpError(400, `top must be an integer from 1 to ${classes} (the model's classes), got '${oneLine(text, 20)}'`);
+  return k;
 }
 
 /** Never resolves; rejects with the signal's reason when it aborts. */
