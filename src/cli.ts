@@ -15,6 +15,7 @@ const OWN_COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<num
   classify: async () => (await import("./cli/images.js")).classifyCommand,
   preprocess: async () => (await import("./cli/images.js")).preprocessCommand,
   embed: async () => (await import("./cli/images.js")).embedCommand,
+  serve: async () => (await import("./cli/serve.js")).serveMain,
   worker: async () => (await import("./cli/worker.js")).workerCommand,
 };
 
@@ -28,6 +29,9 @@ usage:
   densenet embed --model M --input IMAGE|x.npy --output f.npy [--threads N]
   densenet run   --model <file.safetensors|file.onnx|densenet121> --input <x.npy> --output <y.npy> [--threads N]
   densenet run   --model <file.onnx> --input NAME=<x.npy> [--input NAME=<x.npy> ...] --outdir <dir>
+  densenet serve [--model [NAME=]PATH]... [--host 127.0.0.1] [--port 8080] [--threads N] [--max-batch 8]
+                 [--max-delay-ms 5] [--max-queue 1024] [--timeout-ms 30000] [--max-body-mb 64] [--max-sizes 16]
+                 (Open Inference Protocol v2 over HTTP: /v2/models/NAME/infer, /classify, /metrics)
   densenet worker --redis redis://HOST:PORT [--queue densenet] [--model [NAME=]PATH]... [--concurrency 2]
                  [--threads N] [--lock-duration 30000] [--stalled-interval 30000] [--name NAME]
                  (BullMQ jobs: data = the /v2/models/NAME/infer body plus "model": NAME; value = the response)
