@@ -6,7 +6,8 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { checkOutcomes, makeJobs, MODEL_PATH, queueEvents } from "./queue_jobs.mjs";
+import { readFileSync } from "node:fs";
+import { checkOutcomes, IMAGE_MODEL_PATH, makeImageJobs, makeJobs, MODEL_PATH, queueEvents } from "./queue_jobs.mjs";
 import { delay, requireRedisServer, startRedis, startWorker, waitFor, within } from "./queue_helpers.mjs";
 
 const WORKER_ARGS = ["--model", MODEL_PATH, "--threads", "1", "--lock-duration", "2000", "--stalled-interval", "500"];
@@ -127,6 +128,30 @@ OnRedis("SIGTERM: the worker finishes the job in hand, takes no other, exits 0",
     const events = await queueEvents(client, "sigterm");
     assert.ok(!events.some((e) => e.event === "stalled"), "no job stalled");
     assert.match(w.log(), /SIGTERM: finishing the jobs in hand/);
+  });
+});
+
+OnRedis("image jobs {model, image: base64, top} answer as serve's /classify; a worker serves several models; bad images fail once", async () => {
+  const jobs = await makeImageJobs();
+  const pytorch = JSON.parse(readFileSync(new URL("./fixtures/classify/expected.json", import.meta.url), "utf8"));
+  await withRedis("images", {}, async ({ redis, queue, workers }) => {
+    const args = ["--model", MODEL_PATH, "--model", IMAGE_MODEL_PATH, "--threads", "2", "--queue", "images"];
+    workers.push(await startWorker(redis.url, args, "I"));
+    const added = await add(queue, jobs);
+    await waitFor(async () => (await finished(queue)) === jobs.length, 30_000, `all ${jobs.length} image jobs done`);
+    for (const [i, expected] of jobs.entries()) {
+      const job = await queue.getJob(added[i].id);
+      if (expected.valid) {
+        assert.is(await job.getState(), "completed", `${expected.name}: ${job.failedReason}`);
+        assert.equal(job.returnvalue, expected.expected, expected.name);
+        const reference = pytorch.find((p) => p.file === expected.file).top.slice(0, expected.expected.top.length);
+        assert.equal(job.returnvalue.top.map((t) => t.index), reference.map((t) => t.index), `${expected.name}: PyTorch's top classes`);
+      } else {
+        assert.is(await job.getState(), "failed", expected.name);
+        assert.is(job.failedReason, expected.error, expected.name);
+        assert.is(job.attemptsMade, 1, expected.name);
+      }
+    }
   });
 });
 

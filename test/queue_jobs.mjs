@@ -124,3 +124,47 @@ export async function checkOutcomes(queue, redis, jobs, added) {
   }
   return events;
 }
+
+export const IMAGE_MODEL = "imagenet-small";
+export const IMAGE_MODEL_PATH = new URL("classify/imagenet-small.safetensors", fixturesDir).pathname;
+const IMAGES = ["chelsea.jpg", "coffee-444.jpg", "astronaut-progressive.jpg", "camera-grey.png"];
+
+/**
+ * Image-form jobs `{"model", "image": base64, "top"}` with their expected answers: the body
+ * of serve's /classify (model_name, model_version, top) with `top` from classify() run here;
+ * and invalid ones with the error the same data gets here.
+ */
+export async function makeImageJobs() {
+  const { readFileSync } = await import("node:fs");
+  const { classify } = await import("../dist/classify.js");
+  const session = await Session.create(IMAGE_MODEL_PATH, { threads: 1 });
+  const sessions = new Map([[MODEL, session], [IMAGE_MODEL, session]]);
+  const jobs = [];
+  try {
+    for (const [i, file] of IMAGES.entries()) {
+      const bytes = readFileSync(new URL(`classify/${file}`, fixturesDir));
+      const top = i % 2 ? 3 : undefined;
+      const [result] = await classify(session, [bytes], { top: top ?? 5 });
+      jobs.push({ name: file, file, valid: true, data: { model: IMAGE_MODEL, image: bytes.toString("base64"), ...(top ? { top } : {}) },
+        expected: { model_name: IMAGE_MODEL, model_version: "1", top: result.top } });
+    }
+    const png = readFileSync(new URL("classify/camera-grey.png", fixturesDir));
+    const invalid = [
+      { model: IMAGE_MODEL, image: "not base64!" },
+      { model: IMAGE_MODEL, image: png.subarray(0, 200).toString("base64") },
+      { model: IMAGE_MODEL, image: Buffer.from("GIF89a not a supported image").toString("base64") },
+      { model: IMAGE_MODEL, image: png.toString("base64"), top: 0 },
+      { model: IMAGE_MODEL, image: png.toString("base64"), top: 1001 },
+      { model: IMAGE_MODEL, image: 12 },
+      { model: IMAGE_MODEL, image: png.toString("base64"), inputs: [] },
+    ];
+    for (const [i, data] of invalid.entries()) {
+      const error = await processJob(sessions, data).then(() => null, (e) => e);
+      assert.ok(error instanceof Error && error.name === "DenseNetError", `invalid image job ${i} must be refused: ${error}`);
+      jobs.push({ name: `bad-image-${i}`, valid: false, data, error: error.message });
+    }
+  } finally {
+    await session.release();
+  }
+  return jobs;
+}

@@ -1,9 +1,11 @@
 // One queue job, start to finish, on loaded sessions: the job data is the HTTP request body
-// of POST /v2/models/{model}/infer plus "model", and the value returned is the HTTP response
-// body, so a producer can move between the queue and the server without changing a byte.
+// of POST /v2/models/{model}/infer plus "model" (or the image form, see image_job.ts), and
+// the value returned is the HTTP response body, so a producer can move between the queue and
+// the server without changing a byte.
 import { DenseNetError, check } from "../errors.js";
 import type { Session } from "../session.js";
 import { parseInferRequest, runInferRequest } from "../serve/protocol.js";
+import { runImageJob } from "./image_job.js";
 
 /** The sessions a worker serves, by model name. */
 export type ModelSessions = ReadonlyMap<string, Session>;
@@ -21,6 +23,7 @@ export async function processJob(sessions: ModelSessions, data: unknown): Promis
   if (!session) {
     throw new DenseNetError(`unknown model '${model.slice(0, 128)}': this worker serves [${[...sessions.keys()].join(", ")}]`);
   }
+  if ("image" in data) return runImageJob(model, session, data);
   // The protocol ignores unknown top-level fields such as "model".
   return runInferRequest(model, parseInferRequest(data, session), session);
 }
