@@ -2,9 +2,10 @@ import { DenseNetError, check } from "./errors.js";
 import type { DenseNetConfig } from "./model/config.js";
 import { type LoadedModel, type ModelSource, type PlannedModel, loadModel } from "./model/load.js";
 import { MICRO_KERNELS, type MicroKernel, type PackedWeights, packGraphWeights } from "./plan/pack_weights.js";
-import { type Graph, withoutWeights } from "./plan/graph.js";
+import { withoutWeights } from "./plan/graph.js";
 import { useWinograd } from "./plan/winograd.js";
-import { type ExecutionPlan, GEMM_KC, planGraph } from "./plan/plan.js";
+import { type ExecutionPlan, planGraph } from "./plan/plan.js";
+import { scratchBytes } from "./plan/scratch.js";
 import { availableParallelism } from "node:os";
 import { BARRIER_BYTES, barrierView, resetBarrier } from "./runtime/barrier.js";
 import { runSteps } from "./runtime/executor.js";
@@ -72,11 +73,6 @@ interface PlanEntry {
   readonly arenas: number[];
 }
 
-/** The most input channels of a Winograd conv in the graph (0 if none). */
-function winogradMaxCin(graph: Graph): number {
-  return Math.max(0, ...graph.ops.map((op) => (op.kind === "conv" && op.winograd ? op.inChannels : 0)));
-}
-
 /** The default thread count: every core the process may use. */
 export function defaultThreads(): number {
   return Math.min(256, Math.max(1, availableParallelism()));
@@ -115,8 +111,8 @@ export class Session {
     const graph = options.winograd === false ? loaded.graph : useWinograd(loaded.graph);
     const weights = packGraphWeights(graph, mem, options.microKernel);
     const weightBytes = mem.used - before;
-    const scratchBytes = Math.max(kernels.conv2d_gemm_scratch_bytes(GEMM_KC), kernels.conv2d_winograd_scratch_bytes(winogradMaxCin(graph)));
-    const scratch = Array.from({ length: threads }, () => mem.alloc(scratchBytes));
+    const scratchSize = scratchBytes(graph, kernels);
+    const scratch = Array.from({ length: threads }, () => mem.alloc(scratchSize));
     const barrier = mem.alloc(BARRIER_BYTES);
     const pool = threads > 1 ? new WorkerPool({ module, memory: mem.memory }, threads) : null;
     const planned = { ...loaded, graph: withoutWeights(graph) };
