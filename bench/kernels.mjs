@@ -16,7 +16,7 @@ import { SeededRandom } from "../dist/model/random_weights.js";
 import { packGraphWeights } from "../dist/plan/pack_weights.js";
 import { GEMM_KC, planGraph } from "../dist/plan/plan.js";
 import { instantiateKernels } from "../dist/runtime/kernels.js";
-import { LinearMemory } from "../dist/runtime/memory.js";
+import { LinearMemory } from "../dist/kernels/memory.js";
 
 const LAYERS = new URL("./densenet121_layers.tsv", import.meta.url);
 const args = process.argv.slice(2);

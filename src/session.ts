@@ -10,7 +10,7 @@ import { availableParallelism } from "node:os";
 import { BARRIER_BYTES, barrierView, resetBarrier } from "./runtime/barrier.js";
 import { runSteps } from "./runtime/executor.js";
 import { type KernelBuild, type KernelExports, compileKernels, instantiateKernels } from "./runtime/kernels.js";
-import { LinearMemory } from "./runtime/memory.js";
+import { LinearMemory } from "./kernels/memory.js";
 import { WorkerPool } from "./runtime/pool.js";
 import type { RunTask } from "./runtime/task.js";
 import { type AnyTensor, type Tensor, elementCount } from "./tensor.js";

@@ -8,7 +8,7 @@ import { packGraphWeights } from "../dist/plan/pack_weights.js";
 import { planGraph } from "../dist/plan/plan.js";
 import { scratchBytes } from "../dist/plan/scratch.js";
 import { compileKernels, instantiateKernels } from "../dist/runtime/kernels.js";
-import { LinearMemory } from "../dist/runtime/memory.js";
+import { LinearMemory } from "../dist/kernels/memory.js";
 
 export const fixturesDir = new URL("./fixtures/", import.meta.url);
 

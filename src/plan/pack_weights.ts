@@ -1,5 +1,5 @@
 import * as L from "../kernels/layout.js";
-import type { LinearMemory } from "../runtime/memory.js";
+import type { LinearMemory } from "../kernels/memory.js";
 import type { Affine, Graph, Op } from "./graph.js";
 import { winogradWeights } from "./winograd.js";
 

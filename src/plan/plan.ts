@@ -1,10 +1,11 @@
 import * as L from "../kernels/layout.js";
-import { OP_KERNELS, type OpKernelName } from "../runtime/kernels.js";
-import type { LinearMemory } from "../runtime/memory.js";
+import type { LinearMemory } from "../kernels/memory.js";
+import { OP_KERNELS, type OpKernelName } from "../kernels/op_kernels.js";
 import { assignOffsets } from "./arena.js";
 import type { Graph, Op } from "./graph.js";
 import type { PackedWeights } from "./pack_weights.js";
-import { type Spatial, graphMacs, inferSpatial, nominalGraphMacs, opMacs } from "./shapes.js";
+import { graphMacs, inferSpatial, nominalGraphMacs, opMacs } from "./shapes.js";
+import type { Spatial } from "./window.js";
 
 /** K-block length of the conv GEMM. Measured on DenseNet-121 (1 thread): 128..2304 all within 3%; 1152 keeps every DenseNet-121 3x3 conv in one block (a 36 KiB B panel, streamed from L1/L2). */
 export const GEMM_KC = 1152;

@@ -1,20 +1,7 @@
 import { DenseNetError } from "../errors.js";
 import type { Graph, Op, Pads, Pair } from "./graph.js";
 import { winogradInputSize } from "./winograd.js";
-
-export interface Spatial {
-  readonly height: number;
-  readonly width: number;
-}
-
-/** Output length of a sliding window (conv or pool) along one axis. */
-export function windowOutput(size: number, kernel: number, stride: number, padBegin: number, padEnd: number, dilation: number, ceil = false): number {
-  const span = size + padBegin + padEnd - dilation * (kernel - 1) - 1;
-  let out = (ceil ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
-  // PyTorch/ONNX ceil mode: the last window must start inside the image or its left padding.
-  if (ceil && (out - 1) * stride >= size + padBegin) out--;
-  return out;
-}
+import { type Spatial, windowOutput } from "./window.js";
 
 function windowed(op: { kernel: Pair; stride: Pair; pads: Pads; dilation: Pair }, input: Spatial, ceil: boolean): Spatial {
   return {

@@ -1,6 +1,6 @@
 import * as L from "../kernels/layout.js";
 import type { ConvOp, Graph, Op } from "./graph.js";
-import type { Spatial } from "./shapes.js";
+import type { Spatial } from "./window.js";
 
 // Winograd F(2x2, 3x3) for DenseNet's 3x3 convs (stride 1, padding 1): 16 multiply-adds
 // per 2x2 output tile and channel pair instead of 36. A graph pass splits each eligible conv
