@@ -1,8 +1,7 @@
 import { DenseNetError, check } from "./errors.js";
 import type { DenseNetConfig } from "./model/config.js";
-import { type LoadedModel, type ModelSource, type PlannedModel, loadModel } from "./model/load.js";
-import { MICRO_KERNELS, type MicroKernel, type PackedWeights, packGraphWeights } from "./plan/pack_weights.js";
-import { withoutWeights } from "./plan/graph.js";
+import { type InterpretedModel, type LoadedModel, type ModelSource, type PlannedModel, loadModel } from "./model/load.js";
+import { MICRO_KERNELS, type MicroKernel, type PackedGraph, packGraph } from "./plan/pack_weights.js";
 import { useWinograd } from "./plan/winograd.js";
 import { type ExecutionPlan, planGraph } from "./plan/plan.js";
 import { scratchBytes } from "./plan/scratch.js";
@@ -54,10 +53,11 @@ export interface SessionInfo {
 
 /** The planned model's kernels, memory, packed weights, and its pool where threads > 1. */
 interface Engine {
-  readonly model: PlannedModel;
+  readonly model: EngineModel;
   readonly mem: LinearMemory;
   readonly kernels: KernelExports;
-  readonly weights: readonly PackedWeights[];
+  /** The model's graph with its weights packed in `mem`. */
+  readonly graph: PackedGraph;
   readonly weightBytes: number;
   /** One GEMM scratch area per thread. */
   readonly scratch: readonly number[];
@@ -66,6 +66,9 @@ interface Engine {
   readonly barrier: number;
   readonly build: KernelBuild;
 }
+
+/** A planned model without its unpacked graph (the engine holds the packed one). */
+type EngineModel = Omit<PlannedModel, "graph">;
 
 /** A plan for one input size, with one arena per thread that runs whole images. */
 interface PlanEntry {
@@ -94,7 +97,7 @@ export class Session {
   private nextFault: RunTask["fault"] & { worker: number } | null = null;
 
   /** `threads`: the threads runs use (1 for a graph on the interpreter, which runs on the calling thread). */
-  private constructor(private readonly model: LoadedModel, private readonly engine: Engine | null, readonly threads: number) {}
+  private constructor(private readonly model: EngineModel | InterpretedModel, private readonly engine: Engine | null, readonly threads: number) {}
 
   /** Loads a model: a .safetensors or .onnx path or its bytes, or an architecture name (random weights). */
   static async create(model: ModelSource, options: SessionOptions = {}): Promise<Session> {
@@ -109,14 +112,14 @@ export class Session {
     const kernels = instantiateKernels(module, mem.memory);
     const before = mem.used;
     const graph = options.winograd === false ? loaded.graph : useWinograd(loaded.graph);
-    const weights = packGraphWeights(graph, mem, options.microKernel);
+    const packed = packGraph(graph, mem, options.microKernel);
     const weightBytes = mem.used - before;
-    const scratchSize = scratchBytes(graph, kernels);
+    const scratchSize = scratchBytes(packed, kernels);
     const scratch = Array.from({ length: threads }, () => mem.alloc(scratchSize));
     const barrier = mem.alloc(BARRIER_BYTES);
     const pool = threads > 1 ? new WorkerPool({ module, memory: mem.memory }, threads) : null;
-    const planned = { ...loaded, graph: withoutWeights(graph) };
-    return new Session(planned, { model: planned, mem, kernels, weights, weightBytes, scratch, pool, barrier, build }, threads);
+    const { graph: _unpacked, ...planned } = loaded; // the unpacked weights can be garbage-collected
+    return new Session(planned, { model: planned, mem, kernels, graph: packed, weightBytes, scratch, pool, barrier, build }, threads);
   }
 
   get info(): SessionInfo {
@@ -144,7 +147,7 @@ export class Session {
   /** Channels of the image input of a planned model. */
   get inputChannels(): number {
     const engine = this.planned();
-    return engine.model.graph.buffers[engine.model.graph.input].channels;
+    return engine.graph.buffers[engine.graph.input].channels;
   }
 
   /** The plan for images of height x width (made and cached on first use); planned models only. */
@@ -192,7 +195,7 @@ export class Session {
         best[i] = Math.min(best[i], performance.now() - t0);
       });
     }
-    return plan.steps.map((step, i) => ({ name: step.name, shape: step.shape, macs: step.macs, ms: best[i] }));
+    return plan.steps.map((step, i) => ({ name: step.name, shape: step.description, macs: step.macs, ms: best[i] }));
   }
 
   /** Frees the session and shuts its worker pool down (after queued runs). Further calls fail. */
@@ -282,7 +285,7 @@ export class Session {
     const key = `${height}x${width}`;
     let entry = this.plans.get(key);
     if (!entry) {
-      const plan = planGraph(engine.model.graph, engine.weights, engine.mem, height, width);
+      const plan = planGraph(engine.graph, engine.mem, height, width);
       entry = { plan, arenas: [engine.mem.alloc(plan.arenaBytes)] };
       this.plans.set(key, entry);
     }

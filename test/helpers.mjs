@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import { Assertion } from "uvu/assert";
 import { DenseNetError } from "../dist/index.js";
 import { SeededRandom } from "../dist/model/random_weights.js";
-import { packGraphWeights } from "../dist/plan/pack_weights.js";
+import { packGraph } from "../dist/plan/pack_weights.js";
 import { planGraph } from "../dist/plan/plan.js";
 import { scratchBytes } from "../dist/plan/scratch.js";
 import { compileKernels, instantiateKernels } from "../dist/runtime/kernels.js";
@@ -55,10 +55,10 @@ const GUARD_WORD = 0x7fc0dead; // a NaN no kernel writes
 export async function runGraph(graph, input, height, width, { nth = 1, microKernel } = {}) {
   const mem = new LinearMemory();
   const kernels = instantiateKernels((await compileKernels()).module, mem.memory);
-  const weights = packGraphWeights(graph, mem, microKernel);
-  const plan = planGraph(graph, weights, mem, height, width);
+  const packed = packGraph(graph, mem, microKernel);
+  const plan = planGraph(packed, mem, height, width);
   const arena = mem.alloc(plan.arenaBytes);
-  const scratchSize = scratchBytes(graph, kernels);
+  const scratchSize = scratchBytes(packed, kernels);
   const scratch = Array.from({ length: nth }, () => {
     const at = mem.alloc(scratchSize + GUARD_BYTES);
     mem.u32(at + scratchSize, GUARD_BYTES / 4).fill(GUARD_WORD);

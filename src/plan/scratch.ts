@@ -1,19 +1,15 @@
-import type { Graph } from "./graph.js";
-import { GEMM_KC } from "./plan.js";
+import type { ScratchSizes } from "./op_def.js";
+import { opDef } from "./ops.js";
+import type { GraphGeometry } from "./shapes.js";
 
-/** The kernel module's scratch-size exports (assembly/index.ts) that planning needs. */
-export interface ScratchSizes {
-  conv2d_gemm_scratch_bytes(kc: number): number;
-  conv2d_winograd_scratch_bytes(maxCin: number): number;
-}
+export type { ScratchSizes };
 
 /**
- * Bytes of scratch one worker needs to run any step of `graph` as planned: the conv GEMM's
- * B panel for the planner's K block (GEMM_KC), or the widest Winograd conv's transformed
- * input panels, whichever is larger. Every caller that allocates per-worker scratch (the
- * session, the kernel tests, the benchmarks) sizes it with this one function.
+ * Bytes of scratch one worker needs to run any step of `graph` as planned: the largest of
+ * its ops' kernels' needs (the conv GEMM's B panel for the planner's K block, the widest
+ * Winograd conv's transformed input panels). Every caller that allocates per-worker scratch
+ * (the session, the kernel tests, the benchmarks) sizes it with this one function.
  */
-export function scratchBytes(graph: Graph, kernels: ScratchSizes): number {
-  const winogradCin = Math.max(0, ...graph.ops.map((op) => (op.kind === "conv" && op.winograd ? op.inChannels : 0)));
-  return Math.max(kernels.conv2d_gemm_scratch_bytes(GEMM_KC), kernels.conv2d_winograd_scratch_bytes(winogradCin));
+export function scratchBytes(graph: GraphGeometry, kernels: ScratchSizes): number {
+  return Math.max(0, ...graph.ops.map((op) => opDef(op).scratchBytes(op, kernels)));
 }
