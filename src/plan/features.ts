@@ -1,20 +1,29 @@
 import type { Graph } from "./graph.js";
+import type { PackedGraph } from "./panels.js";
+import type { ExecutionPlan } from "./plan.js";
 
 /**
- * The graph that stops at the globally pooled features the classifier sees (DenseNet-121:
- * 1024 per image): the ops up to the last global pool, whose output buffer becomes the
- * graph's output. Null where the graph has no global pool writing a whole buffer, or where
- * an op after it reads anything but what follows the pool (then "the features" is not a
- * well-defined prefix of the graph).
+ * Where a run of `plan` leaves the globally pooled features the classifier sees (DenseNet-121:
+ * 1024 per image): the output of the graph's last global pool, which a full run computes
+ * anyway. Valid only where no later step writes arena memory overlapping it; null where the
+ * graph has no such pool (then "the features" are not defined for it).
  */
-export function featuresGraph(graph: Graph): Graph | null {
+export function featuresView(graph: Graph | PackedGraph, plan: ExecutionPlan): { offset: number; elements: number } | null {
   let last = -1;
   graph.ops.forEach((op, i) => { if (op.kind === "globalPool") last = i; });
   if (last < 0) return null;
   const pool = graph.ops[last];
-  if (pool.kind !== "globalPool" || pool.output.channel !== 0 || pool.channels !== graph.buffers[pool.output.buffer].channels) return null;
-  const head = new Set(graph.ops.slice(last + 1).map((op) => op.output.buffer));
-  head.add(pool.output.buffer);
-  if (!graph.ops.slice(last + 1).every((op) => head.has(op.input.buffer))) return null;
-  return { ...graph, ops: graph.ops.slice(0, last + 1), output: pool.output.buffer };
+  const buffer = pool.output.buffer;
+  if (pool.kind !== "globalPool" || pool.output.channel !== 0 || pool.channels !== graph.buffers[buffer].channels) return null;
+  const range = (b: number) => {
+    const start = plan.bufferOffsets[b];
+    return [start, start + graph.buffers[b].channels * plan.sizes[b].height * plan.sizes[b].width * 4];
+  };
+  const [start, end] = range(buffer);
+  const overwritten = graph.ops.slice(last + 1).some((op) => {
+    const [s, e] = range(op.output.buffer);
+    return op.output.buffer !== buffer && s < end && start < e;
+  });
+  if (overwritten || graph.ops.slice(last + 1).some((op) => op.output.buffer === buffer)) return null;
+  return { offset: start, elements: pool.channels };
 }
