@@ -1,6 +1,7 @@
 // `densenet serve` in process: OIP v2 routes, a few hundred concurrent infer requests (valid
 // and invalid mixed, dynamically batched) each compared bit for bit with Session.run on that
 // input alone, metrics, and every error status. Loopback, ephemeral ports, servers closed here.
+import { readFileSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Session, classify } from "../dist/index.js";
@@ -231,6 +232,27 @@ Serve("classify: PNG bodies, concurrently, answer as classify() does; bad images
     const res = await request(port, "POST", path, body, { headers: { "Content-Type": "image/png" } });
     assert.is(res.status, 400, `${path}: ${res.text}`);
     assert.ok(pattern.test(res.json.error) && !res.json.error.includes("\n"), res.json.error);
+  }
+});
+
+Serve("classify with a labelled 1000-class model: JPEG and PNG photos give PyTorch's top-5 (scripts/make_classify_fixtures.py)", async () => {
+  const dir = new URL("classify/", fixturesDir);
+  const server = new InferenceServer(OPTIONS);
+  const { port } = await server.listen();
+  server.addModel("imagenet", await Session.create(new URL("imagenet-small.safetensors", dir).pathname, { threads: 2 }));
+  server.setReady();
+  try {
+    const expected = JSON.parse(readFileSync(new URL("expected.json", dir), "utf8"));
+    const answers = await Promise.all(expected.map((e) => request(port, "POST", "/v2/models/imagenet/classify?top=5", readFileSync(new URL(e.file, dir)),
+      { headers: { "Content-Type": e.file.endsWith(".png") ? "image/png" : "image/jpeg" } })));
+    answers.forEach((a, i) => {
+      const e = expected[i];
+      assert.is(a.status, 200, `${e.file}: ${a.text}`);
+      assert.equal(a.json.top.map((c) => [c.index, c.label]), e.top.map((c) => [c.index, c.label]), `${e.file}: top-5`);
+      a.json.top.forEach((c, j) => assert.ok(Math.abs(c.probability - e.top[j].probability) <= 1e-5, `${e.file}: probability ${c.probability} vs PyTorch ${e.top[j].probability}`));
+    });
+  } finally {
+    await server.close();
   }
 });
 
