@@ -13,10 +13,11 @@ import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Session } from "../dist/index.js";
 import { SeededRandom } from "../dist/model/random_weights.js";
-import { packGraphWeights } from "../dist/plan/pack_weights.js";
-import { GEMM_KC, planGraph } from "../dist/plan/plan.js";
+import { packGraph } from "../dist/plan/pack_weights.js";
+import { planGraph } from "../dist/plan/plan.js";
+import { scratchBytes } from "../dist/plan/scratch.js";
 import { instantiateKernels } from "../dist/runtime/kernels.js";
-import { LinearMemory } from "../dist/runtime/memory.js";
+import { LinearMemory } from "../dist/kernels/memory.js";
 
 const LAYERS = new URL("./densenet121_layers.tsv", import.meta.url);
 const args = process.argv.slice(2);
@@ -92,9 +93,9 @@ function layerRate(kernels, layer, micro, rng) {
     pre: layer.pre ? { scale: random(layer.cin), shift: random(layer.cin), relu: true } : null, relu: layer.relu,
   };
   const graph = { buffers: [{ name: "x", channels: layer.cin }, { name: "y", channels: layer.cout }], ops: [op], input: 0, output: 1 };
-  const weights = packGraphWeights(graph, mem, micro);
-  const plan = planGraph(graph, weights, mem, layer.h, layer.w);
-  const arena = mem.alloc(plan.arenaBytes), scratch = mem.alloc(k.conv2d_gemm_scratch_bytes(GEMM_KC));
+  const packed = packGraph(graph, mem, micro);
+  const plan = planGraph(packed, mem, layer.h, layer.w);
+  const arena = mem.alloc(plan.arenaBytes), scratch = mem.alloc(scratchBytes(packed, k));
   mem.f32(arena + plan.inputOffset, plan.inputElements).set(random(plan.inputElements));
   const step = plan.steps[0];
   const reps = Math.max(1, Math.round(2e7 / (plan.macs + 1)));

@@ -4,9 +4,19 @@ import { readFile } from "node:fs/promises";
 import { DenseNetError, check } from "./errors.js";
 import { type DecodedImage, decodeImage, preprocess } from "./image/index.js";
 import { readRegularFile } from "./io/files.js";
-import { type ModelPreprocessing, checkLabels, imagenetPreprocessing } from "./model/metadata.js";
-import type { Session } from "./session.js";
+import { type ModelMetadata, type ModelPreprocessing, checkLabels, imagenetPreprocessing } from "./model/metadata.js";
 import type { Tensor } from "./tensor.js";
+
+/** What classifying needs of a model: a Session has it all. */
+export interface ImageModel {
+  /** Labels and preprocessing from the model file. */
+  readonly metadata: ModelMetadata;
+  /** Channels of the image input (1: greyscale, 3: RGB). */
+  readonly inputChannels: number;
+  /** Values per image of the output (its classes), or null where unknown. */
+  readonly outputClasses: number | null;
+  run(input: Tensor): Promise<Tensor>;
+}
 
 /** An image to classify: a file path, the file's bytes (JPEG, PNG, ...), or a decoded image. */
 export type ImageInput = string | Uint8Array | DecodedImage;
@@ -41,14 +51,14 @@ export async function imagenetClassNames(): Promise<readonly string[]> {
 }
 
 /** The model's class names: its metadata's, else ImageNet's for a 1000-class model, else null. */
-export async function labelsOf(session: Session): Promise<readonly string[] | null> {
+export async function labelsOf(session: ImageModel): Promise<readonly string[] | null> {
   const own = session.metadata.labels;
   if (own) return own;
-  return outputClasses(session) === IMAGENET_CLASSES ? imagenetClassNames() : null;
+  return session.outputClasses === IMAGENET_CLASSES ? imagenetClassNames() : null;
 }
 
 /** The preprocessing the model's metadata gives, else ImageNet's (RGB, or greyscale for 1-channel models). */
-export function preprocessingOf(session: Session): ModelPreprocessing {
+export function preprocessingOf(session: ImageModel): ModelPreprocessing {
   return session.metadata.preprocess ?? imagenetPreprocessing(session.inputChannels === 1 ? "L" : "RGB");
 }
 
@@ -62,7 +72,7 @@ export async function loadImage(input: ImageInput, name?: string): Promise<Decod
 }
 
 /** One image as the model's input tensor (1, C, H, W), preprocessed as its metadata says. */
-export async function imageTensor(session: Session, input: ImageInput, name?: string): Promise<Tensor> {
+export async function imageTensor(session: ImageModel, input: ImageInput, name?: string): Promise<Tensor> {
   return preprocess([await loadImage(input, name)], preprocessingOf(session));
 }
 
@@ -88,7 +98,7 @@ export function topClasses(logits: Tensor, k: number, labels: readonly string[] 
  * `{ error }`, the others are still answered), then they run in batches of the preprocessed
  * size. Results are in input order and do not depend on the batching.
  */
-export async function classify(session: Session, images: readonly ImageInput[], options: ClassifyOptions = {}): Promise<ClassifyResult[]> {
+export async function classify(session: ImageModel, images: readonly ImageInput[], options: ClassifyOptions = {}): Promise<ClassifyResult[]> {
   const { top = 5, batchSize = 32 } = options;
   check(Number.isInteger(top) && top >= 1, () => `top must be a positive integer, got ${top}`);
   check(Number.isInteger(batchSize) && batchSize >= 1, () => `batchSize must be a positive integer, got ${batchSize}`);
@@ -131,18 +141,13 @@ export async function classify(session: Session, images: readonly ImageInput[], 
 }
 
 /** Labels given by the user must name every class of the model. */
-export function checkLabelCount(labels: readonly string[], session: Session): readonly string[] {
+export function checkLabelCount(labels: readonly string[], session: ImageModel): readonly string[] {
   checkLabels(labels, "labels");
-  const classes = outputClasses(session);
+  const classes = session.outputClasses;
   check(classes === null || labels.length === classes, () => `${labels.length} labels given, the model has ${classes} classes`);
   return labels;
 }
 
-function outputClasses(session: Session): number | null {
-  const config = session.config;
-  if (config) return config.numClasses;
-  return session.outputClasses;
-}
 
 function sameDims(a: Tensor, b: Tensor): boolean {
   return a.dims.length === b.dims.length && a.dims.every((d, i) => d === b.dims[i]);

@@ -1,18 +1,18 @@
 import { DenseNetError, check } from "./errors.js";
 import type { DenseNetConfig } from "./model/config.js";
-import { type LoadedModel, type ModelSource, type PlannedModel, loadModel } from "./model/load.js";
+import { type InterpretedModel, type LoadedModel, type ModelSource, type PlannedModel, loadModel } from "./model/load.js";
 import type { ModelMetadata } from "./model/metadata.js";
 import type { ClassifyOptions, ClassifyResult, ImageInput } from "./classify.js";
-import { MICRO_KERNELS, type MicroKernel, type PackedWeights, packGraphWeights } from "./plan/pack_weights.js";
+import { MICRO_KERNELS, type MicroKernel, type PackedGraph, packGraph } from "./plan/pack_weights.js";
 import { featuresView } from "./plan/features.js";
-import { type Graph, withoutWeights } from "./plan/graph.js";
 import { useWinograd } from "./plan/winograd.js";
-import { type ExecutionPlan, GEMM_KC, planGraph } from "./plan/plan.js";
+import { type ExecutionPlan, planGraph } from "./plan/plan.js";
+import { scratchBytes } from "./plan/scratch.js";
 import { availableParallelism } from "node:os";
 import { BARRIER_BYTES, barrierView, resetBarrier } from "./runtime/barrier.js";
 import { runSteps } from "./runtime/executor.js";
 import { type KernelBuild, type KernelExports, compileKernels, instantiateKernels } from "./runtime/kernels.js";
-import { LinearMemory } from "./runtime/memory.js";
+import { LinearMemory } from "./kernels/memory.js";
 import { WorkerPool } from "./runtime/pool.js";
 import type { RunTask } from "./runtime/task.js";
 import { type AnyTensor, type Tensor, elementCount } from "./tensor.js";
@@ -56,10 +56,11 @@ export interface SessionInfo {
 
 /** The planned model's kernels, memory, packed weights, and its pool where threads > 1. */
 interface Engine {
-  readonly model: PlannedModel;
+  readonly model: EngineModel;
   readonly mem: LinearMemory;
   readonly kernels: KernelExports;
-  readonly weights: readonly PackedWeights[];
+  /** The model's graph with its weights packed in `mem`. */
+  readonly graph: PackedGraph;
   readonly weightBytes: number;
   /** One GEMM scratch area per thread. */
   readonly scratch: readonly number[];
@@ -72,15 +73,13 @@ interface Engine {
 /** What a run computes: the model's output, or the pooled features its classifier sees. */
 type Head = "output" | "features";
 
+/** A planned model without its unpacked graph (the engine holds the packed one). */
+type EngineModel = Omit<PlannedModel, "graph">;
+
 /** A plan for one input size, with one arena per thread that runs whole images. */
 interface PlanEntry {
   readonly plan: ExecutionPlan;
   readonly arenas: number[];
-}
-
-/** The most input channels of a Winograd conv in the graph (0 if none). */
-function winogradMaxCin(graph: Graph): number {
-  return Math.max(0, ...graph.ops.map((op) => (op.kind === "conv" && op.winograd ? op.inChannels : 0)));
 }
 
 /** The default thread count: every core the process may use. */
@@ -104,7 +103,7 @@ export class Session {
   private nextFault: RunTask["fault"] & { worker: number } | null = null;
 
   /** `threads`: the threads runs use (1 for a graph on the interpreter, which runs on the calling thread). */
-  private constructor(private readonly model: LoadedModel, private readonly engine: Engine | null, readonly threads: number) {}
+  private constructor(private readonly model: EngineModel | InterpretedModel, private readonly engine: Engine | null, readonly threads: number) {}
 
   /** Loads a model: a .safetensors or .onnx path or its bytes, or an architecture name (random weights). */
   static async create(model: ModelSource, options: SessionOptions = {}): Promise<Session> {
@@ -119,14 +118,14 @@ export class Session {
     const kernels = instantiateKernels(module, mem.memory);
     const before = mem.used;
     const graph = options.winograd === false ? loaded.graph : useWinograd(loaded.graph);
-    const weights = packGraphWeights(graph, mem, options.microKernel);
+    const packed = packGraph(graph, mem, options.microKernel);
     const weightBytes = mem.used - before;
-    const scratchBytes = Math.max(kernels.conv2d_gemm_scratch_bytes(GEMM_KC), kernels.conv2d_winograd_scratch_bytes(winogradMaxCin(graph)));
-    const scratch = Array.from({ length: threads }, () => mem.alloc(scratchBytes));
+    const scratchSize = scratchBytes(packed, kernels);
+    const scratch = Array.from({ length: threads }, () => mem.alloc(scratchSize));
     const barrier = mem.alloc(BARRIER_BYTES);
     const pool = threads > 1 ? new WorkerPool({ module, memory: mem.memory }, threads) : null;
-    const planned = { ...loaded, graph: withoutWeights(graph) };
-    return new Session(planned, { model: planned, mem, kernels, weights, weightBytes, scratch, pool, barrier, build }, threads);
+    const { graph: _unpacked, ...planned } = loaded; // the unpacked weights can be garbage-collected
+    return new Session(planned, { model: planned, mem, kernels, graph: packed, weightBytes, scratch, pool, barrier, build }, threads);
   }
 
   get info(): SessionInfo {
@@ -151,7 +150,7 @@ export class Session {
   /** Values per image of a planned model's output (its classes), or null for an interpreted graph. */
   get outputClasses(): number | null {
     if (!this.engine) return null;
-    const graph = this.engine.model.graph;
+    const graph = this.engine.graph;
     return graph.buffers[graph.output].channels;
   }
 
@@ -166,7 +165,7 @@ export class Session {
   /** Channels of the image input of a planned model. */
   get inputChannels(): number {
     const engine = this.planned();
-    return engine.model.graph.buffers[engine.model.graph.input].channels;
+    return engine.graph.buffers[engine.graph.input].channels;
   }
 
   /** The plan for images of height x width (made and cached on first use); planned models only. */
@@ -238,7 +237,7 @@ export class Session {
         best[i] = Math.min(best[i], performance.now() - t0);
       });
     }
-    return plan.steps.map((step, i) => ({ name: step.name, shape: step.shape, macs: step.macs, ms: best[i] }));
+    return plan.steps.map((step, i) => ({ name: step.name, shape: step.description, macs: step.macs, ms: best[i] }));
   }
 
   /** Frees the session and shuts its worker pool down (after queued runs). Further calls fail. */
@@ -332,13 +331,13 @@ export class Session {
     const key = `${height}x${width}`;
     let entry = this.plans.get(key);
     if (!entry) {
-      const plan = planGraph(engine.model.graph, engine.weights, engine.mem, height, width);
+      const plan = planGraph(engine.graph, engine.mem, height, width);
       entry = { plan, arenas: [engine.mem.alloc(plan.arenaBytes)] };
       this.plans.set(key, entry);
     }
     if (head === "output") return entry;
     // The same plan, read out where the pooled features lie instead of the logits.
-    const view = featuresView(engine.model.graph, entry.plan);
+    const view = featuresView(engine.graph, entry.plan);
     if (!view) throw new DenseNetError(`'${this.model.name}' has no global pool before its classifier whose output a run keeps: features() needs one`);
     return { ...entry, plan: { ...entry.plan, outputOffset: view.offset, outputElements: view.elements } };
   }

@@ -4,10 +4,11 @@ import * as assert from "uvu/assert";
 import { Assertion } from "uvu/assert";
 import { DenseNetError } from "../dist/index.js";
 import { SeededRandom } from "../dist/model/random_weights.js";
-import { packGraphWeights } from "../dist/plan/pack_weights.js";
+import { packGraph } from "../dist/plan/pack_weights.js";
 import { planGraph } from "../dist/plan/plan.js";
+import { scratchBytes } from "../dist/plan/scratch.js";
 import { compileKernels, instantiateKernels } from "../dist/runtime/kernels.js";
-import { LinearMemory } from "../dist/runtime/memory.js";
+import { LinearMemory } from "../dist/kernels/memory.js";
 
 export const fixturesDir = new URL("./fixtures/", import.meta.url);
 
@@ -41,21 +42,36 @@ export function assertBitwiseEqual(actual, expected, what) {
   assertWithin(a, e, () => 0, `${what} (bit patterns)`);
 }
 
+/** Bytes after each scratch area that the harness fills with a pattern and checks afterwards. */
+const GUARD_BYTES = 4096;
+const GUARD_WORD = 0x7fc0dead; // a NaN no kernel writes
+
 /**
  * Plans `graph` for an input of (C, height, width), runs it with nth simulated workers (each
  * step's shares run one after another, as if separated by barriers) and returns every
- * buffer's contents by index.
+ * buffer's contents by index. Each worker's scratch is sized as the session sizes it
+ * (scratchBytes) and followed by a guard area: a kernel that writes past its scratch fails.
  */
 export async function runGraph(graph, input, height, width, { nth = 1, microKernel } = {}) {
   const mem = new LinearMemory();
   const kernels = instantiateKernels((await compileKernels()).module, mem.memory);
-  const weights = packGraphWeights(graph, mem, microKernel);
-  const plan = planGraph(graph, weights, mem, height, width);
+  const packed = packGraph(graph, mem, microKernel);
+  const plan = planGraph(packed, mem, height, width);
   const arena = mem.alloc(plan.arenaBytes);
-  const scratch = Array.from({ length: nth }, () => mem.alloc(kernels.conv2d_gemm_scratch_bytes(256)));
+  const scratchSize = scratchBytes(packed, kernels);
+  const scratch = Array.from({ length: nth }, () => {
+    const at = mem.alloc(scratchSize + GUARD_BYTES);
+    mem.u32(at + scratchSize, GUARD_BYTES / 4).fill(GUARD_WORD);
+    return at;
+  });
   mem.f32(arena + plan.inputOffset, plan.inputElements).set(input);
   for (const step of plan.steps) {
     for (let ith = 0; ith < nth; ith++) kernels[step.kernel](step.desc, arena, scratch[ith], ith, nth);
+  }
+  for (const at of scratch) {
+    const guard = mem.u32(at + scratchSize, GUARD_BYTES / 4);
+    const i = guard.findIndex((word) => word !== GUARD_WORD);
+    assert.ok(i < 0, `a kernel wrote past its ${scratchSize}-byte scratch (byte ${4 * i} after it)`);
   }
   return graph.buffers.map((b, i) => {
     const s = plan.sizes[i];

@@ -1,12 +1,13 @@
 // `densenet serve` in process: OIP v2 routes, a few hundred concurrent infer requests (valid
 // and invalid mixed, dynamically batched) each compared bit for bit with Session.run on that
 // input alone, metrics, and every error status. Loopback, ephemeral ports, servers closed here.
+import { readFileSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Session, classify } from "../dist/index.js";
 import { InferenceServer } from "../dist/serve/server.js";
 import { fixturesDir, randomArray } from "./helpers.mjs";
-import { agent, bits, encodePng, inferBody, request, responseBits } from "./serve_helpers.mjs";
+import { agent, binaryBody, bits, encodePng, inferBody, request, responseBits } from "./serve_helpers.mjs";
 
 const modelPath = new URL("narrow_odd.safetensors", fixturesDir).pathname;
 const OPTIONS = { host: "127.0.0.1", port: 0, maxBatch: 8, maxDelayMs: 5, maxQueue: 1024, timeoutMs: 20000, maxBodyBytes: 8 * 2 ** 20, maxSizes: 8 };
@@ -172,6 +173,44 @@ Serve("outputs selection and id are honoured; the response's floats parse back t
   assert.equal(responseBits(res.json), bits(await reference.run(tensor)));
 });
 
+Serve("binary tensor data extension (tritonclient's default): binary inputs and outputs, bitwise; its errors are 400s", async () => {
+  const { port } = ctx;
+  const a = { data: randomArray(2 * 3 * 34 * 38, 21), dims: [2, 3, 34, 38] };
+  const input = { name: "input", shape: a.dims, datatype: "FP32", parameters: { binary_data_size: a.data.byteLength } };
+  const alone = await reference.run(a);
+  // Binary in, binary out.
+  const both = binaryBody({ inputs: [input], outputs: [{ name: "logits", parameters: { binary_data: true } }] }, [a]);
+  const res = await request(port, "POST", "/v2/models/narrow/infer", both.body, { headers: both.headers });
+  assert.is(res.status, 200, res.text);
+  assert.is(res.headers["content-type"], "application/octet-stream");
+  const jsonLength = Number(res.headers["inference-header-content-length"]);
+  const header = JSON.parse(res.raw.subarray(0, jsonLength).toString());
+  assert.equal(header.outputs, [{ name: "logits", shape: [2, 7], datatype: "FP32", parameters: { binary_data_size: 2 * 7 * 4 } }]);
+  const out = res.raw.subarray(jsonLength);
+  assert.equal(Array.from(new Uint32Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.length))), bits(alone));
+  // Binary in, JSON out; and JSON in with binary_data_output.
+  const jsonOut = binaryBody({ inputs: [input] }, [a]);
+  const res2 = await request(port, "POST", "/v2/models/narrow/infer", jsonOut.body, { headers: jsonOut.headers });
+  assert.is(res2.headers["content-type"], "application/json");
+  assert.equal(responseBits(res2.json), bits(alone));
+  const res3 = await request(port, "POST", "/v2/models/narrow/infer", { ...inferBody(a), parameters: { binary_data_output: true } });
+  assert.equal(Array.from(new Uint32Array(new Uint8Array(res3.raw.subarray(Number(res3.headers["inference-header-content-length"]))).buffer)), bits(alone));
+  const bad = [
+    [binaryBody({ inputs: [{ ...input, parameters: { binary_data_size: 12 } }] }, [a]), /binary_data_size must be 31008/],
+    [binaryBody({ inputs: [input] }, [a, a]), /has 62016 bytes of binary data, its inputs. binary_data_size take 31008/],
+    [binaryBody({ inputs: [input] }, [{ data: a.data.subarray(0, 100) }]), /binary data ends at byte 400/],
+    [binaryBody({ inputs: [{ ...input, data: [1] }] }, [a]), /either 'data' or parameters.binary_data_size/],
+    [binaryBody({ inputs: [input] }, [{ data: Float32Array.from(a.data, (v, i) => (i === 5 ? NaN : v)) }]), /binary value NaN at index 5 is not finite/],
+    [{ body: both.body, headers: { "Inference-Header-Content-Length": "99999999" } }, /must be an integer from 0 to the body's/],
+    [{ body: both.body, headers: { "Inference-Header-Content-Length": "12" } }, /not valid JSON/],
+  ];
+  for (const [{ body, headers }, pattern] of bad) {
+    const r = await request(port, "POST", "/v2/models/narrow/infer", body, { headers });
+    assert.is(r.status, 400, r.text);
+    assert.ok(pattern.test(r.json.error), `'${r.json.error}' does not match ${pattern}`);
+  }
+});
+
 Serve("classify: PNG bodies, concurrently, answer as classify() does; bad images and top are 400s", async () => {
   const { port } = ctx;
   const pngs = [[61, 47], [80, 80], [47, 90]].map(([w, h], k) => encodePng(w, h, (x, y) => [(x * 7 + k * 50) & 255, (y * 5) & 255, (x * y + 3 * k) & 255]));
@@ -193,6 +232,27 @@ Serve("classify: PNG bodies, concurrently, answer as classify() does; bad images
     const res = await request(port, "POST", path, body, { headers: { "Content-Type": "image/png" } });
     assert.is(res.status, 400, `${path}: ${res.text}`);
     assert.ok(pattern.test(res.json.error) && !res.json.error.includes("\n"), res.json.error);
+  }
+});
+
+Serve("classify with a labelled 1000-class model: JPEG and PNG photos give PyTorch's top-5 (scripts/make_classify_fixtures.py)", async () => {
+  const dir = new URL("classify/", fixturesDir);
+  const server = new InferenceServer(OPTIONS);
+  const { port } = await server.listen();
+  server.addModel("imagenet", await Session.create(new URL("imagenet-small.safetensors", dir).pathname, { threads: 2 }));
+  server.setReady();
+  try {
+    const expected = JSON.parse(readFileSync(new URL("expected.json", dir), "utf8"));
+    const answers = await Promise.all(expected.map((e) => request(port, "POST", "/v2/models/imagenet/classify?top=5", readFileSync(new URL(e.file, dir)),
+      { headers: { "Content-Type": e.file.endsWith(".png") ? "image/png" : "image/jpeg" } })));
+    answers.forEach((a, i) => {
+      const e = expected[i];
+      assert.is(a.status, 200, `${e.file}: ${a.text}`);
+      assert.equal(a.json.top.map((c) => [c.index, c.label]), e.top.map((c) => [c.index, c.label]), `${e.file}: top-5`);
+      a.json.top.forEach((c, j) => assert.ok(Math.abs(c.probability - e.top[j].probability) <= 1e-5, `${e.file}: probability ${c.probability} vs PyTorch ${e.top[j].probability}`));
+    });
+  } finally {
+    await server.close();
   }
 });
 

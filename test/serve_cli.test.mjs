@@ -60,7 +60,7 @@ Cli("flag errors exit 1 with one line", () => {
   }
   const help = spawnSync(process.execPath, [cli, "serve", "--help"], { encoding: "utf8", timeout: 20000 });
   assert.is(help.status, 0);
-  assert.match(help.stdout, /POST \/v2\/models\/NAME\/infer/);
+  assert.match(help.stdout, /densenet serve \[--model \[NAME=\]PATH\]\.\.\. \[--host 127\.0\.0\.1\] \[--port 8080\]/);
 });
 
 Cli("two models of the same name are refused", async () => {

@@ -20,10 +20,11 @@ export function request(port, method, path, body, { headers = {}, timeoutMs = 20
       res.on("data", (c) => chunks.push(c));
       res.on("end", () => {
         clearTimeout(timer);
-        const text = Buffer.concat(chunks).toString("utf8");
+        const raw = Buffer.concat(chunks);
+        const text = raw.toString("utf8");
         let json;
         try { json = JSON.parse(text); } catch { json = undefined; }
-        resolve({ status: res.statusCode, headers: res.headers, text, json });
+        resolve({ status: res.statusCode, headers: res.headers, text, json, raw });
       });
       res.on("error", reject);
     });
@@ -37,6 +38,16 @@ export function request(port, method, path, body, { headers = {}, timeoutMs = 20
       req.end(data);
     }
   });
+}
+
+/**
+ * A body under the binary tensor data extension: the JSON header (inputs carrying
+ * binary_data_size), then each tensor's float32 bytes; with the header to send.
+ */
+export function binaryBody(header, tensors) {
+  const json = Buffer.from(JSON.stringify(header));
+  const parts = tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  return { body: new Uint8Array(Buffer.concat([json, ...parts])), headers: { "Inference-Header-Content-Length": String(json.length) } };
 }
 
 /** An infer body for a float32 tensor { data, dims }. */

@@ -1,7 +1,7 @@
 // ONNX import: decode, check and compile the graph, then lower it to the planned kernels or
 // keep it on the interpreter.
 import { DenseNetError, check } from "../errors.js";
-import type { InterpretedModel, PlannedModel } from "../model/load.js";
+import type { InterpretedModel, PlannedModel } from "../model/types.js";
 import { type OnnxGraph, type ValueInfo, formatDeclared, readGraph } from "./graph.js";
 import { type Program, compileProgram } from "./interpreter.js";
 import { NotLowerable, lowerToPlan } from "./lower.js";

@@ -1,7 +1,7 @@
 // Shapes whose dimensions may be unknown until run time (an ONNX dim_param such as "batch"),
 // and the shape rules shared by load-time inference and run time: broadcasting and the
 // sliding-window geometry of Conv and the pools.
-import { windowOutput } from "../plan/shapes.js";
+import { windowOutput } from "../plan/window.js";
 
 /** A dimension: a size, or null when it is only known at run time. */
 export type Dim = number | null;

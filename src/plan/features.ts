@@ -1,4 +1,5 @@
 import type { Graph } from "./graph.js";
+import type { PackedGraph } from "./panels.js";
 import type { ExecutionPlan } from "./plan.js";
 
 /**
@@ -7,7 +8,7 @@ import type { ExecutionPlan } from "./plan.js";
  * anyway. Valid only where no later step writes arena memory overlapping it; null where the
  * graph has no such pool (then "the features" are not defined for it).
  */
-export function featuresView(graph: Graph, plan: ExecutionPlan): { offset: number; elements: number } | null {
+export function featuresView(graph: Graph | PackedGraph, plan: ExecutionPlan): { offset: number; elements: number } | null {
   let last = -1;
   graph.ops.forEach((op, i) => { if (op.kind === "globalPool") last = i; });
   if (last < 0) return null;

@@ -2,7 +2,8 @@
 // its part of each run (see RunTask). Errors go back to the session as rejections.
 import { workerData } from "node:worker_threads";
 import { RunAborted, abortRun, arriveAndWait, barrierView } from "./barrier.js";
-import { type OpKernel, instantiateKernels, opKernelTable } from "./kernels.js";
+import type { OpKernel } from "../kernels/op_kernels.js";
+import { instantiateKernels, opKernelTable } from "./kernels.js";
 import { type RunTask, type WorkerSetup, ownImageStart } from "./task.js";
 
 const setup = workerData as WorkerSetup;

@@ -53,9 +53,9 @@ export function oneLine(text: string, max = 300): string {
   return line.length > max ? `${line.slice(0, max)}...` : line;
 }
 
-/** Writes a complete response (JSON unless `contentType` says otherwise). */
+/** Writes a complete response: bytes as they are, a string, or anything else as JSON. */
 export function send(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}, contentType = "application/json"): void {
-  const text = typeof body === "string" ? body : JSON.stringify(body);
-  res.writeHead(status, { "Content-Type": contentType, "Content-Length": String(Buffer.byteLength(text)), ...headers });
-  res.end(text);
+  const bytes = body instanceof Uint8Array ? body : Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
+  res.writeHead(status, { "Content-Type": contentType, "Content-Length": String(bytes.length), ...headers });
+  res.end(bytes);
 }

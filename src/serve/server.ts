@@ -10,7 +10,7 @@ import type { Tensor } from "../tensor.js";
 import { Batcher, type BatcherOptions, QueueFullError } from "./batcher.js";
 import { HttpError, oneLine, parseJson, readBody, send } from "./http.js";
 import { Metrics } from "./metrics.js";
-import { MODEL_VERSION, PLATFORM, inferResponse, modelMetadata, modelSignature, parseInferRequest } from "./protocol.js";
+import { MODEL_VERSION, PLATFORM, binaryInferResponse, modelMetadata, modelSignature, parseInferRequest } from "./protocol.js";
 
 export interface ServerOptions extends BatcherOptions {
   readonly host: string;
@@ -146,7 +146,7 @@ export class InferenceServer {
         model = r.model;
       }
       const result = await Promise.race([this.answer(r, req, url, session, abort.signal), aborted(abort.signal)]);
-      reply(result.status ?? 200, result.body, {}, result.type);
+      reply(result.status ?? 200, result.body, result.headers, result.type);
     } catch (e) {
       const { status, message, headers } = errorResponse(e);
       reply(status, { error: message }, headers);
@@ -154,7 +154,7 @@ export class InferenceServer {
   }
 
   /** The body of a routed request. */
-  private async answer(r: Route, req: IncomingMessage, url: URL, session: Session | undefined, signal: AbortSignal): Promise<{ status?: number; body: unknown; type?: string }> {
+  private async answer(r: Route, req: IncomingMessage, url: URL, session: Session | undefined, signal: AbortSignal): Promise<Answer> {
     switch (r.endpoint) {
       case "server_metadata": return { body: { name: PLATFORM, version: "0.1.0", extensions: [] } };
       case "health_live": return { body: { live: true } };
@@ -162,19 +162,29 @@ export class InferenceServer {
       case "metrics": return { body: this.metrics.render(), type: "text/plain; version=0.0.4; charset=utf-8" };
       case "model_metadata": return { body: modelMetadata(r.model!, session!) };
       case "model_ready": return { status: this.ready ? 200 : 503, body: { name: r.model, ready: this.ready } };
-      case "infer": return { body: await this.infer(r.model!, session!, req, signal) };
+      case "infer": return this.infer(r.model!, session!, req, signal);
       case "classify": return { body: await this.classify(r.model!, session!, req, url, signal) };
       case "other": throw new HttpError(404, `no route for ${url.pathname}`);
     }
   }
 
-  private async infer(name: string, session: Session, req: IncomingMessage, signal: AbortSignal): Promise<unknown> {
-    const body = parseJson(await readBody(req, this.options.maxBodyBytes));
-    const request = parseInferRequest(body, session);
+  /**
+   * A JSON infer request, or one under the binary tensor data extension: the header
+   * Inference-Header-Content-Length gives the JSON's length, raw tensor bytes follow it, and a
+   * response with binary outputs is sent the same way (application/octet-stream).
+   */
+  private async infer(name: string, session: Session, req: IncomingMessage, signal: AbortSignal): Promise<Answer> {
+    const body = await readBody(req, this.options.maxBodyBytes);
+    const jsonLength = headerLength(req.headers[BINARY_HEADER], body.length);
+    const binary = jsonLength === null ? undefined : new Uint8Array(body.buffer, body.byteOffset + jsonLength, body.length - jsonLength);
+    const request = parseInferRequest(parseJson(jsonLength === null ? body : body.subarray(0, jsonLength)), session, binary);
     const images = request.inputs[session.inputNames[0]] as Tensor;
     signal.throwIfAborted();
     const logits = await this.batcher.submit({ name, session }, images, signal);
-    return inferResponse(name, request, { [session.outputNames[0]]: logits });
+    const response = binaryInferResponse(name, request, { [session.outputNames[0]]: logits });
+    if (response.binary.length === 0) return { body: response.json };
+    const json = Buffer.from(JSON.stringify(response.json));
+    return { body: Buffer.concat([json, ...response.binary]), headers: { [BINARY_HEADER]: String(json.length) }, type: "application/octet-stream" };
   }
 
   /**
@@ -192,6 +202,23 @@ export class InferenceServer {
     const [row] = topClasses(logits, top, await labelsOf(session));
     return { model_name: name, model_version: MODEL_VERSION, top: row };
   }
+}
+
+interface Answer {
+  readonly status?: number;
+  readonly body: unknown;
+  readonly headers?: Record<string, string>;
+  readonly type?: string;
+}
+
+const BINARY_HEADER = "inference-header-content-length";
+
+/** The JSON length the binary extension's header gives (null without the header). */
+function headerLength(value: string | string[] | undefined, bodyLength: number): number | null {
+  if (value === undefined) return null;
+  const n = typeof value === "string" && /^[0-9]{1,10}$/.test(value) ? Number(value) : NaN;
+  if (!(n <= bodyLength)) throw new HttpError(400, `${BINARY_HEADER} must be an integer from 0 to the body's ${bodyLength} bytes, got '${oneLine(String(value), 20)}'`);
+  return n;
 }
 
 /** `?top=K` of a classify request: 1 to the class count, default 5 (or every class, if fewer). */
