@@ -15,6 +15,7 @@ const OWN_COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<num
   classify: async () => (await import("./cli/images.js")).classifyCommand,
   preprocess: async () => (await import("./cli/images.js")).preprocessCommand,
   embed: async () => (await import("./cli/images.js")).embedCommand,
+  serve: async () => (await import("./cli/serve.js")).serveMain,
 };
 
 const USAGE = `densenet: DenseNet inference on WebAssembly SIMD
@@ -27,6 +28,9 @@ usage:
   densenet embed --model M --input IMAGE|x.npy --output f.npy [--threads N]
   densenet run   --model <file.safetensors|file.onnx|densenet121> --input <x.npy> --output <y.npy> [--threads N]
   densenet run   --model <file.onnx> --input NAME=<x.npy> [--input NAME=<x.npy> ...] --outdir <dir>
+  densenet serve [--model [NAME=]PATH]... [--host 127.0.0.1] [--port 8080] [--threads N] [--max-batch 8]
+                 [--max-delay-ms 5] [--max-queue 1024] [--timeout-ms 30000] [--max-body-mb 64] [--max-sizes 16]
+                 (Open Inference Protocol v2 over HTTP: /v2/models/NAME/infer, /classify, /metrics)
   densenet info  --model <file.safetensors|file.onnx|densenet121> [--size S] [--json]
   densenet bench --model <file.safetensors|file.onnx|densenet121> [--batch B] [--threads T] [--size S]
                  [--runs R] [--warmup W] [--json] [--profile]
