@@ -156,13 +156,13 @@ OnRedis("image jobs {model, image: base64, top} answer as serve's /classify; a w
 });
 
 OnRedis("--threads 1: a job running 2x longer than the lock is not stalled (inference never runs on the lock-renewing thread)", async () => {
-  // DenseNet-121 (seeded random weights), 8 images at 224x224: ~1 s on one thread here, twice
-  // the 500 ms lock. Were inference on the main thread, renewals would stop for that long, the
+  // DenseNet-161 (seeded random weights), 6 images at 224x224: ~1.6 s on one thread here, over
+  // twice the 500 ms lock. Were inference on the main thread, renewals would stop for that long, the
   // lock would expire and the stalled-job check (every 100 ms) would re-queue the job.
-  const values = 8 * 3 * 224 * 224;
-  const data = { model: "densenet121", inputs: [{ name: "input", shape: [8, 3, 224, 224], datatype: "FP32", data: Array.from({ length: values }, (_, i) => ((i * 7919) % 17) / 8 - 1) }] };
+  const values = 6 * 3 * 224 * 224;
+  const data = { model: "densenet161", inputs: [{ name: "input", shape: [6, 3, 224, 224], datatype: "FP32", data: Array.from({ length: values }, (_, i) => ((i * 7919) % 17) / 8 - 1) }] };
   await withRedis("longjob", {}, async ({ redis, queue, client, workers }) => {
-    workers.push(await startWorker(redis.url, ["--model", "densenet121", "--threads", "1", "--concurrency", "1",
+    workers.push(await startWorker(redis.url, ["--model", "densenet161", "--threads", "1", "--concurrency", "1",
       "--lock-duration", "500", "--stalled-interval", "100", "--queue", "longjob"], "L"));
     const job = await queue.add("long", data);
     await waitFor(async () => (await finished(queue)) === 1, 60_000, "the long job done");

@@ -1,11 +1,11 @@
 // `densenet worker` flags and start-up failures (no Redis needed): one line on stderr and
 // exit code 1 before anything connects; BullMQ is loaded by this command only.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { parseModelSpecs } from "../dist/queue/model_specs.js";
 import { MODEL_PATH } from "./queue_jobs.mjs";
-import { cli } from "./queue_helpers.mjs";
+import { cli, waitFor, within } from "./queue_helpers.mjs";
 
 const env = { ...process.env };
 delete env.FORCE_COLOR;
@@ -54,6 +54,24 @@ Flags("--help prints the usage and exits 0", () => {
   const r = densenet("worker", "--help");
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /densenet worker --redis redis:\/\/HOST:PORT/);
+});
+
+Flags("SIGTERM while Redis is unreachable and no job is in hand: exits 0 within seconds, saying so", async () => {
+  const child = spawn(process.execPath, [cli, "worker", "--redis", NOWHERE, "--model", MODEL_PATH, "--threads", "1"], { stdio: ["ignore", "ignore", "pipe"], env });
+  let log = "";
+  child.stderr.on("data", (d) => { log += d; });
+  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  try {
+    await waitFor(() => log.includes("ECONNREFUSED"), 20_000, `the worker trying Redis: ${log}`);
+    assert.ok(!log.includes("consuming queue"), "not consuming before Redis is reached");
+    const t0 = Date.now();
+    child.kill("SIGTERM");
+    assert.equal(await within(exited, 10_000), { code: 0, signal: null }, log);
+    assert.ok(Date.now() - t0 < 5000, `exited ${Date.now() - t0} ms after SIGTERM`);
+    assert.match(log, /densenet worker: Redis is unreachable; no job was left undone\n$/);
+  } finally {
+    child.kill("SIGKILL");
+  }
 });
 
 const Specs = suite("densenet worker: --model [NAME=]PATH");

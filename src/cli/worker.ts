@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { DEFAULT_MODEL_NAME, DEFAULT_MODEL_PATH } from "../default_model.js";
 import { DenseNetError } from "../errors.js";
 import { loadBullMQ } from "../queue/bullmq.js";
-import { type ConsumerOptions, startConsumer } from "../queue/consumer.js";
+import { Consumer, type ConsumerOptions } from "../queue/consumer.js";
 import { InferenceThread } from "../queue/inference_thread.js";
 import { type ModelSpec, parseModelSpecs } from "../queue/model_specs.js";
 import { defaultThreads } from "../session.js";
@@ -100,6 +100,9 @@ function settings(flags: Flags): WorkerSettings {
   return { consumer, models, threads };
 }
 
+/** After SIGTERM and the last job in hand, how long Redis may stay unreachable before the worker gives up. */
+const CLOSE_GRACE_MS = 10_000;
+
 const log = (line: string) => console.error(`densenet worker: ${line}`);
 
 /** Resolves with the first of SIGTERM or SIGINT. */
@@ -127,18 +130,28 @@ export async function workerCommand(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const { consumer, models, threads } = settings(flags);
+  const { consumer: options, models, threads } = settings(flags);
   const bull = await loadBullMQ();
   const stopping = stopSignal();
   const inference = await InferenceThread.start(models, threads);
-  const { worker, counts } = startConsumer(bull, consumer, inference, log);
+  const consumer = new Consumer(bull, options, inference, log);
   const served = inference.models.map((m) => `${m.name} (${m.description})`).join(", ");
-  log(`${consumer.workerName} consuming queue '${consumer.queue}' on ${redacted(consumer.redisUrl)}: ` +
-    `${served}; concurrency ${consumer.concurrency}, ${threads} thread(s)`);
+  void consumer.ready().then(
+    () => log(`${options.workerName} consuming queue '${options.queue}' on ${redacted(options.redisUrl)}: ` +
+      `${served}; concurrency ${options.concurrency}, ${threads} thread(s)`),
+    (e: Error) => log(`closed before Redis was reached: ${e.message.split("\n")[0]}`));
   const signal = await stopping;
   log(`${signal}: finishing the jobs in hand`);
-  await worker.close();
+  const { closed, unstored } = await consumer.stop(CLOSE_GRACE_MS);
   await inference.close();
-  log(`stopped after ${counts.completed} completed and ${counts.failed} failed job(s)`);
-  return 0;
+  log(`stopped after ${consumer.counts.completed} completed and ${consumer.counts.failed} failed job(s)`);
+  if (closed) return 0;
+  if (unstored > 0) {
+    log(`Redis was unreachable for ${CLOSE_GRACE_MS / 1000} s after the last job: ${unstored} job(s) could not be ` +
+      "marked done; each stays active until its lock expires, then runs again");
+  } else {
+    log("Redis is unreachable; no job was left undone");
+  }
+  // BullMQ's connections keep retrying (and its close() keeps waiting) while Redis is away.
+  process.exit(unstored > 0 ? 1 : 0);
 }
