@@ -40,7 +40,7 @@ Flags("numbers, queue names and unknown options are checked", () => {
   failsWith(["worker", "--redis", NOWHERE, "--threads", "2.5"], /^densenet: --threads must be an integer from 1 to 256, got '2\.5'$/);
   failsWith(["worker", "--redis", NOWHERE, "--lock-duration", "10"], /^densenet: --lock-duration must be an integer from 500 to 3600000, got '10'$/);
   failsWith(["worker", "--redis", NOWHERE, "--queue", "a:b"], /^densenet: --queue must be 1 to 128 letters, digits/);
-  failsWith(["worker", "--redis", NOWHERE, "--frobnicate"], /^densenet: Unknown option '--frobnicate' \(see densenet worker --help\)$/);
+  failsWith(["worker", "--redis", NOWHERE, "--frobnicate"], /^densenet: Unknown option '--frobnicate' \(see densenet --help\)$/);
 });
 
 Flags("a model that cannot be loaded or served stops the worker before it takes a job", () => {
@@ -50,7 +50,7 @@ Flags("a model that cannot be loaded or served stops the worker before it takes 
     /^densenet: --model: two models are named 'narrow_odd' \(give one another name as NAME=PATH\)$/);
 });
 
-Flags("--help prints the usage and exits 0", () => {
+Flags("densenet worker --help prints the usage, with the worker line, and exits 0", () => {
   const r = densenet("worker", "--help");
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /densenet worker --redis redis:\/\/HOST:PORT/);

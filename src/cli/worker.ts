@@ -11,30 +11,33 @@ import { InferenceThread } from "../queue/inference_thread.js";
 import { type ModelSpec, parseModelSpecs } from "../queue/model_specs.js";
 import { defaultThreads } from "../session.js";
 
-const USAGE = `densenet worker: consume inference jobs from a BullMQ queue on Redis
-
-usage:
-  densenet worker --redis redis://HOST:PORT [--queue densenet] [--model [NAME=]PATH]...
-                  [--concurrency N] [--threads T] [--lock-duration MS] [--stalled-interval MS] [--name NAME]
-
-  --redis             redis:// or rediss:// URL (user, password and /DB as Redis URLs allow)
-  --queue             BullMQ queue name (default densenet); every job of it is taken, whatever its name
-  --model             a model to serve, named NAME or by its file stem (repeatable; default: the
-                      embedded ${DEFAULT_MODEL_NAME} model). Job data: the body of
-                      POST /v2/models/{NAME}/infer plus "model": NAME; job value: the response body
-  --concurrency       jobs taken at once (default 2); they share the models' sessions
-  --threads           inference threads per model (default: all available cores). Inference never
-                      runs on the thread that renews BullMQ's job locks
-  --lock-duration     ms without a lock renewal before a job counts as stalled (default 30000)
-  --stalled-interval  ms between this worker's checks for stalled jobs (default 30000)
-  --name              worker name stored on each job as processedBy (default HOST:PID)
-
-SIGTERM or SIGINT: takes no new job, finishes the jobs in hand, exits 0.`;
-
+/**
+ * densenet worker: consume inference jobs from a BullMQ queue on Redis
+ *
+ * usage:
+ *   densenet worker --redis redis://HOST:PORT [--queue densenet] [--model [NAME=]PATH]...
+ *                   [--concurrency N] [--threads T] [--lock-duration MS] [--stalled-interval MS] [--name NAME]
+ *
+ *   --redis             redis:// or rediss:// URL (user, password and /DB as Redis URLs allow)
+ *   --queue             BullMQ queue name (default densenet); every job of it is taken, whatever its name
+ *   --model             a model to serve, named NAME or by its file stem (repeatable; default: the
+ *                       embedded fashion-mnist-densenet model). Job data: the body of
+ *                       POST /v2/models/{NAME}/infer plus "model": NAME; job value: the response body
+ *   --concurrency       jobs taken at once (default 2); they share the models' sessions
+ *   --threads           inference threads per model (default: all available cores). Inference never
+ *                       runs on the thread that renews BullMQ's job locks
+ *   --lock-duration     ms without a lock renewal before a job counts as stalled (default 30000)
+ *   --stalled-interval  ms between this worker's checks for stalled jobs (default 30000)
+ *   --name              worker name stored on each job as processedBy (default HOST:PID)
+ *
+ * SIGTERM or SIGINT: takes no new job, finishes the jobs in hand, exits 0 (1 if Redis stayed
+ * unreachable so that some finished job could not be marked done; it runs again elsewhere).
+ * (`densenet --help` prints the usage line; cli.ts shows it for `densenet worker --help`.)
+ */
 const OPTIONS = {
   redis: { type: "string" }, queue: { type: "string" }, model: { type: "string", multiple: true },
   concurrency: { type: "string" }, threads: { type: "string" }, "lock-duration": { type: "string" },
-  "stalled-interval": { type: "string" }, name: { type: "string" }, help: { type: "boolean", short: "h" },
+  "stalled-interval": { type: "string" }, name: { type: "string" },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"];
@@ -57,7 +60,7 @@ function integer(flags: Flags, name: "concurrency" | "threads" | "lock-duration"
 }
 
 function redisUrl(text: string | undefined): string {
-  if (!text) throw new DenseNetError("--redis is required, e.g. --redis redis://127.0.0.1:6379 (see densenet worker --help)");
+  if (!text) throw new DenseNetError("--redis is required, e.g. --redis redis://127.0.0.1:6379 (see densenet --help)");
   let url: URL;
   try {
     url = new URL(text);
@@ -124,11 +127,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   try {
     flags = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
   } catch (e) {
-    throw new DenseNetError(`${(e as Error).message.split("\n")[0]} (see densenet worker --help)`);
-  }
-  if (flags.help) {
-    console.log(USAGE);
-    return 0;
+    throw new DenseNetError(`${(e as Error).message.split("\n")[0]} (see densenet --help)`);
   }
   const { consumer: options, models, threads } = settings(flags);
   const bull = await loadBullMQ();
