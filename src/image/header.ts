@@ -130,7 +130,7 @@ export function readJpegInfo(bytes: Uint8Array, name: string): JpegInfo {
 }
 
 /** The offset of the first marker after entropy-coded data starting at `i` (n if none). */
-function skipEntropyCodedData(bytes: Uint8Array, i: number): number {
+export function skipEntropyCodedData(bytes: Uint8Array, i: number): number {
   const n = bytes.length;
   while (i < n) {
     if (bytes[i] !== 0xff) {

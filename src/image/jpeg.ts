@@ -51,7 +51,7 @@ export async function decodeJpeg(bytes: Uint8Array, info: JpegInfo, name: string
   messages = [];
   let rgba: { width: number; height: number; data: Uint8ClampedArray } | null;
   try {
-    rgba = mozjpeg.decode(bytes, true);
+    rgba = mozjpeg.decode(bytes, false); // false: no EXIF rotation (the flag is "apply it")
   } catch (e) {
     instance = null; // libjpeg's error_exit ended that instance's run: start a fresh one next time
     const why = messages.find((m) => m.trim()) ?? (e instanceof Error ? e.message : String(e));
