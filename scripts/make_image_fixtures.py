@@ -9,7 +9,8 @@ skimage/data/, re-encoded small with Pillow in every JPEG and PNG variant the de
 JPEG baseline 4:2:0/4:2:2/4:4:4, progressive, greyscale, CMYK (Adobe, inverted, as Pillow and
 Photoshop write it) and YCCK, odd sizes, an EXIF orientation tag; PNG grey 1/2/4/8/16-bit,
 grey+alpha 8/16, RGB 8/16, RGBA 8/16, palette 1/2/4/8-bit with and without tRNS, Adam7
-interlaced. Pillow writes what it can; the other PNGs are written here chunk by chunk (zlib,
+interlaced. JPEG restart intervals and arithmetic coding come from jpegtran (Debian
+libjpeg-turbo-progs, lossless transcoding of Pillow's files). Pillow writes what it can; the other PNGs are written here chunk by chunk (zlib,
 every row filter type), and Pillow decodes them all as the reference.
 
 For every image, manifest.json holds what Pillow decodes (in the decoder's modes), and for
@@ -23,7 +24,9 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import struct
+import subprocess
 import warnings
 import zlib
 
@@ -31,7 +34,7 @@ import numpy as np
 import PIL
 import torch
 import torchvision
-from PIL import Image
+from PIL import Image, ImageOps
 from torchvision import transforms as T
 
 SKIMAGE = "/usr/lib/python3/dist-packages/skimage/data"
@@ -170,6 +173,16 @@ def jpeg_images():
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90 CW to display": Pillow (and we, by default) ignore it
     out["jpeg_exif_orientation6.jpg"] = save(photo("chelsea.png", (48, 32)), format="JPEG", quality=90, exif=exif.tobytes())
+    for o in (2, 3, 4, 5, 7, 8):
+        exif[0x0112] = o
+        out[f"jpeg_exif_orientation{o}.jpg"] = save(photo("astronaut.png", (7, 5)), format="JPEG", quality=95, exif=exif.tobytes())
+    jpegtran = shutil.which("jpegtran")
+    if not jpegtran:
+        raise SystemExit("jpegtran not found: apt-get install libjpeg-turbo-progs")
+    tran = lambda data, *a: subprocess.run([jpegtran, *a], input=data, capture_output=True, check=True).stdout
+    out["jpeg_restart.jpg"] = tran(out["jpeg_420.jpg"], "-restart", "3B")
+    out["jpeg_cmyk_restart.jpg"] = tran(out["jpeg_cmyk_subsampled.jpg"], "-restart", "1")
+    out["jpeg_cmyk_progressive_restart.jpg"] = tran(out["jpeg_cmyk_progressive.jpg"], "-restart", "2B")
     return out
 
 
@@ -266,6 +279,10 @@ def expected_for(writer, stem, im, specs):
         mode, decoded = "LA", decoded[:, :, [0, 3]]  # Pillow reads 16-bit LA as RGBA (L, L, L, A)
     entry = {"mode": mode, "pillow_mode": im.mode, "width": im.width, "height": im.height,
              "decoded": writer.array(f"{stem}.decoded", decoded), "specs": []}
+    orientation = im.getexif().get(0x0112)
+    if orientation:
+        entry["exif_orientation"] = orientation
+        entry["exif_transposed"] = writer.array(f"{stem}.transposed", decoded_like_ours(ImageOps.exif_transpose(im))[1])
     for k, spec in enumerate(specs):
         conv = im.convert(spec["mode"])
         crop = spec["crop"]
@@ -286,6 +303,8 @@ def expected_for(writer, stem, im, specs):
 def specs_for(name, im):
     if "photo" in name:
         return [LARGE]
+    if "orientation" in name and "orientation6" not in name:
+        return []
     specs = [SMALL, SMALL_L]
     if "tiny" in name:
         specs.append(PAD)
@@ -296,6 +315,8 @@ def specs_for(name, im):
 
 # ---------------------------------------------------------------- hostile files
 def bad_files(good_jpeg, good_png):
+    jpegtran = shutil.which("jpegtran")
+    arithmetic = subprocess.run([jpegtran, "-arithmetic"], input=good_jpeg, capture_output=True, check=True).stdout
     sof = good_jpeg.find(b"\xff\xc0")
     bomb_jpeg = bytearray(good_jpeg)
     bomb_jpeg[sof + 5:sof + 9] = struct.pack(">HH", 60000, 60000)
@@ -319,6 +340,7 @@ def bad_files(good_jpeg, good_png):
         "zero_size.jpg": bytes(zero_jpeg),
         "bomb_50000x50000.png": sig + ihdr(50000, 50000) + tiny_idat + png_chunk(b"IEND", b""),
         "bomb_60000x60000.jpg": bytes(bomb_jpeg),
+        "arithmetic.jpg": arithmetic,  # Pillow decodes it; mozjpeg's WASM build has no arithmetic decoder
         "image.gif": save(photo("astronaut.png", (16, 16)), format="GIF"),
         "image.bmp": save(photo("astronaut.png", (8, 8)), format="BMP"),
         "image.webp": save(photo("astronaut.png", (16, 16)), format="WEBP"),

@@ -68,6 +68,15 @@ for (const name of names) {
     assertMatches(img.data, want.decoded, `${name} decoded`);
   });
 }
+for (const name of names.filter((n) => manifest.images[n].exif_transposed)) {
+  Decode(`${name}: exifOrientation applies tag ${manifest.images[name].exif_orientation} as ImageOps.exif_transpose`, async () => {
+    const want = manifest.images[name];
+    const img = await decodeImage(readFileSync(new URL(name, dir)), name, { exifOrientation: true });
+    const swapped = want.exif_orientation >= 5;
+    assert.equal([img.width, img.height], swapped ? [want.height, want.width] : [want.width, want.height]);
+    assertMatches(img.data, want.exif_transposed, `${name} transposed`);
+  });
+}
 Decode.run();
 
 const Stages = suite("convert, Resize, CenterCrop, ToTensor+Normalize vs torchvision");

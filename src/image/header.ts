@@ -49,7 +49,7 @@ export interface JpegComponentInfo {
 export interface JpegInfo {
   readonly width: number;
   readonly height: number;
-  /** The SOF marker's low nibble: 0 baseline, 1 extended, 2 progressive, 9/10 arithmetic. */
+  /** The SOF marker's low nibble: 0 baseline, 1 extended, 2 progressive (Huffman coding). */
   readonly process: number;
   readonly components: readonly JpegComponentInfo[];
   /** The Adobe APP14 colour transform (0 none, 1 YCbCr, 2 YCCK), or null without one. */
@@ -58,8 +58,11 @@ export interface JpegInfo {
   readonly exifOrientation: number;
 }
 
-/** SOF processes libjpeg-turbo 2.1 (Pillow's and @jsquash/jpeg's decoder) can decode. */
-const SUPPORTED_PROCESSES = new Set([0, 1, 2, 9, 10]);
+/**
+ * SOF processes decoded here: Huffman-coded baseline, extended and progressive. Pillow's
+ * libjpeg-turbo also decodes arithmetic coding (SOF9, SOF10), which @jsquash/jpeg's build lacks.
+ */
+const SUPPORTED_PROCESSES = new Set([0, 1, 2]);
 
 /**
  * Walks every marker of a JPEG, skipping entropy-coded data, up to its EOI marker. Throws a
@@ -98,7 +101,8 @@ export function readJpegInfo(bytes: Uint8Array, name: string): JpegInfo {
       const count = bytes[s + 5];
       if (length < 8 + 3 * count) throw new DenseNetError(`${name}: corrupt JPEG (frame header too short)`);
       if (!SUPPORTED_PROCESSES.has(process)) {
-        throw new DenseNetError(`${name}: unsupported JPEG process (SOF${process}: lossless or hierarchical JPEG)`);
+        const kind = process === 9 || process === 10 ? "arithmetic coding" : "lossless or hierarchical JPEG";
+        throw new DenseNetError(`${name}: unsupported JPEG (SOF${process}: ${kind}; baseline and progressive Huffman JPEGs are supported)`);
       }
       if (precision !== 8) throw new DenseNetError(`${name}: unsupported JPEG with ${precision}-bit samples (only 8-bit)`);
       if (count !== 1 && count !== 3 && count !== 4) throw new DenseNetError(`${name}: unsupported JPEG with ${count} components (1, 3 or 4)`);

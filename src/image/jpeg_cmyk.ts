@@ -64,7 +64,6 @@ function buildHuffman(counts: Uint8Array, values: Uint8Array): Huffman {
 /** Decodes a 4-component JPEG to Pillow's "CMYK" pixels. `info` comes from readJpegInfo. */
 export async function decodeJpegCmyk(bytes: Uint8Array, info: JpegInfo, name: string): Promise<DecodedImage8> {
   const corrupt = (why: string) => new DenseNetError(`${name}: corrupt JPEG (${why})`);
-  if (info.process > 2) throw new DenseNetError(`${name}: unsupported JPEG (arithmetic-coded CMYK)`);
   const { width, height } = info;
   const hmax = Math.max(...info.components.map((c) => c.h));
   const vmax = Math.max(...info.components.map((c) => c.v));
