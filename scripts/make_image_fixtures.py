@@ -170,6 +170,13 @@ def jpeg_images():
     assert at > 0 and ycck[at + 11] == 0
     ycck[at + 11] = 2
     out["jpeg_ycck.jpg"] = bytes(ycck)
+    ycck[at + 11] = 1  # 4 components with transform 1: libjpeg warns and reads YCCK too
+    out["jpeg_cmyk_adobe_transform1.jpg"] = bytes(ycck)
+    # Without an Adobe marker: libjpeg assumes plain CMYK, Pillow still inverts ("CMYK;I").
+    plain = out["jpeg_cmyk.jpg"]
+    app14 = plain.find(b"\xff\xee")
+    seg = struct.unpack(">H", plain[app14 + 2:app14 + 4])[0]
+    out["jpeg_cmyk_no_adobe.jpg"] = plain[:app14] + plain[app14 + 2 + seg:]
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90 CW to display": Pillow (and we, by default) ignore it
     out["jpeg_exif_orientation6.jpg"] = save(photo("chelsea.png", (48, 32)), format="JPEG", quality=90, exif=exif.tobytes())

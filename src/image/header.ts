@@ -137,10 +137,8 @@ export function readJpegInfo(bytes: Uint8Array, name: string): JpegInfo {
 export function skipEntropyCodedData(bytes: Uint8Array, i: number): number {
   const n = bytes.length;
   while (i < n) {
-    if (bytes[i] !== 0xff) {
-      i++;
-      continue;
-    }
+    i = bytes.indexOf(0xff, i); // native search: entropy-coded data is most of a JPEG
+    if (i < 0) return n;
     const next = bytes[i + 1];
     if (next === 0x00 || (next >= 0xd0 && next <= 0xd7)) i += 2; // stuffed byte, restart marker
     else if (next === 0xff) i++; // fill byte before a marker

@@ -3,6 +3,8 @@
 // the pixels are bitwise Pillow's. The package fetches its .wasm by default; here the bytes
 // are read from the package directory and compiled once, so nothing is downloaded.
 import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 import { DenseNetError } from "../errors.js";
 import { decodeJpegCmyk } from "./jpeg_cmyk.js";
 import type { JpegInfo } from "./header.js";
@@ -20,7 +22,11 @@ let instance: Promise<MozjpegModule> | null = null;
 let messages: string[] = [];
 
 async function compileModule(): Promise<WebAssembly.Module> {
-  const url = new URL("./codec/dec/mozjpeg_dec.wasm", import.meta.resolve("@jsquash/jpeg/decode.js"));
+  // import.meta.resolve is Node >= 20.6 and Deno; require.resolve finds the package elsewhere.
+  const decodeJs = typeof import.meta.resolve === "function"
+    ? import.meta.resolve("@jsquash/jpeg/decode.js")
+    : pathToFileURL(createRequire(import.meta.url).resolve("@jsquash/jpeg/decode.js")).href;
+  const url = new URL("./codec/dec/mozjpeg_dec.wasm", decodeJs);
   return WebAssembly.compile(await readFile(url));
 }
 

@@ -21,6 +21,8 @@ interface Huffman {
   readonly valptr: Int32Array;
   readonly mincode: Int32Array;
   readonly values: Uint8Array;
+  /** For each 9-bit prefix: (code length << 8) | value when the code is at most 9 bits, else 0. */
+  readonly lookup: Int32Array;
 }
 
 interface Component {
@@ -44,6 +46,9 @@ interface Component {
   ac: Huffman | null;
 }
 
+/** Bits of Huffman code decoded by one table look-up. */
+const LOOKAHEAD = 9;
+
 function buildHuffman(counts: Uint8Array, values: Uint8Array): Huffman {
   const maxcode = new Int32Array(18).fill(-1);
   const mincode = new Int32Array(17);
@@ -58,7 +63,15 @@ function buildHuffman(counts: Uint8Array, values: Uint8Array): Huffman {
     if (counts[len - 1]) maxcode[len] = code - 1;
     code <<= 1;
   }
-  return { maxcode, mincode, valptr, values };
+  const lookup = new Int32Array(1 << LOOKAHEAD);
+  for (let len = 1, k = 0; len <= LOOKAHEAD; len++) {
+    for (let n = 0; n < counts[len - 1]; n++, k++) {
+      const c = mincode[len] + n;
+      const shift = LOOKAHEAD - len;
+      for (let fill = 0; fill < 1 << shift; fill++) lookup[(c << shift) | fill] = (len << 8) | (values[k] ?? 0);
+    }
+  }
+  return { maxcode, mincode, valptr, values, lookup };
 }
 
 /** Decodes a 4-component JPEG to Pillow's "CMYK" pixels. `info` comes from readJpegInfo. */
@@ -167,35 +180,44 @@ function decodeScan(
   restartInterval: number, mcusPerLine: number, mcusPerColumn: number, corrupt: (why: string) => DenseNetError,
 ): void {
   let pos = start;
+  // Up to 31 bits, the oldest first; past a marker, libjpeg reads zeros (and so do we).
   let bitBuf = 0;
   let bitCount = 0;
   let atMarker = false;
   let eobrun = 0;
-  const readBit = (): number => {
-    if (bitCount === 0) {
+  const fill = (): void => {
+    while (bitCount <= 23) {
       let b = 0;
       if (!atMarker) {
-        b = bytes[pos] ?? 0xff;
+        b = pos < bytes.length ? bytes[pos] : 0xff;
         if (b === 0xff) {
-          const next = bytes[pos + 1];
-          if (next === 0x00) pos += 2;
-          else { atMarker = true; b = 0; } // libjpeg feeds zeros once a marker is reached
+          if (bytes[pos + 1] === 0x00) pos += 2;
+          else { atMarker = true; b = 0; }
         } else pos++;
       }
-      bitBuf = b;
-      bitCount = 8;
+      bitBuf = ((bitBuf << 8) | b) >>> 0;
+      bitCount += 8;
     }
-    bitCount--;
-    return (bitBuf >> bitCount) & 1;
   };
   const receive = (n: number): number => {
-    let v = 0;
-    for (let k = 0; k < n; k++) v = (v << 1) | readBit();
+    if (n === 0) return 0;
+    if (bitCount < n) fill();
+    bitCount -= n;
+    const v = (bitBuf >>> bitCount) & ((1 << n) - 1);
+    bitBuf &= (1 << bitCount) - 1;
     return v;
   };
+  const readBit = (): number => receive(1);
   const extend = (v: number, n: number): number => (v < 1 << (n - 1) ? v - (1 << n) + 1 : v);
   const decodeHuffman = (t: Huffman | null): number => {
     if (!t) throw corrupt("scan uses an undefined Huffman table");
+    if (bitCount < 16) fill();
+    const hit = t.lookup[(bitBuf >>> (bitCount - LOOKAHEAD)) & ((1 << LOOKAHEAD) - 1)];
+    if (hit) {
+      bitCount -= hit >> 8;
+      bitBuf &= (1 << bitCount) - 1;
+      return hit & 255;
+    }
     let code = 0;
     for (let len = 1; len <= 16; len++) {
       code = (code << 1) | readBit();
@@ -292,6 +314,7 @@ function decodeScan(
 
   const restart = () => {
     bitCount = 0;
+    bitBuf = 0;
     atMarker = false;
     eobrun = 0;
     for (const c of scan) c.pred = 0;
@@ -333,9 +356,13 @@ const F0_298631336 = 2446, F0_390180644 = 3196, F0_541196100 = 4433, F0_76536686
 const F0_899976223 = 7373, F1_175875602 = 9633, F1_501321110 = 12299, F1_847759065 = 15137;
 const F1_961570560 = 16069, F2_053119869 = 16819, F2_562915447 = 20995, F3_072711026 = 25172;
 
-/** libjpeg's DESCALE: x / 2^n rounded, as an arithmetic shift (exact in float64 here). */
-function descale(x: number, n: number): number {
-  return Math.floor((x + 2 ** (n - 1)) / 2 ** n);
+/**
+ * libjpeg's DESCALE: (x + 2^(n-1)) >> n on 64-bit integers. x is an exact integer in float64;
+ * the 32-bit shift serves whenever the sum fits (always for valid files), floor division else.
+ */
+function descale(x: number, n: number, half: number, scale: number): number {
+  const t = x + half;
+  return t >= -2147483648 && t <= 2147483647 ? t >> n : Math.floor(t / scale);
 }
 
 /** The IDCT range limit (sample_range_limit + CENTERJSAMPLE), indexed by value & 1023. */
@@ -351,18 +378,33 @@ function idctPlane(c: Component, q: Int32Array): Uint8Array {
   const plane = new Uint8Array(stride * c.blocksPerColumn * 8);
   const ws = new Float64Array(64);
   const v = new Float64Array(8);
+  const coefs = c.coefs;
   for (let by = 0; by < c.blocksPerColumn; by++) {
     for (let bx = 0; bx < c.blocksPerLine; bx++) {
       const o = (by * c.blocksPerLine + bx) * 64;
+      // Pass 1: columns, dequantized; a column with no AC term is its DC · 2^PASS1_BITS.
       for (let col = 0; col < 8; col++) {
-        for (let r = 0; r < 8; r++) v[r] = c.coefs[o + 8 * r + col] * q[8 * r + col];
-        idct1d(v, 13 - 2, true);
-        for (let r = 0; r < 8; r++) ws[8 * r + col] = v[r];
+        let ac = 0;
+        for (let r = 1; r < 8; r++) ac |= coefs[o + 8 * r + col];
+        if (ac === 0) {
+          const dc = coefs[o + col] * q[col] * 4;
+          for (let r = 0; r < 8; r++) ws[8 * r + col] = dc | 0;
+          continue;
+        }
+        for (let r = 0; r < 8; r++) v[r] = coefs[o + 8 * r + col] * q[8 * r + col];
+        idct1d(v, 11);
+        for (let r = 0; r < 8; r++) ws[8 * r + col] = v[r] | 0; // libjpeg's int workspace
       }
+      // Pass 2: rows, descaled by 2^(CONST_BITS + PASS1_BITS + 3), range-limited.
       for (let r = 0; r < 8; r++) {
-        for (let col = 0; col < 8; col++) v[col] = ws[8 * r + col];
-        idct1d(v, 13 + 2 + 3, false);
         const out = (by * 8 + r) * stride + bx * 8;
+        const w = 8 * r;
+        if (ws[w + 1] === 0 && ws[w + 2] === 0 && ws[w + 3] === 0 && ws[w + 4] === 0 && ws[w + 5] === 0 && ws[w + 6] === 0 && ws[w + 7] === 0) {
+          plane.fill(IDCT_LIMIT[descale(ws[w], 5, 16, 32) & 1023], out, out + 8);
+          continue;
+        }
+        for (let col = 0; col < 8; col++) v[col] = ws[w + col];
+        idct1d(v, 18);
         for (let col = 0; col < 8; col++) plane[out + col] = IDCT_LIMIT[v[col] & 1023];
       }
     }
@@ -371,11 +413,13 @@ function idctPlane(c: Component, q: Int32Array): Uint8Array {
 }
 
 /**
- * One 8-point pass of jpeg_idct_islow on v (in place), descaled by `shift` bits. The first
- * pass works on dequantized coefficients (then scaled by 2^13), the second on its results.
- * libjpeg's all-zero-AC shortcuts give the same values as the full computation, so none here.
+ * One 8-point pass of jpeg_idct_islow on v (in place), descaled by `shift` bits (11 for the
+ * column pass, 18 for the row pass). libjpeg's shortcuts for all-zero AC terms (above) give
+ * the same values as this full computation.
  */
-function idct1d(v: Float64Array, shift: number, firstPass: boolean): void {
+function idct1d(v: Float64Array, shift: number): void {
+  const half = 2 ** (shift - 1);
+  const scale = 2 ** shift;
   let z2 = v[2];
   let z3 = v[6];
   let z1 = (z2 + z3) * F0_541196100;
@@ -410,15 +454,14 @@ function idct1d(v: Float64Array, shift: number, firstPass: boolean): void {
   tmp1 += z2 + z4;
   tmp2 += z2 + z3;
   tmp3 += z1 + z4;
-  v[0] = descale(tmp10 + tmp3, shift);
-  v[7] = descale(tmp10 - tmp3, shift);
-  v[1] = descale(tmp11 + tmp2, shift);
-  v[6] = descale(tmp11 - tmp2, shift);
-  v[2] = descale(tmp12 + tmp1, shift);
-  v[5] = descale(tmp12 - tmp1, shift);
-  v[3] = descale(tmp13 + tmp0, shift);
-  v[4] = descale(tmp13 - tmp0, shift);
-  if (firstPass) for (let k = 0; k < 8; k++) v[k] |= 0; // stored as int in libjpeg's workspace
+  v[0] = descale(tmp10 + tmp3, shift, half, scale);
+  v[7] = descale(tmp10 - tmp3, shift, half, scale);
+  v[1] = descale(tmp11 + tmp2, shift, half, scale);
+  v[6] = descale(tmp11 - tmp2, shift, half, scale);
+  v[2] = descale(tmp12 + tmp1, shift, half, scale);
+  v[5] = descale(tmp12 - tmp1, shift, half, scale);
+  v[3] = descale(tmp13 + tmp0, shift, half, scale);
+  v[4] = descale(tmp13 - tmp0, shift, half, scale);
 }
 
 /**
