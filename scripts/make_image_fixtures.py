@@ -7,7 +7,8 @@ torchvision (Debian's python3-pil / python3-torchvision): run with /usr/bin/pyth
 Sources are the public-domain / CC0 photographs Debian's python3-skimage ships in
 skimage/data/, re-encoded small with Pillow in every JPEG and PNG variant the decoder claims:
 JPEG baseline 4:2:0/4:2:2/4:4:4, progressive, greyscale, CMYK (Adobe, inverted, as Pillow and
-Photoshop write it) and YCCK, odd sizes, an EXIF orientation tag; PNG grey 1/2/4/8/16-bit,
+Photoshop write it) and YCCK, odd sizes, EXIF orientation tags; WebP lossy, lossless, with
+alpha; PNG grey 1/2/4/8/16-bit,
 grey+alpha 8/16, RGB 8/16, RGBA 8/16, palette 1/2/4/8-bit with and without tRNS, Adam7
 interlaced. JPEG restart intervals and arithmetic coding come from jpegtran (Debian
 libjpeg-turbo-progs, lossless transcoding of Pillow's files). Pillow writes what it can; the other PNGs are written here chunk by chunk (zlib,
@@ -193,6 +194,18 @@ def jpeg_images():
     return out
 
 
+def webp_images():
+    cat = photo("chelsea.png", (90, 60))
+    rgba = Image.merge("RGBA", [*photo("coffee.png", (80, 53)).split(), photo("coins.png", (80, 53), "L")])
+    return {
+        "webp_lossy.webp": save(cat, format="WEBP", quality=80),
+        "webp_lossless.webp": save(cat, format="WEBP", lossless=True),
+        "webp_alpha.webp": save(rgba, format="WEBP", quality=75),
+        "webp_lossless_alpha.webp": save(rgba, format="WEBP", lossless=True),
+        "webp_odd_37x23.webp": save(photo("astronaut.png", (37, 23)), format="WEBP", quality=90),
+    }
+
+
 def png_images():
     rgb = np.asarray(photo("astronaut.png", (37, 29)), dtype=np.int64)
     grey = np.asarray(photo("camera.png", (33, 27), "L"), dtype=np.int64)[:, :, None]
@@ -238,6 +251,8 @@ def png_images():
     pal = rng.integers(0, 256, (16, 3))
     out["png_palette_4bit_trns_interlaced.png"] = write_png(grey >> 4, 3, 4, palette=pal.reshape(-1), trns=list(range(0, 160, 16)), interlace=True)
     out["png_grey_trns.png"] = write_png(grey, 0, 8, trns=[0, 40])  # grey tRNS: ignored by convert
+    # Indices past a 6-entry PLTE: Pillow maps them to its default palette, a grey ramp (i, i, i).
+    out["png_palette_out_of_range.png"] = write_png(grey >> 5, 3, 8, palette=[10, 20, 30, 200, 100, 50, 0, 90, 180, 255, 255, 0, 7, 7, 7, 99, 0, 99])
     return out
 
 
@@ -321,7 +336,7 @@ def specs_for(name, im):
 
 
 # ---------------------------------------------------------------- hostile files
-def bad_files(good_jpeg, good_png):
+def bad_files(good_jpeg, good_png, good_webp):
     jpegtran = shutil.which("jpegtran")
     arithmetic = subprocess.run([jpegtran, "-arithmetic"], input=good_jpeg, capture_output=True, check=True).stdout
     sof = good_jpeg.find(b"\xff\xc0")
@@ -350,7 +365,9 @@ def bad_files(good_jpeg, good_png):
         "arithmetic.jpg": arithmetic,  # Pillow decodes it; mozjpeg's WASM build has no arithmetic decoder
         "image.gif": save(photo("astronaut.png", (16, 16)), format="GIF"),
         "image.bmp": save(photo("astronaut.png", (8, 8)), format="BMP"),
-        "image.webp": save(photo("astronaut.png", (16, 16)), format="WEBP"),
+        "truncated.webp": good_webp[: len(good_webp) * 6 // 10],
+        "animated.webp": save(photo("astronaut.png", (16, 16)), format="WEBP", save_all=True,
+                              append_images=[photo("coffee.png", (16, 16))], duration=100),
     }
 
 
@@ -378,7 +395,7 @@ def main():
             if os.path.isfile(os.path.join(out, sub, f)):
                 os.remove(os.path.join(out, sub, f))
     writer = Writer(out, args.inline_limit)
-    images = {**jpeg_images(), **png_images()}
+    images = {**jpeg_images(), **png_images(), **webp_images()}
     manifest = {"pillow": PIL.__version__, "torchvision": torchvision.__version__, "torch": torch.__version__,
                 "images": {}, "bad": {}}
     for name, data in sorted(images.items()):
@@ -388,7 +405,7 @@ def main():
         im.load()
         stem = os.path.splitext(name)[0]
         manifest["images"][name] = expected_for(writer, stem, im, specs_for(name, im))
-    for name, data in sorted(bad_files(images["jpeg_420.jpg"], images["png_rgb.png"]).items()):
+    for name, data in sorted(bad_files(images["jpeg_420.jpg"], images["png_rgb.png"], images["webp_lossy.webp"]).items()):
         with open(os.path.join(out, "bad", name), "wb") as f:
             f.write(data)
         manifest["bad"][name] = {"pillow": pillow_outcome(data)}

@@ -35,15 +35,16 @@ const EXPECTED = {
   "truncated.png": /^truncated\.png: truncated PNG/,
   "bad_crc.png": /^bad_crc\.png: corrupt PNG \(bad CRC in chunk/,
   "short_image_data.png": /^short_image_data\.png: truncated PNG image data \(\d+ of 3630 bytes\)/,
-  "text.jpg": /^text\.jpg: not a JPEG or PNG file/,
+  "text.jpg": /^text\.jpg: not a JPEG, PNG or WebP file/,
   "empty.png": /^empty\.png: empty file/,
   "zero_size.png": /^zero_size\.png: image is 0×0, it has no pixels/,
   "zero_size.jpg": /^zero_size\.jpg: image is 0×0, it has no pixels/,
   "bomb_50000x50000.png": /^bomb_50000x50000\.png: image is 50000×50000 = 2500000000 pixels, more than the limit of 89478485/,
   "bomb_60000x60000.jpg": /^bomb_60000x60000\.jpg: image is 60000×60000 = 3600000000 pixels, more than the limit of 89478485/,
-  "image.gif": /^image\.gif: unsupported image format GIF \(JPEG and PNG are supported\)/,
+  "image.gif": /^image\.gif: unsupported image format GIF \(JPEG, PNG and WebP are supported\)/,
   "image.bmp": /^image\.bmp: unsupported image format BMP/,
-  "image.webp": /^image\.webp: unsupported image format WEBP/,
+  "truncated.webp": /^truncated\.webp: truncated WebP \(RIFF size \d+ bytes, file \d+\)/,
+  "animated.webp": /^animated\.webp: unsupported WebP \(animated; still images are supported\)/,
   "arithmetic.jpg": /^arithmetic\.jpg: unsupported JPEG \(SOF9: arithmetic coding/,
 };
 Bad("every bad file of the manifest has an expected error here", () => {
@@ -55,7 +56,7 @@ for (const [name, pattern] of Object.entries(EXPECTED)) {
   });
 }
 Bad("the default name is 'image'", async () => {
-  await rejects(decodeImage(read("bad/text.jpg")), /^image: not a JPEG or PNG/, "no name");
+  await rejects(decodeImage(read("bad/text.jpg")), /^image: not a JPEG, PNG or WebP/, "no name");
 });
 Bad("not bytes", async () => {
   await rejects(decodeImage("photo.jpg", "x.jpg"), /^x\.jpg: image bytes must be a Uint8Array/, "a string");
@@ -108,7 +109,7 @@ const Fuzz = suite("seeded corruptions of good files");
 const FUZZED = [
   "jpeg_420.jpg", "jpeg_progressive.jpg", "jpeg_restart.jpg", "jpeg_cmyk.jpg", "jpeg_cmyk_progressive.jpg",
   "jpeg_cmyk_subsampled.jpg", "png_rgb.png", "png_grey_2bit_interlaced.png", "png_palette_4bit_trns_interlaced.png",
-  "png_rgba_16bit.png", "png_grey_16bit.png",
+  "png_rgba_16bit.png", "png_grey_16bit.png", "webp_lossy.webp", "webp_lossless_alpha.webp",
 ];
 for (const name of FUZZED) {
   Fuzz(`${name}: 24 truncations and 24 byte changes decode or fail cleanly`, async () => {

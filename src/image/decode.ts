@@ -1,11 +1,12 @@
 // decodeImage: sniff the format from the bytes, check the header (size limit, truncation),
 // then decode with the format's decoder.
 import { DenseNetError } from "../errors.js";
-import { readJpegInfo, sniffFormat } from "./header.js";
+import { readJpegInfo, readWebpInfo, sniffFormat } from "./header.js";
 import { decodeJpeg } from "./jpeg.js";
 import { applyOrientation } from "./orientation.js";
 import { decodePng } from "./png.js";
 import type { DecodedImage } from "./types.js";
+import { decodeWebp } from "./webp.js";
 
 export interface DecodeOptions {
   /**
@@ -16,7 +17,7 @@ export interface DecodeOptions {
 }
 
 /**
- * Decodes a JPEG or PNG file's bytes to the pixels Pillow 9.4's `Image.open(f).load()` gives
+ * Decodes a JPEG, PNG or WebP file's bytes to the pixels Pillow 9.4's `Image.open(f).load()` gives
  * (no EXIF rotation unless `options.exifOrientation`). The format comes from the magic bytes, never from `name`, which only
  * names the file in errors. Anything wrong (not an image, an unsupported format, truncated or
  * corrupt data, a bad CRC, no pixels, more than MAX_IMAGE_PIXELS pixels) is a one-line
@@ -35,9 +36,11 @@ export async function decodeImage(bytes: Uint8Array, name = "image", options: De
     }
     case "png":
       return decodePng(bytes, name);
+    case "webp":
+      return decodeWebp(bytes, readWebpInfo(bytes, name), name);
     case null:
-      throw new DenseNetError(`${name}: not a JPEG or PNG file (unrecognised content)`);
+      throw new DenseNetError(`${name}: not a JPEG, PNG or WebP file (unrecognised content)`);
     default:
-      throw new DenseNetError(`${name}: unsupported image format ${format.toUpperCase()} (JPEG and PNG are supported)`);
+      throw new DenseNetError(`${name}: unsupported image format ${format.toUpperCase()} (JPEG, PNG and WebP are supported)`);
   }
 }

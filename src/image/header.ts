@@ -165,3 +165,44 @@ function readExifOrientation(tiff: Uint8Array): number | null {
   }
   return null;
 }
+
+/** What a WebP's RIFF header says. */
+export interface WebpInfo {
+  readonly width: number;
+  readonly height: number;
+  /** Pillow's mode is "RGBA" when libwebp's features say alpha, else "RGB". */
+  readonly alpha: boolean;
+}
+
+/**
+ * Reads a WebP's size and alpha flag from its first chunk (VP8, VP8L or VP8X), checks the size
+ * limit and refuses truncated files (RIFF size past the end) and animations.
+ */
+export function readWebpInfo(bytes: Uint8Array, name: string): WebpInfo {
+  const n = bytes.length;
+  const u32 = (i: number) => (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24)) >>> 0;
+  const u24 = (i: number) => bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16);
+  if (n < 30) throw new DenseNetError(`${name}: truncated WebP (${n} bytes)`);
+  if (8 + u32(4) > n) throw new DenseNetError(`${name}: truncated WebP (RIFF size ${u32(4) + 8} bytes, file ${n})`);
+  const chunk = String.fromCharCode(...bytes.subarray(12, 16));
+  const p = 20; // first chunk's payload
+  let info: WebpInfo;
+  if (chunk === "VP8 ") {
+    if (bytes[p] & 1 || bytes[p + 3] !== 0x9d || bytes[p + 4] !== 0x01 || bytes[p + 5] !== 0x2a) {
+      throw new DenseNetError(`${name}: corrupt WebP (bad VP8 frame header)`);
+    }
+    info = { width: (bytes[p + 6] | (bytes[p + 7] << 8)) & 0x3fff, height: (bytes[p + 8] | (bytes[p + 9] << 8)) & 0x3fff, alpha: false };
+  } else if (chunk === "VP8L") {
+    if (bytes[p] !== 0x2f) throw new DenseNetError(`${name}: corrupt WebP (bad VP8L signature)`);
+    const bits = u32(p + 1);
+    info = { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1, alpha: ((bits >>> 28) & 1) === 1 };
+  } else if (chunk === "VP8X") {
+    const flags = bytes[p];
+    if (flags & 0x02) throw new DenseNetError(`${name}: unsupported WebP (animated; still images are supported)`);
+    info = { width: u24(p + 4) + 1, height: u24(p + 7) + 1, alpha: (flags & 0x10) !== 0 };
+  } else {
+    throw new DenseNetError(`${name}: corrupt WebP (first chunk ${JSON.stringify(chunk)})`);
+  }
+  checkImageSize(info.width, info.height, name);
+  return info;
+}

@@ -1,5 +1,5 @@
 // Run under Deno by test/image_deno.test.mjs: decodes the images named on the command line
-// (JPEG, PNG, CMYK JPEG), preprocesses each with the spec given as JSON, and prints the decoded
+// (JPEG, PNG, CMYK JPEG, WebP), preprocesses each with the spec given as JSON, and prints the decoded
 // pixels' and the tensor's bytes as hex SHA-256 so the test can compare them with Node's.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
