@@ -7,8 +7,8 @@
 //
 // Images: the real photographs of Debian's python3-skimage (public domain): hubble_deep_field.jpg
 // (1000×872 baseline JPEG) and astronaut.png (512×512 RGB PNG); a 1000×872 CMYK JPEG is made
-// from the first with /usr/bin/python3's Pillow when it is there (our own CMYK decoder), else
-// that row is skipped. Each row: `--warmup` untimed calls, then the median, p90 and min of
+// and a lossy WebP are made from the first with /usr/bin/python3's Pillow when it is there
+// (the CMYK row times our own decoder), else those rows are skipped. Each row: `--warmup` untimed calls, then the median, p90 and min of
 // `--runs` timed calls. Preprocessing is torchvision's ImageNet eval transform (256 / 224).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -53,16 +53,16 @@ async function time(fn, { runs, warmup }) {
   return { median_ms: r3(ms.length % 2 ? ms[(ms.length - 1) / 2] : (ms[ms.length / 2 - 1] + ms[ms.length / 2]) / 2), p90_ms: r3(at(0.9)), min_ms: r3(ms[0]), runs };
 }
 
-/** A 1000×872 CMYK JPEG of the Hubble photo, written by Pillow, or null without Pillow. */
-function makeCmykJpeg() {
+/** The Hubble photo re-encoded by Pillow (`save` is a Python expression on `im`, saving to `out`), or null without Pillow. */
+function withPillow(file, save) {
   try {
-    const path = join(mkdtempSync(join(tmpdir(), "densenet-images-")), "hubble_cmyk.jpg");
+    const path = join(mkdtempSync(join(tmpdir(), "densenet-images-")), file);
     execFileSync("/usr/bin/python3", ["-c",
-      "import sys; from PIL import Image; Image.open(sys.argv[1]).convert('CMYK').save(sys.argv[2], quality=90)",
+      `import sys; from PIL import Image; im = Image.open(sys.argv[1]); out = sys.argv[2]; ${save}`,
       join(SKIMAGE, "hubble_deep_field.jpg"), path], { stdio: "ignore" });
     return new Uint8Array(readFileSync(path));
   } catch {
-    return null; // no Pillow here: the CMYK row is skipped and says so
+    return null; // no Pillow here: that row is skipped and says so
   }
 }
 
@@ -73,7 +73,8 @@ async function main() {
   if (!existsSync(jpegPath) || !existsSync(pngPath)) throw new Error(`needs Debian's python3-skimage photos under ${SKIMAGE}`);
   const jpeg = new Uint8Array(readFileSync(jpegPath));
   const png = new Uint8Array(readFileSync(pngPath));
-  const cmyk = makeCmykJpeg();
+  const cmyk = withPillow("hubble_cmyk.jpg", "im.convert('CMYK').save(out, quality=90)");
+  const webp = withPillow("hubble.webp", "im.save(out, quality=80)");
   const jpegImg = await decodeImage(jpeg, "hubble_deep_field.jpg");
   const pngImg = await decodeImage(png, "astronaut.png");
   const rgb = toMode(jpegImg, "RGB");
@@ -82,6 +83,7 @@ async function main() {
     ["decode JPEG 1000×872", () => decodeImage(jpeg, "j")],
     ["decode PNG 512×512", () => decodeImage(png, "p")],
     ...(cmyk ? [["decode CMYK JPEG 1000×872", () => decodeImage(cmyk, "c")]] : []),
+    ...(webp ? [["decode WebP 1000×872 (lossy)", () => decodeImage(webp, "w")]] : []),
     [`resize 1000×872 → ${rw}×${rh} (RGB)`, () => resizeImage(rgb, rw, rh)],
     ["preprocess JPEG's pixels (256/224)", () => preprocess([jpegImg], SPEC)],
     ["preprocess PNG's pixels (256/224)", () => preprocess([pngImg], SPEC)],
@@ -90,7 +92,9 @@ async function main() {
   ];
   const results = [];
   for (const [what, fn] of rows) results.push({ what, ...(await time(fn, args)) });
-  if (!cmyk) results.push({ what: "decode CMYK JPEG 1000×872", skipped: "no /usr/bin/python3 with Pillow to make the file" });
+  for (const [what, bytes] of [["decode CMYK JPEG 1000×872", cmyk], ["decode WebP 1000×872 (lossy)", webp]]) {
+    if (!bytes) results.push({ what, skipped: "no /usr/bin/python3 with Pillow to make the file" });
+  }
   console.log(`${runtime}, ${args.runs} runs after ${args.warmup} warm-up, one thread`);
   console.log("| step | median ms | p90 ms | min ms |\n|---|---|---|---|");
   for (const r of results) console.log(r.skipped ? `| ${r.what} | skipped: ${r.skipped} | | |` : `| ${r.what} | ${r.median_ms} | ${r.p90_ms} | ${r.min_ms} |`);

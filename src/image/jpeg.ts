@@ -13,6 +13,9 @@ interface MozjpegModule {
   decode(data: Uint8Array, applyOrientation: boolean): { width: number; height: number; data: Uint8ClampedArray } | null;
 }
 
+/** Images above this many pixels free the codec's memory after decoding (see WasmCodec.reset). */
+export const LARGE_IMAGE_PIXELS = 4_000_000;
+
 const mozjpeg = new WasmCodec<MozjpegModule>("@jsquash/jpeg/codec/dec/mozjpeg_dec.js");
 
 /**
@@ -25,6 +28,7 @@ export async function decodeJpeg(bytes: Uint8Array, info: JpegInfo, name: string
     (m) => m.decode(bytes, false),
     (why) => new DenseNetError(`${name}: cannot decode JPEG (${why})`),
   );
+  if (info.width * info.height > LARGE_IMAGE_PIXELS) mozjpeg.reset();
   if (!rgba) throw new DenseNetError(`${name}: cannot decode JPEG`);
   if (rgba.width !== info.width || rgba.height !== info.height) {
     throw new DenseNetError(`${name}: JPEG decoded to ${rgba.width}×${rgba.height}, its header says ${info.width}×${info.height}`);

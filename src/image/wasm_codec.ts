@@ -45,6 +45,14 @@ export class WasmCodec<T> {
   }
 
   /**
+   * Drops the instance, freeing its linear memory (which only grows: after a large image it
+   * would keep that image's size); the next `run` instantiates the compiled module again.
+   */
+  reset(): void {
+    this.instance = null;
+  }
+
+  /**
    * Runs `fn` on the module (synchronously, so the messages are this call's). If it throws, the
    * instance is dropped and the error is rethrown as `onError(first message or the error's)`.
    */

@@ -2,7 +2,7 @@
 // bitwise as Pillow 9.4's libwebp does. Pillow's mode is "RGBA" when the file says it has
 // alpha, else "RGB"; so is ours.
 import { DenseNetError } from "../errors.js";
-import { dropChannels } from "./jpeg.js";
+import { dropChannels, LARGE_IMAGE_PIXELS } from "./jpeg.js";
 import type { WebpInfo } from "./header.js";
 import type { DecodedImage8 } from "./types.js";
 import { WasmCodec } from "./wasm_codec.js";
@@ -19,6 +19,7 @@ export async function decodeWebp(bytes: Uint8Array, info: WebpInfo, name: string
     (m) => m.decode(bytes),
     (why) => new DenseNetError(`${name}: cannot decode WebP (${why})`),
   );
+  if (info.width * info.height > LARGE_IMAGE_PIXELS) libwebp.reset();
   if (!rgba) throw new DenseNetError(`${name}: cannot decode WebP (corrupt data)`);
   if (rgba.width !== info.width || rgba.height !== info.height) {
     throw new DenseNetError(`${name}: WebP decoded to ${rgba.width}×${rgba.height}, its header says ${info.width}×${info.height}`);
