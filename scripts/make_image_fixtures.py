@@ -48,6 +48,7 @@ SMALL = dict(resize=64, crop=56, mode="RGB", **IMAGENET)
 SMALL_L = dict(resize=32, crop=28, mode="L", mean=[0.5], std=[0.25])
 RECT = dict(resize=40, crop=[36, 30], mode="RGB", mean=[0.5, 0.4, 0.3], std=[0.2, 0.3, 0.25])
 PAD = dict(resize=20, crop=[32, 26], mode="RGB", **IMAGENET)  # crop larger than the resized image
+PAD_WIDTH = dict(resize=24, crop=[20, 40], mode="RGB", **IMAGENET)  # only the width is padded
 LARGE = dict(resize=256, crop=224, mode="RGB", **IMAGENET)
 
 
@@ -324,7 +325,7 @@ def expected_for(writer, stem, im, specs):
 
 def specs_for(name, im):
     if "photo" in name:
-        return [LARGE]
+        return [LARGE, SMALL_L]  # SMALL_L: shrinking by 8 to 10 times
     if "orientation" in name and "orientation6" not in name:
         return []
     specs = [SMALL, SMALL_L]
@@ -332,6 +333,8 @@ def specs_for(name, im):
         specs.append(PAD)
     if name in ("jpeg_420.jpg", "png_rgb.png", "png_grey_4bit.png", "jpeg_cmyk.jpg", "png_panorama_480x72.png"):
         specs.append(RECT)
+    if name in ("jpeg_420.jpg", "png_rgb.png", "webp_lossy.webp"):
+        specs.append(PAD_WIDTH)
     return specs
 
 
