@@ -117,6 +117,9 @@ function rawSize(h: Header): number {
   return passes(h).reduce((sum, p) => sum + p.rows * (1 + rowBytes(h, p.w)), 0);
 }
 
+/** Bytes of compressed data inflated at a time. */
+const SLICE = 1024;
+
 /** Inflates the zlib stream of the IDAT chunks into exactly `size` bytes, or throws. */
 function inflateExactly(chunks: Uint8Array[], size: number, name: string): Uint8Array {
   const out = new Uint8Array(size);
@@ -128,7 +131,14 @@ function inflateExactly(chunks: Uint8Array[], size: number, name: string): Uint8
     filled += chunk.length;
   });
   try {
-    for (let k = 0; k < chunks.length && !overflow; k++) inflater.push(chunks[k], k === chunks.length - 1);
+    // Pushed in slices so that a zlib bomb stops within one slice's output (≤ ~1032 × SLICE).
+    for (let k = 0; k < chunks.length && !overflow; k++) {
+      const chunk = chunks[k];
+      for (let at = 0; at < chunk.length && !overflow; at += SLICE) {
+        const end = Math.min(chunk.length, at + SLICE);
+        inflater.push(chunk.subarray(at, end), k === chunks.length - 1 && end === chunk.length);
+      }
+    }
   } catch (e) {
     throw new DenseNetError(`${name}: corrupt PNG image data (${e instanceof Error ? e.message : String(e)})`);
   }
