@@ -365,9 +365,9 @@ def bad_files(good_jpeg, good_png, good_webp):
         "zero_size.jpg": bytes(zero_jpeg),
         "bomb_50000x50000.png": sig + ihdr(50000, 50000) + tiny_idat + png_chunk(b"IEND", b""),
         "bomb_60000x60000.jpg": bytes(bomb_jpeg),
-        # A 16×16 header whose image data inflates to 20 MB (a zlib bomb).
+        # A 16×16 header whose image data inflates to 100 MB (a zlib bomb, 97 KB).
         "zlib_bomb.png": sig + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0))
-        + png_chunk(b"IDAT", zlib.compress(b"\x00" * 20_000_000, 9)) + png_chunk(b"IEND", b""),
+        + png_chunk(b"IDAT", zlib.compress(b"\x00" * 100_000_000, 9)) + png_chunk(b"IEND", b""),
         "arithmetic.jpg": arithmetic,  # Pillow decodes it; mozjpeg's WASM build has no arithmetic decoder
         "image.gif": save(photo("astronaut.png", (16, 16)), format="GIF"),
         "image.bmp": save(photo("astronaut.png", (8, 8)), format="BMP"),

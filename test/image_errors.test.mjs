@@ -72,8 +72,10 @@ Bad("a bomb header is refused before anything is allocated", async () => {
     const ms = performance.now() - t0;
     const after = process.memoryUsage();
     assert.ok(ms < 1000, `${name}: took ${ms.toFixed(1)} ms`); // warm: under 10 ms; cold and on a loaded machine, more
-    // 50000² RGB would be 7.5 GB, the zlib bomb 20 MB; allow noise of a few MB.
-    assert.ok(after.arrayBuffers - before.arrayBuffers < 8e6, `${name}: array buffers grew by ${after.arrayBuffers - before.arrayBuffers}`);
+    // 50000² RGB would be 7.5 GB, the zlib bomb 100 MB. Inflating stops within one 8 KB slice
+    // of input, whose output fflate buffers in up to ~17 MB (garbage once refused).
+    const limit = name === "zlib_bomb.png" ? 40e6 : 8e6;
+    assert.ok(after.arrayBuffers - before.arrayBuffers < limit, `${name}: array buffers grew by ${after.arrayBuffers - before.arrayBuffers}`);
     assert.ok(after.rss - before.rss < 64e6, `${name}: RSS grew by ${after.rss - before.rss}`);
   }
 });
