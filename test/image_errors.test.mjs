@@ -2,7 +2,9 @@
 // what Pillow does with each in manifest.json), seeded corruptions of good files, invalid specs.
 // Every failure must be a one-line DenseNetError naming the file (or the field); never a crash,
 // a hang or an allocation the header did not justify.
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { DenseNetError, decodeImage, preprocess, toMode } from "../dist/index.js";
@@ -62,21 +64,39 @@ Bad("the default name is 'image'", async () => {
 Bad("not bytes", async () => {
   await rejects(decodeImage("photo.jpg", "x.jpg"), /^x\.jpg: image bytes must be a Uint8Array/, "a string");
 });
-Bad("a bomb header is refused before anything is allocated", async () => {
-  for (const name of ["bomb_50000x50000.png", "bomb_60000x60000.jpg", "zlib_bomb.png"]) {
-    const bytes = read(`bad/${name}`);
-    globalThis.gc?.();
-    const before = process.memoryUsage();
+/**
+ * Peak RSS (MB) of a fresh Node process that decodes `file` (expecting `pattern` to match its
+ * error, or no error for a null pattern), and how long the decode took.
+ */
+function decodeInChild(file, pattern) {
+  const script = `
+    import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+    import { decodeImage } from ${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)};
+    const bytes = readFileSync(${JSON.stringify(fileURLToPath(new URL(file, dir)))});
     const t0 = performance.now();
-    await rejects(decodeImage(bytes, name), /decompression bomb|inflates to more than/, name);
-    const ms = performance.now() - t0;
-    const after = process.memoryUsage();
-    assert.ok(ms < 1000, `${name}: took ${ms.toFixed(1)} ms`); // warm: under 10 ms; cold and on a loaded machine, more
-    // 50000² RGB would be 7.5 GB, the zlib bomb 100 MB. Inflating stops within one 8 KB slice
-    // of input, whose output fflate buffers in up to ~17 MB (garbage once refused).
-    const limit = name === "zlib_bomb.png" ? 40e6 : 8e6;
-    assert.ok(after.arrayBuffers - before.arrayBuffers < limit, `${name}: array buffers grew by ${after.arrayBuffers - before.arrayBuffers}`);
-    assert.ok(after.rss - before.rss < 64e6, `${name}: RSS grew by ${after.rss - before.rss}`);
+    let message = null;
+    try { await decodeImage(bytes, "f"); } catch (e) { message = e.message; }
+    console.log(JSON.stringify({ message, ms: performance.now() - t0, peakMb: process.resourceUsage().maxRSS / 1024 }));`;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
+  assert.is(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  if (pattern) assert.match(out.message ?? "", pattern, file);
+  else assert.is(out.message, null, file);
+  return out;
+}
+
+Bad("bombs are refused without allocating what they claim (peak RSS of a fresh process)", () => {
+  const baseline = decodeInChild("png_rgb.png", null).peakMb;
+  for (const [name, pattern] of [
+    ["bomb_50000x50000.png", /decompression bomb/], // 7.5 GB of RGB if allocated
+    ["bomb_60000x60000.jpg", /decompression bomb/], // 10.8 GB
+    ["zlib_bomb.png", /inflates to more than/], // 100 MB if inflated; we stop within one 4 KB slice
+  ]) {
+    const { peakMb, ms } = decodeInChild(`bad/${name}`, pattern);
+    assert.ok(peakMb < baseline + 32, `${name}: peak RSS ${peakMb.toFixed(0)} MB, a good PNG's ${baseline.toFixed(0)} MB`);
+    assert.ok(ms < 1000, `${name}: took ${ms.toFixed(0)} ms`);
   }
 });
 Bad("exactly MAX_IMAGE_PIXELS passes the guard, one more does not", async () => {

@@ -118,7 +118,7 @@ function rawSize(h: Header): number {
 }
 
 /** Bytes of compressed data inflated at a time. */
-const SLICE = 8192;
+const SLICE = 4096;
 
 /** Inflates the zlib stream of the IDAT chunks into exactly `size` bytes, or throws. */
 function inflateExactly(chunks: Uint8Array[], size: number, name: string): Uint8Array {
