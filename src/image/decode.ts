@@ -17,12 +17,12 @@ export interface DecodeOptions {
 }
 
 /**
- * Decodes a JPEG, PNG or WebP file's bytes to the pixels Pillow 9.4's `Image.open(f).load()` gives
- * (no EXIF rotation unless `options.exifOrientation`). The format comes from the magic bytes, never from `name`, which only
- * names the file in errors. Anything wrong (not an image, an unsupported format, truncated or
- * corrupt data, a bad CRC, no pixels, more than MAX_IMAGE_PIXELS pixels) is a one-line
- * DenseNetError starting with `name`; the size limit is checked from the header before any
- * pixel memory is allocated.
+ * Decodes a JPEG, PNG or still WebP file's bytes to the pixels Pillow 9.4's
+ * `Image.open(f).load()` gives (no EXIF rotation unless `options.exifOrientation`). The format
+ * comes from the magic bytes, never from `name`, which only names the file in errors. Anything
+ * wrong (not an image, an unsupported format, truncated or corrupt data, a bad CRC, no pixels,
+ * more than MAX_IMAGE_PIXELS pixels) is a one-line DenseNetError starting with `name`; the size
+ * limit is checked from the header before any pixel memory is allocated.
  */
 export async function decodeImage(bytes: Uint8Array, name = "image", options: DecodeOptions = {}): Promise<DecodedImage> {
   if (!(bytes instanceof Uint8Array)) throw new DenseNetError(`${name}: image bytes must be a Uint8Array`);

@@ -1,4 +1,4 @@
-// The image API: decode JPEG/PNG like Pillow, convert and preprocess like torchvision.
+// The image API: decode JPEG, PNG and WebP like Pillow 9.4, convert and preprocess like torchvision.
 export { decodeImage, type DecodeOptions } from "./decode.js";
 export { toMode } from "./convert.js";
 export { resizeImage } from "./resample.js";
