@@ -7,7 +7,8 @@ import { SeededRandom } from "../dist/model/random_weights.js";
 import { packGraph } from "../dist/plan/pack_weights.js";
 import { planGraph } from "../dist/plan/plan.js";
 import { scratchBytes } from "../dist/plan/scratch.js";
-import { compileKernels, instantiateKernels } from "../dist/runtime/kernels.js";
+import { runSchedule } from "../dist/runtime/executor.js";
+import { compileKernels, instantiateKernels, kernelTable } from "../dist/runtime/kernels.js";
 import { LinearMemory } from "../dist/kernels/memory.js";
 
 export const fixturesDir = new URL("./fixtures/", import.meta.url);
@@ -47,8 +48,9 @@ const GUARD_BYTES = 4096;
 const GUARD_WORD = 0x7fc0dead; // a NaN no kernel writes
 
 /**
- * Plans `graph` for an input of (C, height, width), runs it with nth simulated workers (each
- * step's shares run one after another, as if separated by barriers) and returns every
+ * Plans `graph` for an input of (C, height, width), runs it with nth simulated workers on the
+ * session's executor (after worker 0's share of each step, the other workers' shares of it
+ * run one after another, as if separated by barriers) and returns every
  * buffer's contents by index. Each worker's scratch is sized as the session sizes it
  * (scratchBytes) and followed by a guard area: a kernel that writes past its scratch fails.
  */
@@ -65,9 +67,13 @@ export async function runGraph(graph, input, height, width, { nth = 1, microKern
     return at;
   });
   mem.f32(arena + plan.inputOffset, plan.inputElements).set(input);
-  for (const step of plan.steps) {
-    for (let ith = 0; ith < nth; ith++) kernels[step.kernel](step.desc, arena, scratch[ith], ith, nth);
-  }
+  const table = kernelTable(mem.memory, kernels);
+  const schedule = { table: plan.schedule, steps: plan.steps.length };
+  /** Step s alone: a one-entry slice of the schedule table. */
+  const step = (s) => ({ table: plan.schedule + 8 * s, steps: 1 });
+  runSchedule(table, schedule, arena, scratch[0], 0, nth, {
+    after: (s) => { for (let ith = 1; ith < nth; ith++) runSchedule(table, step(s), arena, scratch[ith], ith, nth); },
+  });
   for (const at of scratch) {
     const guard = mem.u32(at + scratchSize, GUARD_BYTES / 4);
     const i = guard.findIndex((word) => word !== GUARD_WORD);
