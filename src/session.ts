@@ -33,6 +33,8 @@ export interface SessionOptions {
 export const MAX_BATCH = 4096;
 /** Largest input side accepted. */
 export const MAX_SIDE = 8192;
+/** Most threads (pool workers) a session runs on. */
+export const MAX_THREADS = 256;
 
 /** Summary of a session's model, for `densenet info` and logs. */
 export interface SessionInfo {
@@ -78,7 +80,7 @@ interface PlanEntry {
 
 /** The default thread count: every core the process may use. */
 export function defaultThreads(): number {
-  return Math.min(256, Math.max(1, availableParallelism()));
+  return Math.min(MAX_THREADS, Math.max(1, availableParallelism()));
 }
 
 /**
@@ -102,7 +104,7 @@ export class Session {
   /** Loads a model: a .safetensors or .onnx path or its bytes, or an architecture name (random weights). */
   static async create(model: ModelSource, options: SessionOptions = {}): Promise<Session> {
     const threads = options.threads ?? defaultThreads();
-    check(Number.isInteger(threads) && threads >= 1 && threads <= 256, `threads must be an integer from 1 to 256, got ${threads}`);
+    check(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS, `threads must be an integer from 1 to ${MAX_THREADS}, got ${threads}`);
     check(options.microKernel === undefined || Object.hasOwn(MICRO_KERNELS, options.microKernel),
       () => `microKernel must be one of ${Object.keys(MICRO_KERNELS).join(", ")}, got ${options.microKernel}`);
     const loaded = await loadModel(model, options.seed ?? 0);

@@ -1,8 +1,10 @@
 // Shared test helpers: a seeded generator, closeness assertions, and a harness that plans and
 // runs a small graph IR directly on the kernels (simulating nth workers step by step).
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import * as assert from "uvu/assert";
 import { Assertion } from "uvu/assert";
-import { DenseNetError } from "../dist/index.js";
+import { DenseNetError, parseNpy } from "../dist/index.js";
 import { SeededRandom } from "../dist/model/random_weights.js";
 import { packGraph } from "../dist/plan/pack_weights.js";
 import { planGraph } from "../dist/plan/plan.js";
@@ -12,6 +14,39 @@ import { compileKernels, instantiateKernels, kernelTable } from "../dist/runtime
 import { LinearMemory } from "../dist/kernels/memory.js";
 
 export const fixturesDir = new URL("./fixtures/", import.meta.url);
+
+/** The file-system path of test/fixtures/<name>. */
+export const fixture = (name) => fileURLToPath(new URL(name, fixturesDir));
+
+/** test/fixtures/<name>, a float32 .npy, parsed. */
+export const fixtureNpy = (name) => parseNpy(readFileSync(fixture(name)));
+
+/** safetensors bytes: the 8-byte header length, the JSON `header`, then `data`. */
+export function encodeSafetensors(header, data = new Uint8Array(0)) {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  out.set(data, 8 + json.length);
+  return out;
+}
+
+/** A safetensors file of F32 tensors (name -> { shape, data: Float32Array }; entries without data are left out). */
+export function writeSafetensors(tensors) {
+  const header = {};
+  const parts = [];
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    if (!t.data) continue;
+    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    parts.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    offset += t.data.byteLength;
+  }
+  const data = new Uint8Array(offset);
+  let at = 0;
+  for (const p of parts) { data.set(p, at); at += p.length; }
+  return encodeSafetensors(header, data);
+}
 
 /** Unit roundoff of float32. */
 export const U32 = 2 ** -24;

@@ -7,29 +7,7 @@ import { Session, architectureConfig } from "../dist/index.js";
 import { nominalMacs } from "../dist/model/config.js";
 import { parseSafetensors } from "../dist/io/safetensors.js";
 import { parameterCount } from "../dist/model/weights.js";
-import { fixturesDir, randomArray, rejectsWith } from "./helpers.mjs";
-
-const fixture = (name) => new URL(name, fixturesDir).pathname;
-
-/** A safetensors file rebuilt from `tensors` (name -> {dtype, shape, data: Float32Array}). */
-function writeSafetensors(tensors) {
-  const header = {};
-  let offset = 0;
-  const parts = [];
-  for (const [name, t] of tensors) {
-    if (!t.data) continue;
-    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
-    parts.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-    offset += t.data.byteLength;
-  }
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  let at = 8 + json.length;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
-}
+import { fixture, randomArray, rejectsWith, writeSafetensors } from "./helpers.mjs";
 
 const Api = suite("Session");
 

@@ -6,9 +6,8 @@ import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Session } from "../dist/index.js";
-import { assertBitwiseEqual, fixturesDir, randomArray } from "./helpers.mjs";
+import { assertBitwiseEqual, fixture, randomArray } from "./helpers.mjs";
 
-const fixture = (name) => fileURLToPath(new URL(name, fixturesDir));
 const env = { ...process.env };
 delete env.FORCE_COLOR;
 delete env.NO_COLOR;
