@@ -161,7 +161,8 @@ function transformOutput(m: usize, plane: usize, y0: i32, x0: i32, oh: i32, ow: 
   let y10 = f32x4.add(f32x4.add(f32x4.add(b0, b1), b2), bv), y11 = f32x4.add(f32x4.sub(f32x4.sub(b1, b2), b3), bv);
   if (relu) {
     const z = f32x4.splat(0);
-    y00 = f32x4.max(y00, z); y01 = f32x4.max(y01, z); y10 = f32x4.max(y10, z); y11 = f32x4.max(y11, z);
+    // pmax(y, 0) is `y < 0 ? 0 : y`, the ReLU of every other kernel (f32x4.max would turn -0 into +0).
+    y00 = f32x4.pmax(y00, z); y01 = f32x4.pmax(y01, z); y10 = f32x4.pmax(y10, z); y11 = f32x4.pmax(y11, z);
   }
   storeRow(plane, y0, x0, oh, ow, f32x4.shuffle(y00, y01, 0, 4, 1, 5), f32x4.shuffle(y00, y01, 2, 6, 3, 7), tmp);
   storeRow(plane, y0 + 1, x0, oh, ow, f32x4.shuffle(y10, y11, 0, 4, 1, 5), f32x4.shuffle(y10, y11, 2, 6, 3, 7), tmp);
