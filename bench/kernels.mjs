@@ -39,7 +39,7 @@ async function writeLayers() {
   });
   const lines = ["# cin\tcout\tk\tstride\tpad\th\tw\tpre_bn_relu\trelu\tcount\tkind"];
   for (const [key, row] of rows) lines.push(`${key}\t${row.count}\t${row.kind}`);
-  writeFileSync(LAYERS, lines.join("\n") + "\n");
+  writeFileSync(LAYERS, `${lines.join("\n")}\n`);
   await session.release();
   console.log(`wrote ${fileURLToPath(LAYERS)}: ${rows.size} shapes`);
 }

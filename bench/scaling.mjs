@@ -65,7 +65,7 @@ for (const r of rows) {
     `${r.images_per_s.toFixed(2).padStart(9)}  ${r.speedup ? `${r.speedup.toFixed(2)}x` : "-"}`);
 }
 mkdirSync(RESULTS_DIR, { recursive: true });
-writeFileSync(out, JSON.stringify({
+writeFileSync(out, `${JSON.stringify({
   date: new Date().toISOString(), runtime, node: process.version, cpu: cpus()[0]?.model, cores, model, canary: canaries, rows,
-}, null, 1) + "\n");
+}, null, 1)}\n`);
 console.log(`wrote ${out}`);

@@ -30,7 +30,7 @@ import {
   REPO_ROOT, CACHE_DIR, RESULTS_DIR, PEERS_DIR, MODELS,
   ensurePeers, ensureModels, ensureInput, waitForCanary, canary, readNpy,
 } from './lib/peers.mjs';
-import { RUNTIMES, RUNTIME_IDS, OURS, runtimeById } from './lib/runtimes.mjs';
+import { RUNTIME_IDS, OURS, runtimeById } from './lib/runtimes.mjs';
 import { textReport, svgChart, readmeSection, replaceReadmeSection, runtimeLabel } from './lib/report.mjs';
 
 const HARNESS = join(REPO_ROOT, 'bench', 'lib', 'harness.mjs');
@@ -66,7 +66,7 @@ const HELP = `usage: npm run bench [-- options]
   --readme / --no-readme  regenerate README.md's performance section (default: full default suite only)
   --canary-tries N, --canary-wait S   canary retries before a round and seconds between them (4, 15)`;
 
-const say = (s = '') => process.stdout.write(s + '\n');
+const say = (s = '') => process.stdout.write(`${s}\n`);
 const note = (s) => process.stderr.write(`[bench] ${s}\n`);
 
 class UsageError extends Error {}
@@ -86,13 +86,13 @@ function parseArgs(argv) {
       return argv[++i];
     };
     if (k === '--quick') a.quick = true;
-    else if (k === '--models') (a.models = csv(v())), (a.filtered = true);
-    else if (k === '--runtimes') (a.runtimes = csv(v())), (a.filtered = true);
-    else if (k === '--batches') (a.batches = ints(k, v())), (a.filtered = true);
+    else if (k === '--models') { a.models = csv(v()); a.filtered = true; }
+    else if (k === '--runtimes') { a.runtimes = csv(v()); a.filtered = true; }
+    else if (k === '--batches') { a.batches = ints(k, v()); a.filtered = true; }
     else if (k === '--threads') {
       a.threads = [...new Set(csv(v()).map((s) => (s === 'all' ? availableParallelism() : ints(k, s)[0])))];
       a.filtered = true;
-    } else if (k === '--rounds') (a.rounds = ints(k, v())[0]), (a.filtered = true);
+    } else if (k === '--rounds') { a.rounds = ints(k, v())[0]; a.filtered = true; }
     else if (k === '--tol') a.tol = Number(v());
     else if (k === '--out') a.out = resolve(v());
     else if (k === '--readme') a.readme = true;
@@ -297,7 +297,8 @@ async function main() {
             const key = `${id}|${m}|${t}`;
             const out = haveOutput.has(key) ? null : outputDir(id, m, t);
             const res = await runCase(runtimeById(id), models[m], t, inputs, args, out);
-            (runs[key] ??= []).push({ round: r + 1, canary: c.ratio, ...res });
+            runs[key] ??= [];
+            runs[key].push({ round: r + 1, canary: c.ratio, ...res });
             if (!res.ok) {
               note(`  ${m} t${t} ${id}: FAILED: ${res.reason}`);
               if (isMissing(res.reason)) status[id] = { status: 'missing', reason: res.reason };
@@ -389,7 +390,7 @@ async function main() {
         const pt = models[r.model].ref_b1;
         a = r.batch === 1 && existsSync(pt) ? { vs: 'PyTorch', ...compare(readNpy(r.output), readNpy(pt)) } : { reference: true };
         if (a.rel_err != null) worstOursPt = Math.max(worstOursPt, a.rel_err);
-      } else if (!ref || !ref.output) a = { error: 'no densenet-wasm output to compare with' };
+      } else if (!ref?.output) a = { error: 'no densenet-wasm output to compare with' };
       else a = { vs: OURS, ...compare(readNpy(r.output), readNpy(ref.output)) };
       if (!a.reference) a.ok = !a.error && a.rel_err <= args.tol;
       else a.ok = true;
@@ -435,7 +436,7 @@ async function main() {
     process.stdout.write(text);
     mkdirSync(args.out, { recursive: true });
     const files = { json: join(args.out, 'suite.json'), txt: join(args.out, 'suite.txt'), svg: join(args.out, 'suite.svg') };
-    writeFileSync(files.json, JSON.stringify(result, null, 2) + '\n');
+    writeFileSync(files.json, `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(files.txt, text);
     writeFileSync(files.svg, svgChart(result, { jsonPath: relative(REPO_ROOT, files.json).split('\\').join('/') }));
     say();

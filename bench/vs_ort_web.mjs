@@ -64,7 +64,7 @@ const HELP = `usage: node bench/vs_ort_web.mjs [--threads 1] [--batch 1] [--roun
 Compares densenet-wasm (node dist/cli.js) with onnxruntime-web ${'(WASM SIMD, threaded)'} on the same
 seeded model and input; see the header of this file.`;
 
-const say = (s = '') => process.stdout.write(s + '\n');
+const say = (s = '') => process.stdout.write(`${s}\n`);
 const note = (s) => process.stderr.write(`[vs_ort_web] ${s}\n`);
 const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
@@ -279,7 +279,7 @@ async function main() {
       rounds,
     };
     mkdirSync(join(args.out, '..'), { recursive: true });
-    writeFileSync(args.out, JSON.stringify(result, null, 2) + '\n');
+    writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
     say();
     say(`wrote ${relative(process.cwd(), args.out) || args.out}`);
     if (!accOk) {

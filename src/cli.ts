@@ -216,7 +216,7 @@ async function profileCommand(session: Session, size: number, runs: number, json
 const COMMANDS: Record<string, (flags: Flags) => Promise<void>> = { run: runCommand, info: infoCommand, bench: benchCommand };
 
 async function main(argv: string[]): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {

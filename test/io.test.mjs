@@ -18,7 +18,7 @@ function throwsDenseNet(fn, pattern) {
 }
 
 function npyWithHeader(header, payload = new Uint8Array(0)) {
-  const text = header + " ".repeat((64 - ((10 + header.length + 1) % 64)) % 64) + "\n";
+  const text = `${header + " ".repeat((64 - ((10 + header.length + 1) % 64)) % 64)}\n`;
   const out = new Uint8Array(10 + text.length + payload.length);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
   new DataView(out.buffer).setUint16(8, text.length, true);

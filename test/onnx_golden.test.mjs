@@ -7,7 +7,6 @@ import { readFileSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Session } from "../dist/index.js";
-import { importOnnx } from "../dist/onnx/import.js";
 import { assertBitwiseEqual, fixtureNpy, fixturesDir, randomArray } from "./helpers.mjs";
 import { assertMatchesReference, decodeToObject, encodeModel, rejectsWith } from "./onnx_helpers.mjs";
 

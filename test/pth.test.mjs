@@ -2,7 +2,6 @@
 // executes nothing; the same logits as the safetensors files, bit for bit.
 import { readFileSync } from "node:fs";
 import { suite } from "uvu";
-import * as assert from "uvu/assert";
 import { Session } from "../dist/index.js";
 import { assertBitwiseEqual, assertMatchesReference, fixture, fixtureNpy, rejectsWith } from "./helpers.mjs";
 

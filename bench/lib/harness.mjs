@@ -54,7 +54,7 @@ export function median(sorted) {
 }
 
 const r3 = (x) => Math.round(x * 1000) / 1000;
-const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+const emit = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 
 /** Benchmark.js over `run(input)`: resolves with the Benchmark's stats (seconds) or rejects. */
 function benchmarkRuns(label, model, input, { minSamples, maxTime }) {

@@ -80,7 +80,7 @@ export function writeNpy(path, shape, data) {
   const shp = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shp}, }`;
   const pad = 64 - ((10 + header.length + 1) % 64);
-  header += ' '.repeat(pad % 64) + '\n';
+  header += `${' '.repeat(pad % 64)}\n`;
   const pre = Buffer.alloc(10);
   pre[0] = 0x93;
   pre.write('NUMPY', 1, 'latin1');
@@ -239,7 +239,7 @@ async function main() {
     output_path: outputPath,
   };
   await session.release?.();
-  process.stdout.write(JSON.stringify(result) + '\n');
+  process.stdout.write(`${JSON.stringify(result)}\n`);
   // the pthread pool keeps the event loop alive
   process.exit(0);
 }

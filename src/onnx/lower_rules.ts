@@ -125,7 +125,10 @@ function standaloneBatchNorm(l: LoweringContext, node: OnnxNode): void {
 
 function relu(l: LoweringContext, node: OnnxNode): void {
   const x = l.value(node.inputs[0]);
-  if (x.kind === "map" && x.nonNegative) return l.set(node.outputs[0], x);
+  if (x.kind === "map" && x.nonNegative) {
+    l.set(node.outputs[0], x);
+    return;
+  }
   need(x.kind === "map" || x.kind === "affine", () => `${node.label} has no planned equivalent here`);
   const affine: Affine = x.kind === "affine" ? { ...x.affine, relu: true }
     : { scale: new Float32Array(x.channels).fill(1), shift: new Float32Array(x.channels), relu: true };
@@ -211,11 +214,11 @@ function matmul(l: LoweringContext, node: OnnxNode): void {
   need(b.dims.length === 2, () => `${node.label}: B is not a matrix`);
   const [k, n] = b.dims;
   let out = node.outputs[0];
-  let bias: Float32Array | null = null;
   const add = l.soleReader(out, "Add");
-  const other = add && add.inputs.find((i) => !l.same(i, out));
+  const other = add?.inputs.find((i) => !l.same(i, out));
   const addend = other ? l.constantValue(other) : undefined;
-  if (add && addend && (bias = rowBias(addend, n))) {
+  const bias = addend ? rowBias(addend, n) : null;
+  if (add && bias) {
     l.fuse(add);
     out = add.outputs[0];
   }

@@ -36,7 +36,7 @@ export const conv: OpDef = {
         }
         if (rank === null) return [floatOut(null)];
         let spatial: Shape = new Array(rank - 2).fill(null);
-        if (x && w && w.every((d) => d !== null)) spatial = checkedGeometry(node, specFor(w as number[]), x).out;
+        if (x && w?.every((d) => d !== null)) spatial = checkedGeometry(node, specFor(w as number[]), x).out;
         return [floatOut([x?.[0] ?? null, m, ...spatial])];
       },
       run([xT, wT, bT], [out]) {
