@@ -33,6 +33,7 @@ const runs = args.runs;
 /** The conv shapes of the densenet121 graph at 224x224, before the Winograd pass (every conv as the GEMM runs it). */
 async function writeLayers() {
   const model = await loadModel("densenet121");
+  if (model.kind !== "planned") throw new Error("densenet121 did not load as a planned model");
   const graph = model.graph;
   const sizes = inferSpatial(graph, 224, 224);
   const rows = new Map();
@@ -93,12 +94,14 @@ function layerRate(kernels, layer, micro, rng) {
   const k = kernels.instantiate(mem.memory);
   const kk = layer.cin * layer.k * layer.k;
   const random = (n) => Float32Array.from({ length: n }, () => rng.normal());
+  /** @type {import("../dist/plan/graph.js").ConvOp} */
   const op = {
     kind: "conv", name: "conv", input: { buffer: 0, channel: 0 }, output: { buffer: 1, channel: 0 },
     inChannels: layer.cin, outChannels: layer.cout, kernel: [layer.k, layer.k], stride: [layer.stride, layer.stride],
     pads: [layer.pad, layer.pad, layer.pad, layer.pad], dilation: [1, 1], weight: random(layer.cout * kk), bias: random(layer.cout),
     pre: layer.pre ? { scale: random(layer.cin), shift: random(layer.cin), relu: true } : null, relu: layer.relu,
   };
+  /** @type {import("../dist/plan/graph.js").Graph} */
   const graph = { buffers: [{ name: "x", channels: layer.cin }, { name: "y", channels: layer.cout }], ops: [op], input: 0, output: 1 };
   const packed = packGraph(graph, mem, micro);
   const plan = planGraph(packed, mem, layer.h, layer.w);

@@ -267,6 +267,7 @@ function bestRows(args, status, models, runs) {
     runtimesInfo[id] = { ...status[id], ...info, runtime: id };
     if (status[id].status === 'ok' && !any) runtimesInfo[id] = { ...runtimesInfo[id], status: 'failed', reason: 'no successful run' };
   }
+  /** @type {any[]} the rows of suite.json: a best round's figures, or the status and reason of a case without one */
   const rows = [];
   for (const m of args.models) {
     const gflop = (2 * models[m].info.macs_per_image) / 1e9;
@@ -337,6 +338,7 @@ function checkAgreement(args, models, rows) {
   for (const r of rows) {
     if (r.status !== 'ok') continue;
     const ref = rows.find((x) => x.status === 'ok' && x.runtime === OURS && x.model === r.model && x.batch === r.batch && x.threads === refThreads);
+    /** @type {any} */
     let a;
     if (!r.output) a = { error: 'no output written' };
     else if (r === ref) {

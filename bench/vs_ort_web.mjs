@@ -179,6 +179,7 @@ async function main() {
     const rows = [];
     if (ours) rows.push(row('densenet-wasm', ours, 1));
     rows.push(row(`onnxruntime-web ${ort.version}`, ort, ours ? ort.median_ms / ours.median_ms : null));
+    /** @type {[string, number, (row: any) => string][]} */
     const cols = [
       ['runtime', 24, (r) => r.runtime],
       ['threads', 7, (r) => String(r.threads)],

@@ -88,8 +88,10 @@ const GUARD_WORD = 0x7fc0dead; // a NaN no kernel writes
  * run one after another, as if separated by barriers) and returns every
  * buffer's contents by index. Each worker's scratch is sized as the session sizes it
  * (scratchBytes) and followed by a guard area: a kernel that writes past its scratch fails.
+ * @param {{ nth?: number, microKernel?: import("../dist/plan/panels.js").MicroKernel }} [options]
  */
-export async function runGraph(graph, input, height, width, { nth = 1, microKernel } = {}) {
+export async function runGraph(graph, input, height, width, options = {}) {
+  const { nth = 1, microKernel } = options;
   const mem = new LinearMemory();
   const kernels = instantiateKernels((await compileKernels()).module, mem.memory);
   const packed = packGraph(graph, mem, microKernel);

@@ -32,7 +32,7 @@ Api("the plan counts MACs as torchvision does (transitions at their pre-pool siz
 
 Api("parameter counts of the named architectures match torchvision", () => {
   const expected = { densenet121: 7978856, densenet169: 14149480, densenet201: 20013928, densenet161: 28681000 };
-  for (const [name, count] of Object.entries(expected)) assert.is(parameterCount(architectureConfig(name)), count, name);
+  for (const [name, count] of Object.entries(expected)) assert.is(parameterCount(architectureConfig(/** @type {keyof expected} */ (name))), count, name);
 });
 
 Api("densenet121's plan keeps peak activation memory at batch 1, 224x224, within 8 MiB", async () => {
@@ -82,6 +82,7 @@ Api("bad inputs are one-line errors naming the problem", async () => {
   await rejectsWith(s.run(t([1, 3, 2, 2])), /input 2x2 is too small: .features.transition1.pool. would produce a 0x0 output/);
   await rejectsWith(s.run(t([100000, 3, 1, 1], new Float32Array(0))), /exceeds the maximum/);
   await rejectsWith(s.run(t([0, 3, 32, 32])), /positive integers/);
+  // @ts-expect-error: a Float64Array, which run() refuses at run time
   await rejectsWith(s.run({ dims: [1, 3, 32, 32], data: new Float64Array(3072) }), /must be a tensor/);
   const nan = new Float32Array(3 * 32 * 32);
   nan[77] = NaN;

@@ -9,6 +9,7 @@ export class UsageError extends Error {}
 /**
  * The values of `argv` for `options` (parseArgs option specs; -h/--help is always accepted as
  * `help`). Unknown options, missing values and positionals are UsageErrors.
+ * @returns {Record<string, any>}
  */
 export function parseOptions(argv, options) {
   try {

@@ -46,6 +46,7 @@ function canaryLine(r) {
 
 // ------------------------------------------------------------------ console table
 
+/** @type {[string, 'l' | 'r', (row: any) => string][]} */
 const COLUMNS = [
   ['model', 'l', (r) => r.model],
   ['batch', 'r', (r) => String(r.batch)],
