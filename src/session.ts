@@ -1,7 +1,10 @@
 import { DenseNetError, check } from "./errors.js";
 import type { DenseNetConfig } from "./model/config.js";
 import { type InterpretedModel, type LoadedModel, type ModelSource, type PlannedModel, loadModel } from "./model/load.js";
+import type { ModelMetadata } from "./model/metadata.js";
+import type { ClassifyOptions, ClassifyResult, ImageInput } from "./classify.js";
 import { MICRO_KERNELS, type MicroKernel, type PackedGraph, packGraph } from "./plan/pack_weights.js";
+import { featuresView } from "./plan/features.js";
 import { useWinograd } from "./plan/winograd.js";
 import { type ExecutionPlan, planGraph } from "./plan/plan.js";
 import { scratchBytes } from "./plan/scratch.js";
@@ -69,6 +72,9 @@ interface Engine {
   readonly build: KernelBuild;
 }
 
+/** What a run computes: the model's output, or the pooled features its classifier sees. */
+type Head = "output" | "features";
+
 /** A planned model without its unpacked graph (the engine holds the packed one). */
 type EngineModel = Omit<PlannedModel, "graph">;
 
@@ -133,9 +139,21 @@ export class Session {
     };
   }
 
+  /** Class labels and preprocessing stored in the model file (safetensors __metadata__, ONNX metadata_props). */
+  get metadata(): ModelMetadata {
+    return this.model.metadata;
+  }
+
   /** The torchvision configuration; null for a general (ONNX) graph. */
   get config(): DenseNetConfig | null {
     return this.info.config;
+  }
+
+  /** Values per image of a planned model's output (its classes), or null for an interpreted graph. */
+  get outputClasses(): number | null {
+    if (!this.engine) return null;
+    const graph = this.engine.graph;
+    return graph.buffers[graph.output].channels;
   }
 
   get inputNames(): readonly string[] {
@@ -168,6 +186,30 @@ export class Session {
     const output = outputs[this.model.outputNames[0]];
     check(output.data instanceof Float32Array, `output '${this.model.outputNames[0]}' is int64: use runNamed(feeds)`);
     return output as Tensor;
+  }
+
+  /**
+   * The globally pooled features the classifier sees, (N, C) for input (N, C_in, H, W)
+   * (DenseNet-121: C = 1024), computed on the planned kernels without the classifier: for
+   * retrieval, clustering and new classifier heads. Queued with run() calls.
+   */
+  features(input: Tensor): Promise<Tensor> {
+    const result = this.queue.then(() => this.executeImages(input, "features"));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Classifies images (paths, encoded bytes or decoded images): each is decoded and
+   * preprocessed as the model's metadata says (else ImageNet's), run in batches, and answered
+   * with its `top` classes (softmax probabilities, labels from the metadata, or ImageNet's for
+   * a 1000-class model). An image that cannot be read or decoded gets `{ error }`; the others
+   * are still answered. See classify.ts.
+   */
+  async classify(images: readonly ImageInput[], options?: ClassifyOptions): Promise<ClassifyResult[]> {
+    // Loaded on first use: sessions that never see an image never load the decoders.
+    const { classify } = await import("./classify.js");
+    return classify(this, images, options);
   }
 
   /**
@@ -219,16 +261,20 @@ export class Session {
     }
     for (const name of this.model.inputNames) check(name in feeds, () => `missing input '${name}'`);
     if (this.model.kind === "interpreted") return this.model.run(feeds);
+    return { [this.model.outputNames[0]]: await this.executeImages(feeds[this.model.inputNames[0]], "output") };
+  }
+
+  private async executeImages(input: AnyTensor, head: Head): Promise<Tensor> {
+    check(!this.released, "session has been released");
     const engine = this.planned();
-    const input = feeds[this.model.inputNames[0]];
     const [batch, , height, width] = this.checkImages(input);
     engine.model.checkInput?.(input.dims);
     const images = input.data as Float32Array;
-    const entry = this.planEntry(engine, height, width);
+    const entry = this.planEntry(engine, height, width, head);
     const out = engine.pool
       ? await this.runOnPool(engine, engine.pool, entry, images, batch)
       : this.runOnCallingThread(engine, entry, images, batch);
-    return { [this.model.outputNames[0]]: { data: out, dims: engine.model.outputDims(batch) } };
+    return { data: out, dims: head === "output" ? engine.model.outputDims(batch) : [batch, entry.plan.outputElements] };
   }
 
   private runOnCallingThread(engine: Engine, { plan, arenas }: PlanEntry, input: Float32Array, batch: number): Float32Array {
@@ -281,7 +327,7 @@ export class Session {
     return this.engine;
   }
 
-  private planEntry(engine: Engine, height: number, width: number): PlanEntry {
+  private planEntry(engine: Engine, height: number, width: number, head: Head = "output"): PlanEntry {
     const key = `${height}x${width}`;
     let entry = this.plans.get(key);
     if (!entry) {
@@ -289,8 +335,13 @@ export class Session {
       entry = { plan, arenas: [engine.mem.alloc(plan.arenaBytes)] };
       this.plans.set(key, entry);
     }
-    return entry;
+    if (head === "output") return entry;
+    // The same plan, read out where the pooled features lie instead of the logits.
+    const view = featuresView(engine.graph, entry.plan);
+    if (!view) throw new DenseNetError(`'${this.model.name}' has no global pool before its classifier whose output a run keeps: features() needs one`);
+    return { ...entry, plan: { ...entry.plan, outputOffset: view.offset, outputElements: view.elements } };
   }
+
 
   /** Checks an image batch (N, C, H, W) and returns its shape. */
   private checkImages(input: AnyTensor): [number, number, number, number] {

@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { DenseNetError } from "../errors.js";
 import { parsePth } from "../io/pth.js";
-import { parseSafetensors } from "../io/safetensors.js";
+import { parseSafetensors, safetensorsMetadata } from "../io/safetensors.js";
 import { isZip } from "../io/zip.js";
 import { importOnnx } from "../onnx/import.js";
 import { architectureConfig, isArchitectureName, unknownArchitecture } from "./config.js";
 import { buildDenseNetGraph } from "./densenet_graph.js";
+import { type ModelMetadata, NO_METADATA, parseModelMetadata } from "./metadata.js";
 import { randomWeights } from "./random_weights.js";
 import type { InterpretedModel, LoadedModel, ModelSource, PlannedModel } from "./types.js";
 import { WeightReader, inferConfig, normalizeKeys, parameterCount } from "./weights.js";
@@ -16,7 +17,7 @@ export async function loadModel(source: ModelSource, seed = 0): Promise<LoadedMo
   if (typeof source === "string") {
     if (isArchitectureName(source)) {
       const config = architectureConfig(source);
-      return fromWeights(source, normalizeKeys(randomWeights(config, seed)), true);
+      return fromWeights(source, normalizeKeys(randomWeights(config, seed)), true, NO_METADATA);
     }
     if (!/[./\\]/.test(source)) throw unknownArchitecture(source);
     let bytes: Uint8Array;
@@ -31,8 +32,11 @@ export async function loadModel(source: ModelSource, seed = 0): Promise<LoadedMo
 }
 
 function fromBytes(bytes: Uint8Array, name: string): LoadedModel {
-  if (isSafetensors(bytes)) return fromWeights(name, normalizeKeys(parseSafetensors(bytes, name)), false);
-  if (isZip(bytes) || /\.(pth|pt)$/.test(name)) return fromWeights(name, normalizeKeys(parsePth(bytes, name)), false);
+  if (isSafetensors(bytes)) {
+    const weights = normalizeKeys(parseSafetensors(bytes, name));
+    return fromWeights(name, weights, false, parseModelMetadata(safetensorsMetadata(bytes, name), name));
+  }
+  if (isZip(bytes) || /\.(pth|pt)$/.test(name)) return fromWeights(name, normalizeKeys(parsePth(bytes, name)), false, NO_METADATA);
   if (name.endsWith(".safetensors")) parseSafetensors(bytes, name); // throws the precise reason
   return importOnnx(bytes, name);
 }
@@ -42,11 +46,11 @@ function isSafetensors(bytes: Uint8Array): boolean {
   return bytes.length >= 9 && bytes[8] === 0x7b && bytes[6] === 0 && bytes[7] === 0;
 }
 
-function fromWeights(name: string, weights: ReturnType<typeof normalizeKeys>, random: boolean): PlannedModel {
+function fromWeights(name: string, weights: ReturnType<typeof normalizeKeys>, random: boolean, metadata: ModelMetadata): PlannedModel {
   const reader = new WeightReader(weights, name);
   const config = inferConfig(reader);
   return {
     kind: "planned", name, config, graph: buildDenseNetGraph(config, reader), parameters: parameterCount(config), randomWeights: random,
-    inputNames: ["input"], outputNames: ["logits"], outputDims: (n) => [n, config.numClasses],
+    inputNames: ["input"], outputNames: ["logits"], outputDims: (n) => [n, config.numClasses], metadata,
   };
 }

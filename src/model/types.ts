@@ -3,6 +3,7 @@
 import type { Graph } from "../plan/graph.js";
 import type { AnyTensor } from "../tensor.js";
 import type { DenseNetConfig } from "./config.js";
+import type { ModelMetadata } from "./metadata.js";
 
 interface ModelBase {
   /** A name for messages: the file name or architecture. */
@@ -11,6 +12,8 @@ interface ModelBase {
   readonly outputNames: readonly string[];
   /** Learnable parameters (weights) in the model. */
   readonly parameters: number;
+  /** Class labels and preprocessing the file carries (see metadata.ts). */
+  readonly metadata: ModelMetadata;
 }
 
 /** A model lowered to the graph IR and run on the planned, fused kernels: one image input, one output. */
