@@ -10,7 +10,9 @@ import { fixturesDir, randomArray } from "./helpers.mjs";
 import { agent, binaryBody, bits, encodePng, inferBody, request, responseBits } from "./serve_helpers.mjs";
 
 const modelPath = new URL("narrow_odd.safetensors", fixturesDir).pathname;
-const OPTIONS = { host: "127.0.0.1", port: 0, maxBatch: 8, maxDelayMs: 5, maxQueue: 1024, timeoutMs: 20000, maxBodyBytes: 8 * 2 ** 20, maxSizes: 8 };
+const OPTIONS = {
+  host: "127.0.0.1", port: 0, maxBatch: 8, maxDelayMs: 5, maxQueue: 1024, timeoutMs: 20000, maxBodyBytes: 8 * 2 ** 20, maxSizes: 8, maxMemoryBytes: 2 ** 30,
+};
 
 /** A server on an ephemeral loopback port serving narrow_odd as "narrow" (2 threads). */
 async function startServer(overrides = {}) {
@@ -258,7 +260,7 @@ Serve("classify with a labelled 1000-class model: JPEG and PNG photos give PyTor
 
 Serve.run();
 
-const Limits = suite("serve: limits (413, 503, 504, --max-sizes)");
+const Limits = suite("serve: limits and failures (413, 503, 504, 500, --max-sizes)");
 
 Limits("413 past the body limit (declared or streamed); the connection stays usable", async () => {
   const { server, port } = await startServer({ maxBodyBytes: 64 * 1024 });
@@ -309,6 +311,44 @@ Limits("--max-sizes bounds the image sizes a model plans", async () => {
     assert.is(third.status, 400);
     assert.match(third.json.error, /already serves 2 image sizes \(33x33, 34x34\)/);
     assert.is((await send(33)).status, 200, "a planned size still works");
+  } finally {
+    await server.close();
+  }
+});
+
+Limits("503 + Retry-After past the memory all requests may hold; the bytes are given back after each answer", async () => {
+  const { server, port } = await startServer({ maxMemoryBytes: 100_000 });
+  try {
+    const big = await request(port, "POST", "/v2/models/narrow/infer", inferBody({ data: randomArray(3 * 40 * 40, 8), dims: [1, 3, 40, 40] }));
+    assert.is(big.status, 503, big.text);
+    assert.is(big.headers["retry-after"], "1");
+    assert.match(big.json.error, /its limit is 0 MiB \(--max-memory-mb\); retry later/);
+    for (let i = 0; i < 3; i++) {
+      const small = await request(port, "POST", "/v2/models/narrow/infer", inferBody({ data: randomArray(3 * 33 * 33, i), dims: [1, 3, 33, 33] }));
+      assert.is(small.status, 200, `request ${i} after the refusal: ${small.text}`);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+Limits("a worker failing during a run is a 500 for that request only; the next one is answered", async () => {
+  const server = new InferenceServer(OPTIONS);
+  const { port } = await server.listen();
+  const session = await Session.create(modelPath, { threads: 2 });
+  server.addModel("narrow", session);
+  server.setReady();
+  try {
+    const tensor = { data: randomArray(3 * 33 * 33, 9), dims: [1, 3, 33, 33] };
+    session.injectFaultForTesting({ worker: 1, at: 2, mode: "throw" });
+    const failed = await request(port, "POST", "/v2/models/narrow/infer", inferBody(tensor));
+    assert.is(failed.status, 500, failed.text);
+    assert.match(failed.json.error, /^a worker failed during the run: /);
+    const next = await request(port, "POST", "/v2/models/narrow/infer", inferBody(tensor));
+    assert.is(next.status, 200, next.text);
+    const reference = await Session.create(modelPath, { threads: 1 });
+    assert.equal(responseBits(next.json), bits(await reference.run(tensor)));
+    await reference.release();
   } finally {
     await server.close();
   }
