@@ -47,7 +47,8 @@ Serve("health, server and model metadata, model readiness", async () => {
   const ready = await request(port, "GET", "/v2/health/ready");
   assert.is(ready.status, 200);
   assert.equal(ready.json, { ready: true });
-  assert.equal((await request(port, "GET", "/v2")).json, { name: "densenet-wasm", version: "0.1.0", extensions: [] });
+  const version = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
+  assert.equal((await request(port, "GET", "/v2")).json, { name: "densenet-wasm", version, extensions: ["binary_tensor_data"] });
   const meta = await request(port, "GET", "/v2/models/narrow");
   assert.is(meta.status, 200);
   assert.is(meta.headers["content-type"], "application/json");
@@ -149,6 +150,7 @@ Serve("errors: 404 unknown model, route or version; 405 wrong method; 400 bad re
     ["GET", "/v2/models/narrow/infer", undefined, 405, /infer takes POST, not GET/],
     ["POST", "/v2/health/live", "{}", 405, /takes GET/],
     ["GET", "/v2/models/%E0%A4%A/ready", undefined, 400, /percent-encoding/],
+    ["GET", "//", undefined, 400, /request target '\/\/' is not a valid path/],
     ["POST", "/v2/models/narrow/infer", "[1, 2]", 400, /must be a JSON object/],
     ["POST", "/v2/models/narrow/infer", '{"inputs": []}', 400, /'inputs' must be a non-empty array/],
     ["POST", "/v2/models/narrow/infer", { id: 5, inputs: [] }, 400, /'id' must be a string, got number 5/],

@@ -2,6 +2,7 @@
 // node:http), dynamic batching of infer requests, Prometheus metrics, graceful shutdown.
 // It holds no state beyond its models, so copies behind a load balancer need no coordination.
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { imageTensor, labelsOf, topClasses } from "../classify.js";
 import { DenseNetError } from "../errors.js";
@@ -76,7 +77,12 @@ export class InferenceServer {
   constructor(private readonly options: ServerOptions) {
     this.metrics = new Metrics(() => this.batcher.depth, () => this.inFlight);
     this.batcher = new Batcher(options, (model, images, seconds) => this.metrics.batch(model, images, seconds));
-    this.http = createServer((req, res) => this.handle(req, res));
+    this.http = createServer((req, res) => {
+      this.handle(req, res).catch((e: unknown) => {
+        console.error(`densenet serve: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+        res.destroy();
+      });
+    });
     this.http.requestTimeout = Math.max(options.timeoutMs, 1000) + 5000;
   }
 
@@ -150,7 +156,7 @@ export class InferenceServer {
       this.metrics.request(endpoint, model, status, (performance.now() - started) / 1000);
     };
     try {
-      const url = new URL(req.url ?? "/", "http://localhost");
+      const url = requestUrl(req.url);
       const r = route(url.pathname);
       if (!r) throw new HttpError(404, `no route for ${oneLine(url.pathname, 100)}; see /v2/models/{name}/infer`);
       endpoint = r.endpoint;
@@ -172,7 +178,7 @@ export class InferenceServer {
   /** The body of a routed request. */
   private async answer(r: Route, req: IncomingMessage, url: URL, session: Session | undefined, signal: AbortSignal, reserve: Reserve): Promise<Answer> {
     switch (r.endpoint) {
-      case "server_metadata": return { body: { name: PLATFORM, version: "0.1.0", extensions: [] } };
+      case "server_metadata": return { body: { name: PLATFORM, version: VERSION, extensions: ["binary_tensor_data"] } };
       case "health_live": return { body: { live: true } };
       case "health_ready": return { status: this.ready ? 200 : 503, body: { ready: this.ready } };
       case "metrics": return { body: this.metrics.render(), type: "text/plain; version=0.0.4; charset=utf-8" };
@@ -224,6 +230,9 @@ export class InferenceServer {
 
 type Reserve = (bytes: number) => void;
 
+/** The package's version, for the server metadata. */
+const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
 interface Answer {
@@ -251,6 +260,15 @@ function topParameter(url: URL, classes: number): number {
   const k = /^[0-9]{1,6}$/.test(text) ? Number(text) : NaN;
   if (!(k >= 1 && k <= classes)) throw new HttpError(400, `top must be an integer from 1 to ${classes} (the model's classes), got '${oneLine(text, 20)}'`);
   return k;
+}
+
+/** The request target as a URL; one it cannot be is a 400. */
+function requestUrl(target: string | undefined): URL {
+  try {
+    return new URL(target ?? "/", "http://localhost");
+  } catch {
+    throw new HttpError(400, `request target '${oneLine(String(target), 80)}' is not a valid path`);
+  }
 }
 
 /** Never resolves; rejects with the signal's reason when it aborts. */
