@@ -178,7 +178,7 @@ export class InferenceServer {
   /** The body of a routed request. */
   private async answer(r: Route, req: IncomingMessage, url: URL, session: Session | undefined, signal: AbortSignal, reserve: Reserve): Promise<Answer> {
     switch (r.endpoint) {
-      case "server_metadata": return { body: { name: PLATFORM, version: VERSION, extensions: ["binary_tensor_data"] } };
+      case "server_metadata": return { body: { name: PLATFORM, version: packageVersion(), extensions: ["binary_tensor_data"] } };
       case "health_live": return { body: { live: true } };
       case "health_ready": return { status: this.ready ? 200 : 503, body: { ready: this.ready } };
       case "metrics": return { body: this.metrics.render(), type: "text/plain; version=0.0.4; charset=utf-8" };
@@ -230,8 +230,13 @@ export class InferenceServer {
 
 type Reserve = (bytes: number) => void;
 
-/** The package's version, for the server metadata. */
-const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+let version: string | null = null;
+
+/** The package's version, for the server metadata (read once, on first use). */
+function packageVersion(): string {
+  version ??= (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  return version;
+}
 
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
