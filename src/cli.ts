@@ -16,6 +16,7 @@ const OWN_COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<num
   preprocess: async () => (await import("./cli/images.js")).preprocessCommand,
   embed: async () => (await import("./cli/images.js")).embedCommand,
   serve: async () => (await import("./cli/serve.js")).serveMain,
+  worker: async () => (await import("./cli/worker.js")).workerCommand,
 };
 
 const USAGE = `densenet: DenseNet inference on WebAssembly SIMD
@@ -31,6 +32,9 @@ usage:
   densenet serve [--model [NAME=]PATH]... [--host 127.0.0.1] [--port 8080] [--threads N] [--max-batch 8]
                  [--max-delay-ms 5] [--max-queue 1024] [--timeout-ms 30000] [--max-body-mb 64] [--max-sizes 16]
                  [--max-memory-mb 2048] (Open Inference Protocol v2 over HTTP: /v2/models/NAME/infer, /classify, /metrics)
+  densenet worker --redis redis://HOST:PORT [--queue densenet] [--model [NAME=]PATH]... [--concurrency 2]
+                 [--threads N] [--lock-duration 30000] [--stalled-interval 30000] [--name NAME]
+                 (BullMQ jobs: data = the /v2/models/NAME/infer body plus "model": NAME; value = the response)
   densenet info  --model <file.safetensors|file.onnx|densenet121> [--size S] [--json]
   densenet bench --model <file.safetensors|file.onnx|densenet121> [--batch B] [--threads T] [--size S]
                  [--runs R] [--warmup W] [--json] [--profile]

@@ -87,12 +87,42 @@ Classify("a 500-image slice of the test set: top-1 equal to PyTorch's on every i
   assert.is(equal, n, `top-1 equal to PyTorch's on ${equal} of ${n}`);
 });
 
+Classify("photographs through a 1000-class torchvision DenseNet: top-5 and probabilities equal PyTorch's", async () => {
+  const dir = fileURLToPath(new URL("classify/", fixturesDir));
+  const expected = JSON.parse(readFileSync(join(dir, "expected.json"), "utf8"));
+  const session = await Session.create(join(dir, "imagenet-small.safetensors"), { threads: 1 });
+  // Bytes, as a server would pass them, in one batch (each is cropped to 224x224).
+  const results = await session.classify(expected.map((e) => readFileSync(join(dir, e.file))), { top: 5 });
+  await session.release();
+  results.forEach((r, i) => {
+    const want = expected[i];
+    assert.ok("top" in r, `${want.file}: ${r.error}`);
+    assert.equal(r.top.map((c) => [c.index, c.label]), want.top.map((c) => [c.index, c.label]), `${want.file}: top-5`);
+    assertWithin(r.top.map((c) => c.probability), want.top.map((c) => c.probability), () => P_TOL, `${want.file}: probabilities`);
+  });
+});
+
+Classify("Deno: classify() on JPEG and PNG files gives exactly Node's answer", async () => {
+  const dir = fileURLToPath(new URL("classify/", fixturesDir));
+  const model = join(dir, "imagenet-small.safetensors");
+  const files = ["chelsea.jpg", "camera-grey.png"].map((f) => join(dir, f));
+  const deno = fileURLToPath(new URL("../node_modules/.bin/deno", import.meta.url));
+  const r = spawnSync(deno, ["run", "--allow-read", "--allow-env", "--allow-sys", fileURLToPath(new URL("./deno/classify.mjs", import.meta.url)), model, ...files], {
+    encoding: "utf8", timeout: 60_000, env, cwd: fileURLToPath(new URL("..", import.meta.url)),
+  });
+  assert.is(r.status, 0, `deno exit ${r.status}: ${r.stderr}`);
+  const session = await Session.create(model, { threads: 2 });
+  const node = await session.classify(files, { top: 3 });
+  await session.release();
+  assert.equal(JSON.parse(r.stdout), node);
+});
+
 Classify("topClasses: softmax in float64, most probable first, ties by index", () => {
   const rows = topClasses({ data: Float32Array.of(1, 3, 3, 0, 0, 0), dims: [2, 3] }, 2, ["a", "b", "c"]);
   const e = [Math.exp(1), Math.exp(3), Math.exp(3)];
   const sum = e[0] + e[1] + e[2];
   assert.equal(rows[0].map((c) => c.index), [1, 2]);
-  assert.is(rows[0][0].probability, e[1] / sum);
+  assert.ok(Math.abs(rows[0][0].probability - e[1] / sum) < 1e-15, String(rows[0][0].probability));
   assert.equal(rows[1].map((c) => [c.index, c.label, c.probability]), [[0, "a", 1 / 3], [1, "b", 1 / 3]]);
   assert.throws(() => topClasses({ data: new Float32Array(3), dims: [1, 3] }, 0, null), (e) => e instanceof DenseNetError);
 });
