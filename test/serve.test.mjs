@@ -356,6 +356,38 @@ Limits("a worker failing during a run is a 500 for that request only; the next o
   }
 });
 
+Limits("an ONNX graph that fixes its input to [2, 3, 64, 64]: other shapes are 400s, batches fall back to single runs, answers stay bitwise", async () => {
+  const server = new InferenceServer({ ...OPTIONS, maxDelayMs: 20 });
+  const { port } = await server.listen();
+  const path = new URL("onnx/bc_style.caffe2.onnx", fixturesDir).pathname;
+  server.addModel("caffe2", await Session.create(path, { threads: 2 }));
+  server.setReady();
+  const reference = await Session.create(path, { threads: 1 });
+  try {
+    const meta = (await request(port, "GET", "/v2/models/caffe2")).json;
+    assert.equal(meta.inputs, [{ name: "data_0", datatype: "FP32", shape: [-1, 3, -1, -1] }]);
+    assert.equal(meta.outputs, [{ name: "fc6_1", datatype: "FP32", shape: [-1, 10] }]);
+    const tensors = Array.from({ length: 6 }, (_, i) => ({ data: randomArray(2 * 3 * 64 * 64, 300 + i), dims: [2, 3, 64, 64] }));
+    const body = (t) => ({ inputs: [{ name: "data_0", shape: t.dims, datatype: "FP32", data: Array.from(t.data) }] });
+    for (let round = 0; round < 2; round++) { // the first round's batch fails and falls back; the second is not batched
+      const answers = await Promise.all(tensors.map((t) => request(port, "POST", "/v2/models/caffe2/infer", body(t))));
+      for (let i = 0; i < tensors.length; i++) {
+        assert.is(answers[i].status, 200, answers[i].text);
+        const alone = await reference.run(tensors[i]);
+        assert.equal(answers[i].json.outputs[0].shape, alone.dims);
+        assert.equal(responseBits(answers[i].json), bits(alone), `round ${round}, request ${i}`);
+      }
+    }
+    const one = { data: randomArray(3 * 64 * 64, 1), dims: [1, 3, 64, 64] };
+    const refused = await request(port, "POST", "/v2/models/caffe2/infer", body(one));
+    assert.is(refused.status, 400, refused.text);
+    assert.match(refused.json.error, /input 'data_0' has shape \[1, 3, 64, 64\], the model expects \[2, 3, 64, 64\]/);
+  } finally {
+    await server.close();
+    await reference.release();
+  }
+});
+
 Limits("a model on the interpreter is refused at load with one line", async () => {
   const server = new InferenceServer(OPTIONS);
   const session = await Session.create(new URL("../test/conformance/onnx-node/test_add/model.onnx", import.meta.url).pathname);

@@ -84,6 +84,9 @@ export class InferenceServer {
       });
     });
     this.http.requestTimeout = Math.max(options.timeoutMs, 1000) + 5000;
+    // Longer than load balancers' usual idle timeout (60 s), so none reuses a connection the
+    // server is closing; close() still closes idle connections at once.
+    this.http.keepAliveTimeout = 65_000;
   }
 
   /** Starts listening (live at once; ready only after setReady). Resolves with the bound address. */
