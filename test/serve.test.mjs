@@ -382,6 +382,9 @@ Limits("an ONNX graph that fixes its input to [2, 3, 64, 64]: other shapes are 4
     const refused = await request(port, "POST", "/v2/models/caffe2/infer", body(one));
     assert.is(refused.status, 400, refused.text);
     assert.match(refused.json.error, /input 'data_0' has shape \[1, 3, 64, 64\], the model expects \[2, 3, 64, 64\]/);
+    const metrics = (await request(port, "GET", "/metrics")).text;
+    assert.is(metricValue(metrics, 'densenet_batch_size_count{model="caffe2"}'), 12, "every request ran on its own");
+    assert.is(metricValue(metrics, 'densenet_batch_size_sum{model="caffe2"}'), 24);
   } finally {
     await server.close();
     await reference.release();
