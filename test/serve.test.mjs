@@ -357,7 +357,7 @@ Limits("a worker failing during a run is a 500 for that request only; the next o
 });
 
 Limits("an ONNX graph that fixes its input to [2, 3, 64, 64]: other shapes are 400s, batches fall back to single runs, answers stay bitwise", async () => {
-  const server = new InferenceServer({ ...OPTIONS, maxDelayMs: 20 });
+  const server = new InferenceServer({ ...OPTIONS, maxDelayMs: 200 }); // long enough for the 6 requests to meet in one batch
   const { port } = await server.listen();
   const path = new URL("onnx/bc_style.caffe2.onnx", fixturesDir).pathname;
   server.addModel("caffe2", await Session.create(path, { threads: 2 }));
