@@ -2,6 +2,7 @@
 // and invalid mixed, dynamically batched) each compared bit for bit with Session.run on that
 // input alone, metrics, and every error status. Loopback, ephemeral ports, servers closed here.
 import { readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Session, classify } from "../dist/index.js";
@@ -298,6 +299,34 @@ Limits("503 + Retry-After when the queue is full; 504 past the timeout, and a ti
     const metrics = (await request(port, "GET", "/metrics")).text;
     assert.is(metricValue(metrics, "densenet_queue_depth"), 0, "timed-out requests left the queue");
     assert.is(metricValue(metrics, 'densenet_images_total{model="narrow"}'), undefined, "nothing ran");
+  } finally {
+    await server.close();
+  }
+});
+
+Limits("a client that leaves takes its request out of the queue (counted as 499); it never runs", async () => {
+  const { server, port } = await startServer({ maxDelayMs: 60000, maxBatch: 64 });
+  try {
+    const body = JSON.stringify(inferBody({ data: randomArray(3 * 33 * 33, 6), dims: [1, 3, 33, 33] }));
+    const req = httpRequest({ host: "127.0.0.1", port, method: "POST", path: "/v2/models/narrow/infer", agent: false,
+      headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } });
+    req.on("error", () => {});
+    req.end(body);
+    const queued = async (n) => {
+      for (let i = 0; i < 200; i++) {
+        const text = (await request(port, "GET", "/metrics")).text;
+        if (metricValue(text, "densenet_queue_depth") === n) return text;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.unreachable(`queue depth never reached ${n}`);
+    };
+    await queued(1);
+    req.destroy();
+    const text = await queued(0);
+    await new Promise((r) => setTimeout(r, 50));
+    const after = (await request(port, "GET", "/metrics")).text;
+    assert.is(metricValue(after, 'densenet_requests_total{model="narrow",endpoint="infer",code="499"}'), 1, text);
+    assert.is(metricValue(after, 'densenet_images_total{model="narrow"}'), undefined, "nothing ran");
   } finally {
     await server.close();
   }

@@ -151,7 +151,9 @@ export class InferenceServer {
       clearTimeout(timer);
       this.inFlight--;
       this.held -= held;
-      if (!res.writableFinished) abort.abort(new HttpError(499, "the client closed the connection"));
+      if (res.writableFinished) return;
+      abort.abort(new HttpError(499, "the client closed the connection"));
+      if (!res.headersSent) this.metrics.request(endpoint, model, 499, (performance.now() - started) / 1000);
     });
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}, type?: string) => {
       if (res.headersSent || res.destroyed) return;
