@@ -62,6 +62,8 @@ export async function serveMain(argv: string[]): Promise<number> {
     throw new DenseNetError(`${(e as Error).message.split("\n")[0]} (see densenet --help)`);
   }
   const specs = (flags.model ?? [`${DEFAULT_MODEL_NAME}=${DEFAULT_MODEL_PATH}`]).map(parseModelSpec);
+  const twice = specs.find((spec, i) => specs.findIndex((other) => other.name === spec.name) !== i);
+  if (twice) throw new DenseNetError(`model name '${twice.name}' is given twice; name them with --model NAME=PATH`);
   const threads = integer(flags, "threads", defaultThreads(), 1, 256);
   const seed = integer(flags, "seed", 0, 0, 2 ** 31 - 1);
   const options: ServerOptions = {
@@ -72,7 +74,9 @@ export async function serveMain(argv: string[]): Promise<number> {
     maxMemoryBytes: integer(flags, "max-memory-mb", 2048, 1, 1_048_576) * 2 ** 20,
   };
   const server = new InferenceServer(options);
-  const { host, port } = await server.listen();
+  const { host, port } = await server.listen().catch((e: NodeJS.ErrnoException) => {
+    throw new DenseNetError(`cannot listen on ${options.host}:${options.port}: ${e.code ?? e.message}`);
+  });
   let stopping: Promise<void> | null = null;
   let stopped = () => {};
   const done = new Promise<void>((resolve) => { stopped = resolve; });
@@ -103,6 +107,8 @@ export async function serveMain(argv: string[]): Promise<number> {
         `${threads} thread(s), max batch ${options.maxBatch}, max delay ${options.maxDelayMs} ms`);
     }
   } catch (e) {
+    process.off("SIGTERM", stop);
+    process.off("SIGINT", stop);
     await server.close();
     throw e;
   }
