@@ -9,7 +9,7 @@ import { Session } from "../dist/index.js";
 import { InferenceServer } from "../dist/serve/server.js";
 import { fixturesDir, randomArray } from "./helpers.mjs";
 import {
-  OPTIONS, agent, bits, inferBody, metricValue, modelPath, request, responseBits, startServer,
+  OPTIONS, agent, binaryBody, bits, inferBody, metricValue, modelPath, request, responseBits, startServer,
 } from "./serve_helpers.mjs";
 
 const Limits = suite("serve: limits and failures (413, 503, 504, 500, --max-sizes)");
@@ -166,6 +166,32 @@ Limits("an ONNX graph that fixes its input to [2, 3, 64, 64]: other shapes are 4
   } finally {
     await server.close();
     await reference.release();
+  }
+});
+
+Limits("the event loop stays free while a batch runs on the pool: /v2/health/live answers during the run", async () => {
+  const server = new InferenceServer({ ...OPTIONS, maxDelayMs: 0 });
+  const { port } = await server.listen();
+  server.addModel("tiny", await Session.create(new URL("tiny121.safetensors", fixturesDir).pathname, { threads: 2 }));
+  server.setReady();
+  try {
+    const images = { data: randomArray(16 * 3 * 160 * 160, 12), dims: [16, 3, 160, 160] };
+    const { body, headers } = binaryBody({ inputs: [{ name: "input", shape: images.dims, datatype: "FP32", parameters: { binary_data_size: images.data.byteLength } }] }, [images]);
+    const infer = request(port, "POST", "/v2/models/tiny/infer", body, { headers });
+    const batcher = server["batcher"];
+    const deadline = Date.now() + 20000;
+    while (!batcher.busy) {
+      assert.ok(Date.now() < deadline, "the batch never started");
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const t0 = performance.now();
+    const live = await request(port, "GET", "/v2/health/live");
+    const ms = performance.now() - t0;
+    assert.is(live.status, 200);
+    assert.ok(batcher.busy, `the liveness answer (${ms.toFixed(1)} ms) came only after the batch`);
+    assert.is((await infer).status, 200);
+  } finally {
+    await server.close();
   }
 });
 
