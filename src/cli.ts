@@ -31,7 +31,7 @@ usage:
   densenet run   --model <file.onnx> --input NAME=<x.npy> [--input NAME=<x.npy> ...] --outdir <dir>
   densenet serve [--model [NAME=]PATH]... [--host 127.0.0.1] [--port 8080] [--threads N] [--max-batch 8]
                  [--max-delay-ms 5] [--max-queue 1024] [--timeout-ms 30000] [--max-body-mb 64] [--max-sizes 16]
-                 (Open Inference Protocol v2 over HTTP: /v2/models/NAME/infer, /classify, /metrics)
+                 [--max-memory-mb 2048] (Open Inference Protocol v2 over HTTP: /v2/models/NAME/infer, /classify, /metrics)
   densenet worker --redis redis://HOST:PORT [--queue densenet] [--model [NAME=]PATH]... [--concurrency 2]
                  [--threads N] [--lock-duration 30000] [--stalled-interval 30000] [--name NAME]
                  (BullMQ jobs: data = the /v2/models/NAME/infer body plus "model": NAME; value = the response)
