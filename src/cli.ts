@@ -6,7 +6,7 @@ import { DenseNetError } from "./errors.js";
 import { formatNpy, parseNpyAny } from "./io/npy.js";
 import { describeConfig } from "./model/config.js";
 import { SeededRandom } from "./model/random_weights.js";
-import { Session, defaultThreads } from "./session.js";
+import { MAX_BATCH, MAX_SIDE, MAX_THREADS, Session, defaultThreads } from "./session.js";
 import type { AnyTensor } from "./tensor.js";
 import { readTensorOrImage } from "./cli/common.js";
 
@@ -31,7 +31,7 @@ usage:
   densenet run   --model <file.onnx> --input NAME=<x.npy> [--input NAME=<x.npy> ...] --outdir <dir>
   densenet serve [--model [NAME=]PATH]... [--host 127.0.0.1] [--port 8080] [--threads N] [--max-batch 8]
                  [--max-delay-ms 5] [--max-queue 1024] [--timeout-ms 30000] [--max-body-mb 64] [--max-sizes 16]
-                 (Open Inference Protocol v2 over HTTP: /v2/models/NAME/infer, /classify, /metrics)
+                 [--max-memory-mb 2048] (Open Inference Protocol v2 over HTTP: /v2/models/NAME/infer, /classify, /metrics)
   densenet worker --redis redis://HOST:PORT [--queue densenet] [--model [NAME=]PATH]... [--concurrency 2]
                  [--threads N] [--lock-duration 30000] [--stalled-interval 30000] [--name NAME]
                  (BullMQ jobs: data = the /v2/models/NAME/infer body plus "model": NAME; value = the response)
@@ -80,7 +80,7 @@ function required(flags: Flags, name: "model"): string {
 
 async function openSession(flags: Flags): Promise<Session> {
   return Session.create(required(flags, "model"), {
-    threads: integer(flags, "threads", defaultThreads(), 1, 256), seed: integer(flags, "seed", 0, 0, 2 ** 31 - 1),
+    threads: integer(flags, "threads", defaultThreads(), 1, MAX_THREADS), seed: integer(flags, "seed", 0, 0, 2 ** 31 - 1),
   });
 }
 
@@ -143,7 +143,7 @@ async function runCommand(flags: Flags): Promise<void> {
 }
 
 async function infoCommand(flags: Flags): Promise<void> {
-  const size = integer(flags, "size", 224, 1, 8192);
+  const size = integer(flags, "size", 224, 1, MAX_SIDE);
   const session = await openSession(flags);
   const { name, config, parameters, randomWeights, weightBytes, execution, kernels, notPlanned } = session.info;
   const plan = execution === "planned" ? session.plan(size, size) : null;
@@ -185,7 +185,7 @@ function median(values: number[]): number {
 }
 
 async function benchCommand(flags: Flags): Promise<void> {
-  const batch = integer(flags, "batch", 1, 1, 4096), size = integer(flags, "size", 224, 1, 8192);
+  const batch = integer(flags, "batch", 1, 1, MAX_BATCH), size = integer(flags, "size", 224, 1, MAX_SIDE);
   const runs = integer(flags, "runs", 10, 1, 100000), warmup = integer(flags, "warmup", 2, 0, 100000);
   const session = await openSession(flags);
   if (session.info.execution !== "planned") throw new DenseNetError(`bench needs an image model that runs on the planned kernels; '${session.info.name}' is interpreted`);
@@ -240,7 +240,7 @@ const COMMANDS: Record<string, (flags: Flags) => Promise<void>> = { run: runComm
 async function main(argv: string[]): Promise<number> {
   const own = OWN_COMMANDS[argv[0]];
   if (own && !argv.slice(1).some((a) => a === "--help" || a === "-h")) return (await own())(argv.slice(1));
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {

@@ -10,8 +10,8 @@ import { type ExecutionPlan, planGraph } from "./plan/plan.js";
 import { scratchBytes } from "./plan/scratch.js";
 import { availableParallelism } from "node:os";
 import { BARRIER_BYTES, barrierView, resetBarrier } from "./runtime/barrier.js";
-import { runSteps } from "./runtime/executor.js";
-import { type KernelBuild, type KernelExports, compileKernels, instantiateKernels } from "./runtime/kernels.js";
+import { runImage, runSchedule } from "./runtime/executor.js";
+import { type KernelBuild, type KernelExports, compileKernels, instantiateKernels, kernelTable } from "./runtime/kernels.js";
 import { LinearMemory } from "./kernels/memory.js";
 import { WorkerPool } from "./runtime/pool.js";
 import type { RunTask } from "./runtime/task.js";
@@ -36,6 +36,8 @@ export interface SessionOptions {
 export const MAX_BATCH = 4096;
 /** Largest input side accepted. */
 export const MAX_SIDE = 8192;
+/** Most threads (pool workers) a session runs on. */
+export const MAX_THREADS = 256;
 
 /** Summary of a session's model, for `densenet info` and logs. */
 export interface SessionInfo {
@@ -84,7 +86,7 @@ interface PlanEntry {
 
 /** The default thread count: every core the process may use. */
 export function defaultThreads(): number {
-  return Math.min(256, Math.max(1, availableParallelism()));
+  return Math.min(MAX_THREADS, Math.max(1, availableParallelism()));
 }
 
 /**
@@ -108,7 +110,7 @@ export class Session {
   /** Loads a model: a .safetensors or .onnx path or its bytes, or an architecture name (random weights). */
   static async create(model: ModelSource, options: SessionOptions = {}): Promise<Session> {
     const threads = options.threads ?? defaultThreads();
-    check(Number.isInteger(threads) && threads >= 1 && threads <= 256, `threads must be an integer from 1 to 256, got ${threads}`);
+    check(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS, `threads must be an integer from 1 to ${MAX_THREADS}, got ${threads}`);
     check(options.microKernel === undefined || Object.hasOwn(MICRO_KERNELS, options.microKernel),
       () => `microKernel must be one of ${Object.keys(MICRO_KERNELS).join(", ")}, got ${options.microKernel}`);
     const loaded = await loadModel(model, options.seed ?? 0);
@@ -230,13 +232,10 @@ export class Session {
     const input = engine.mem.f32(arenas[0] + plan.inputOffset, plan.inputElements);
     for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.37);
     const best = plan.steps.map(() => Infinity);
-    for (let r = 0; r < runs; r++) {
-      plan.steps.forEach((step, i) => {
-        const t0 = performance.now();
-        engine.kernels[step.kernel](step.desc, arenas[0], engine.scratch[0], 0, 1);
-        best[i] = Math.min(best[i], performance.now() - t0);
-      });
-    }
+    const table = kernelTable(engine.mem.memory, engine.kernels);
+    let t0 = 0;
+    const timer = { before: () => { t0 = performance.now(); }, after: (s: number) => { best[s] = Math.min(best[s], performance.now() - t0); } };
+    for (let r = 0; r < runs; r++) runSchedule(table, { table: plan.schedule, steps: plan.steps.length }, arenas[0], engine.scratch[0], 0, 1, timer);
     return plan.steps.map((step, i) => ({ name: step.name, shape: step.description, macs: step.macs, ms: best[i] }));
   }
 
@@ -279,15 +278,16 @@ export class Session {
   }
 
   private runOnCallingThread(engine: Engine, { plan, arenas }: PlanEntry, input: Float32Array, batch: number): Float32Array {
-    const { mem, kernels, scratch } = engine;
-    const out = new Float32Array(batch * plan.outputElements);
-    for (let i = 0; i < batch; i++) {
-      mem.f32(arenas[0] + plan.inputOffset, plan.inputElements)
-        .set(input.subarray(i * plan.inputElements, (i + 1) * plan.inputElements));
-      runSteps(kernels, plan.steps, arenas[0], scratch[0]);
-      out.set(mem.f32(arenas[0] + plan.outputOffset, plan.outputElements), i * plan.outputElements);
-    }
-    return out;
+    const { mem } = engine;
+    const stage = this.stageFor(mem, batch * plan.inputElements * 4, batch * plan.outputElements * 4);
+    mem.f32(stage.input, input.length).set(input);
+    const staging = {
+      inputStage: stage.input, outputStage: stage.output, inputOffset: plan.inputOffset, outputOffset: plan.outputOffset,
+      inputElements: plan.inputElements, outputElements: plan.outputElements,
+    };
+    const table = kernelTable(mem.memory, engine.kernels);
+    for (let i = 0; i < batch; i++) runImage(table, { table: plan.schedule, steps: plan.steps.length }, staging, i, arenas[0], engine.scratch[0]);
+    return mem.f32(stage.output, batch * plan.outputElements).slice();
   }
 
   /**

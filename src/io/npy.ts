@@ -50,7 +50,7 @@ export function formatNpy(tensor: AnyTensor): Uint8Array {
   const descr = tensor.data instanceof BigInt64Array ? "<i8" : "<f4";
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
   const pad = 64 - ((10 + header.length + 1) % 64);
-  header += " ".repeat(pad % 64) + "\n";
+  header += `${" ".repeat(pad % 64)}\n`;
   const out = new Uint8Array(10 + header.length + tensor.data.byteLength);
   out.set(MAGIC, 0);
   out[6] = 1;
