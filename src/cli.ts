@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DenseNetError } from "./errors.js";
-import { formatNpy, parseNpyAny } from "./io/npy.js";
+import { formatNpy } from "./io/npy.js";
 import { describeConfig } from "./model/config.js";
 import { SeededRandom } from "./model/random_weights.js";
 import { MAX_BATCH, MAX_SIDE, MAX_THREADS, Session, defaultThreads } from "./session.js";
@@ -82,16 +82,6 @@ async function openSession(flags: Flags): Promise<Session> {
   return Session.create(required(flags, "model"), {
     threads: integer(flags, "threads", defaultThreads(), 1, MAX_THREADS), seed: integer(flags, "seed", 0, 0, 2 ** 31 - 1),
   });
-}
-
-async function readNpy(path: string): Promise<AnyTensor> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new DenseNetError(`cannot read input '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  return parseNpyAny(bytes, path);
 }
 
 /** --input x.npy (the model's only input) or --input NAME=x.npy, repeatable. */

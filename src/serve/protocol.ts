@@ -78,7 +78,10 @@ const PROBE_SIDES = [224, 32, 64, 128, 256, 512];
  */
 export function modelSignature(session: Session): ModelSignature {
   let signature = signatures.get(session);
-  if (!signature) signatures.set(session, signature = computeSignature(session));
+  if (!signature) {
+    signature = computeSignature(session);
+    signatures.set(session, signature);
+  }
   return signature;
 }
 
