@@ -8,7 +8,7 @@ import { describeConfig } from "./model/config.js";
 import { SeededRandom } from "./model/random_weights.js";
 import { MAX_BATCH, MAX_SIDE, MAX_THREADS, Session, defaultThreads } from "./session.js";
 import type { AnyTensor } from "./tensor.js";
-import { readTensorOrImage } from "./cli/common.js";
+import { integerFlag, readTensorOrImage } from "./cli/common.js";
 
 /** Commands with flags of their own, loaded only when run (their dependencies cost the others nothing). */
 const OWN_COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
@@ -62,15 +62,8 @@ type Flags = {
     : (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string
 };
 
-function integer(flags: Flags, name: keyof Flags, fallback: number, min: number, max: number): number {
-  const text = flags[name];
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new DenseNetError(`--${name} must be an integer from ${min} to ${max}, got '${text}'`);
-  }
-  return value;
-}
+const integer = (flags: Flags, name: keyof Flags, fallback: number, min: number, max: number) =>
+  integerFlag(flags[name] as string | undefined, name, fallback, min, max);
 
 function required(flags: Flags, name: "model"): string {
   const value = flags[name];
