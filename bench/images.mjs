@@ -20,6 +20,7 @@ import { decodeImage, preprocess, toMode } from "../dist/index.js";
 import { resizeImage, resizedSize } from "../dist/image/index.js";
 
 const SKIMAGE = "/usr/lib/python3/dist-packages/skimage/data";
+/** @type {import("../dist/index.js").PreprocessSpec} */
 const SPEC = { resize: 256, crop: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], mode: "RGB" };
 const runtime = globalThis.Deno ? `Deno ${globalThis.Deno.version.deno}` : `Node ${process.version}`;
 
@@ -90,6 +91,7 @@ async function main() {
     ["decode + preprocess JPEG 1000×872", async () => preprocess([await decodeImage(jpeg, "j")], SPEC)],
     ["decode + preprocess PNG 512×512", async () => preprocess([await decodeImage(png, "p")], SPEC)],
   ];
+  /** @type {any[]} */
   const results = [];
   for (const [what, fn] of rows) results.push({ what, ...(await time(fn, args)) });
   for (const [what, bytes] of [["decode CMYK JPEG 1000×872", cmyk], ["decode WebP 1000×872 (lossy)", webp]]) {

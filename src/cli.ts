@@ -1,14 +1,14 @@
 #!/usr/bin/env node
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DenseNetError } from "./errors.js";
-import { formatNpy, parseNpyAny } from "./io/npy.js";
+import { formatNpy } from "./io/npy.js";
 import { describeConfig } from "./model/config.js";
 import { SeededRandom } from "./model/random_weights.js";
 import { MAX_BATCH, MAX_SIDE, MAX_THREADS, Session, defaultThreads } from "./session.js";
 import type { AnyTensor } from "./tensor.js";
-import { readTensorOrImage } from "./cli/common.js";
+import { integerFlag, readTensorOrImage } from "./cli/common.js";
 
 /** Commands with flags of their own, loaded only when run (their dependencies cost the others nothing). */
 const OWN_COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
@@ -62,15 +62,8 @@ type Flags = {
     : (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string
 };
 
-function integer(flags: Flags, name: keyof Flags, fallback: number, min: number, max: number): number {
-  const text = flags[name];
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new DenseNetError(`--${name} must be an integer from ${min} to ${max}, got '${text}'`);
-  }
-  return value;
-}
+const integer = (flags: Flags, name: keyof Flags, fallback: number, min: number, max: number) =>
+  integerFlag(flags[name] as string | undefined, name, fallback, min, max);
 
 function required(flags: Flags, name: "model"): string {
   const value = flags[name];
@@ -82,16 +75,6 @@ async function openSession(flags: Flags): Promise<Session> {
   return Session.create(required(flags, "model"), {
     threads: integer(flags, "threads", defaultThreads(), 1, MAX_THREADS), seed: integer(flags, "seed", 0, 0, 2 ** 31 - 1),
   });
-}
-
-async function readNpy(path: string): Promise<AnyTensor> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new DenseNetError(`cannot read input '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  return parseNpyAny(bytes, path);
 }
 
 /** --input x.npy (the model's only input) or --input NAME=x.npy, repeatable. */

@@ -15,6 +15,7 @@ UnderDeno("decodeImage + preprocess give Node's bytes", async () => {
   const deno = fileURLToPath(new URL("../node_modules/.bin/deno", import.meta.url));
   const script = fileURLToPath(new URL("./deno/image.mjs", import.meta.url));
   const files = ["jpeg_photo_400x300.jpg", "png_photo_340x226.png", "jpeg_cmyk.jpg", "webp_alpha.webp"].map((f) => fileURLToPath(new URL(`./fixtures/images/${f}`, import.meta.url)));
+  /** @type {import("../dist/index.js").PreprocessSpec} */
   const spec = { resize: 256, crop: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], mode: "RGB" };
   const r = spawnSync(deno, ["run", "--allow-read", "--allow-env", "--allow-sys", script, JSON.stringify(spec), ...files], {
     encoding: "utf8", timeout: 120_000, env: { ...process.env, NO_COLOR: "1" },

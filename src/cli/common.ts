@@ -6,11 +6,10 @@ import { DEFAULT_MODEL_PATH } from "../default_model.js";
 import { DenseNetError } from "../errors.js";
 import { readRegularFile } from "../io/files.js";
 import { parseNpyAny } from "../io/npy.js";
-import { Session, defaultThreads } from "../session.js";
+import { MAX_THREADS, Session, defaultThreads } from "../session.js";
 import type { AnyTensor } from "../tensor.js";
 
-/** Most threads a session may use (Session.create's limit). */
-export const MAX_THREADS = 256;
+export { MAX_THREADS };
 
 /** A flag's decimal integer value in [min, max] ("1e1", "0x2", " 2 " are refused), or `fallback` when absent. */
 export function integerFlag(text: string | undefined, name: string, fallback: number, min: number, max: number): number {

@@ -16,7 +16,8 @@ import { parseArgs } from "node:util";
 import { DEFAULT_MODEL_NAME, DEFAULT_MODEL_PATH } from "../default_model.js";
 import { DenseNetError } from "../errors.js";
 import { InferenceServer, type ServerOptions } from "../serve/server.js";
-import { MAX_BATCH, Session, defaultThreads } from "../session.js";
+import { MAX_BATCH, MAX_THREADS, Session, defaultThreads } from "../session.js";
+import { integerFlag } from "./common.js";
 import { modelSignature } from "../serve/protocol.js";
 
 const OPTIONS = {
@@ -28,14 +29,8 @@ const OPTIONS = {
 
 type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
 
-/** A decimal integer flag in [min, max]: digits only, no sign, exponent or spaces. */
-function integer(flags: Flags, name: keyof Flags, fallback: number, min: number, max: number): number {
-  const text = flags[name];
-  if (text === undefined) return fallback;
-  const value = typeof text === "string" && /^[0-9]{1,10}$/.test(text) ? Number(text) : NaN;
-  if (!(value >= min && value <= max)) throw new DenseNetError(`--${name} must be an integer from ${min} to ${max}, got '${text}'`);
-  return value;
-}
+const integer = (flags: Flags, name: keyof Flags, fallback: number, min: number, max: number) =>
+  integerFlag(flags[name] as string | undefined, name, fallback, min, max);
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -64,7 +59,7 @@ export async function serveMain(argv: string[]): Promise<number> {
   const specs = (flags.model ?? [`${DEFAULT_MODEL_NAME}=${DEFAULT_MODEL_PATH}`]).map(parseModelSpec);
   const twice = specs.find((spec, i) => specs.findIndex((other) => other.name === spec.name) !== i);
   if (twice) throw new DenseNetError(`model name '${twice.name}' is given twice; name them with --model NAME=PATH`);
-  const threads = integer(flags, "threads", defaultThreads(), 1, 256);
+  const threads = integer(flags, "threads", defaultThreads(), 1, MAX_THREADS);
   const seed = integer(flags, "seed", 0, 0, 2 ** 31 - 1);
   const options: ServerOptions = {
     host: flags.host ?? "127.0.0.1", port: integer(flags, "port", 8080, 0, 65535),

@@ -9,7 +9,8 @@ import { loadBullMQ } from "../queue/bullmq.js";
 import { Consumer, type ConsumerOptions } from "../queue/consumer.js";
 import { InferenceThread } from "../queue/inference_thread.js";
 import { type ModelSpec, parseModelSpecs } from "../queue/model_specs.js";
-import { defaultThreads } from "../session.js";
+import { MAX_THREADS, defaultThreads } from "../session.js";
+import { integerFlag } from "./common.js";
 
 /**
  * densenet worker: consume inference jobs from a BullMQ queue on Redis
@@ -48,16 +49,8 @@ interface WorkerSettings {
   readonly threads: number;
 }
 
-function integer(flags: Flags, name: "concurrency" | "threads" | "lock-duration" | "stalled-interval",
-  fallback: number, min: number, max: number): number {
-  const text = flags[name];
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new DenseNetError(`--${name} must be an integer from ${min} to ${max}, got '${text}'`);
-  }
-  return value;
-}
+const integer = (flags: Flags, name: "concurrency" | "threads" | "lock-duration" | "stalled-interval", fallback: number, min: number, max: number) =>
+  integerFlag(flags[name], name, fallback, min, max);
 
 function redisUrl(text: string | undefined): string {
   if (!text) throw new DenseNetError("--redis is required, e.g. --redis redis://127.0.0.1:6379 (see densenet --help)");
@@ -93,7 +86,7 @@ function settings(flags: Flags): WorkerSettings {
     stalledIntervalMs: integer(flags, "stalled-interval", 30_000, 100, 3_600_000),
     workerName: flags.name ?? `${hostname()}:${process.pid}`,
   };
-  const threads = integer(flags, "threads", defaultThreads(), 1, 256);
+  const threads = integer(flags, "threads", defaultThreads(), 1, MAX_THREADS);
   const models = parseModelSpecs(flags.model ?? [], { name: DEFAULT_MODEL_NAME, source: DEFAULT_MODEL_PATH });
   for (const { source } of models) {
     if (source === DEFAULT_MODEL_PATH && !existsSync(source)) {

@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { open, stat } from "node:fs/promises";
+import { type FileHandle, open, stat } from "node:fs/promises";
 import { DenseNetError } from "../errors.js";
 
 /** Largest file the runtime reads whole (model files and images): 4 GiB, WebAssembly's memory limit. */
@@ -11,7 +11,7 @@ export const MAX_FILE_BYTES = 2 ** 32;
  * naming `what` and the path.
  */
 export async function readRegularFile(path: string, what: string, maxBytes = MAX_FILE_BYTES): Promise<Uint8Array> {
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     // stat before open: opening a FIFO with no writer would block. O_NONBLOCK covers a path
     // swapped for one in between (reads of regular files ignore it).

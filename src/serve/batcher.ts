@@ -102,7 +102,10 @@ export class Batcher {
     this.planFor(model.session, h, w);
     const key = `${model.name}\u0000${c}x${h}x${w}`;
     let group = this.groups.get(key);
-    if (!group) this.groups.set(key, group = { key, model, items: [], images: 0, timer: null });
+    if (!group) {
+      group = { key, model, items: [], images: 0, timer: null };
+      this.groups.set(key, group);
+    }
     const target = group;
     return new Promise<Tensor>((resolve, reject) => {
       const item: Pending = { images, count, arrived: performance.now(), resolve, reject };
@@ -124,7 +127,10 @@ export class Batcher {
   /** Plans (and so checks) an image size once per model; refuses sizes past maxSizes. */
   private planFor(session: Session, h: number, w: number): void {
     let sizes = this.sizes.get(session);
-    if (!sizes) this.sizes.set(session, sizes = new Set());
+    if (!sizes) {
+      sizes = new Set();
+      this.sizes.set(session, sizes);
+    }
     const size = `${h}x${w}`;
     if (sizes.has(size)) return;
     check(sizes.size < this.options.maxSizes,

@@ -52,7 +52,10 @@ export class Metrics {
     this.requests.set(key, counter);
     const lk = JSON.stringify([model, endpoint]);
     let entry = this.latency.get(lk);
-    if (!entry) this.latency.set(lk, entry = { labels: { model, endpoint }, histogram: new Histogram(LATENCY_BUCKETS) });
+    if (!entry) {
+      entry = { labels: { model, endpoint }, histogram: new Histogram(LATENCY_BUCKETS) };
+      this.latency.set(lk, entry);
+    }
     entry.histogram.observe(seconds);
   }
 

@@ -78,7 +78,10 @@ export const PLATFORM = "densenet-wasm";
  */
 export function modelSignature(session: Session): ModelSignature {
   let signature = signatures.get(session);
-  if (!signature) signatures.set(session, signature = computeSignature(session));
+  if (!signature) {
+    signature = computeSignature(session);
+    signatures.set(session, signature);
+  }
   return signature;
 }
 
