@@ -46,7 +46,7 @@ function integer(flags: Flags, name: keyof Flags, fallback: number, min: number,
   const text = flags[name];
   if (text === undefined) return fallback;
   if (typeof text !== "string" || !/^-?[0-9]{1,16}$/.test(text) || Number(text) < min || Number(text) > max) {
-    throw new DenseNetError(`--${name} must be a decimal integer from ${min} to ${max}, got '${String(text).slice(0, 40)}'`);
+    throw new DenseNetError(`--${name} must be an integer from ${min} to ${max} in decimal digits, got '${String(text).slice(0, 40)}'`);
   }
   return Number(text);
 }
