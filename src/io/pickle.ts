@@ -219,8 +219,9 @@ function reduce(fn: PyValue, args: PyValue, what: string): PyValue {
       return new Map();
     case "torch._utils._rebuild_tensor_v2": {
       const [storage, offset, size, stride] = a;
+      check(!(typeof offset === "number" && offset < 0), () => `${what}: a tensor record has a negative storage offset (${offset})`);
       check(storage !== null && typeof storage === "object" && (storage as StorageRef).kind === "storage" &&
-        Number.isSafeInteger(offset) && (offset as number) >= 0 && isIntList(size) && isIntList(stride) && size.length === stride.length,
+        Number.isSafeInteger(offset) && isIntList(size) && isIntList(stride) && size.length === stride.length,
         () => `${what}: malformed tensor record (storage offset, size, stride) ${describe(a)}`);
       return { kind: "tensor", storage: storage as StorageRef, offset: offset as number, size, stride };
     }
