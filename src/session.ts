@@ -58,6 +58,11 @@ export interface SessionInfo {
   readonly kernels: KernelBuild | null;
   /** For an interpreted graph, why it could not be lowered to the planned kernels; else null. */
   readonly notPlanned: string | null;
+  /** Bytes of WebAssembly linear memory the session holds now (it never shrinks; 0 for interpreted graphs). */
+  readonly memoryBytes: number;
+  /** Input sizes planned and cached now, and the bytes their plans hold (see planCacheBytes). */
+  readonly cachedPlans: number;
+  readonly cachedPlanBytes: number;
 }
 
 /** One step's timing from profile(). */
@@ -133,6 +138,8 @@ export class Session {
       name: m.name, parameters: m.parameters, execution: m.kind, weightBytes: engine?.weightBytes ?? 0,
       kernels: engine?.build ?? null, notPlanned: m.kind === "interpreted" ? m.notPlanned : null,
       config: m.kind === "planned" ? m.config : null, randomWeights: m.kind === "planned" && m.randomWeights,
+      memoryBytes: engine?.mem.memory.buffer.byteLength ?? 0,
+      cachedPlans: this.planned?.plans.size ?? 0, cachedPlanBytes: this.planned?.plans.bytes ?? 0,
     };
   }
 
