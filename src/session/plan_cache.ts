@@ -27,12 +27,21 @@ export class PlanCache {
   /** In order of last use, oldest first. */
   private readonly entries = new Map<string, PlanEntry>();
   private total = 0;
+  /** Whether the cache has reached its bound (and evicted) at least once. */
+  private filled = false;
 
   constructor(
     private readonly graph: Graph, private readonly weights: readonly PackedWeights[],
     private readonly mem: RecyclingMemory, readonly maxBytes = DEFAULT_PLAN_CACHE_BYTES,
   ) {
-    mem.reclaim = () => this.evictOldest();
+    // Before the memory grows, evict old plans if the new bytes would overflow the bound — and,
+    // once the cache has been full, always: from then on its memory is enough for its bound,
+    // so fragmentation is met by eviction, never by growth (the memory stays flat).
+    mem.reclaim = (bytes) => {
+      if (!this.filled && this.total + mem.recordingBytes + bytes <= this.maxBytes) return false;
+      this.filled = true;
+      return this.evictOldest();
+    };
   }
 
   /** Cached plans' bytes. */
@@ -95,7 +104,7 @@ export class PlanCache {
 
   /** Evicts least recently used, unpinned entries while over the byte bound (the newest is kept). */
   private trim(): void {
-    while (this.total > this.maxBytes && this.entries.size > 1 && this.evictOldest(true)) { /* evicting */ }
+    while (this.total > this.maxBytes && this.entries.size > 1 && this.evictOldest(true)) this.filled = true;
   }
 
   /** Evicts the least recently used unpinned entry; false if there is none (the newest is kept when `keepNewest`). */

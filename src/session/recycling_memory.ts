@@ -14,14 +14,33 @@ export interface Range {
  * Allocations made inside `record(fn)` are returned with fn's result, so a plan's
  * descriptors, schedule and arenas can be freed together when it is evicted. When no free
  * range fits, `reclaim` (if set) is asked to free something (e.g. evict a cached plan) and
- * the search is retried; only when it has nothing left does the memory grow.
+ * the search is retried; only when it declines does the memory grow.
  */
 export class RecyclingMemory extends LinearMemory {
   /** Free ranges, sorted by start, never touching each other. */
   private readonly free: Range[] = [];
   private readonly recordings: Range[][] = [];
-  /** Frees something and returns true, or returns false when nothing more can be freed. */
-  reclaim: (() => boolean) | null = null;
+  /** Asked before growing for `bytes`: frees something and returns true, or returns false to let the memory grow. */
+  reclaim: ((bytes: number) => boolean) | null = null;
+  /**
+   * The memory's buffer, kept until the memory grows: each read of a shared memory's
+   * `.buffer` makes a new SharedArrayBuffer object with native bookkeeping, and planning
+   * makes a view per descriptor.
+   */
+  private buffer: ArrayBufferLike | null = null;
+
+  private current(): ArrayBufferLike {
+    this.buffer ??= this.memory.buffer;
+    return this.buffer;
+  }
+
+  override f32(ptr: number, length: number): Float32Array {
+    return new Float32Array(this.current(), ptr, length);
+  }
+
+  override u32(ptr: number, length: number): Uint32Array {
+    return new Uint32Array(this.current(), ptr, length);
+  }
 
   /** Bytes currently free for reuse. */
   get freeBytes(): number {
@@ -30,10 +49,18 @@ export class RecyclingMemory extends LinearMemory {
 
   override alloc(bytes: number, align = 64): number {
     let start = this.takeFree(bytes, align);
-    while (start < 0 && this.reclaim?.()) start = this.takeFree(bytes, align);
-    if (start < 0) start = this.growInto(bytes, align);
+    while (start < 0 && this.reclaim?.(bytes)) start = this.takeFree(bytes, align);
+    if (start < 0) {
+      start = this.growInto(bytes, align);
+      this.buffer = null; // the memory may have grown
+    }
     this.recordings.at(-1)?.push({ start, end: start + bytes });
     return start;
+  }
+
+  /** Bytes allocated so far by the innermost record() in progress (0 outside one). */
+  get recordingBytes(): number {
+    return (this.recordings.at(-1) ?? []).reduce((n, r) => n + r.end - r.start, 0);
   }
 
   /** Runs fn and returns its result with every range allocated while it ran. */
