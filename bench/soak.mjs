@@ -57,9 +57,14 @@ function sample(session, run) {
   return { run, rssMB: process.memoryUsage().rss / 2 ** 20, wasmMB: session.info.memoryBytes / 2 ** 20, plans: session.info.cachedPlans };
 }
 
-/** How far RSS strays from the samples' median, and whether WebAssembly memory grew. */
+/**
+ * How far RSS strays from the samples' median, and whether WebAssembly memory grew. Samples
+ * in the first 10% of the measured runs are kept in the record but not judged: V8 returns the
+ * warm-up's freed pages to the OS only some time after its last collections.
+ */
 function flatness(samples) {
-  const after = samples;
+  const settle = samples.at(-1).run / 10;
+  const after = samples.filter((s) => s.run > settle);
   const sorted = after.map((s) => s.rssMB).sort((a, b) => a - b);
   const base = sorted[Math.floor(sorted.length / 2)] ?? NaN;
   const drift = Math.max(...after.map((s) => Math.abs(s.rssMB - base)));
