@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DenseNetError } from "./errors.js";
 import { denoPermission, describeFsError, readRegularFile } from "./io/file.js";
-import { formatNpy, parseNpyAny } from "./io/npy.js";
+import { formatNpy, npyReadBound, parseNpyAny } from "./io/npy.js";
 import { describeConfig } from "./model/config.js";
 import { SeededRandom } from "./model/random_weights.js";
 import { MAX_BATCH, MAX_SIDE, MAX_THREADS, Session, defaultThreads } from "./session.js";
@@ -84,7 +84,8 @@ async function openSession(flags: Flags): Promise<Session> {
 }
 
 async function readNpy(path: string): Promise<AnyTensor> {
-  return parseNpyAny(await readRegularFile(path, "input"), path);
+  // Reads no more than the header says the array holds (a huge file is not read whole).
+  return parseNpyAny(await readRegularFile(path, "input", undefined, npyReadBound(path)), path);
 }
 
 /** Writes an output file; any failure (missing directory, a directory in the way, no permission, a full disk) is one line. */

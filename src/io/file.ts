@@ -12,9 +12,11 @@ export const MAX_FILE_BYTES = 2 ** 31 - 1;
 /**
  * The bytes of the regular file at `path`; `what` names it in errors ("model file",
  * "input"). Anything else — missing, a directory, a FIFO, a device, too large — is a
- * one-line DenseNetError.
+ * one-line DenseNetError. With `bound`, only the first `headBytes` are read at first, and
+ * then no more than `total(head)` bytes in all: the format's own header says how much to read.
  */
-export async function readRegularFile(path: string, what: string, maxBytes = MAX_FILE_BYTES): Promise<Uint8Array> {
+export async function readRegularFile(path: string, what: string, maxBytes = MAX_FILE_BYTES,
+  bound?: { readonly headBytes: number; readonly total: (head: Uint8Array) => number }): Promise<Uint8Array> {
   const fail = (reason: string) => new DenseNetError(`cannot read ${what} '${path}': ${reason}`);
   try {
     // stat first: opening a FIFO for reading would block until a writer appears.
@@ -25,15 +27,13 @@ export async function readRegularFile(path: string, what: string, maxBytes = MAX
     try {
       const checked = await handle.stat();
       if (!checked.isFile()) throw fail(`not a regular file (${kindOf(checked)})`);
-      if (checked.size > maxBytes) throw fail(`${checked.size} bytes, over the limit of ${maxBytes}`);
-      const bytes = new Uint8Array(checked.size);
-      let at = 0;
-      while (at < bytes.length) {
-        const { bytesRead } = await handle.read(bytes, at, bytes.length - at, at);
-        if (bytesRead === 0) break;
-        at += bytesRead;
+      let size = checked.size;
+      if (bound) {
+        const head = await readAt(handle, new Uint8Array(Math.min(size, bound.headBytes)));
+        size = Math.min(size, bound.total(head));
       }
-      return at === bytes.length ? bytes : bytes.subarray(0, at);
+      if (size > maxBytes) throw fail(`${size} bytes, over the limit of ${maxBytes}`);
+      return await readAt(handle, new Uint8Array(size));
     } finally {
       await handle.close();
     }
@@ -41,6 +41,17 @@ export async function readRegularFile(path: string, what: string, maxBytes = MAX
     if (e instanceof DenseNetError) throw e;
     throw fail(describeFsError(e));
   }
+}
+
+/** Fills `bytes` from the start of the file (fewer if the file is shorter). */
+async function readAt(handle: import("node:fs/promises").FileHandle, bytes: Uint8Array): Promise<Uint8Array> {
+  let at = 0;
+  while (at < bytes.length) {
+    const { bytesRead } = await handle.read(bytes, at, bytes.length - at, at);
+    if (bytesRead === 0) break;
+    at += bytesRead;
+  }
+  return at === bytes.length ? bytes : bytes.subarray(0, at);
 }
 
 function kindOf(info: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
