@@ -8,6 +8,7 @@ import type { DenseNetConfig } from "./model/config.js";
 import { type LoadedModel, type ModelSource, loadModel } from "./model/load.js";
 import { MICRO_KERNELS, type MicroKernel } from "./plan/pack_weights.js";
 import type { ExecutionPlan } from "./plan/plan.js";
+import { graphMacs, inferSpatial } from "./plan/shapes.js";
 import { availableParallelism } from "node:os";
 import type { KernelBuild } from "./runtime/kernels.js";
 import { type Engine, Staging, createEngine, runOnCallingThread, runOnPool } from "./session/engine.js";
@@ -249,10 +250,13 @@ export class Session {
   }
 
   private async profileSteps({ engine, plans }: Planned, height: number, width: number, runs: number): Promise<StepProfile[]> {
+    // The work is known from the shapes alone: refuse before planning allocates anything.
+    const { graph } = engine.model;
+    const macs = graphMacs(graph, inferSpatial(graph, height, width));
+    check(macs * runs <= MAX_PROFILE_MACS,
+      () => `profiling ${runs} runs at ${height}x${width} would take ${(macs * runs / 1e9).toFixed(0)} G multiply-adds, over the limit of ${MAX_PROFILE_MACS / 1e9} G: use fewer runs or a smaller size`);
     const entry = plans.get(height, width);
     const { plan } = entry;
-    check(plan.macs * runs <= MAX_PROFILE_MACS,
-      () => `profiling ${runs} runs at ${height}x${width} would take ${(plan.macs * runs / 1e9).toFixed(0)} G multiply-adds, over the limit of ${MAX_PROFILE_MACS / 1e9} G: use fewer runs or a smaller size`);
     return plans.using(entry, async () => {
       const arena = entry.arenas[0];
       const input = engine.mem.f32(arena + plan.inputOffset, plan.inputElements);
