@@ -3,18 +3,39 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DenseNetError } from "./errors.js";
-import { denoPermission, describeFsError, readRegularFile } from "./io/file.js";
-import { formatNpy, npyReadBound, parseNpyAny } from "./io/npy.js";
+import { denoPermission, describeFsError } from "./io/file.js";
+import { formatNpy } from "./io/npy.js";
 import { describeConfig } from "./model/config.js";
 import { SeededRandom } from "./model/random_weights.js";
 import { MAX_BATCH, MAX_SIDE, MAX_THREADS, Session, defaultThreads } from "./session.js";
 import type { AnyTensor } from "./tensor.js";
+import { readTensorOrImage } from "./cli/common.js";
+
+/** Commands with flags of their own, loaded only when run (their dependencies cost the others nothing). */
+const OWN_COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
+  classify: async () => (await import("./cli/images.js")).classifyCommand,
+  preprocess: async () => (await import("./cli/images.js")).preprocessCommand,
+  embed: async () => (await import("./cli/images.js")).embedCommand,
+  serve: async () => (await import("./cli/serve.js")).serveMain,
+  worker: async () => (await import("./cli/worker.js")).workerCommand,
+};
 
 const USAGE = `densenet: DenseNet inference on WebAssembly SIMD
 
 usage:
+  densenet classify [--model M] [--top K] [--labels FILE] [--threads N] [--json] [IMAGE...]
+                 (no --model: the embedded Fashion-MNIST DenseNet; no images: its bundled samples)
+  densenet preprocess --input IMAGE --output x.npy [--model M] [--resize 256] [--crop 224]
+                 [--mean a,b,c] [--std a,b,c] [--mode RGB|L]
+  densenet embed --model M --input IMAGE|x.npy --output f.npy [--threads N]
   densenet run   --model <file.safetensors|file.onnx|densenet121> --input <x.npy> --output <y.npy> [--threads N]
   densenet run   --model <file.onnx> --input NAME=<x.npy> [--input NAME=<x.npy> ...] --outdir <dir>
+  densenet serve [--model [NAME=]PATH]... [--host 127.0.0.1] [--port 8080] [--threads N] [--max-batch 8]
+                 [--max-delay-ms 5] [--max-queue 1024] [--timeout-ms 30000] [--max-body-mb 64] [--max-sizes 16]
+                 [--max-memory-mb 2048] (Open Inference Protocol v2 over HTTP: /v2/models/NAME/infer, /classify, /metrics)
+  densenet worker --redis redis://HOST:PORT [--queue densenet] [--model [NAME=]PATH]... [--concurrency 2]
+                 [--threads N] [--lock-duration 30000] [--stalled-interval 30000] [--name NAME]
+                 (BullMQ jobs: data = the /v2/models/NAME/infer body plus "model": NAME; value = the response)
   densenet info  --model <file.safetensors|file.onnx|densenet121> [--size S] [--json]
   densenet bench --model <file.safetensors|file.onnx|densenet121> [--batch B] [--threads T] [--size S]
                  [--runs R] [--warmup W] [--json] [--profile]
@@ -22,7 +43,8 @@ usage:
   --model    a torchvision-named .safetensors or torch.save .pth file (architecture inferred
              from the tensor shapes), an .onnx file, or densenet121/169/201/161 with seeded
              random weights
-  --input    float32 C-order .npy of shape (N, C, H, W); --output gets (N, classes).
+  --input    float32 C-order .npy of shape (N, C, H, W), or an image (JPEG, PNG) preprocessed as
+             the model's metadata says (else ImageNet's); --output gets (N, classes).
              NAME=file.npy feeds a named graph input (repeatable)
   --outdir   writes DIR/<output name>.npy for every output
   --profile  (bench) times every step of the plan on one thread: shape, ms, GFLOP/s
@@ -83,11 +105,6 @@ async function openSession(flags: Flags): Promise<Session> {
   });
 }
 
-async function readNpy(path: string): Promise<AnyTensor> {
-  // Reads no more than the header says the array holds (a huge file is not read whole).
-  return parseNpyAny(await readRegularFile(path, "input", undefined, npyReadBound(path)), path);
-}
-
 /** Writes an output file; any failure (missing directory, a directory in the way, no permission, a full disk) is one line. */
 async function writeOutput(path: string, bytes: Uint8Array): Promise<void> {
   try {
@@ -109,7 +126,7 @@ async function readFeeds(flags: Flags, session: Session): Promise<Record<string,
     if (!named && session.inputNames.length !== 1) throw new DenseNetError(`the model has inputs [${session.inputNames.join(", ")}]: give each as --input NAME=file.npy`);
     const name = named ? spec.slice(0, eq) : session.inputNames[0];
     if (name in feeds) throw new DenseNetError(`input '${name}' is given twice`);
-    feeds[name] = await readNpy(named ? spec.slice(eq + 1) : spec);
+    feeds[name] = await readTensorOrImage(named ? spec.slice(eq + 1) : spec, session);
   }
   return feeds;
 }
@@ -245,7 +262,9 @@ async function profileCommand(session: Session, size: number, runs: number, json
 const COMMANDS: Record<string, (flags: Flags) => Promise<void>> = { run: runCommand, info: infoCommand, bench: benchCommand };
 
 async function main(argv: string[]): Promise<number> {
-  let parsed;
+  const own = OWN_COMMANDS[argv[0]];
+  if (own && !argv.slice(1).some((a) => a === "--help" || a === "-h")) return (await own())(argv.slice(1));
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
   try {
     parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
@@ -258,7 +277,7 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined && !flags.help ? 1 : 0;
   }
   const handler = COMMANDS[command];
-  if (!handler) throw new DenseNetError(`unknown command '${command}': expected run, info or bench`);
+  if (!handler) throw new DenseNetError(`unknown command '${command}': expected ${[...Object.keys(OWN_COMMANDS), ...Object.keys(COMMANDS)].join(", ")}`);
   if (extra.length > 0) throw new DenseNetError(`unexpected argument '${extra[0]}'`);
   await handler(flags);
   return 0;

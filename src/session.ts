@@ -4,14 +4,18 @@
 // at call time and outputs checked for overflow (inputs.ts).
 import { DenseNetError, check } from "./errors.js";
 import { denoPermission } from "./io/file.js";
+import type { ClassifyOptions, ClassifyResult, ImageInput } from "./classify.js";
 import type { DenseNetConfig } from "./model/config.js";
-import { type LoadedModel, type ModelSource, loadModel } from "./model/load.js";
+import { type InterpretedModel, type LoadedModel, type ModelSource, loadModel } from "./model/load.js";
+import type { ModelMetadata } from "./model/metadata.js";
+import { featuresView } from "./plan/features.js";
 import { MICRO_KERNELS, type MicroKernel } from "./plan/pack_weights.js";
 import type { ExecutionPlan } from "./plan/plan.js";
 import { graphMacs, inferSpatial } from "./plan/shapes.js";
 import { availableParallelism } from "node:os";
+import { runSchedule } from "./runtime/executor.js";
 import type { KernelBuild } from "./runtime/kernels.js";
-import { type Engine, Staging, createEngine, runOnCallingThread, runOnPool } from "./session/engine.js";
+import { type Engine, type EngineModel, Staging, createEngine, runOnCallingThread, runOnPool } from "./session/engine.js";
 import { takeFault } from "./session/fault.js";
 import { checkImages, checkOutputs, copyFeeds } from "./session/inputs.js";
 import { DEFAULT_PLAN_CACHE_BYTES, PlanCache } from "./session/plan_cache.js";
@@ -83,6 +87,9 @@ export function defaultThreads(): number {
   return Math.min(MAX_THREADS, Math.max(1, availableParallelism()));
 }
 
+/** What a run computes: the model's output, or the pooled features its classifier sees. */
+type Head = "output" | "features";
+
 /** The planned parts of a session: engine, plan cache and batch staging. */
 interface Planned {
   readonly engine: Engine;
@@ -101,7 +108,7 @@ export class Session {
   private readonly queue = new RunQueue();
 
   /** `threads`: the threads runs use (1 for a graph on the interpreter, which runs on the calling thread). */
-  private constructor(private readonly model: LoadedModel, private readonly planned: Planned | null, readonly threads: number) {}
+  private constructor(private readonly model: EngineModel | InterpretedModel, private readonly planned: Planned | null, readonly threads: number) {}
 
   /**
    * Loads a model and prepares it to run. `model` is one of:
@@ -128,7 +135,7 @@ export class Session {
     const loaded = await loadModel(model, options.seed);
     if (loaded.kind === "interpreted") return new Session(loaded, null, 1);
     const engine = await createEngine(loaded, { threads: options.threads, microKernel: options.microKernel, winograd: options.winograd });
-    const plans = new PlanCache(engine.model.graph, engine.weights, engine.mem, options.planCacheBytes);
+    const plans = new PlanCache(engine.graph, engine.mem, options.planCacheBytes);
     return new Session(engine.model, { engine, plans, staging: new Staging(engine.mem) }, options.threads);
   }
 
@@ -142,6 +149,18 @@ export class Session {
       memoryBytes: engine?.mem.memory.buffer.byteLength ?? 0,
       cachedPlans: this.planned?.plans.size ?? 0, cachedPlanBytes: this.planned?.plans.bytes ?? 0,
     };
+  }
+
+  /** Class labels and preprocessing stored in the model file (safetensors __metadata__, ONNX metadata_props). */
+  get metadata(): ModelMetadata {
+    return this.model.metadata;
+  }
+
+  /** Values per image of a planned model's output (its classes), or null for an interpreted graph. */
+  get outputClasses(): number | null {
+    if (!this.planned) return null;
+    const { graph } = this.planned.engine;
+    return graph.buffers[graph.output].channels;
   }
 
   /** The torchvision configuration; null for a general (ONNX) graph. */
@@ -159,7 +178,7 @@ export class Session {
 
   /** Channels of the image input of a planned model. */
   get inputChannels(): number {
-    const { graph } = this.requirePlanned().engine.model;
+    const { graph } = this.requirePlanned().engine;
     return graph.buffers[graph.input].channels;
   }
 
@@ -181,6 +200,42 @@ export class Session {
     const output = outputs[outputNames[0]];
     check(output.data instanceof Float32Array, `output '${outputNames[0]}' is int64: use runNamed(feeds)`);
     return output as Tensor;
+  }
+
+  /**
+   * The globally pooled features the classifier sees, (N, C) for input (N, C_in, H, W)
+   * (DenseNet-121: C = 1024), computed on the planned kernels without the classifier: for
+   * retrieval, clustering and new classifier heads. Queued with run() calls; the input is
+   * copied before this returns.
+   */
+  features(input: Tensor): Promise<Tensor> {
+    if (this.queue.isClosed) return Promise.reject(new DenseNetError("session has been released"));
+    let copied: Record<string, AnyTensor>;
+    try {
+      const planned = this.requirePlanned();
+      copied = copyFeeds({ input }, ["input"]);
+      this.checkImageFeed(copied.input);
+      return this.queue.push(async () => {
+        const out = await this.runImages(planned, copied.input, "features", null);
+        checkOutputs({ features: out });
+        return out;
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Classifies images (paths, encoded bytes or decoded images): each is decoded and
+   * preprocessed as the model's metadata says (else ImageNet's), run in batches, and answered
+   * with its `top` classes (softmax probabilities, labels from the metadata, or ImageNet's for
+   * a 1000-class model). An image that cannot be read or decoded gets `{ error }`; the others
+   * are still answered. See classify.ts.
+   */
+  async classify(images: readonly ImageInput[], options?: ClassifyOptions): Promise<ClassifyResult[]> {
+    // Loaded on first use: sessions that never see an image never load the decoders.
+    const { classify } = await import("./classify.js");
+    return classify(this, images, options);
   }
 
   /**
@@ -231,17 +286,31 @@ export class Session {
     await this.planned?.engine.pool?.destroy();
   }
 
-  private async runPlanned({ engine, plans, staging }: Planned, feeds: Record<string, AnyTensor>, fault: ReturnType<typeof takeFault>): Promise<Record<string, AnyTensor>> {
-    const input = feeds[this.model.inputNames[0]];
+  private async runPlanned(planned: Planned, feeds: Record<string, AnyTensor>, fault: ReturnType<typeof takeFault>): Promise<Record<string, AnyTensor>> {
+    const result: Record<string, AnyTensor> = Object.create(null);
+    result[this.model.outputNames[0]] = await this.runImages(planned, feeds[this.model.inputNames[0]], "output", fault);
+    return result;
+  }
+
+  /** Runs a checked image batch on the planned kernels, reading out the logits or the pooled features. */
+  private async runImages({ engine, plans, staging }: Planned, input: AnyTensor, head: Head, fault: ReturnType<typeof takeFault>): Promise<Tensor> {
     const [batch, , height, width] = input.dims;
     const images = input.data as Float32Array;
     const entry = plans.get(height, width);
-    const out = await plans.using(entry, () => (engine.pool
-      ? runOnPool(engine, engine.pool, plans, staging, entry, images, batch, fault)
-      : runOnCallingThread(engine, entry, images, batch)));
-    const result: Record<string, AnyTensor> = Object.create(null);
-    result[this.model.outputNames[0]] = { data: out, dims: engine.model.outputDims(batch) };
-    return result;
+    return plans.using(entry, async () => {
+      const plan = head === "output" ? entry.plan : this.featuresPlan(engine, entry.plan);
+      const out = engine.pool
+        ? await runOnPool(engine, engine.pool, plans, staging, entry, plan, images, batch, fault)
+        : runOnCallingThread(engine, staging, entry, plan, images, batch);
+      return { data: out, dims: head === "output" ? engine.model.outputDims(batch) : [batch, plan.outputElements] };
+    });
+  }
+
+  /** The same plan, read out where the pooled features lie instead of the logits. */
+  private featuresPlan(engine: Engine, plan: ExecutionPlan): ExecutionPlan {
+    const view = featuresView(engine.graph, plan);
+    if (!view) throw new DenseNetError(`'${this.model.name}' has no global pool before its classifier whose output a run keeps: features() needs one`);
+    return { ...plan, outputOffset: view.offset, outputElements: view.elements };
   }
 
   private runInterpreted(feeds: Record<string, AnyTensor>): Record<string, AnyTensor> {
@@ -251,7 +320,7 @@ export class Session {
 
   private async profileSteps({ engine, plans }: Planned, height: number, width: number, runs: number): Promise<StepProfile[]> {
     // The work is known from the shapes alone: refuse before planning allocates anything.
-    const { graph } = engine.model;
+    const { graph } = engine;
     const macs = graphMacs(graph, inferSpatial(graph, height, width));
     check(macs * runs <= MAX_PROFILE_MACS,
       () => `profiling ${runs} runs at ${height}x${width} would take ${(macs * runs / 1e9).toFixed(0)} G multiply-adds, over the limit of ${MAX_PROFILE_MACS / 1e9} G: use fewer runs or a smaller size`);
@@ -262,20 +331,18 @@ export class Session {
       const input = engine.mem.f32(arena + plan.inputOffset, plan.inputElements);
       for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.37);
       const best = plan.steps.map(() => Infinity);
+      let t0 = 0;
+      const timer = { before: () => { t0 = performance.now(); }, after: (s: number) => { best[s] = Math.min(best[s], performance.now() - t0); } };
       for (let r = 0; r < runs; r++) {
-        plan.steps.forEach((step, i) => {
-          const t0 = performance.now();
-          engine.kernels[step.kernel](step.desc, arena, engine.scratch[0], 0, 1);
-          best[i] = Math.min(best[i], performance.now() - t0);
-        });
+        runSchedule(engine.table, { table: plan.schedule, steps: plan.steps.length }, arena, engine.scratch[0], 0, 1, timer);
         await new Promise((resolve) => setImmediate(resolve));
       }
-      return plan.steps.map((step, i) => ({ name: step.name, shape: step.shape, macs: step.macs, ms: best[i] }));
+      return plan.steps.map((step, i) => ({ name: step.name, shape: step.description, macs: step.macs, ms: best[i] }));
     });
   }
 
   private checkImageFeed(input: AnyTensor): void {
-    const model = this.requirePlanned().engine.model;
+    const { model } = this.requirePlanned().engine;
     checkImages(input, this.inputChannels);
     model.checkInput?.(input.dims);
   }

@@ -65,7 +65,7 @@ Formats(".npy headers over 65535 bytes are written as format 2.0, as numpy does"
   assert.is((12 + headerLen) % 64, 0, "data aligned to 64 bytes");
   const header = new TextDecoder("latin1").decode(bytes.subarray(12, 12 + headerLen));
   assert.ok(header.endsWith("\n"));
-  const dict = parsePyLiteral(header, "npy");
+  const dict = /** @type {Map<string, any>} */ (parsePyLiteral(header, "npy"));
   assert.is(dict.get("shape").length, 30000);
   assert.is(new Float32Array(bytes.buffer.slice(12 + headerLen))[0], 1.5);
   const small = formatNpy({ data: Float32Array.of(1, 2), dims: [2] });
@@ -91,7 +91,7 @@ Formats("the JSON pre-check reads keys as JSON does: escapes, and braces inside 
 });
 
 Formats("the Python-literal reader: tuples, strings, repeated keys, and nothing it should not accept", () => {
-  const d = parsePyLiteral("{'a': (1, 2,), \"b\": 'x\\'y', 'c': True, 'a': (), 'd': (5,), 'e': (5), 'f': None}", "t");
+  const d = /** @type {Map<string, any>} */ (parsePyLiteral("{'a': (1, 2,), \"b\": 'x\\'y', 'c': True, 'a': (), 'd': (5,), 'e': (5), 'f': None}", "t"));
   assert.equal([...d.keys()], ["b", "c", "a", "d", "e", "f"]);
   assert.equal([...d.get("a")], []);
   assert.is(d.get("b"), "x'y");

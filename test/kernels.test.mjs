@@ -1,11 +1,14 @@
 // Every kernel against a naive float64 reference (test/reference.mjs) over a shape sweep:
-// one tile, several tiles, tails only, tiles plus tails, K over several K blocks, odd sizes;
+// one tile, several tiles, tails only, tiles plus tails, odd sizes, and reduction lengths K
+// of 1, 7, one K block exactly (GEMM_KC = 1152), one more (1153), and over two, three and
+// four K blocks (accumulating across blocks);
 // run with every micro-kernel and with 1, 3 and 7 simulated workers (whose shares of the
 // (panel, channel block) tiles start and end mid-panel); worker counts must agree bit for
 // bit, and so must the two 4x8 variants.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { U32, assertBitwiseEqual, assertWithin, randomArray, runGraph } from "./helpers.mjs";
+import { GEMM_KC } from "../dist/plan/plan.js";
 import { useWinograd } from "../dist/plan/winograd.js";
 import { convReference, globalPoolReference, linearReference, poolReference, winogradBound } from "./reference.mjs";
 
@@ -39,26 +42,44 @@ const Conv = suite("conv2d_gemm_f32");
 
 const CONV_CASES = [
   { name: "1x1, one 4x8 tile, pre BN-ReLU", h: 2, w: 4, op: { cin: 5, cout: 4, kernel: [1, 1], pre: true } },
-  { name: "1x1, tiles + tails in M and N, K over two K blocks, ReLU", h: 3, w: 7, op: { cin: 300, cout: 13, kernel: [1, 1], relu: true, pre: true } },
-  { name: "1x1, tails only", h: 1, w: 5, op: { cin: 3, cout: 3, kernel: [1, 1] } },
+  { name: "1x1, K = 1 (one input channel)", h: 3, w: 5, op: { cin: 1, cout: 6, kernel: [1, 1] } },
+  { name: "1x1, tiles + tails in M and N, ReLU", h: 3, w: 7, op: { cin: 300, cout: 13, kernel: [1, 1], relu: true, pre: true } },
+  { name: "1x1, tails only, K = 7", h: 1, w: 5, op: { cin: 7, cout: 3, kernel: [1, 1] } },
   { name: "1x1, DenseNet bottleneck shape (odd channels)", h: 7, w: 7, op: { cin: 1023, cout: 128, kernel: [1, 1], pre: true, relu: true } },
+  { name: "1x1, K = 1153: one block and one channel, pre BN-ReLU, ReLU", h: 3, w: 5, op: { cin: 1153, cout: 9, kernel: [1, 1], pre: true, relu: true } },
+  { name: "1x1, K = 2500, tails in M and N", h: 2, w: 5, op: { cin: 2500, cout: 7, kernel: [1, 1], pre: true } },
+  { name: "1x1, K = 3 x 1152 + 5, ReLU", h: 3, w: 3, op: { cin: 3 * 1152 + 5, cout: 5, kernel: [1, 1], relu: true } },
   { name: "3x3 pad 1, rows of 11 (vector and gathered panels)", h: 9, w: 11, op: { cin: 7, cout: 32, kernel: [3, 3], pads: [1, 1, 1, 1], bias: false } },
-  { name: "3x3 pad 1, 7x7 image, K = 1152 over five K blocks", h: 7, w: 7, op: { cin: 128, cout: 32, kernel: [3, 3], pads: [1, 1, 1, 1], bias: false } },
+  { name: "3x3 pad 1, 7x7 image, K = 1152 (exactly one block)", h: 7, w: 7, op: { cin: 128, cout: 32, kernel: [3, 3], pads: [1, 1, 1, 1], bias: false } },
+  { name: "3x3 pad 1, K = 9 x 129 (a block boundary inside a channel's taps), pre BN-ReLU", h: 5, w: 9,
+    op: { cin: 129, cout: 6, kernel: [3, 3], pads: [1, 1, 1, 1], pre: true } },
   { name: "3x3 pad 1, 16 wide (aligned panels)", h: 5, w: 16, op: { cin: 9, cout: 6, kernel: [3, 3], pads: [1, 1, 1, 1] } },
   { name: "7x7 stride 2 pad 3 stem, odd input, ReLU", h: 23, w: 19, op: { cin: 3, cout: 10, kernel: [7, 7], stride: [2, 2], pads: [3, 3, 3, 3], relu: true } },
+  { name: "7x7 stride 2 pad 3, K = 49 x 52 (over three blocks), ReLU", h: 9, w: 11, op: { cin: 52, cout: 5, kernel: [7, 7], stride: [2, 2], pads: [3, 3, 3, 3], relu: true } },
   { name: "3x3 stride 2 pad 1, 45 wide (stride-2 vector panels), pre-activation", h: 6, w: 45, op: { cin: 3, cout: 5, kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1], pre: true } },
   { name: "3x2 kernel, stride (2,1), asymmetric pads, dilation (2,1), pre-activation on in-bounds taps", h: 10, w: 12,
     op: { cin: 4, cout: 5, kernel: [3, 2], stride: [2, 1], pads: [1, 0, 2, 1], dilation: [2, 1], pre: true } },
 ];
 
-CONV_CASES.forEach(({ name, h, w, op: params }, i) => {
+/** The test name with the reduction length it runs and how many K blocks that is. */
+function withKBlocks(name, op) {
+  const k = op.cin * op.kernel[0] * op.kernel[1];
+  const blocks = Math.ceil(k / GEMM_KC);
+  return `${name} [K = ${k}: ${blocks} K block${blocks > 1 ? "s" : ""}]`;
+}
+
+const sweptK = CONV_CASES.map(({ op }) => op.cin * op.kernel[0] * op.kernel[1]);
+for (const k of [1, 7, GEMM_KC, GEMM_KC + 1, 2500, 3 * GEMM_KC + 5]) assert.ok(sweptK.includes(k), `the conv sweep covers K = ${k}`);
+
+CONV_CASES.forEach(({ name: base, h, w, op: params }, i) => {
+  const name = withKBlocks(base, params);
   Conv(name, async () => {
     const op = conv({ ...params, seed: 100 * i + 1 });
     const x = randomArray(params.cin * h * w, 100 * i + 50);
     const ref = convReference(op, x, h, w);
     const graph = single(op, params.cin, params.cout);
     const firstByKernel = {};
-    for (const microKernel of ["4x8", "4x8-shuffle", "6x8"]) {
+    for (const microKernel of /** @type {const} */ (["4x8", "4x8-shuffle", "6x8"])) {
       const outputs = [];
       for (const nth of [1, 3, 7]) {
         const [, y] = await runGraph(graph, x, h, w, { nth, microKernel });
@@ -95,7 +116,7 @@ WINOGRAD_CASES.forEach(({ name, h, w, op: params }, i) => {
     const graph = useWinograd(single(op, params.cin, params.cout));
     assert.is(graph.ops.length, 2, "the conv became a pad and a Winograd conv");
     const outputs = [];
-    for (const microKernel of ["4x8", "4x8-shuffle"]) {
+    for (const microKernel of /** @type {const} */ (["4x8", "4x8-shuffle"])) {
       for (const nth of [1, 3, 7]) {
         const buffers = await runGraph(graph, x, h, w, { nth, microKernel });
         assert.equal([buffers[1].height, buffers[1].width], [h, w], "output size");

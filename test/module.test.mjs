@@ -4,7 +4,8 @@
 import { readFileSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { OP_KERNELS, compileKernels } from "../dist/runtime/kernels.js";
+import { OP_KERNELS } from "../dist/kernels/op_kernels.js";
+import { compileKernels } from "../dist/runtime/kernels.js";
 
 const DATA_SECTION = 11, DATA_COUNT_SECTION = 12;
 

@@ -6,8 +6,8 @@ import { constants } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { DenseNetError } from "../errors.js";
 
-/** Largest file read whole (Node's own limit on one buffer is 2 GiB; no DenseNet weighs that). */
-export const MAX_FILE_BYTES = 2 ** 31 - 1;
+/** Largest file read whole (model files, images, tensors): 4 GiB, WebAssembly's memory limit. */
+export const MAX_FILE_BYTES = 2 ** 32;
 
 /**
  * The bytes of the regular file at `path`; `what` names it in errors ("model file",
@@ -62,17 +62,12 @@ function kindOf(info: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDe
   return "not a file";
 }
 
-/** A file-system error in a few words: its code (ENOENT, EACCES, ...), or Deno's missing permission. */
+/** A file-system error in a word: its code (ENOENT, EACCES, EISDIR, ENOSPC, ...), or Deno's missing permission. */
 export function describeFsError(e: unknown): string {
   const denied = denoPermission(e);
   if (denied) return denied;
-  const err = e as NodeJS.ErrnoException;
-  const reasons: Record<string, string> = {
-    ENOENT: "no such file or directory", EACCES: "permission denied", EISDIR: "is a directory", ENOTDIR: "a parent is not a directory",
-    ENOSPC: "no space left on the device", EROFS: "read-only file system", EMFILE: "too many open files", ENAMETOOLONG: "name too long",
-    EDQUOT: "disk quota exceeded", EPERM: "operation not permitted", ELOOP: "too many symbolic links",
-  };
-  if (typeof err?.code === "string") return reasons[err.code] ? `${reasons[err.code]} (${err.code})` : err.code;
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (typeof code === "string") return code;
   return e instanceof Error ? e.message : String(e);
 }
 

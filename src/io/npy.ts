@@ -101,7 +101,7 @@ export function formatNpy(tensor: AnyTensor): Uint8Array {
   const shape = tensor.dims.length === 1 ? `(${tensor.dims[0]},)` : `(${tensor.dims.join(", ")})`;
   const descr = tensor.data instanceof BigInt64Array ? "<i8" : "<f4";
   const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
-  const padded = (preamble: number) => dict + " ".repeat((64 - ((preamble + dict.length + 1) % 64)) % 64) + "\n";
+  const padded = (preamble: number) => `${dict}${" ".repeat((64 - ((preamble + dict.length + 1) % 64)) % 64)}\n`;
   let header = padded(10);
   const major = header.length <= 0xffff ? 1 : 2;
   if (major === 2) header = padded(12);

@@ -125,3 +125,19 @@ function halfToFloat(h: number): number {
   if (exp === 31) return frac ? NaN : sign * Infinity;
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
+
+/**
+ * The `__metadata__` string map of a safetensors file ({} where it has none). The file's
+ * header has been validated by parseSafetensors; values that are not strings are refused
+ * as the format requires.
+ */
+export function safetensorsMetadata(bytes: Uint8Array, what = "safetensors"): Record<string, string> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = Number(view.getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen))) as Record<string, unknown>;
+  const metadata = header.__metadata__;
+  if (metadata === undefined) return {};
+  check(typeof metadata === "object" && metadata !== null && !Array.isArray(metadata) &&
+    Object.values(metadata).every((v) => typeof v === "string"), `${what}: __metadata__ must be an object of strings`);
+  return metadata as Record<string, string>;
+}

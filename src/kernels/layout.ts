@@ -39,6 +39,9 @@ export const UKERNEL_4X8 = 0; // gemm_f32_4x8
 export const UKERNEL_4X8_SHUFFLE = 1; // gemm_f32_4x8_shuffle
 export const UKERNEL_6X8 = 2; // gemm_f32_6x8
 
+/** Rows of A per micro-kernel call, and so the height of the weight panels packed for it. */
+export const GEMM_MR_4X8 = 4; // gemm_f32_4x8 and gemm_f32_4x8_shuffle
+export const GEMM_MR_6X8 = 6; // gemm_f32_6x8
 
 /**
  * Winograd F(2x2, 3x3) convolution (3x3, stride 1, padding 1) reads a CONV descriptor whose
@@ -47,6 +50,10 @@ export const UKERNEL_6X8 = 2; // gemm_f32_6x8
  * CONV_OH x CONV_OW the output size. Tiles: ceil(OH/2) rows of WINO_TILES_W(OW) tiles.
  */
 export const WINO_MAX_CIN = 1024; // the transformed input panels of one 8-tile panel: 16 * Cin * 8 f32
+export const WINO_XI = 16; // transformed positions per 4x4 patch: 16 weight matrices, 16 GEMMs per tile panel
+export const WINO_ROWS = GEMM_MR_4X8; // it runs the 4-row micro-kernels (4x8 or 4x8-shuffle)
+export const WINO_TILE_GROUP = 4; // tiles per vectorised transform: each tile row is padded to a multiple of this
+export const WINO_PAD = 1; // the padded input holds the image at (WINO_PAD, WINO_PAD)
 
 /** Zero-padded copy with an optional pre-activation: the input of a Winograd conv. Workers split channels. */
 export const PAD_IN_OFF = 0; // (C, H, W)

@@ -1,6 +1,7 @@
 import { DenseNetError, check } from "../errors.js";
 import type { StoredTensor } from "../io/safetensors.js";
 import { type DenseNetConfig, blockChannels, describeConfig, featureChannels } from "./config.js";
+import { elementCount } from "../tensor.js";
 
 /** Tensors by torchvision state_dict name. */
 export type WeightMap = ReadonlyMap<string, StoredTensor>;
@@ -140,7 +141,7 @@ export function parameterCount(config: DenseNetConfig): number {
   let total = 0;
   for (const [name, shape] of expectedShapes(config)) {
     if (name.endsWith("running_mean") || name.endsWith("running_var")) continue;
-    total += shape.reduce((a, b) => a * b, 1);
+    total += elementCount(shape);
   }
   return total;
 }

@@ -1,7 +1,7 @@
 // Typed access to a node's attributes; a wrong type or a missing required attribute is a
 // one-line error naming the node.
 import { DenseNetError } from "../errors.js";
-import type { OnnxNode } from "./graph.js";
+import type { OnnxNode } from "./node.js";
 import { ATTRIBUTE_TYPES, type AttributeProto, present } from "./proto.js";
 import { int64ToNumber, readTensorProto } from "./tensor_proto.js";
 import type { OnnxTensor } from "./tensor.js";

@@ -5,6 +5,7 @@
 // error here, before any op is looked at.
 import { DenseNetError, check } from "../errors.js";
 import { Attributes } from "./attributes.js";
+import type { OnnxNode } from "./node.js";
 import { type AttributeProto, type ModelProto, type NodeProto, type ValueInfoProto, present } from "./proto.js";
 import type { DataType, OnnxTensor } from "./tensor.js";
 import { dataTypeName, int64ToNumber, readTensorProto, toDataType } from "./tensor_proto.js";
@@ -15,18 +16,7 @@ export const MAX_OPSET = 25;
 /** Most nodes (and initializers) a graph may have: DenseNet-201 exports have about 1,500 nodes. */
 export const MAX_NODES = 50_000;
 
-export interface OnnxNode {
-  /** Position in the file. */
-  readonly index: number;
-  readonly opType: string;
-  readonly name: string;
-  /** `Conv "name"`, or `Conv #index` for an unnamed node: how messages name the node. */
-  readonly label: string;
-  /** Input value names; "" marks an omitted optional input. */
-  readonly inputs: readonly string[];
-  readonly outputs: readonly string[];
-  readonly attributes: ReadonlyMap<string, AttributeProto>;
-}
+export type { OnnxNode } from "./node.js";
 
 /** A declared dimension: a size, a symbolic name (dim_param), or null when not given. */
 export type DeclaredDim = number | string | null;

@@ -1,11 +1,12 @@
 // ONNX import: decode, check and compile the graph, then lower it to the planned kernels or
 // keep it on the interpreter.
 import { DenseNetError, check } from "../errors.js";
-import type { InterpretedModel, PlannedModel } from "../model/load.js";
+import type { InterpretedModel, PlannedModel } from "../model/types.js";
 import { Attributes } from "./attributes.js";
 import { MAX_NODES, type OnnxGraph, type ValueInfo, formatDeclared, readGraph } from "./graph.js";
 import { type Program, compileProgram } from "./interpreter.js";
 import { NotLowerable, lowerToPlan } from "./lower.js";
+import { parseModelMetadata } from "../model/metadata.js";
 import { decodeModel } from "./proto.js";
 import { countGraphEntries } from "./wire_scan.js";
 
@@ -35,6 +36,7 @@ export function importOnnx(bytes: Uint8Array, name: string): PlannedModel | Inte
   const base = {
     name, inputNames: graph.inputs.map((v) => v.name), outputNames: graph.outputs.map((v) => v.name),
     parameters: [...graph.constants.values()].reduce((n, t) => n + (t.data instanceof Float32Array ? t.data.length : 0), 0),
+    metadata: parseModelMetadata(Object.fromEntries((proto.metadataProps ?? []).map((p) => [p.key, p.value])), name),
   };
   let lowered: ReturnType<typeof lowerToPlan>;
   try {

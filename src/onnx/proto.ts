@@ -83,6 +83,8 @@ export interface ModelProto {
   readonly producerName: string;
   readonly graph?: GraphProto;
   readonly functions: readonly Uint8Array[];
+  /** Free-form key/value pairs (ModelProto.metadata_props), e.g. class labels and preprocessing. */
+  readonly metadataProps: readonly { readonly key: string; readonly value: string }[];
 }
 
 /** AttributeProto.AttributeType values. */
@@ -101,9 +103,10 @@ const SCHEMA = {
           fields: {
             irVersion: field(1, "int64"), opsetImport: field(8, "OperatorSetIdProto", "repeated"),
             producerName: field(2, "string"), producerVersion: field(3, "string"), graph: field(7, "GraphProto"),
-            functions: field(25, "bytes", "repeated"),
+            functions: field(25, "bytes", "repeated"), metadataProps: field(14, "StringStringEntryProto", "repeated"),
           },
         },
+        StringStringEntryProto: { fields: { key: field(1, "string"), value: field(2, "string") } },
         OperatorSetIdProto: { fields: { domain: field(1, "string"), version: field(2, "int64") } },
         GraphProto: {
           fields: {
@@ -155,7 +158,7 @@ const SCHEMA = {
  * prototype, so `msg.field` alone cannot tell an absent field from a default value).
  */
 export function present<T extends object>(message: T | undefined, field: keyof T & string): boolean {
-  return message !== undefined && message !== null && Object.prototype.hasOwnProperty.call(message, field);
+  return message !== undefined && message !== null && Object.hasOwn(message, field);
 }
 
 let modelType: protobuf.Type | undefined;

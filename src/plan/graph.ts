@@ -49,14 +49,9 @@ export interface ConvOp {
    * the source model: its MACs as the source model counts them are at that view's size.
    */
   readonly nominalInput?: View;
-  /**
-   * Set by useWinograd (plan/winograd.ts): the conv runs as Winograd F(2x2, 3x3) on `input`,
-   * a WinogradInputOp's padded copy of `source`, whose size it keeps.
-   */
-  readonly winograd?: { readonly source: View };
 }
 
-/** The zero-padded, pre-activated copy of a Winograd conv's input (see plan/winograd.ts). */
+/** The zero-padded, pre-activated copy of a Winograd conv's input (made by the pass in plan/winograd.ts). */
 export interface WinogradInputOp {
   readonly kind: "winogradInput";
   readonly name: string;
@@ -64,6 +59,26 @@ export interface WinogradInputOp {
   readonly output: View;
   readonly channels: number;
   readonly pre: Affine | null;
+}
+
+/**
+ * A 3x3 stride-1 pad-1 conv run as Winograd F(2x2, 3x3) (made by the pass in
+ * plan/winograd.ts): it reads `input`, a WinogradInputOp's padded copy of `source`, and its
+ * output keeps `source`'s size.
+ */
+export interface WinogradConvOp {
+  readonly kind: "winogradConv";
+  readonly name: string;
+  readonly input: View;
+  readonly output: View;
+  readonly source: View;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  /** (outChannels, inChannels, 3, 3), any following BatchNorm already folded in. */
+  readonly weight: Float32Array;
+  readonly bias: Float32Array | null;
+  /** ReLU on the output. */
+  readonly relu: boolean;
 }
 
 export interface PoolOp {
@@ -115,8 +130,10 @@ export interface SoftmaxOp {
   readonly channels: number;
 }
 
-export type Op = ConvOp | WinogradInputOp | PoolOp | GlobalPoolOp | LinearOp | SoftmaxOp;
+export type Op = ConvOp | WinogradInputOp | WinogradConvOp | PoolOp | GlobalPoolOp | LinearOp | SoftmaxOp;
 export type OpKind = Op["kind"];
+/** The op of kind K. */
+export type OpOf<K extends OpKind> = Extract<Op, { readonly kind: K }>;
 
 export interface Graph {
   readonly buffers: readonly BufferSpec[];
@@ -154,25 +171,4 @@ export function foldAffineIntoConv(weight: Float32Array, bias: Float32Array | nu
     b[o] = (bias ? bias[o] * s : 0) + affine.shift[o];
   }
   return { weight: w, bias: b };
-}
-
-const NO_VALUES = new Float32Array(0);
-
-/**
- * The graph with every weight array emptied: for planning new input sizes once the weights
- * live packed in linear memory, so the unpacked copies can be garbage-collected.
- */
-export function withoutWeights(graph: Graph): Graph {
-  const pre = (a: Affine | null): Affine | null => a && { scale: NO_VALUES, shift: NO_VALUES, relu: a.relu };
-  const ops = graph.ops.map((op): Op => {
-    switch (op.kind) {
-      case "conv": return { ...op, weight: NO_VALUES, bias: op.bias && NO_VALUES, pre: pre(op.pre) };
-      case "pool":
-      case "globalPool":
-      case "winogradInput": return { ...op, pre: pre(op.pre) };
-      case "linear": return { ...op, weight: NO_VALUES, bias: op.bias && NO_VALUES };
-      case "softmax": return op;
-    }
-  });
-  return { ...graph, ops };
 }

@@ -1,12 +1,17 @@
 import * as L from "../kernels/layout.js";
-import type { ConvOp, Graph, Op } from "./graph.js";
-import type { Spatial } from "./shapes.js";
+import type { ConvOp, Graph, Op, OpOf } from "./graph.js";
+import { type OpDef, fields } from "./op_def.js";
+import { MICRO_KERNELS, NO_WEIGHTS, allocBias, allocFloats, packPanels, packPre, panelsLength } from "./panels.js";
+import type { Spatial } from "./window.js";
 
 // Winograd F(2x2, 3x3) for DenseNet's 3x3 convs (stride 1, padding 1): 16 multiply-adds
-// per 2x2 output tile and channel pair instead of 36. A graph pass splits each eligible conv
-// into a WinogradInputOp (zero-padded, pre-activated copy of the input, so the kernel's
-// vectorised input transform needs no bounds checks) and the conv itself, which then reads
-// that copy; assembly/conv2d_winograd_f32.ts has the transforms.
+// per 2x2 output tile and channel pair instead of 36. A graph pass replaces each eligible conv
+// by a WinogradInputOp (zero-padded, pre-activated copy of the input, so the kernel's
+// vectorised input transform needs no bounds checks) and a WinogradConvOp reading that copy.
+// Everything Winograd-specific lives here: the pass, the two op kinds' definitions (their
+// sizes, packing and descriptors, in the op table of plan/ops.ts) and the weight transform;
+// assembly/conv2d_winograd_f32.ts has the kernel; the constants both sides use are WINO_* in
+// kernels/layout.ts.
 
 /** 3x3, stride 1, padding 1 on every side, no dilation, and few enough input channels. */
 export function winogradEligible(op: ConvOp): boolean {
@@ -23,21 +28,24 @@ export function useWinograd(graph: Graph): Graph {
       ops.push(op);
       continue;
     }
-    const padded = buffers.push({ name: `${op.name}.winograd_input`, channels: op.inChannels }) - 1;
-    ops.push({ kind: "winogradInput", name: `${op.name}.pad`, input: op.input, output: { buffer: padded, channel: 0 }, channels: op.inChannels, pre: op.pre });
-    ops.push({ ...op, input: { buffer: padded, channel: 0 }, pre: null, winograd: { source: op.input } });
+    const padded = { buffer: buffers.push({ name: `${op.name}.winograd_input`, channels: op.inChannels }) - 1, channel: 0 };
+    ops.push({ kind: "winogradInput", name: `${op.name}.pad`, input: op.input, output: padded, channels: op.inChannels, pre: op.pre });
+    ops.push({
+      kind: "winogradConv", name: op.name, input: padded, output: op.output, source: op.input, inChannels: op.inChannels,
+      outChannels: op.outChannels, weight: op.weight, bias: op.bias, relu: op.relu,
+    });
   }
   return { ...graph, buffers, ops };
 }
 
-/** Tiles per tile row (ceil(width / 2) rounded up to a multiple of 4: groups of 4 never straddle rows). */
+/** Tiles per tile row (ceil(width / 2) rounded up to whole groups: groups never straddle rows). */
 export function winogradTilesW(width: number): number {
-  return Math.ceil(Math.ceil(width / 2) / 4) * 4;
+  return Math.ceil(Math.ceil(width / 2) / L.WINO_TILE_GROUP) * L.WINO_TILE_GROUP;
 }
 
 /** The padded input's size: every tile's 4x4 patch, plus 2 columns the vector loads overrun. */
 export function winogradInputSize(input: Spatial): Spatial {
-  return { height: 2 * Math.ceil(input.height / 2) + 2, width: 2 * winogradTilesW(input.width) + 4 };
+  return { height: 2 * Math.ceil(input.height / 2) + 2 * L.WINO_PAD, width: 2 * winogradTilesW(input.width) + 4 };
 }
 
 // G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
@@ -48,7 +56,7 @@ const G = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]];
  * in f64 from the (Cout, Cin, 3, 3) weights.
  */
 export function winogradWeights(weight: Float32Array, cout: number, cin: number): Float32Array[] {
-  const u = Array.from({ length: 16 }, () => new Float32Array(cout * cin));
+  const u = Array.from({ length: L.WINO_XI }, () => new Float32Array(cout * cin));
   const gg = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   for (let o = 0; o < cout; o++) {
     for (let c = 0; c < cin; c++) {
@@ -65,3 +73,60 @@ export function winogradWeights(weight: Float32Array, cout: number, cin: number)
   }
   return u;
 }
+
+const at = (input: Spatial, output: Spatial) => `${input.height}x${input.width} -> ${output.height}x${output.width}`;
+
+const winogradInput: OpDef<OpOf<"winogradInput">> = {
+  kernel: "pad2d_nchw_f32",
+  vectorInput: false,
+  outputSize: (_op, input) => winogradInputSize(input),
+  macs: () => 0,
+  pack: (op, mem) => ({ ...NO_WEIGHTS, ...packPre(mem, op.pre) }),
+  descriptor(op, { inOff, outOff, input, output }) {
+    const f = fields(L.PAD_FIELDS), w = op.weights;
+    f[L.PAD_IN_OFF] = inOff; f[L.PAD_OUT_OFF] = outOff; f[L.PAD_C] = op.channels;
+    f[L.PAD_H] = input.height; f[L.PAD_W] = input.width; f[L.PAD_OH] = output.height; f[L.PAD_OW] = output.width;
+    f[L.PAD_TOP] = L.WINO_PAD; f[L.PAD_LEFT] = L.WINO_PAD;
+    f[L.PAD_FLAGS] = w.preRelu ? L.POOL_FLAG_PRE_RELU : 0;
+    f[L.PAD_PRE_SCALE] = w.preScale; f[L.PAD_PRE_SHIFT] = w.preShift;
+    return f;
+  },
+  describe: (op, input, output) => `pad for Winograd ${op.channels} ch${op.weights.preScale !== 0 ? " (BN-ReLU fused)" : ""} @ ${at(input, output)}`,
+  scratchBytes: () => 0,
+};
+
+const winogradConv: OpDef<OpOf<"winogradConv">> = {
+  kernel: "conv2d_winograd_f32",
+  vectorInput: false,
+  outputSize: (op, _input, sizes) => sizes[op.source.buffer]!,
+  // As the direct 3x3 conv counts them.
+  macs: (op, out) => op.outChannels * op.inChannels * 9 * out.height * out.width,
+  pack(op, mem, microKernel) {
+    // The kernel runs the 4-row micro-kernels: 6x8 falls back to 4x8.
+    const kernel = microKernel === "6x8" ? "4x8" : microKernel;
+    const length = panelsLength(op.outChannels, op.inChannels, L.WINO_ROWS);
+    const packed = allocFloats(mem, L.WINO_XI * length);
+    winogradWeights(op.weight, op.outChannels, op.inChannels).forEach((u, xi) =>
+      packPanels(packed.view.subarray(xi * length, (xi + 1) * length), u, op.outChannels, op.inChannels, L.WINO_ROWS));
+    return {
+      ...NO_WEIGHTS, matrix: packed.ptr, bias: allocBias(mem, op.bias, Math.ceil(op.outChannels / L.WINO_ROWS) * L.WINO_ROWS),
+      ukernel: MICRO_KERNELS[kernel],
+    };
+  },
+  // A CONV descriptor (see WINO_MAX_CIN in kernels/layout.ts): CONV_IN_OFF is the padded copy of CONV_H x CONV_W.
+  descriptor(op, { inOff, outOff, input, output }) {
+    const f = fields(L.CONV_FIELDS), w = op.weights;
+    f[L.CONV_A] = w.matrix; f[L.CONV_BIAS] = w.bias;
+    f[L.CONV_IN_OFF] = inOff; f[L.CONV_OUT_OFF] = outOff;
+    f[L.CONV_CIN] = op.inChannels; f[L.CONV_H] = input.height; f[L.CONV_W] = input.width;
+    f[L.CONV_COUT] = op.outChannels; f[L.CONV_OH] = output.height; f[L.CONV_OW] = output.width;
+    f[L.CONV_FLAGS] = op.relu ? L.CONV_FLAG_RELU : 0;
+    f[L.CONV_UKERNEL] = w.ukernel;
+    return f;
+  },
+  describe: (op, input, output) => `conv 3x3/1 ${op.inChannels}->${op.outChannels} Winograd F(2x2,3x3) @ ${at(input, output)}`,
+  scratchBytes: (op, kernels) => kernels.conv2d_winograd_scratch_bytes(op.inChannels),
+};
+
+/** The Winograd op kinds' entries of the op table (plan/ops.ts). */
+export const WINOGRAD_OPS = { winogradInput, winogradConv };

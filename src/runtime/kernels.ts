@@ -1,18 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { DenseNetError } from "../errors.js";
+import { OP_KERNELS, type OpKernel, type OpKernelName } from "../kernels/op_kernels.js";
+import type { KernelTable } from "./executor.js";
 
-/** Every op kernel's signature: (descriptor, arena base, scratch, ith, nth); see assembly/index.ts. */
-export type OpKernel = (desc: number, base: number, scratch: number, ith: number, nth: number) => void;
+/** What the kernel module exports (assembly/index.ts): every op kernel of OP_KERNELS, and these. */
+export type KernelExports = { readonly [K in OpKernelName]: OpKernel } & KernelHelpers;
 
-/** What the kernel module exports (assembly/index.ts). */
-export interface KernelExports {
-  conv2d_gemm_f32: OpKernel;
-  conv2d_winograd_f32: OpKernel;
-  pad2d_nchw_f32: OpKernel;
-  pool2d_nchw_f32: OpKernel;
-  global_pool_f32: OpKernel;
-  linear_f32: OpKernel;
-  softmax_f32: OpKernel;
+interface KernelHelpers {
   conv2d_gemm_scratch_bytes(kc: number): number;
   conv2d_winograd_scratch_bytes(maxCin: number): number;
   gemm_f32_4x8(a: number, b: number, c: number, ldc: number, kc: number, bias: number, flags: number): void;
@@ -20,15 +14,9 @@ export interface KernelExports {
   gemm_f32_6x8(a: number, b: number, c: number, ldc: number, kc: number, bias: number, flags: number): void;
 }
 
-/** The op kernels, in the order of their ids in a schedule table. */
-export const OP_KERNELS = [
-  "conv2d_gemm_f32", "conv2d_winograd_f32", "pad2d_nchw_f32", "pool2d_nchw_f32", "global_pool_f32", "linear_f32", "softmax_f32",
-] as const;
-export type OpKernelName = (typeof OP_KERNELS)[number];
-
-/** The op kernels of an instance, indexed by id. */
-export function opKernelTable(kernels: KernelExports): OpKernel[] {
-  return OP_KERNELS.map((name) => kernels[name]);
+/** The op kernels of an instance on `memory`, indexed by id: what the executor runs schedules with. */
+export function kernelTable(memory: WebAssembly.Memory, kernels: KernelExports): KernelTable {
+  return { memory, kernels: OP_KERNELS.map((name) => kernels[name]) };
 }
 
 const BASELINE_URL = new URL("../../build/kernels.wasm", import.meta.url);

@@ -3,8 +3,7 @@
 // evicted plan's ranges go back to it for reuse (RecyclingMemory), so a server fed arbitrary
 // image sizes runs at flat memory.
 import { check } from "../errors.js";
-import type { Graph } from "../plan/graph.js";
-import type { PackedWeights } from "../plan/pack_weights.js";
+import type { PackedGraph } from "../plan/pack_weights.js";
 import { type ExecutionPlan, planGraph } from "../plan/plan.js";
 import type { Range, RecyclingMemory } from "./recycling_memory.js";
 
@@ -31,8 +30,7 @@ export class PlanCache {
   private filled = false;
 
   constructor(
-    private readonly graph: Graph, private readonly weights: readonly PackedWeights[],
-    private readonly mem: RecyclingMemory, readonly maxBytes = DEFAULT_PLAN_CACHE_BYTES,
+    private readonly graph: PackedGraph, private readonly mem: RecyclingMemory, readonly maxBytes = DEFAULT_PLAN_CACHE_BYTES,
   ) {
     // Before the memory grows, evict old plans if the new bytes would overflow the bound — and,
     // once the cache has been full, always: from then on its memory is enough for its bound,
@@ -61,7 +59,7 @@ export class PlanCache {
       this.entries.delete(key);
     } else {
       const { value: plan, ranges } = this.mem.record(() => {
-        const p = planGraph(this.graph, this.weights, this.mem, height, width);
+        const p = planGraph(this.graph, this.mem, height, width);
         return { plan: p, arena: this.mem.alloc(p.arenaBytes) };
       });
       entry = { plan: plan.plan, arenas: [plan.arena], ranges, bytes: byteCount(ranges), pins: 0 };

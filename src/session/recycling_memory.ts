@@ -1,7 +1,7 @@
 // Linear memory whose ranges can be given back and handed out again. WebAssembly memory
 // cannot shrink, so a long-lived session that plans many input sizes must reuse the bytes of
 // plans it evicts, or its memory would grow with every new size.
-import { LinearMemory } from "../runtime/memory.js";
+import { LinearMemory } from "../kernels/memory.js";
 
 /** A byte range [start, end) of linear memory. */
 export interface Range {

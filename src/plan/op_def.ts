@@ -1,0 +1,45 @@
+// The shape of an op kind's definition (see plan/ops.ts for the table of them).
+import type { LinearMemory } from "../kernels/memory.js";
+import type { OpKernelName } from "../kernels/op_kernels.js";
+import type { Op } from "./graph.js";
+import type { MicroKernel, OpGeometry, PackedOp, PackedWeights } from "./panels.js";
+import type { Spatial } from "./window.js";
+
+/** Where a step reads and writes: arena byte offsets of its input and output views, and their sizes. */
+export interface StepPlacement {
+  readonly inOff: number;
+  readonly outOff: number;
+  readonly input: Spatial;
+  readonly output: Spatial;
+}
+
+/** The kernel module's scratch-size exports (assembly/index.ts) that planning needs. */
+export interface ScratchSizes {
+  conv2d_gemm_scratch_bytes(kc: number): number;
+  conv2d_winograd_scratch_bytes(maxCin: number): number;
+}
+
+/** Everything the planner and the runtime need to know about one op kind. */
+export interface OpDef<O extends Op> {
+  /** The kernel (assembly/) that runs the op. */
+  readonly kernel: OpKernelName;
+  /** The op reads a (C, 1, 1) vector (a classifier layer), not a map. */
+  readonly vectorInput: boolean;
+  /** The output's size for an input of `input`; `sizes` holds every buffer's size known so far. */
+  outputSize(op: OpGeometry<O>, input: Spatial, sizes: readonly (Spatial | undefined)[]): Spatial;
+  /** Multiply-accumulates of one image at the given output size. */
+  macs(op: OpGeometry<O>, output: Spatial): number;
+  /** Copies the op's weights into linear memory in the layout its kernel reads (done once a session). */
+  pack(op: O, mem: LinearMemory, microKernel: MicroKernel): PackedWeights;
+  /** The i32 fields of the op's kernel descriptor (kernels/layout.ts). */
+  descriptor(op: PackedOp<O>, at: StepPlacement): number[];
+  /** The op and its shapes in words, e.g. "conv 3x3/1 128->32 @ 56x56 -> 56x56" (for profiles). */
+  describe(op: PackedOp<O>, input: Spatial, output: Spatial): string;
+  /** Bytes of per-worker scratch the kernel needs (0: none). */
+  scratchBytes(op: OpGeometry<O>, kernels: ScratchSizes): number;
+}
+
+/** An i32 descriptor of `length` fields, all 0 ("absent") until set. */
+export function fields(length: number): number[] {
+  return new Array<number>(length).fill(0);
+}

@@ -1,0 +1,148 @@
+// One definition per op kind of the graph IR: its output size, multiply-accumulates, weight
+// packing, kernel, descriptor and description. Adding an op kind means adding its entry here
+// (the table fails to compile while a kind is missing), a kernel in assembly/ with its
+// descriptor layout in kernels/layout.ts, and its name in kernels/op_kernels.ts.
+import * as L from "../kernels/layout.js";
+import type { Op, OpKind, OpOf, Pads, Pair } from "./graph.js";
+import { type OpDef, fields } from "./op_def.js";
+import {
+  MICRO_KERNELS, NO_WEIGHTS, type PackedWeights, allocBias, allocFloats,
+  microKernelRows, packPanels, packPre, panelsLength,
+} from "./panels.js";
+import { WINOGRAD_OPS } from "./winograd.js";
+import { type Spatial, windowOutput } from "./window.js";
+
+/** K-block length of the conv GEMM. Measured on DenseNet-121 (1 thread): 128..2304 all within 3%; 1152 keeps every DenseNet-121 3x3 conv in one block (a 36 KiB B panel, streamed from L1/L2). */
+export const GEMM_KC = 1152;
+
+type WindowOp = { readonly kernel: Pair; readonly stride: Pair; readonly pads: Pads; readonly dilation: Pair };
+
+function windowed(op: WindowOp, input: Spatial, ceil: boolean): Spatial {
+  return {
+    height: windowOutput(input.height, op.kernel[0], op.stride[0], op.pads[0], op.pads[2], op.dilation[0], ceil),
+    width: windowOutput(input.width, op.kernel[1], op.stride[1], op.pads[1], op.pads[3], op.dilation[1], ceil),
+  };
+}
+
+const VECTOR: Spatial = { height: 1, width: 1 };
+const at = (input: Spatial, output: Spatial) => `${input.height}x${input.width} -> ${output.height}x${output.width}`;
+const preNote = (w: PackedWeights, note: string) => (w.preScale !== 0 ? ` (${note})` : "");
+const noScratch = () => 0;
+const poolMode = (mode: "max" | "avg") => (mode === "max" ? L.POOL_MODE_MAX : L.POOL_MODE_AVG);
+
+const conv: OpDef<OpOf<"conv">> = {
+  kernel: "conv2d_gemm_f32",
+  vectorInput: false,
+  outputSize: (op, input) => windowed(op, input, false),
+  macs: (op, out) => op.outChannels * op.inChannels * op.kernel[0] * op.kernel[1] * out.height * out.width,
+  pack(op, mem, microKernel) {
+    const k = op.inChannels * op.kernel[0] * op.kernel[1];
+    const mr = microKernelRows(microKernel);
+    const packed = allocFloats(mem, panelsLength(op.outChannels, k, mr));
+    packPanels(packed.view, op.weight, op.outChannels, k, mr);
+    return {
+      matrix: packed.ptr, bias: allocBias(mem, op.bias, Math.ceil(op.outChannels / mr) * mr),
+      ...packPre(mem, op.pre), ukernel: MICRO_KERNELS[microKernel],
+    };
+  },
+  descriptor(op, { inOff, outOff, input, output }) {
+    const f = fields(L.CONV_FIELDS), w = op.weights;
+    f[L.CONV_A] = w.matrix; f[L.CONV_BIAS] = w.bias; f[L.CONV_PRE_SCALE] = w.preScale; f[L.CONV_PRE_SHIFT] = w.preShift;
+    f[L.CONV_IN_OFF] = inOff; f[L.CONV_OUT_OFF] = outOff;
+    f[L.CONV_CIN] = op.inChannels; f[L.CONV_H] = input.height; f[L.CONV_W] = input.width;
+    f[L.CONV_COUT] = op.outChannels; f[L.CONV_OH] = output.height; f[L.CONV_OW] = output.width;
+    [f[L.CONV_KH], f[L.CONV_KW]] = op.kernel; [f[L.CONV_SH], f[L.CONV_SW]] = op.stride;
+    [f[L.CONV_PH], f[L.CONV_PW]] = op.pads; [f[L.CONV_DH], f[L.CONV_DW]] = op.dilation;
+    f[L.CONV_FLAGS] = (op.relu ? L.CONV_FLAG_RELU : 0) | (w.preRelu ? L.CONV_FLAG_PRE_RELU : 0);
+    f[L.CONV_UKERNEL] = w.ukernel;
+    f[L.CONV_KC] = GEMM_KC;
+    return f;
+  },
+  describe: (op, input, output) => `conv ${op.kernel[0]}x${op.kernel[1]}/${op.stride[0]} ${op.inChannels}->${op.outChannels}` +
+    `${preNote(op.weights, "BN-ReLU packed")} @ ${at(input, output)}`,
+  scratchBytes: (_op, kernels) => kernels.conv2d_gemm_scratch_bytes(GEMM_KC),
+};
+
+const pool: OpDef<OpOf<"pool">> = {
+  kernel: "pool2d_nchw_f32",
+  vectorInput: false,
+  outputSize: (op, input) => windowed(op, input, op.ceilMode),
+  macs: () => 0,
+  pack: (op, mem) => ({ ...NO_WEIGHTS, ...packPre(mem, op.pre) }),
+  descriptor(op, { inOff, outOff, input, output }) {
+    const f = fields(L.POOL_FIELDS), w = op.weights;
+    f[L.POOL_IN_OFF] = inOff; f[L.POOL_OUT_OFF] = outOff; f[L.POOL_C] = op.channels;
+    f[L.POOL_H] = input.height; f[L.POOL_W] = input.width; f[L.POOL_OH] = output.height; f[L.POOL_OW] = output.width;
+    [f[L.POOL_KH], f[L.POOL_KW]] = op.kernel; [f[L.POOL_SH], f[L.POOL_SW]] = op.stride;
+    [f[L.POOL_PH], f[L.POOL_PW], f[L.POOL_PH_END], f[L.POOL_PW_END]] = op.pads;
+    [f[L.POOL_DH], f[L.POOL_DW]] = op.dilation;
+    f[L.POOL_MODE] = poolMode(op.mode);
+    f[L.POOL_FLAGS] = (op.countIncludePad ? L.POOL_FLAG_COUNT_PAD : 0) | (w.preRelu ? L.POOL_FLAG_PRE_RELU : 0);
+    f[L.POOL_PRE_SCALE] = w.preScale; f[L.POOL_PRE_SHIFT] = w.preShift;
+    return f;
+  },
+  describe: (op, input, output) => `${op.mode} pool ${op.kernel[0]}x${op.kernel[1]}/${op.stride[0]} ${op.channels} ch` +
+    `${preNote(op.weights, "BN-ReLU fused")} @ ${at(input, output)}`,
+  scratchBytes: noScratch,
+};
+
+const globalPool: OpDef<OpOf<"globalPool">> = {
+  kernel: "global_pool_f32",
+  vectorInput: false,
+  outputSize: () => VECTOR,
+  macs: () => 0,
+  pack: (op, mem) => ({ ...NO_WEIGHTS, ...packPre(mem, op.pre) }),
+  descriptor(op, { inOff, outOff, input }) {
+    const f = fields(L.GPOOL_FIELDS), w = op.weights;
+    f[L.GPOOL_IN_OFF] = inOff; f[L.GPOOL_OUT_OFF] = outOff; f[L.GPOOL_C] = op.channels;
+    f[L.GPOOL_HW] = input.height * input.width;
+    f[L.GPOOL_MODE] = poolMode(op.mode);
+    f[L.GPOOL_FLAGS] = w.preRelu ? L.POOL_FLAG_PRE_RELU : 0;
+    f[L.GPOOL_PRE_SCALE] = w.preScale; f[L.GPOOL_PRE_SHIFT] = w.preShift;
+    return f;
+  },
+  describe: (op, input) => `global ${op.mode} pool ${op.channels} ch @ ${input.height}x${input.width}`,
+  scratchBytes: noScratch,
+};
+
+const linear: OpDef<OpOf<"linear">> = {
+  kernel: "linear_f32",
+  vectorInput: true,
+  outputSize: () => VECTOR,
+  macs: (op) => op.inFeatures * op.outFeatures,
+  pack: (op, mem) => ({ ...NO_WEIGHTS, matrix: mem.allocF32(op.weight), bias: op.bias ? mem.allocF32(op.bias) : 0 }),
+  descriptor(op, { inOff, outOff }) {
+    const f = fields(L.LINEAR_FIELDS);
+    f[L.LINEAR_IN_OFF] = inOff; f[L.LINEAR_OUT_OFF] = outOff; f[L.LINEAR_W] = op.weights.matrix; f[L.LINEAR_BIAS] = op.weights.bias;
+    f[L.LINEAR_M] = op.outFeatures; f[L.LINEAR_K] = op.inFeatures;
+    return f;
+  },
+  describe: (op) => `linear ${op.inFeatures}->${op.outFeatures}`,
+  scratchBytes: noScratch,
+};
+
+const softmax: OpDef<OpOf<"softmax">> = {
+  kernel: "softmax_f32",
+  vectorInput: true,
+  outputSize: () => VECTOR,
+  macs: () => 0,
+  pack: () => NO_WEIGHTS,
+  descriptor(op, { inOff, outOff }) {
+    const f = fields(L.SOFTMAX_FIELDS);
+    f[L.SOFTMAX_IN_OFF] = inOff; f[L.SOFTMAX_OUT_OFF] = outOff; f[L.SOFTMAX_C] = op.channels;
+    return f;
+  },
+  describe: (op) => `softmax ${op.channels}`,
+  scratchBytes: noScratch,
+};
+
+/** The definition of every op kind. */
+export const OP_DEFS = { conv, pool, globalPool, linear, softmax, ...WINOGRAD_OPS } satisfies { readonly [K in OpKind]: OpDef<OpOf<K>> };
+
+/**
+ * The definition of `op`'s kind. (The one unchecked step of the dispatch: TypeScript cannot
+ * relate OP_DEFS[op.kind] to op's own kind, but the table is keyed by exactly that kind.)
+ */
+export function opDef(op: { readonly kind: OpKind }): OpDef<Op> {
+  return OP_DEFS[op.kind] as unknown as OpDef<Op>;
+}

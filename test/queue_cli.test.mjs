@@ -1,0 +1,93 @@
+// `densenet worker` flags and start-up failures (no Redis needed): one line on stderr and
+// exit code 1 before anything connects; BullMQ is loaded by this command only.
+import { spawnSync } from "node:child_process";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { parseModelSpecs } from "../dist/queue/model_specs.js";
+import { MODEL_PATH } from "./queue_jobs.mjs";
+import { cli } from "./queue_helpers.mjs";
+
+const env = { ...process.env };
+delete env.FORCE_COLOR;
+delete env.NO_COLOR;
+
+function densenet(...args) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 60_000, env });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function failsWith(args, pattern) {
+  const r = densenet(...args);
+  assert.is(r.code, 1, `exit code for ${args.join(" ")}; stderr: ${r.stderr}`);
+  const lines = r.stderr.trim().split("\n");
+  assert.is(lines.length, 1, `one line on stderr, got: ${r.stderr}`);
+  assert.match(lines[0], pattern);
+}
+
+// Port 9 on loopback (discard) has no Redis; every failure below happens before connecting.
+const NOWHERE = "redis://127.0.0.1:9";
+
+const Flags = suite("densenet worker: flags");
+
+Flags("--redis is required and must be a redis:// or rediss:// URL", () => {
+  failsWith(["worker", "--model", MODEL_PATH], /^densenet: --redis is required, e\.g\. --redis redis:\/\/127\.0\.0\.1:6379/);
+  failsWith(["worker", "--redis", "http://127.0.0.1:6379"], /^densenet: --redis must be a redis:\/\/ or rediss:\/\/ URL with a host, got 'http:\/\/127\.0\.0\.1:6379'$/);
+  failsWith(["worker", "--redis", "not a url"], /^densenet: --redis must be a redis:\/\/ or rediss:\/\/ URL, got 'not a url'$/);
+});
+
+Flags("numbers, queue names and unknown options are checked", () => {
+  failsWith(["worker", "--redis", NOWHERE, "--concurrency", "0"], /^densenet: --concurrency must be an integer from 1 to 1024, got '0'$/);
+  failsWith(["worker", "--redis", NOWHERE, "--threads", "2.5"], /^densenet: --threads must be an integer from 1 to 256, got '2\.5'$/);
+  failsWith(["worker", "--redis", NOWHERE, "--lock-duration", "10"], /^densenet: --lock-duration must be an integer from 500 to 3600000, got '10'$/);
+  failsWith(["worker", "--redis", NOWHERE, "--queue", "a:b"], /^densenet: --queue must be 1 to 128 letters, digits/);
+  failsWith(["worker", "--redis", NOWHERE, "--frobnicate"], /^densenet: Unknown option '--frobnicate' \(see densenet worker --help\)$/);
+});
+
+Flags("a model that cannot be loaded or served stops the worker before it takes a job", () => {
+  failsWith(["worker", "--redis", NOWHERE, "--model", "missing.safetensors"],
+    /^densenet: model 'missing' \(missing\.safetensors\): cannot read model file 'missing\.safetensors': ENOENT$/);
+  failsWith(["worker", "--redis", NOWHERE, "--model", MODEL_PATH, "--model", `narrow_odd=${MODEL_PATH}`],
+    /^densenet: --model: two models are named 'narrow_odd' \(give one another name as NAME=PATH\)$/);
+});
+
+Flags("--help prints the usage and exits 0", () => {
+  const r = densenet("worker", "--help");
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /densenet worker --redis redis:\/\/HOST:PORT/);
+});
+
+const Specs = suite("densenet worker: --model [NAME=]PATH");
+
+Specs("the name is NAME or the file stem; architecture names are their own stem", () => {
+  const fallback = { name: "default", source: "/x/default.safetensors" };
+  assert.equal(parseModelSpecs([], fallback), [fallback]);
+  assert.equal(parseModelSpecs(["dir/chest.v2.safetensors", "xr=dir/a.onnx", "densenet121", "b=./a=b.onnx"], fallback), [
+    { name: "chest.v2", source: "dir/chest.v2.safetensors" }, { name: "xr", source: "dir/a.onnx" },
+    { name: "densenet121", source: "densenet121" }, { name: "b", source: "./a=b.onnx" },
+  ]);
+  assert.throws(() => parseModelSpecs(["./a=b.onnx"], fallback), /model name 'a=b' must be 1 to 128 letters, .* \(give one as NAME=PATH\)/);
+  assert.throws(() => parseModelSpecs(["x="], fallback), /--model 'x=' names no file/);
+  assert.throws(() => parseModelSpecs(["/m/.hidden"], fallback), /model name '\.hidden' must be 1 to 128 letters/);
+});
+
+const Lazy = suite("densenet worker: BullMQ is loaded by the worker command only");
+
+/** Runs the CLI in-process with `args` and prints whether a bullmq module was loaded. */
+function loadsBullMQ(args) {
+  const script = `process.argv = [process.argv[0], ${JSON.stringify(cli)}, ...${JSON.stringify(args)}];
+    process.on("beforeExit", () => { console.log("BULLMQ=" + Object.keys(require.cache).some((k) => k.includes("/node_modules/bullmq/"))); process.exitCode = 0; });
+    import(${JSON.stringify(cli)});`;
+  const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 60_000, env });
+  const flag = /BULLMQ=(true|false)/.exec(r.stdout)?.[1];
+  assert.ok(flag, `no report: ${r.stdout} ${r.stderr}`);
+  return flag === "true";
+}
+
+Lazy("info does not load it; worker does", () => {
+  assert.is(loadsBullMQ(["info", "--model", MODEL_PATH]), false);
+  assert.is(loadsBullMQ(["worker", "--redis", NOWHERE, "--model", "missing.safetensors"]), true);
+});
+
+Flags.run();
+Specs.run();
+Lazy.run();
