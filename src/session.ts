@@ -9,7 +9,6 @@ import type { DenseNetConfig } from "./model/config.js";
 import { type InterpretedModel, type LoadedModel, type ModelSource, loadModel } from "./model/load.js";
 import type { ModelMetadata } from "./model/metadata.js";
 import { featuresView } from "./plan/features.js";
-import { MICRO_KERNELS, type MicroKernel } from "./plan/pack_weights.js";
 import type { ExecutionPlan } from "./plan/plan.js";
 import { graphMacs, inferSpatial } from "./plan/shapes.js";
 import { availableParallelism } from "node:os";
@@ -18,35 +17,18 @@ import type { KernelBuild } from "./runtime/kernels.js";
 import { type Engine, type EngineModel, Staging, createEngine, runOnCallingThread, runOnPool } from "./session/engine.js";
 import { takeFault } from "./session/fault.js";
 import { checkImages, checkOutputs, copyFeeds } from "./session/inputs.js";
-import { DEFAULT_PLAN_CACHE_BYTES, PlanCache } from "./session/plan_cache.js";
+import { PlanCache } from "./session/plan_cache.js";
+import { type SessionOptions, checkOptions, checkSize } from "./session/options.js";
 import { RunQueue } from "./session/run_queue.js";
 import type { AnyTensor, Tensor } from "./tensor.js";
 
 export { MAX_BATCH, MAX_SIDE } from "./session/inputs.js";
 export { DEFAULT_PLAN_CACHE_BYTES } from "./session/plan_cache.js";
+export type { SessionOptions } from "./session/options.js";
 
 /** Most threads a session may use. */
 export const MAX_THREADS = 256;
 
-export interface SessionOptions {
-  /**
-   * Threads to run on. 1 runs on the calling thread with no pool (fastest start); more run
-   * on a pool of that many workers while the calling thread stays free. Default: the
-   * machine's available parallelism (os.availableParallelism()).
-   */
-  threads?: number;
-  /** Seed of the random weights used when the model is an architecture name: an integer from 0 to 2^31 - 1. Default 0. */
-  seed?: number;
-  /** The GEMM micro-kernel ("4x8", "4x8-shuffle", "6x8"); by default the fastest for the engine. */
-  microKernel?: MicroKernel;
-  /** Run 3x3 stride-1 pad-1 convs as Winograd F(2x2, 3x3) (default true); false: im2col GEMM. */
-  winograd?: boolean;
-  /**
-   * Bytes of linear memory the plans of different input sizes may keep (default 256 MiB). Past
-   * it the least recently used size is evicted and its memory reused; the plan in use is always kept.
-   */
-  planCacheBytes?: number;
-}
 
 /** Summary of a session's model, for `densenet info` and logs. */
 export interface SessionInfo {
@@ -123,7 +105,7 @@ export class Session {
    */
   static async create(model: ModelSource, options?: SessionOptions | null): Promise<Session> {
     try {
-      return await Session.open(model, checkOptions(options));
+      return await Session.open(model, checkOptions(options, defaultThreads, MAX_THREADS));
     } catch (e) {
       const denied = denoPermission(e);
       if (denied) throw new DenseNetError(denied);
@@ -131,7 +113,7 @@ export class Session {
     }
   }
 
-  private static async open(model: ModelSource, options: Required<Omit<SessionOptions, "microKernel">> & SessionOptions): Promise<Session> {
+  private static async open(model: ModelSource, options: ReturnType<typeof checkOptions>): Promise<Session> {
     const loaded = await loadModel(model, options.seed);
     if (loaded.kind === "interpreted") return new Session(loaded, null, 1);
     const engine = await createEngine(loaded, { threads: options.threads, microKernel: options.microKernel, winograd: options.winograd });
@@ -351,27 +333,4 @@ export class Session {
     if (!this.planned) throw new DenseNetError(`'${this.model.name}' runs on the interpreter and has no execution plan`);
     return this.planned;
   }
-}
-
-function checkSize(height: number, width: number): void {
-  check(Number.isSafeInteger(height) && Number.isSafeInteger(width) && height >= 1 && width >= 1,
-    () => `height and width must be positive integers, got ${String(height).slice(0, 20)} and ${String(width).slice(0, 20)}`);
-}
-
-/** The options with defaults filled in, each checked. */
-function checkOptions(options: SessionOptions | null | undefined) {
-  check(options === undefined || options === null || (typeof options === "object" && !Array.isArray(options)),
-    "options must be an object (or omitted)");
-  const o = options ?? {};
-  const threads = o.threads ?? defaultThreads();
-  check(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS, () => `threads must be an integer from 1 to ${MAX_THREADS}, got ${String(threads).slice(0, 40)}`);
-  const seed = o.seed ?? 0;
-  check(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 31 - 1, () => `seed must be an integer from 0 to ${2 ** 31 - 1}, got ${String(seed).slice(0, 40)}`);
-  check(o.microKernel === undefined || (typeof o.microKernel === "string" && Object.hasOwn(MICRO_KERNELS, o.microKernel)),
-    () => `microKernel must be one of ${Object.keys(MICRO_KERNELS).join(", ")}, got ${String(o.microKernel).slice(0, 40)}`);
-  const winograd = o.winograd ?? true;
-  check(typeof winograd === "boolean", "winograd must be true or false");
-  const planCacheBytes = o.planCacheBytes ?? DEFAULT_PLAN_CACHE_BYTES;
-  check(Number.isSafeInteger(planCacheBytes) && planCacheBytes >= 0, () => `planCacheBytes must be a non-negative integer, got ${String(planCacheBytes).slice(0, 40)}`);
-  return { ...o, threads, seed, winograd, planCacheBytes };
 }
