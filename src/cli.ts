@@ -1,14 +1,15 @@
 #!/usr/bin/env node
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DenseNetError } from "./errors.js";
+import { denoPermission, describeFsError } from "./io/file.js";
 import { formatNpy } from "./io/npy.js";
 import { describeConfig } from "./model/config.js";
 import { SeededRandom } from "./model/random_weights.js";
 import { MAX_BATCH, MAX_SIDE, MAX_THREADS, Session, defaultThreads } from "./session.js";
 import type { AnyTensor } from "./tensor.js";
-import { integerFlag, readTensorOrImage } from "./cli/common.js";
+import { integerFlag, readTensorOrImage, writeOutputFile } from "./cli/common.js";
 
 /** Commands with flags of their own, loaded only when run (their dependencies cost the others nothing). */
 const OWN_COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
@@ -65,6 +66,26 @@ type Flags = {
 const integer = (flags: Flags, name: keyof Flags, fallback: number, min: number, max: number) =>
   integerFlag(flags[name] as string | undefined, name, fallback, min, max);
 
+/**
+ * parseArgs takes "--seed -1" for a flag missing its value; for a flag that takes a value,
+ * a following token that looks like a negative number is joined to it ("--seed=-1"), so the
+ * range check can say what is wrong with it.
+ */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([a-z]+)$/.exec(argv[i])?.[1];
+    const option = name !== undefined && Object.hasOwn(OPTIONS, name) ? OPTIONS[name as keyof typeof OPTIONS] : undefined;
+    if (option?.type === "string" && /^-[0-9.]/.test(argv[i + 1] ?? "")) {
+      out.push(`${argv[i]}=${argv[i + 1]}`);
+      i++;
+    } else {
+      out.push(argv[i]);
+    }
+  }
+  return out;
+}
+
 function required(flags: Flags, name: "model"): string {
   const value = flags[name];
   if (!value) throw new DenseNetError(`--${name} is required (see densenet --help)`);
@@ -81,7 +102,7 @@ async function openSession(flags: Flags): Promise<Session> {
 async function readFeeds(flags: Flags, session: Session): Promise<Record<string, AnyTensor>> {
   const specs = flags.input ?? [];
   if (specs.length === 0) throw new DenseNetError("--input is required (see densenet --help)");
-  const feeds: Record<string, AnyTensor> = {};
+  const feeds: Record<string, AnyTensor> = Object.create(null); // names such as __proto__ are plain keys
   for (const spec of specs) {
     const eq = spec.indexOf("=");
     const named = eq > 0 && session.inputNames.includes(spec.slice(0, eq));
@@ -109,17 +130,21 @@ async function runCommand(flags: Flags): Promise<void> {
   await session.release();
   const written: string[] = [];
   if (flags.outdir) {
-    await mkdir(flags.outdir, { recursive: true });
+    try {
+      await mkdir(flags.outdir, { recursive: true });
+    } catch (e) {
+      throw new DenseNetError(`cannot create output directory '${flags.outdir}': ${describeFsError(e)}`);
+    }
     for (const [name, tensor] of Object.entries(outputs)) {
       const path = join(flags.outdir, outputFileName(name));
-      await writeFile(path, formatNpy(tensor));
+      await writeOutputFile(path, formatNpy(tensor));
       written.push(`${path} [${tensor.dims.join(", ")}]`);
     }
   }
   if (flags.output) {
     const names = Object.keys(outputs);
     if (names.length !== 1) throw new DenseNetError(`the model has outputs [${names.join(", ")}]: use --outdir to write them all`);
-    await writeFile(flags.output, formatNpy(outputs[names[0]]));
+    await writeOutputFile(flags.output, formatNpy(outputs[names[0]]));
     written.push(`${flags.output} [${outputs[names[0]].dims.join(", ")}]`);
   }
   console.error(`ran in ${ms.toFixed(1)} ms; wrote ${written.join(", ")}`);
@@ -225,7 +250,7 @@ async function main(argv: string[]): Promise<number> {
   if (own && !argv.slice(1).some((a) => a === "--help" || a === "-h")) return (await own())(argv.slice(1));
   let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
     throw new DenseNetError(`${(e as Error).message.split("\n")[0]} (see densenet --help)`);
   }
@@ -245,8 +270,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
-    if (e instanceof DenseNetError) {
-      console.error(`densenet: ${e.message}`);
+    const denied = denoPermission(e);
+    if (e instanceof DenseNetError || denied) {
+      console.error(`densenet: ${denied ?? (e as DenseNetError).message}`);
       process.exitCode = 1;
     } else {
       console.error(`densenet: internal error: ${e instanceof Error ? e.message : String(e)}`);

@@ -7,6 +7,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Session } from "../dist/index.js";
 import { InferenceServer } from "../dist/serve/server.js";
+import { injectFaultForTesting } from "../dist/session/fault.js";
 import { fixturesDir, randomArray } from "./helpers.mjs";
 import {
   OPTIONS, agent, binaryBody, bits, inferBody, metricValue, modelPath, request, responseBits, startServer,
@@ -120,7 +121,7 @@ Limits("a worker failing during a run is a 500 for that request only; the next o
   server.setReady();
   try {
     const tensor = { data: randomArray(3 * 33 * 33, 9), dims: [1, 3, 33, 33] };
-    session.injectFaultForTesting({ worker: 1, at: 2, mode: "throw" });
+    injectFaultForTesting(session, { worker: 1, at: 2, mode: "throw" });
     const failed = await request(port, "POST", "/v2/models/narrow/infer", inferBody(tensor));
     assert.is(failed.status, 500, failed.text);
     assert.match(failed.json.error, /^a worker failed during the run: /);
