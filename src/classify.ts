@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { DenseNetError, check } from "./errors.js";
 import { type DecodedImage, decodeImage, preprocess } from "./image/index.js";
-import { readRegularFile } from "./io/files.js";
+import { readRegularFile } from "./io/file.js";
 import { type ModelMetadata, type ModelPreprocessing, checkLabels, imagenetPreprocessing } from "./model/metadata.js";
 import type { Tensor } from "./tensor.js";
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DenseNetError } from "./errors.js";
+import { denoPermission, describeFsError, readRegularFile } from "./io/file.js";
 import { formatNpy, parseNpyAny } from "./io/npy.js";
 import { describeConfig } from "./model/config.js";
 import { SeededRandom } from "./model/random_weights.js";
-import { Session, defaultThreads } from "./session.js";
+import { MAX_BATCH, MAX_SIDE, MAX_THREADS, Session, defaultThreads } from "./session.js";
 import type { AnyTensor } from "./tensor.js";
 import { readTensorOrImage } from "./cli/common.js";
 
@@ -62,14 +63,34 @@ type Flags = {
     : (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string
 };
 
+/** A flag's value as a plain decimal integer in [min, max] ('1e1', '0x2', ' 2 ', '2.0' are refused). */
 function integer(flags: Flags, name: keyof Flags, fallback: number, min: number, max: number): number {
   const text = flags[name];
   if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new DenseNetError(`--${name} must be an integer from ${min} to ${max}, got '${text}'`);
+  if (typeof text !== "string" || !/^-?[0-9]{1,16}$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new DenseNetError(`--${name} must be an integer from ${min} to ${max} in decimal digits, got '${String(text).slice(0, 40)}'`);
   }
-  return value;
+  return Number(text);
+}
+
+/**
+ * parseArgs takes "--seed -1" for a flag missing its value; for a flag that takes a value,
+ * a following token that looks like a negative number is joined to it ("--seed=-1"), so the
+ * range check can say what is wrong with it.
+ */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([a-z]+)$/.exec(argv[i])?.[1];
+    const option = name !== undefined && Object.hasOwn(OPTIONS, name) ? OPTIONS[name as keyof typeof OPTIONS] : undefined;
+    if (option?.type === "string" && /^-[0-9.]/.test(argv[i + 1] ?? "")) {
+      out.push(`${argv[i]}=${argv[i + 1]}`);
+      i++;
+    } else {
+      out.push(argv[i]);
+    }
+  }
+  return out;
 }
 
 function required(flags: Flags, name: "model"): string {
@@ -80,25 +101,28 @@ function required(flags: Flags, name: "model"): string {
 
 async function openSession(flags: Flags): Promise<Session> {
   return Session.create(required(flags, "model"), {
-    threads: integer(flags, "threads", defaultThreads(), 1, 256), seed: integer(flags, "seed", 0, 0, 2 ** 31 - 1),
+    threads: integer(flags, "threads", defaultThreads(), 1, MAX_THREADS), seed: integer(flags, "seed", 0, 0, 2 ** 31 - 1),
   });
 }
 
 async function readNpy(path: string): Promise<AnyTensor> {
-  let bytes: Uint8Array;
+  return parseNpyAny(await readRegularFile(path, "input"), path);
+}
+
+/** Writes an output file; any failure (missing directory, a directory in the way, no permission, a full disk) is one line. */
+async function writeOutput(path: string, bytes: Uint8Array): Promise<void> {
   try {
-    bytes = await readFile(path);
+    await writeFile(path, bytes);
   } catch (e) {
-    throw new DenseNetError(`cannot read input '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new DenseNetError(`cannot write output '${path}': ${describeFsError(e)}`);
   }
-  return parseNpyAny(bytes, path);
 }
 
 /** --input x.npy (the model's only input) or --input NAME=x.npy, repeatable. */
 async function readFeeds(flags: Flags, session: Session): Promise<Record<string, AnyTensor>> {
   const specs = flags.input ?? [];
   if (specs.length === 0) throw new DenseNetError("--input is required (see densenet --help)");
-  const feeds: Record<string, AnyTensor> = {};
+  const feeds: Record<string, AnyTensor> = Object.create(null); // names such as __proto__ are plain keys
   for (const spec of specs) {
     const eq = spec.indexOf("=");
     const named = eq > 0 && session.inputNames.includes(spec.slice(0, eq));
@@ -126,24 +150,28 @@ async function runCommand(flags: Flags): Promise<void> {
   await session.release();
   const written: string[] = [];
   if (flags.outdir) {
-    await mkdir(flags.outdir, { recursive: true });
+    try {
+      await mkdir(flags.outdir, { recursive: true });
+    } catch (e) {
+      throw new DenseNetError(`cannot create output directory '${flags.outdir}': ${describeFsError(e)}`);
+    }
     for (const [name, tensor] of Object.entries(outputs)) {
       const path = join(flags.outdir, outputFileName(name));
-      await writeFile(path, formatNpy(tensor));
+      await writeOutput(path, formatNpy(tensor));
       written.push(`${path} [${tensor.dims.join(", ")}]`);
     }
   }
   if (flags.output) {
     const names = Object.keys(outputs);
     if (names.length !== 1) throw new DenseNetError(`the model has outputs [${names.join(", ")}]: use --outdir to write them all`);
-    await writeFile(flags.output, formatNpy(outputs[names[0]]));
+    await writeOutput(flags.output, formatNpy(outputs[names[0]]));
     written.push(`${flags.output} [${outputs[names[0]].dims.join(", ")}]`);
   }
   console.error(`ran in ${ms.toFixed(1)} ms; wrote ${written.join(", ")}`);
 }
 
 async function infoCommand(flags: Flags): Promise<void> {
-  const size = integer(flags, "size", 224, 1, 8192);
+  const size = integer(flags, "size", 224, 1, MAX_SIDE);
   const session = await openSession(flags);
   const { name, config, parameters, randomWeights, weightBytes, execution, kernels, notPlanned } = session.info;
   const plan = execution === "planned" ? session.plan(size, size) : null;
@@ -185,7 +213,7 @@ function median(values: number[]): number {
 }
 
 async function benchCommand(flags: Flags): Promise<void> {
-  const batch = integer(flags, "batch", 1, 1, 4096), size = integer(flags, "size", 224, 1, 8192);
+  const batch = integer(flags, "batch", 1, 1, MAX_BATCH), size = integer(flags, "size", 224, 1, MAX_SIDE);
   const runs = integer(flags, "runs", 10, 1, 100000), warmup = integer(flags, "warmup", 2, 0, 100000);
   const session = await openSession(flags);
   if (session.info.execution !== "planned") throw new DenseNetError(`bench needs an image model that runs on the planned kernels; '${session.info.name}' is interpreted`);
@@ -242,7 +270,7 @@ async function main(argv: string[]): Promise<number> {
   if (own && !argv.slice(1).some((a) => a === "--help" || a === "-h")) return (await own())(argv.slice(1));
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
     throw new DenseNetError(`${(e as Error).message.split("\n")[0]} (see densenet --help)`);
   }
@@ -262,8 +290,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
-    if (e instanceof DenseNetError) {
-      console.error(`densenet: ${e.message}`);
+    const denied = denoPermission(e);
+    if (e instanceof DenseNetError || denied) {
+      console.error(`densenet: ${denied ?? (e as DenseNetError).message}`);
       process.exitCode = 1;
     } else {
       console.error(`densenet: internal error: ${e instanceof Error ? e.message : String(e)}`);

@@ -1,21 +1,30 @@
+// The public Session: options checked, then three parts that live in src/session/ — the
+// engine (kernels, memory, weights, pool: engine.ts), the plans by input size (a byte-bounded
+// LRU cache: plan_cache.ts) and the run queue (run_queue.ts) — with inputs checked and copied
+// at call time and outputs checked for overflow (inputs.ts).
 import { DenseNetError, check } from "./errors.js";
+import { denoPermission } from "./io/file.js";
 import type { DenseNetConfig } from "./model/config.js";
-import { type InterpretedModel, type LoadedModel, type ModelSource, type PlannedModel, loadModel } from "./model/load.js";
+import { type InterpretedModel, type LoadedModel, type ModelSource, loadModel } from "./model/load.js";
 import type { ModelMetadata } from "./model/metadata.js";
 import type { ClassifyOptions, ClassifyResult, ImageInput } from "./classify.js";
-import { MICRO_KERNELS, type MicroKernel, type PackedGraph, packGraph } from "./plan/pack_weights.js";
 import { featuresView } from "./plan/features.js";
-import { useWinograd } from "./plan/winograd.js";
-import { type ExecutionPlan, planGraph } from "./plan/plan.js";
-import { scratchBytes } from "./plan/scratch.js";
+import { MICRO_KERNELS, type MicroKernel } from "./plan/pack_weights.js";
+import type { ExecutionPlan } from "./plan/plan.js";
 import { availableParallelism } from "node:os";
-import { BARRIER_BYTES, barrierView, resetBarrier } from "./runtime/barrier.js";
-import { runSteps } from "./runtime/executor.js";
-import { type KernelBuild, type KernelExports, compileKernels, instantiateKernels } from "./runtime/kernels.js";
-import { LinearMemory } from "./kernels/memory.js";
-import { WorkerPool } from "./runtime/pool.js";
-import type { RunTask } from "./runtime/task.js";
-import { type AnyTensor, type Tensor, elementCount } from "./tensor.js";
+import type { KernelBuild } from "./runtime/kernels.js";
+import { type Engine, type EngineModel, Staging, createEngine, runOnCallingThread, runOnPool } from "./session/engine.js";
+import { takeFault } from "./session/fault.js";
+import { checkImages, checkOutputs, copyFeeds } from "./session/inputs.js";
+import { DEFAULT_PLAN_CACHE_BYTES, PlanCache, type PlanEntry } from "./session/plan_cache.js";
+import { RunQueue } from "./session/run_queue.js";
+import type { AnyTensor, Tensor } from "./tensor.js";
+
+export { MAX_BATCH, MAX_SIDE } from "./session/inputs.js";
+export { DEFAULT_PLAN_CACHE_BYTES } from "./session/plan_cache.js";
+
+/** Most threads a session may use. */
+export const MAX_THREADS = 256;
 
 export interface SessionOptions {
   /**
@@ -24,18 +33,18 @@ export interface SessionOptions {
    * machine's available parallelism (os.availableParallelism()).
    */
   threads?: number;
-  /** Seed of the random weights used when the model is an architecture name. Default 0. */
+  /** Seed of the random weights used when the model is an architecture name: an integer from 0 to 2^31 - 1. Default 0. */
   seed?: number;
   /** The GEMM micro-kernel ("4x8", "4x8-shuffle", "6x8"); by default the fastest for the engine. */
   microKernel?: MicroKernel;
   /** Run 3x3 stride-1 pad-1 convs as Winograd F(2x2, 3x3) (default true); false: im2col GEMM. */
   winograd?: boolean;
+  /**
+   * Bytes of linear memory the plans of different input sizes may keep (default 256 MiB). Past
+   * it the least recently used size is evicted and its memory reused; the plan in use is always kept.
+   */
+  planCacheBytes?: number;
 }
-
-/** Largest batch one run() accepts. */
-export const MAX_BATCH = 4096;
-/** Largest input side accepted. */
-export const MAX_SIDE = 8192;
 
 /** Summary of a session's model, for `densenet info` and logs. */
 export interface SessionInfo {
@@ -52,88 +61,91 @@ export interface SessionInfo {
   readonly kernels: KernelBuild | null;
   /** For an interpreted graph, why it could not be lowered to the planned kernels; else null. */
   readonly notPlanned: string | null;
+  /** Bytes of WebAssembly linear memory the session holds now (it never shrinks; 0 for interpreted graphs). */
+  readonly memoryBytes: number;
+  /** Input sizes planned and cached now, and the bytes their plans hold (see planCacheBytes). */
+  readonly cachedPlans: number;
+  readonly cachedPlanBytes: number;
 }
 
-/** The planned model's kernels, memory, packed weights, and its pool where threads > 1. */
-interface Engine {
-  readonly model: EngineModel;
-  readonly mem: LinearMemory;
-  readonly kernels: KernelExports;
-  /** The model's graph with its weights packed in `mem`. */
-  readonly graph: PackedGraph;
-  readonly weightBytes: number;
-  /** One GEMM scratch area per thread. */
-  readonly scratch: readonly number[];
-  readonly pool: WorkerPool | null;
-  /** Address of the run barrier. */
-  readonly barrier: number;
-  readonly build: KernelBuild;
+/** One step's timing from profile(). */
+export interface StepProfile {
+  readonly name: string;
+  readonly shape: string;
+  readonly macs: number;
+  readonly ms: number;
+}
+
+/** Most runs profile() takes, and most multiply-adds it may do in all (about 5 s of kernel time at 40 GFLOP/s). */
+export const MAX_PROFILE_RUNS = 1000;
+export const MAX_PROFILE_MACS = 1e11;
+
+/** The default thread count: every core the process may use. */
+export function defaultThreads(): number {
+  return Math.min(MAX_THREADS, Math.max(1, availableParallelism()));
 }
 
 /** What a run computes: the model's output, or the pooled features its classifier sees. */
 type Head = "output" | "features";
 
-/** A planned model without its unpacked graph (the engine holds the packed one). */
-type EngineModel = Omit<PlannedModel, "graph">;
-
-/** A plan for one input size, with one arena per thread that runs whole images. */
-interface PlanEntry {
-  readonly plan: ExecutionPlan;
-  readonly arenas: number[];
-}
-
-/** The default thread count: every core the process may use. */
-export function defaultThreads(): number {
-  return Math.min(256, Math.max(1, availableParallelism()));
+/** The planned parts of a session: engine, plan cache and batch staging. */
+interface Planned {
+  readonly engine: Engine;
+  readonly plans: PlanCache;
+  readonly staging: Staging;
 }
 
 /**
  * An inference session over one model, like onnxruntime's InferenceSession:
  * `const s = await Session.create("model.safetensors"); const y = await s.run(x); await s.release();`
- * Weights are packed once at creation; each input size is planned once, on first use.
- * Calls to run() on one session are queued and run one after another, in call order.
+ * Weights are packed once at creation; each input size is planned on first use and kept in
+ * a byte-bounded cache. Calls to run() on one session are queued and run one after another,
+ * in call order; each copies its input when called.
  */
 export class Session {
-  private readonly plans = new Map<string, PlanEntry>();
-  private released = false;
-  private queue: Promise<unknown> = Promise.resolve();
-  /** Input and output staging for a batch: grows to the largest batch seen, never shrinks. */
-  private stage = { input: 0, output: 0, inputBytes: 0, outputBytes: 0 };
-  /** Test hook: the next run makes one worker fail (see RunTask.fault). */
-  private nextFault: RunTask["fault"] & { worker: number } | null = null;
+  private readonly queue = new RunQueue();
 
   /** `threads`: the threads runs use (1 for a graph on the interpreter, which runs on the calling thread). */
-  private constructor(private readonly model: EngineModel | InterpretedModel, private readonly engine: Engine | null, readonly threads: number) {}
+  private constructor(private readonly model: EngineModel | InterpretedModel, private readonly planned: Planned | null, readonly threads: number) {}
 
-  /** Loads a model: a .safetensors or .onnx path or its bytes, or an architecture name (random weights). */
-  static async create(model: ModelSource, options: SessionOptions = {}): Promise<Session> {
-    const threads = options.threads ?? defaultThreads();
-    check(Number.isInteger(threads) && threads >= 1 && threads <= 256, `threads must be an integer from 1 to 256, got ${threads}`);
-    check(options.microKernel === undefined || Object.hasOwn(MICRO_KERNELS, options.microKernel),
-      () => `microKernel must be one of ${Object.keys(MICRO_KERNELS).join(", ")}, got ${options.microKernel}`);
-    const loaded = await loadModel(model, options.seed ?? 0);
+  /**
+   * Loads a model and prepares it to run. `model` is one of:
+   *  - a path to a `.safetensors` file (torchvision state_dict names; F32, F16, BF16 or F64),
+   *  - a path to a torch.save `.pth`/`.pt` checkpoint (ZIP format, torch >= 1.6; read by a
+   *    restricted unpickler that executes nothing),
+   *  - a path to an `.onnx` model (opsets 7 to 25),
+   *  - the bytes of any of these (Uint8Array or ArrayBuffer; the format is told by its content),
+   *  - an architecture name, `densenet121`, `densenet169`, `densenet201` or `densenet161`
+   *    (seeded random weights, for benchmarks).
+   * `options` may be omitted or null. Every problem is a one-line DenseNetError.
+   */
+  static async create(model: ModelSource, options?: SessionOptions | null): Promise<Session> {
+    try {
+      return await Session.open(model, checkOptions(options));
+    } catch (e) {
+      const denied = denoPermission(e);
+      if (denied) throw new DenseNetError(denied);
+      throw e;
+    }
+  }
+
+  private static async open(model: ModelSource, options: Required<Omit<SessionOptions, "microKernel">> & SessionOptions): Promise<Session> {
+    const loaded = await loadModel(model, options.seed);
     if (loaded.kind === "interpreted") return new Session(loaded, null, 1);
-    const { module, build } = await compileKernels();
-    const mem = new LinearMemory();
-    const kernels = instantiateKernels(module, mem.memory);
-    const before = mem.used;
-    const graph = options.winograd === false ? loaded.graph : useWinograd(loaded.graph);
-    const packed = packGraph(graph, mem, options.microKernel);
-    const weightBytes = mem.used - before;
-    const scratchSize = scratchBytes(packed, kernels);
-    const scratch = Array.from({ length: threads }, () => mem.alloc(scratchSize));
-    const barrier = mem.alloc(BARRIER_BYTES);
-    const pool = threads > 1 ? new WorkerPool({ module, memory: mem.memory }, threads) : null;
-    const { graph: _unpacked, ...planned } = loaded; // the unpacked weights can be garbage-collected
-    return new Session(planned, { model: planned, mem, kernels, graph: packed, weightBytes, scratch, pool, barrier, build }, threads);
+    const engine = await createEngine(loaded, { threads: options.threads, microKernel: options.microKernel, winograd: options.winograd });
+    const plans = new PlanCache(engine.graph, engine.mem, options.planCacheBytes);
+    return new Session(engine.model, { engine, plans, staging: new Staging(engine.mem) }, options.threads);
   }
 
   get info(): SessionInfo {
     const m = this.model;
+    const engine = this.planned?.engine;
     return {
-      name: m.name, parameters: m.parameters, execution: m.kind, weightBytes: this.engine?.weightBytes ?? 0,
-      kernels: this.engine?.build ?? null, notPlanned: m.kind === "interpreted" ? m.notPlanned : null,
+      name: m.name, parameters: m.parameters, execution: m.kind, weightBytes: engine?.weightBytes ?? 0,
+      kernels: engine?.build ?? null, notPlanned: m.kind === "interpreted" ? m.notPlanned : null,
       config: m.kind === "planned" ? m.config : null, randomWeights: m.kind === "planned" && m.randomWeights,
+      memoryBytes: engine?.mem.memory.buffer.byteLength ?? 0,
+      cachedPlans: this.planned?.plans.size ?? 0, cachedPlanBytes: this.planned?.plans.bytes ?? 0,
     };
   }
 
@@ -149,8 +161,8 @@ export class Session {
 
   /** Values per image of a planned model's output (its classes), or null for an interpreted graph. */
   get outputClasses(): number | null {
-    if (!this.engine) return null;
-    const graph = this.engine.graph;
+    if (!this.planned) return null;
+    const graph = this.planned.engine.graph;
     return graph.buffers[graph.output].channels;
   }
 
@@ -164,37 +176,51 @@ export class Session {
 
   /** Channels of the image input of a planned model. */
   get inputChannels(): number {
-    const engine = this.planned();
-    return engine.graph.buffers[engine.graph.input].channels;
+    const { graph } = this.requirePlanned().engine;
+    return graph.buffers[graph.input].channels;
   }
 
   /** The plan for images of height x width (made and cached on first use); planned models only. */
   plan(height: number, width: number): ExecutionPlan {
-    return this.planEntry(this.planned(), height, width).plan;
+    checkSize(height, width);
+    return this.requirePlanned().plans.get(height, width).plan;
   }
 
   /**
    * Runs a single-input, single-output model: for a DenseNet, input (N, C, H, W) float32
-   * gives logits (N, classes).
+   * gives logits (N, classes). The input is copied before this returns.
    */
   async run(input: Tensor): Promise<Tensor> {
-    check(this.model.inputNames.length === 1 && this.model.outputNames.length === 1,
-      () => `run(tensor) needs a model with one input and one output; this one has inputs [${this.model.inputNames.join(", ")}] and outputs [${this.model.outputNames.join(", ")}]: use runNamed(feeds)`);
-    const outputs = await this.runNamed({ [this.model.inputNames[0]]: input });
-    const output = outputs[this.model.outputNames[0]];
-    check(output.data instanceof Float32Array, `output '${this.model.outputNames[0]}' is int64: use runNamed(feeds)`);
+    const { inputNames, outputNames } = this.model;
+    check(inputNames.length === 1 && outputNames.length === 1,
+      () => `run(tensor) needs a model with one input and one output; this one has ${inputNames.length} inputs and ${outputNames.length} outputs: use runNamed(feeds)`);
+    const outputs = await this.runNamed({ [inputNames[0]]: input });
+    const output = outputs[outputNames[0]];
+    check(output.data instanceof Float32Array, `output '${outputNames[0]}' is int64: use runNamed(feeds)`);
     return output as Tensor;
   }
 
   /**
    * The globally pooled features the classifier sees, (N, C) for input (N, C_in, H, W)
    * (DenseNet-121: C = 1024), computed on the planned kernels without the classifier: for
-   * retrieval, clustering and new classifier heads. Queued with run() calls.
+   * retrieval, clustering and new classifier heads. Queued with run() calls; the input is
+   * copied before this returns.
    */
   features(input: Tensor): Promise<Tensor> {
-    const result = this.queue.then(() => this.executeImages(input, "features"));
-    this.queue = result.catch(() => undefined);
-    return result;
+    if (this.queue.isClosed) return Promise.reject(new DenseNetError("session has been released"));
+    let copied: AnyTensor;
+    try {
+      this.requirePlanned();
+      copied = copyFeeds({ [this.model.inputNames[0]]: input }, this.model.inputNames)[this.model.inputNames[0]];
+      this.checkImageFeed(copied);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.queue.push(async () => {
+      const out = await this.runImages(this.planned!, copied, "features", null);
+      checkOutputs({ features: out });
+      return out;
+    });
   }
 
   /**
@@ -213,154 +239,137 @@ export class Session {
   /**
    * Runs the model on named inputs and returns every output by name, like onnxruntime's
    * run(feeds). Tensors are float32, or int64 (BigInt64Array) where an ONNX graph has them.
+   * The feeds are checked and copied before this returns; an output holding NaN or an
+   * infinity is an error, not an answer.
    */
   runNamed(feeds: Readonly<Record<string, AnyTensor>>): Promise<Record<string, AnyTensor>> {
-    const result = this.queue.then(() => this.execute(feeds));
-    this.queue = result.catch(() => undefined);
-    return result;
+    if (this.queue.isClosed) return Promise.reject(new DenseNetError("session has been released"));
+    let copied: Record<string, AnyTensor>;
+    try {
+      copied = copyFeeds(feeds, this.model.inputNames);
+      if (this.planned) this.checkImageFeed(copied[this.model.inputNames[0]]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const fault = takeFault(this);
+    return this.queue.push(async () => {
+      const outputs = this.planned ? await this.runPlanned(this.planned, copied, fault) : this.runInterpreted(copied);
+      checkOutputs(outputs);
+      return outputs;
+    });
   }
 
   /**
    * Times every step of the plan for one image of height x width on the calling thread
-   * (random input; best of `runs`), in schedule order.
+   * (random input; best of `runs`, a positive integer up to MAX_PROFILE_RUNS), in schedule
+   * order. Queued like a run; it yields to the event loop between runs, and refuses a size
+   * and run count that would take over MAX_PROFILE_MACS multiply-adds.
    */
-  async profile(height: number, width: number, runs = 5): Promise<{ name: string; shape: string; macs: number; ms: number }[]> {
-    const engine = this.planned();
-    const { plan, arenas } = this.planEntry(engine, height, width);
-    const input = engine.mem.f32(arenas[0] + plan.inputOffset, plan.inputElements);
-    for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.37);
-    const best = plan.steps.map(() => Infinity);
-    for (let r = 0; r < runs; r++) {
-      plan.steps.forEach((step, i) => {
-        const t0 = performance.now();
-        engine.kernels[step.kernel](step.desc, arenas[0], engine.scratch[0], 0, 1);
-        best[i] = Math.min(best[i], performance.now() - t0);
-      });
+  profile(height: number, width: number, runs = 5): Promise<StepProfile[]> {
+    try {
+      checkSize(height, width);
+      check(Number.isInteger(runs) && runs >= 1 && runs <= MAX_PROFILE_RUNS, () => `runs must be an integer from 1 to ${MAX_PROFILE_RUNS}, got ${runs}`);
+      this.requirePlanned();
+    } catch (e) {
+      return Promise.reject(e);
     }
-    return plan.steps.map((step, i) => ({ name: step.name, shape: step.description, macs: step.macs, ms: best[i] }));
+    return this.queue.push(() => this.profileSteps(this.planned!, height, width, runs));
   }
 
-  /** Frees the session and shuts its worker pool down (after queued runs). Further calls fail. */
+  /** Waits for every queued run, then frees the session and shuts its worker pool down. Later runs are refused. */
   async release(): Promise<void> {
-    if (this.released) return;
-    this.released = true;
-    await this.queue;
-    this.plans.clear();
-    await this.engine?.pool?.destroy();
+    if (this.queue.isClosed) return this.queue.close();
+    await this.queue.close();
+    this.planned?.plans.clear();
+    await this.planned?.engine.pool?.destroy();
   }
 
-  /** Test hook: in the next run, worker `worker` throws ("throw") or exits ("exit") at step `at`. */
-  injectFaultForTesting(fault: { worker: number; at: number; mode: "throw" | "exit" }): void {
-    this.nextFault = fault;
+  private async runPlanned(planned: Planned, feeds: Record<string, AnyTensor>, fault: ReturnType<typeof takeFault>): Promise<Record<string, AnyTensor>> {
+    const out = await this.runImages(planned, feeds[this.model.inputNames[0]], "output", fault);
+    const result: Record<string, AnyTensor> = Object.create(null);
+    result[this.model.outputNames[0]] = out;
+    return result;
   }
 
-  private async execute(feeds: Readonly<Record<string, AnyTensor>>): Promise<Record<string, AnyTensor>> {
-    check(!this.released, "session has been released");
-    check(typeof feeds === "object" && feeds !== null, "feeds must be an object of named tensors");
-    for (const name of Object.keys(feeds)) {
-      check(this.model.inputNames.includes(name), () => `unknown input '${name}': the model's inputs are [${this.model.inputNames.join(", ")}]`);
-    }
-    for (const name of this.model.inputNames) check(name in feeds, () => `missing input '${name}'`);
-    if (this.model.kind === "interpreted") return this.model.run(feeds);
-    return { [this.model.outputNames[0]]: await this.executeImages(feeds[this.model.inputNames[0]], "output") };
-  }
-
-  private async executeImages(input: AnyTensor, head: Head): Promise<Tensor> {
-    check(!this.released, "session has been released");
-    const engine = this.planned();
-    const [batch, , height, width] = this.checkImages(input);
-    engine.model.checkInput?.(input.dims);
+  /** Runs a checked image batch on the plan for its size, read out at the model's output or its pooled features. */
+  private async runImages({ engine, plans, staging }: Planned, input: AnyTensor, head: Head, fault: ReturnType<typeof takeFault>): Promise<Tensor> {
+    const [batch, , height, width] = input.dims;
     const images = input.data as Float32Array;
-    const entry = this.planEntry(engine, height, width, head);
-    const out = engine.pool
-      ? await this.runOnPool(engine, engine.pool, entry, images, batch)
-      : this.runOnCallingThread(engine, entry, images, batch);
-    return { data: out, dims: head === "output" ? engine.model.outputDims(batch) : [batch, entry.plan.outputElements] };
+    const entry = plans.get(height, width);
+    // Arenas are added to the cached entry itself (the features view below shares its arena list).
+    plans.ensureArenas(entry, engine.pool && batch >= engine.threads ? engine.threads : 1);
+    const view = head === "output" ? entry : this.featuresEntry(engine, entry);
+    const out = await plans.using(entry, () => (engine.pool
+      ? runOnPool(engine, engine.pool, plans, staging, view, images, batch, fault)
+      : runOnCallingThread(engine, view, images, batch)));
+    return { data: out, dims: head === "output" ? engine.model.outputDims(batch) : [batch, view.plan.outputElements] };
   }
 
-  private runOnCallingThread(engine: Engine, { plan, arenas }: PlanEntry, input: Float32Array, batch: number): Float32Array {
-    const { mem, kernels, scratch } = engine;
-    const out = new Float32Array(batch * plan.outputElements);
-    for (let i = 0; i < batch; i++) {
-      mem.f32(arenas[0] + plan.inputOffset, plan.inputElements)
-        .set(input.subarray(i * plan.inputElements, (i + 1) * plan.inputElements));
-      runSteps(kernels, plan.steps, arenas[0], scratch[0]);
-      out.set(mem.f32(arenas[0] + plan.outputOffset, plan.outputElements), i * plan.outputElements);
-    }
-    return out;
-  }
-
-  /**
-   * Whole images go to workers while there are at least as many images left as threads;
-   * the remaining (batch mod threads) images are each split across all workers.
-   */
-  private async runOnPool(engine: Engine, pool: WorkerPool, entry: PlanEntry, input: Float32Array, batch: number): Promise<Float32Array> {
-    const { plan } = entry;
-    const nth = this.threads;
-    const shared = batch % nth;
-    const wholeWorkers = batch >= nth ? nth : 1;
-    while (entry.arenas.length < wholeWorkers) entry.arenas.push(engine.mem.alloc(plan.arenaBytes));
-    const stage = this.stageFor(engine.mem, batch * plan.inputElements * 4, batch * plan.outputElements * 4);
-    engine.mem.f32(stage.input, input.length).set(input);
-    const barrier = barrierView(engine.mem.memory.buffer, engine.barrier);
-    resetBarrier(barrier);
-    const fault = this.nextFault;
-    this.nextFault = null;
-    const tasks = Array.from({ length: nth }, (_, ith): RunTask => ({
-      kind: "run", ith, nth, barrier: engine.barrier, schedule: plan.schedule, steps: plan.steps.length,
-      arenas: entry.arenas, scratch: engine.scratch[ith], inputStage: stage.input, outputStage: stage.output,
-      inputOffset: plan.inputOffset, outputOffset: plan.outputOffset, inputElements: plan.inputElements,
-      outputElements: plan.outputElements, batch, shared, fault: fault?.worker === ith ? fault : undefined,
-    }));
-    await pool.run(tasks, barrier);
-    return engine.mem.f32(stage.output, batch * plan.outputElements).slice();
-  }
-
-  private stageFor(mem: LinearMemory, inputBytes: number, outputBytes: number) {
-    if (inputBytes > this.stage.inputBytes) this.stage = { ...this.stage, input: mem.alloc(inputBytes), inputBytes };
-    if (outputBytes > this.stage.outputBytes) this.stage = { ...this.stage, output: mem.alloc(outputBytes), outputBytes };
-    return this.stage;
-  }
-
-  private planned(): Engine {
-    if (!this.engine) throw new DenseNetError(`'${this.model.name}' runs on the interpreter and has no execution plan`);
-    return this.engine;
-  }
-
-  private planEntry(engine: Engine, height: number, width: number, head: Head = "output"): PlanEntry {
-    const key = `${height}x${width}`;
-    let entry = this.plans.get(key);
-    if (!entry) {
-      const plan = planGraph(engine.graph, engine.mem, height, width);
-      entry = { plan, arenas: [engine.mem.alloc(plan.arenaBytes)] };
-      this.plans.set(key, entry);
-    }
-    if (head === "output") return entry;
-    // The same plan, read out where the pooled features lie instead of the logits.
+  /** The same plan, read out where the pooled features lie instead of the logits. */
+  private featuresEntry(engine: Engine, entry: PlanEntry): PlanEntry {
     const view = featuresView(engine.graph, entry.plan);
     if (!view) throw new DenseNetError(`'${this.model.name}' has no global pool before its classifier whose output a run keeps: features() needs one`);
     return { ...entry, plan: { ...entry.plan, outputOffset: view.offset, outputElements: view.elements } };
   }
 
-
-  /** Checks an image batch (N, C, H, W) and returns its shape. */
-  private checkImages(input: AnyTensor): [number, number, number, number] {
-    check(typeof input === "object" && input !== null && input.data instanceof Float32Array && Array.isArray(input.dims),
-      "input must be a tensor { data: Float32Array, dims: number[] }");
-    const dims = input.dims;
-    const c = this.inputChannels;
-    check(dims.length === 4, () => `input must have rank 4 (N, ${c}, H, W), got shape [${dims.join(", ")}]`);
-    check(dims.every((d) => Number.isSafeInteger(d) && d >= 1), () => `input shape [${dims.join(", ")}] must hold positive integers`);
-    const [n, channels, h, w] = dims;
-    check(channels === c, () => `input has ${channels} channels, the model expects ${c} (shape [N, ${c}, H, W])`);
-    check(n <= MAX_BATCH, () => `batch ${n} exceeds the maximum of ${MAX_BATCH} images per run`);
-    check(h <= MAX_SIDE && w <= MAX_SIDE, () => `input ${h}x${w} exceeds the maximum side of ${MAX_SIDE}`);
-    check(input.data.length === elementCount(dims),
-      () => `input data has ${input.data.length} values, shape [${dims.join(", ")}] needs ${elementCount(dims)}`);
-    const data = input.data;
-    for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i])) throw new DenseNetError(`input holds a non-finite value (${data[i]}) at index ${i}`);
-    }
-    return [n, channels, h, w];
+  private runInterpreted(feeds: Record<string, AnyTensor>): Record<string, AnyTensor> {
+    if (this.model.kind !== "interpreted") throw new DenseNetError("internal: not an interpreted model");
+    return this.model.run(feeds);
   }
+
+  private async profileSteps({ engine, plans }: Planned, height: number, width: number, runs: number): Promise<StepProfile[]> {
+    const entry = plans.get(height, width);
+    const { plan } = entry;
+    check(plan.macs * runs <= MAX_PROFILE_MACS,
+      () => `profiling ${runs} runs at ${height}x${width} would take ${(plan.macs * runs / 1e9).toFixed(0)} G multiply-adds, over the limit of ${MAX_PROFILE_MACS / 1e9} G: use fewer runs or a smaller size`);
+    return plans.using(entry, async () => {
+      const arena = entry.arenas[0];
+      const input = engine.mem.f32(arena + plan.inputOffset, plan.inputElements);
+      for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.37);
+      const best = plan.steps.map(() => Infinity);
+      for (let r = 0; r < runs; r++) {
+        plan.steps.forEach((step, i) => {
+          const t0 = performance.now();
+          engine.kernels[step.kernel](step.desc, arena, engine.scratch[0], 0, 1);
+          best[i] = Math.min(best[i], performance.now() - t0);
+        });
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return plan.steps.map((step, i) => ({ name: step.name, shape: step.description, macs: step.macs, ms: best[i] }));
+    });
+  }
+
+  private checkImageFeed(input: AnyTensor): void {
+    const model = this.requirePlanned().engine.model;
+    checkImages(input, this.inputChannels);
+    model.checkInput?.(input.dims);
+  }
+
+  private requirePlanned(): Planned {
+    if (!this.planned) throw new DenseNetError(`'${this.model.name}' runs on the interpreter and has no execution plan`);
+    return this.planned;
+  }
+}
+
+function checkSize(height: number, width: number): void {
+  check(Number.isSafeInteger(height) && Number.isSafeInteger(width) && height >= 1 && width >= 1,
+    () => `height and width must be positive integers, got ${String(height).slice(0, 20)} and ${String(width).slice(0, 20)}`);
+}
+
+/** The options with defaults filled in, each checked. */
+function checkOptions(options: SessionOptions | null | undefined) {
+  check(options === undefined || options === null || (typeof options === "object" && !Array.isArray(options)),
+    "options must be an object (or omitted)");
+  const o = options ?? {};
+  const threads = o.threads ?? defaultThreads();
+  check(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS, () => `threads must be an integer from 1 to ${MAX_THREADS}, got ${String(threads).slice(0, 40)}`);
+  const seed = o.seed ?? 0;
+  check(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 31 - 1, () => `seed must be an integer from 0 to ${2 ** 31 - 1}, got ${String(seed).slice(0, 40)}`);
+  check(o.microKernel === undefined || (typeof o.microKernel === "string" && Object.hasOwn(MICRO_KERNELS, o.microKernel)),
+    () => `microKernel must be one of ${Object.keys(MICRO_KERNELS).join(", ")}, got ${String(o.microKernel).slice(0, 40)}`);
+  const winograd = o.winograd ?? true;
+  check(typeof winograd === "boolean", "winograd must be true or false");
+  const planCacheBytes = o.planCacheBytes ?? DEFAULT_PLAN_CACHE_BYTES;
+  check(Number.isSafeInteger(planCacheBytes) && planCacheBytes >= 0, () => `planCacheBytes must be a non-negative integer, got ${String(planCacheBytes).slice(0, 40)}`);
+  return { ...o, threads, seed, winograd, planCacheBytes };
 }

@@ -22,3 +22,14 @@ export type AnyTensor = Tensor | Int64Tensor;
 export function elementCount(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
+
+/**
+ * A shape for messages, "[1, 3, 224, 224]"; a long one is elided after its first eight
+ * entries ("[1, 1, 1, 1, 1, 1, 1, 1, … (1000000 dims)]") so that errors stay one short line.
+ * Entries that are not numbers (a hostile tensor's dims) are shown by type.
+ */
+export function formatDims(dims: readonly unknown[]): string {
+  const show = (d: unknown) => (typeof d === "number" ? String(d) : d === null ? "?" : typeof d === "string" ? JSON.stringify(d.slice(0, 20)) : typeof d);
+  const head = Array.from(dims.slice(0, 8), show).join(", ");
+  return dims.length > 8 ? `[${head}, … (${dims.length} dims)]` : `[${head}]`;
+}

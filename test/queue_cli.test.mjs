@@ -45,7 +45,7 @@ Flags("numbers, queue names and unknown options are checked", () => {
 
 Flags("a model that cannot be loaded or served stops the worker before it takes a job", () => {
   failsWith(["worker", "--redis", NOWHERE, "--model", "missing.safetensors"],
-    /^densenet: model 'missing' \(missing\.safetensors\): cannot read model file 'missing\.safetensors': ENOENT$/);
+    /^densenet: model 'missing' \(missing\.safetensors\): cannot read model file 'missing\.safetensors': no such file or directory \(ENOENT\)$/);
   failsWith(["worker", "--redis", NOWHERE, "--model", MODEL_PATH, "--model", `narrow_odd=${MODEL_PATH}`],
     /^densenet: --model: two models are named 'narrow_odd' \(give one another name as NAME=PATH\)$/);
 });

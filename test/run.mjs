@@ -7,7 +7,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const uvu = fileURLToPath(new URL("../node_modules/uvu/bin.js", import.meta.url));
 const env = { ...process.env, NO_COLOR: "1" };
 delete env.FORCE_COLOR;
-const child = spawn(process.execPath, [uvu, "test", "\\.test\\.mjs$", ...process.argv.slice(2)], {
+const child = spawn(process.execPath, [uvu, "test", "\\.test\\.mjs$", "--no-color", ...process.argv.slice(2)], {
   cwd: root, env, stdio: ["ignore", "pipe", "inherit"],
 });
 let output = "";

@@ -49,7 +49,7 @@ Cli("flag errors exit 1 with one line", () => {
     [["--bogus"], /Unknown option '--bogus'/],
     [["--model", "bad name.safetensors"], /model name 'bad name' .* must be letters, digits/],
     [["--model", "a=x.safetensors", "--model", "a=y.safetensors", "--port", "0"], /cannot read model file 'x.safetensors'/],
-    [["--model", "missing.safetensors", "--port", "0"], /cannot read model file 'missing.safetensors': ENOENT/],
+    [["--model", "missing.safetensors", "--port", "0"], /cannot read model file 'missing.safetensors': no such file or directory \(ENOENT\)/],
   ];
   for (const [args, pattern] of cases) {
     const r = spawnSync(process.execPath, [cli, "serve", ...args], { encoding: "utf8", timeout: 20000 });

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Session } from "../dist/index.js";
+import { injectFaultForTesting } from "../dist/session/fault.js";
 import { assertBitwiseEqual, fixturesDir, randomArray } from "./helpers.mjs";
 
 const fixture = (name) => fileURLToPath(new URL(name, fixturesDir));
@@ -50,7 +51,7 @@ for (const mode of ["throw", "exit"]) {
     const session = await Session.create(fixture("narrow_odd.safetensors"), { threads: 3 });
     const x = { data: randomArray(3 * 45 * 37, 5), dims: [1, 3, 45, 37] };
     const expected = (await session.run(x)).data;
-    session.injectFaultForTesting({ worker: 1, at: 4, mode });
+    injectFaultForTesting(session, { worker: 1, at: 4, mode });
     try {
       await session.run(x);
       assert.unreachable("the faulty run should reject");

@@ -4,7 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { imageTensor, preprocessingOf } from "../classify.js";
 import { DEFAULT_MODEL_PATH } from "../default_model.js";
 import { DenseNetError } from "../errors.js";
-import { readRegularFile } from "../io/files.js";
+import { readRegularFile } from "../io/file.js";
 import { parseNpyAny } from "../io/npy.js";
 import { Session, defaultThreads } from "../session.js";
 import type { AnyTensor } from "../tensor.js";

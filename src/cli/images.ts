@@ -6,7 +6,7 @@ import { type ClassifyResult, checkLabelCount, classify, labelsOf, loadImage, pr
 import { DEFAULT_MODEL_NAME, DEFAULT_SAMPLES_DIR } from "../default_model.js";
 import { DenseNetError } from "../errors.js";
 import { preprocess } from "../image/index.js";
-import { readRegularFile } from "../io/files.js";
+import { readRegularFile } from "../io/file.js";
 import { formatNpy } from "../io/npy.js";
 import { checkPreprocessing, imagenetPreprocessing } from "../model/metadata.js";
 import type { Session } from "../session.js";

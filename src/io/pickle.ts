@@ -10,6 +10,8 @@ export interface StorageRef {
   readonly kind: "storage";
   readonly key: string;
   readonly dtype: string;
+  /** Elements the persistent id says the storage holds (checked against the archive member). */
+  readonly numel?: number;
 }
 
 /** A tensor as torch._utils._rebuild_tensor_v2 describes it: a strided view of a storage. */
@@ -37,10 +39,25 @@ const STORAGE_DTYPES: Record<string, string> = {
 const CALLABLES = new Set(["collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter"]);
 
 const MARK = Symbol("mark");
+/**
+ * Most values all containers of one pickle may hold together (items appended to lists and
+ * tuples, dict entries), and the deepest stack: a DenseNet state_dict needs a few thousand.
+ * Both keep a hostile pickle's memory bounded; its work is linear in its length.
+ */
+export const MAX_PICKLE_ITEMS = 1 << 22;
+/** Largest data.pkl read (DenseNet-161's is about 100 KB). */
+export const MAX_PICKLE_BYTES = 64 << 20;
 type StackItem = PyValue | typeof MARK;
 
 /** Unpickles torch.save's data.pkl (protocols 2 to 5) into plain values. */
 export function unpickle(data: Uint8Array, what: string): PyValue {
+  check(data.length <= MAX_PICKLE_BYTES, `${what}: data.pkl has ${data.length} bytes, over the limit of ${MAX_PICKLE_BYTES}`);
+  let items = 0;
+  /** Counts `n` more container items against MAX_PICKLE_ITEMS. */
+  const grow = (n: number) => {
+    items += n;
+    check(items <= MAX_PICKLE_ITEMS && stack.length <= MAX_PICKLE_ITEMS, `${what}: the pickle holds more than ${MAX_PICKLE_ITEMS} items: not a state_dict`);
+  };
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const stack: StackItem[] = [];
   const memo = new Map<number, PyValue>();
@@ -89,6 +106,7 @@ export function unpickle(data: Uint8Array, what: string): PyValue {
   };
 
   for (;;) {
+    if (stack.length > MAX_PICKLE_ITEMS) grow(0);
     const op = u8();
     switch (op) {
       case 0x80: u8(); break; // PROTO
@@ -109,7 +127,7 @@ export function unpickle(data: Uint8Array, what: string): PyValue {
       case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
       case 0x5d: stack.push([]); break; // EMPTY_LIST
       case 0x29: stack.push([]); break; // EMPTY_TUPLE
-      case 0x74: stack.push(popMark()); break; // TUPLE
+      case 0x74: { const t = popMark(); grow(t.length); stack.push(t); break; } // TUPLE
       case 0x85: stack.push([pop()]); break; // TUPLE1
       case 0x86: { const b = pop(), a = pop(); stack.push([a, b]); break; } // TUPLE2
       case 0x87: { const c = pop(), b = pop(), a = pop(); stack.push([a, b, c]); break; } // TUPLE3
@@ -136,15 +154,22 @@ export function unpickle(data: Uint8Array, what: string): PyValue {
       case 0x51: stack.push(persistent(pop(), what)); break; // BINPERSID
       case 0x52: { const args = pop(), fn = pop(); stack.push(reduce(fn, args, what)); break; } // REDUCE
       case 0x62: pop(); dictOf(top()); break; // BUILD: an OrderedDict's attributes (_metadata), ignored
-      case 0x73: { const v = pop(), k = pop(); dictOf(top()).set(k, v); break; } // SETITEM
+      case 0x73: { const v = pop(), k = pop(); grow(1); dictOf(top()).set(k, v); break; } // SETITEM
       case 0x75: { // SETITEMS
         const items = popMark(), dict = dictOf(top());
         check(items.length % 2 === 0, `${what}: malformed SETITEMS`);
+        grow(items.length / 2);
         for (let i = 0; i < items.length; i += 2) dict.set(items[i], items[i + 1]);
         break;
       }
-      case 0x61: { const v = pop(); const list = top(); check(Array.isArray(list), `${what}: malformed APPEND`); (list as PyValue[]).push(v); break; }
-      case 0x65: { const items = popMark(); const list = top(); check(Array.isArray(list), `${what}: malformed APPENDS`); (list as PyValue[]).push(...items); break; }
+      case 0x61: { const v = pop(); const list = top(); check(Array.isArray(list), `${what}: malformed APPEND`); grow(1); (list as PyValue[]).push(v); break; }
+      case 0x65: { // APPENDS
+        const values = popMark(), list = top();
+        check(Array.isArray(list), `${what}: malformed APPENDS`);
+        grow(values.length);
+        for (const v of values) (list as PyValue[]).push(v);
+        break;
+      }
       default:
         throw new DenseNetError(`${what}: unsupported pickle opcode 0x${op.toString(16)} at byte ${at - 1}`);
     }
@@ -153,11 +178,31 @@ export function unpickle(data: Uint8Array, what: string): PyValue {
 
 /** torch's persistent id: ('storage', storage class, key, location, numel). */
 function persistent(pid: PyValue, what: string): StorageRef {
-  check(Array.isArray(pid) && pid.length >= 3 && pid[0] === "storage", `${what}: unsupported persistent id ${JSON.stringify(pid)}`);
+  check(Array.isArray(pid) && pid.length >= 3 && pid[0] === "storage", () => `${what}: unsupported persistent id ${describe(pid)}`);
   const type = pid[1] as GlobalRef;
-  check(type && (type as GlobalRef).kind === "global" && type.name in STORAGE_DTYPES && typeof pid[2] === "string",
-    `${what}: unsupported storage in persistent id`);
-  return { kind: "storage", key: pid[2] as string, dtype: STORAGE_DTYPES[type.name] };
+  check(type !== null && typeof type === "object" && (type as GlobalRef).kind === "global" && Object.hasOwn(STORAGE_DTYPES, type.name) &&
+    typeof pid[2] === "string", () => `${what}: unsupported storage in persistent id ${describe(pid)}`);
+  const numel = pid[4];
+  check(numel === undefined || (Number.isSafeInteger(numel) && (numel as number) >= 0),
+    () => `${what}: storage '${pid[2] as string}' has an invalid element count ${describe(numel ?? null)}`);
+  return { kind: "storage", key: pid[2] as string, dtype: STORAGE_DTYPES[type.name], numel: numel as number | undefined };
+}
+
+/**
+ * A short description of an unpickled value for messages: bounded in depth and breadth, so
+ * a self-referencing or exponentially shared structure costs nothing to describe.
+ */
+export function describe(v: PyValue, depth = 0): string {
+  if (v === null) return "None";
+  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v !== "object") return String(v);
+  if (depth >= 2) return Array.isArray(v) ? "(…)" : v instanceof Map ? "{…}" : v.kind;
+  if (Array.isArray(v)) {
+    const head = v.slice(0, 4).map((x) => describe(x, depth + 1));
+    return `(${head.join(", ")}${v.length > 4 ? `, … ${v.length} items` : ""})`;
+  }
+  if (v instanceof Map) return `{dict of ${v.size}}`;
+  return v.kind === "global" ? v.name : v.kind;
 }
 
 function isIntList(v: PyValue): v is number[] {
@@ -174,9 +219,10 @@ function reduce(fn: PyValue, args: PyValue, what: string): PyValue {
       return new Map();
     case "torch._utils._rebuild_tensor_v2": {
       const [storage, offset, size, stride] = a;
+      check(!(typeof offset === "number" && offset < 0), () => `${what}: a tensor record has a negative storage offset (${offset})`);
       check(storage !== null && typeof storage === "object" && (storage as StorageRef).kind === "storage" &&
         Number.isSafeInteger(offset) && isIntList(size) && isIntList(stride) && size.length === stride.length,
-        `${what}: malformed tensor record`);
+        () => `${what}: malformed tensor record (storage offset, size, stride) ${describe(a)}`);
       return { kind: "tensor", storage: storage as StorageRef, offset: offset as number, size, stride };
     }
     case "torch._utils._rebuild_parameter": {

@@ -1,4 +1,5 @@
 import { check } from "../errors.js";
+import { formatDims } from "../tensor.js";
 import { type PyValue, type TensorRef, unpickle } from "./pickle.js";
 import { ITEM_BYTES, type StoredTensor, decodeFloats } from "./safetensors.js";
 import { isZip, readZip } from "./zip.js";
@@ -18,11 +19,16 @@ export function parsePth(bytes: Uint8Array, what: string): Map<string, StoredTen
   const root = stateDictOf(unpickle(members.get(pkl)!.data, what));
   check(root !== null, `${what}: the checkpoint holds no state_dict of tensors`);
   const tensors = new Map<string, StoredTensor>();
+  const storageDtypes = new Map<string, string>();
   for (const [key, value] of root) {
     if (typeof key !== "string" || value === null || typeof value !== "object" || (value as TensorRef).kind !== "tensor") continue;
     const t = value as TensorRef;
     const storage = members.get(`${prefix}data/${t.storage.key}`);
-    check(storage !== undefined, `${what}: tensor '${key}' refers to a missing storage 'data/${t.storage.key}'`);
+    check(storage !== undefined, () => `${what}: tensor '${key}' refers to a missing storage 'data/${t.storage.key}'`);
+    const dtype = storageDtypes.get(t.storage.key);
+    check(dtype === undefined || dtype === t.storage.dtype,
+      () => `${what}: storage 'data/${t.storage.key}' is read both as ${dtype} and as ${t.storage.dtype}`);
+    storageDtypes.set(t.storage.key, t.storage.dtype);
     tensors.set(key, materialise(t, storage.data, `${what}: tensor '${key}'`));
   }
   return tensors;
@@ -43,26 +49,48 @@ function stateDictOf(value: PyValue): Map<PyValue, PyValue> | null {
 /** 2^28 elements: 1 GiB of float32, far beyond any DenseNet weight. */
 const MAX_ELEMENTS = 2 ** 28;
 
-/** The tensor's elements in C order (gathered through its strides), converted to float32 where it is a float. */
+/**
+ * The tensor's elements in C order (gathered through its strides), converted to float32 where
+ * it is a float. The record must agree with its storage: the member holds whole elements
+ * (as many as the persistent id says), the view lies inside it, and it holds no more elements
+ * than the storage (a stride-0 view cannot inflate a small storage into a huge tensor).
+ */
 function materialise(t: TensorRef, storage: Uint8Array, what: string): StoredTensor {
   const item = ITEM_BYTES[t.storage.dtype];
-  const count = t.size.reduce((a, b) => a * b, 1);
-  check(count <= MAX_ELEMENTS, `${what} has ${count} elements, over the limit of ${MAX_ELEMENTS}`);
+  check(storage.length % item === 0, () => `${what}: storage of ${storage.length} bytes is not a whole number of ${t.storage.dtype} elements`);
+  const stored = storage.length / item;
+  check(t.storage.numel === undefined || t.storage.numel === stored,
+    () => `${what}: its storage should hold ${t.storage.numel} elements but the archive member holds ${stored}`);
+  let count = 1;
+  for (const n of t.size) count *= n;
+  check(count <= MAX_ELEMENTS, () => `${what} has ${count} elements, over the limit of ${MAX_ELEMENTS}`);
+  check(count <= stored, () => `${what} has ${count} elements but its storage holds only ${stored}`);
   let last = t.offset;
   t.size.forEach((n, i) => { if (n > 0) last += (n - 1) * t.stride[i]; });
-  check(count === 0 || (last + 1) * item <= storage.length, `${what} reaches past the end of its storage`);
-  const contiguous = t.size.every((_, i) => t.size.slice(i + 1).reduce((a, b) => a * b, 1) === t.stride[i] || t.size[i] === 1);
+  check(count === 0 || last < stored,
+    () => `${what} (offset ${t.offset}, size ${formatDims(t.size)}, stride ${formatDims(t.stride)}) reaches element ${last} of a ${stored}-element storage`);
+  const rank = t.size.length;
+  let contiguous = true;
+  for (let i = 0, expected = 1; i < rank; i++) {
+    const d = rank - 1 - i;
+    if (t.size[d] !== 1 && t.stride[d] !== expected) contiguous = false;
+    expected *= t.size[d];
+  }
   let raw: Uint8Array;
   if (contiguous) {
     raw = storage.subarray(t.offset * item, (t.offset + count) * item);
   } else {
     raw = new Uint8Array(count * item);
-    const index = new Array<number>(t.size.length).fill(0);
+    const index = new Array<number>(rank).fill(0);
+    let at = t.offset;
     for (let n = 0; n < count; n++) {
-      let at = t.offset;
-      index.forEach((k, i) => { at += k * t.stride[i]; });
       raw.set(storage.subarray(at * item, (at + 1) * item), n * item);
-      for (let i = index.length - 1; i >= 0 && ++index[i] === t.size[i]; i--) index[i] = 0;
+      for (let i = rank - 1; i >= 0; i--) {
+        at += t.stride[i];
+        if (++index[i] < t.size[i]) break;
+        at -= index[i] * t.stride[i];
+        index[i] = 0;
+      }
     }
   }
   return { dtype: t.storage.dtype, shape: t.size, data: decodeFloats(raw, t.storage.dtype, count) };

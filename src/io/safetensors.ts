@@ -1,4 +1,6 @@
 import { check } from "../errors.js";
+import { formatDims } from "../tensor.js";
+import { checkJsonStructure } from "./json_scan.js";
 
 /** One tensor of a safetensors file, converted to float32 where its dtype is a float. */
 export interface StoredTensor {
@@ -9,6 +11,8 @@ export interface StoredTensor {
 }
 
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+/** Deepest JSON nesting accepted in a header (a real one nests 3 deep: header, entry, list). */
+const MAX_HEADER_DEPTH = 64;
 export const ITEM_BYTES: Record<string, number> = {
   F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, U16: 2, U32: 4, U64: 8, BOOL: 1,
 };
@@ -17,7 +21,9 @@ export const ITEM_BYTES: Record<string, number> = {
  * Parses a safetensors file (8-byte little-endian header length, JSON header, data). Aligned
  * float32 tensors are views of `bytes` (no copy).
  * Every entry is validated against the file before any is read: dtype known, shape a list
- * of non-negative integers, offsets inside the data and matching the shape's size.
+ * of non-negative integers, offsets matching the shape's size; as the format requires, the
+ * tensors' byte ranges are contiguous and non-overlapping and cover the data exactly. The
+ * header is checked for depth and repeated keys before it is parsed (io/json_scan.ts).
  */
 export function parseSafetensors(bytes: Uint8Array, what = "safetensors"): Map<string, StoredTensor> {
   check(bytes.length >= 8, `${what}: file is truncated (${bytes.length} bytes; a safetensors file starts with an 8-byte header length)`);
@@ -25,9 +31,16 @@ export function parseSafetensors(bytes: Uint8Array, what = "safetensors"): Map<s
   const headerLen = Number(view.getBigUint64(0, true));
   check(headerLen >= 2 && headerLen <= MAX_HEADER_BYTES, `${what}: not a safetensors file (header length ${headerLen})`);
   check(8 + headerLen <= bytes.length, `${what}: file is truncated: header needs ${headerLen} bytes, ${bytes.length - 8} present`);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+  } catch {
+    check(false, `${what}: header is not valid UTF-8`);
+  }
+  checkJsonStructure(text, what, MAX_HEADER_DEPTH);
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
+    header = JSON.parse(text);
   } catch {
     check(false, `${what}: header is not valid UTF-8 JSON`);
   }
@@ -35,6 +48,7 @@ export function parseSafetensors(bytes: Uint8Array, what = "safetensors"): Map<s
   const dataStart = 8 + headerLen;
   const dataBytes = bytes.length - dataStart;
   const tensors = new Map<string, StoredTensor>();
+  const ranges: { name: string; begin: number; end: number }[] = [];
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === "__metadata__") continue;
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
@@ -43,17 +57,36 @@ export function parseSafetensors(bytes: Uint8Array, what = "safetensors"): Map<s
     check(typeof dtype === "string" && dtype in ITEM_BYTES, `${what}: tensor '${name}' has unknown dtype ${JSON.stringify(dtype)}`);
     const shape = e.shape;
     check(Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0),
-      `${what}: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+      () => `${what}: tensor '${name}' has an invalid shape ${Array.isArray(shape) ? formatDims(shape) : typeof shape}`);
     const offsets = e.data_offsets;
     check(Array.isArray(offsets) && offsets.length === 2 && offsets.every((o) => Number.isSafeInteger(o) && o >= 0) && offsets[0] <= offsets[1],
-      `${what}: tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+      () => `${what}: tensor '${name}' has invalid data_offsets ${Array.isArray(offsets) ? formatDims(offsets) : typeof offsets}`);
     const [begin, end] = offsets as number[];
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
-    check(end - begin === count * ITEM_BYTES[dtype], `${what}: tensor '${name}' (${dtype} [${(shape as number[]).join(", ")}]) should span ${count * ITEM_BYTES[dtype]} bytes but its offsets span ${end - begin}`);
+    check(end - begin === count * ITEM_BYTES[dtype], () => `${what}: tensor '${name}' (${dtype} ${formatDims(shape)}) should span ${count * ITEM_BYTES[dtype]} bytes but its offsets span ${end - begin}`);
     check(end <= dataBytes, `${what}: file is truncated: tensor '${name}' ends at byte ${end} of a ${dataBytes}-byte data section`);
-    tensors.set(name, { dtype, shape: shape as number[], data: decodeFloats(bytes.subarray(dataStart + begin, dataStart + end), dtype, count) });
+    ranges.push({ name, begin, end });
+    tensors.set(name, { dtype, shape: shape as number[], data: null });
+  }
+  checkContiguous(ranges, dataBytes, what);
+  for (const { name, begin, end } of ranges) {
+    const t = tensors.get(name)!;
+    const count = (end - begin) / ITEM_BYTES[t.dtype];
+    tensors.set(name, { ...t, data: decodeFloats(bytes.subarray(dataStart + begin, dataStart + end), t.dtype, count) });
   }
   return tensors;
+}
+
+/** The byte ranges, in order of their start, must tile [0, dataBytes) with no gap or overlap. */
+function checkContiguous(ranges: { name: string; begin: number; end: number }[], dataBytes: number, what: string): void {
+  const sorted = [...ranges].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  for (const r of sorted) {
+    check(r.begin >= at, () => `${what}: tensor '${r.name}' (bytes ${r.begin}..${r.end}) overlaps the tensor before it, which ends at ${at}`);
+    check(r.begin === at, () => `${what}: tensor '${r.name}' starts at byte ${r.begin}, leaving a gap after byte ${at}: the data must be contiguous`);
+    at = r.end;
+  }
+  check(at === dataBytes, () => `${what}: the tensors cover ${at} bytes of a ${dataBytes}-byte data section: the file has trailing bytes`);
 }
 
 /**

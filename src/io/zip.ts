@@ -16,7 +16,9 @@ export function isZip(bytes: Uint8Array): boolean {
 /**
  * Reads the members of a ZIP archive through its central directory, as torch.save writes
  * them: stored, not compressed (a compressed member is an error naming it). Every offset and
- * size is checked against the file; ZIP64 archives (over 4 GiB) are refused.
+ * size is checked against the file, every member's CRC-32 against its data (a corrupted
+ * weight with a stale checksum is refused, not loaded), a name given twice is refused;
+ * ZIP64 archives (over 4 GiB) are refused.
  */
 export function readZip(bytes: Uint8Array, what: string): Map<string, ZipEntry> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -34,6 +36,7 @@ export function readZip(bytes: Uint8Array, what: string): Map<string, ZipEntry> 
   for (let i = 0; i < count; i++) {
     check(at + 46 <= eocd && view.getUint32(at, true) === CENTRAL_SIGNATURE, `${what}: corrupt ZIP central directory (entry ${i})`);
     const method = view.getUint16(at + 10, true);
+    const crc = view.getUint32(at + 16, true);
     const size = view.getUint32(at + 20, true), stored = view.getUint32(at + 24, true);
     const nameLength = view.getUint16(at + 28, true), extraLength = view.getUint16(at + 30, true), commentLength = view.getUint16(at + 32, true);
     const local = view.getUint32(at + 42, true);
@@ -43,8 +46,35 @@ export function readZip(bytes: Uint8Array, what: string): Map<string, ZipEntry> 
     check(local + 30 <= bytes.length && view.getUint32(local, true) === LOCAL_SIGNATURE, `${what}: corrupt ZIP local header for '${name}'`);
     const start = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
     check(start + size <= bytes.length, `${what}: ZIP member '${name}' is truncated`);
-    entries.set(name, { name, data: bytes.subarray(start, start + size) });
+    check(!entries.has(name), () => `${what}: ZIP member '${name}' appears twice`);
+    const data = bytes.subarray(start, start + size);
+    check(crc32(data) === crc, `${what}: ZIP member '${name}' is corrupt (its CRC-32 does not match its data)`);
+    entries.set(name, { name, data });
     at += 46 + nameLength + extraLength + commentLength;
   }
   return entries;
 }
+
+/** CRC-32 (ISO-HDLC, as ZIP uses), slicing by 4 bytes. */
+export function crc32(data: Uint8Array): number {
+  const t = CRC_TABLES;
+  let crc = 0xffffffff;
+  let i = 0;
+  for (const end = data.length - 3; i < end; i += 4) {
+    crc ^= data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24);
+    crc = t[768 + (crc & 0xff)] ^ t[512 + ((crc >>> 8) & 0xff)] ^ t[256 + ((crc >>> 16) & 0xff)] ^ t[crc >>> 24];
+  }
+  for (; i < data.length; i++) crc = t[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+const CRC_TABLES = (() => {
+  const t = new Int32Array(1024);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  for (let n = 0; n < 256; n++) for (let s = 1; s < 4; s++) t[256 * s + n] = t[t[256 * (s - 1) + n] & 0xff] ^ (t[256 * (s - 1) + n] >>> 8);
+  return t;
+})();

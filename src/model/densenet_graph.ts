@@ -3,7 +3,7 @@ import { type DenseNetConfig, blockChannels } from "./config.js";
 import { WeightReader } from "./weights.js";
 
 /** torchvision's BatchNorm2d default. */
-const BN_EPS = 1e-5;
+export const BN_EPS = 1e-5;
 
 /**
  * Lowers a torchvision DenseNet to the graph IR:

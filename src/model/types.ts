@@ -44,5 +44,9 @@ export interface InterpretedModel extends ModelBase {
 /** What a session runs. */
 export type LoadedModel = PlannedModel | InterpretedModel;
 
-/** A model file's path or bytes (safetensors, torch.save .pth, or ONNX), or an architecture name such as 'densenet121'. */
+/**
+ * A model: the path of a `.safetensors`, torch.save `.pth`/`.pt` or `.onnx` file, the bytes
+ * of one (Uint8Array or ArrayBuffer; the format is told by its first bytes), or an
+ * architecture name such as 'densenet121' (seeded random weights).
+ */
 export type ModelSource = string | Uint8Array | ArrayBuffer;

@@ -13,6 +13,8 @@ import { dataTypeName, int64ToNumber, readTensorProto, toDataType } from "./tens
 /** The ai.onnx opsets this runtime implements its operators for. */
 export const MIN_OPSET = 7;
 export const MAX_OPSET = 25;
+/** Most nodes (and initializers) a graph may have: DenseNet-201 exports have about 1,500 nodes. */
+export const MAX_NODES = 50_000;
 
 export type { OnnxNode } from "./node.js";
 
@@ -46,6 +48,8 @@ export function readGraph(model: ModelProto): OnnxGraph {
   const graph = model.graph!;
   const opset = readOpset(model);
   check(graph.sparseInitializer.length === 0, "sparse initializers are not supported");
+  check(graph.node.length <= MAX_NODES, () => `the graph has ${graph.node.length} nodes, over the limit of ${MAX_NODES}`);
+  check(graph.initializer.length <= MAX_NODES, () => `the graph has ${graph.initializer.length} initializers, over the limit of ${MAX_NODES}`);
   const constants = new Map<string, OnnxTensor>();
   for (const t of graph.initializer) {
     check(t.name.length > 0, "an initializer has no name");
@@ -79,7 +83,24 @@ export function readGraph(model: ModelProto): OnnxGraph {
   const sorted = topologicalOrder(nodes, new Set([...inputs.map((v) => v.name), ...constants.keys()]));
   const available = new Set([...inputs.map((v) => v.name), ...constants.keys(), ...sorted.flatMap((n) => n.outputs)]);
   for (const v of outputs) check(available.has(v.name), () => `graph output '${v.name}' is not produced by any node`);
-  return { opset, inputs, outputs, nodes: sorted, constants };
+  return { opset, inputs, outputs, nodes: live(sorted, outputs), constants };
+}
+
+/**
+ * The nodes some graph output depends on, in the same order: dead nodes (whose outputs no
+ * output needs) are dropped before anything compiles or runs them. One backward pass over
+ * the topologically ordered nodes, so linear in the graph's size.
+ */
+function live(sorted: readonly OnnxNode[], outputs: readonly ValueInfo[]): OnnxNode[] {
+  const needed = new Set(outputs.map((v) => v.name));
+  const keep: OnnxNode[] = [];
+  for (let i = sorted.length - 1; i >= 0; i--) {
+    const node = sorted[i];
+    if (!node.outputs.some((o) => o !== "" && needed.has(o))) continue;
+    keep.push(node);
+    for (const input of node.inputs) if (input) needed.add(input);
+  }
+  return keep.reverse();
 }
 
 function readOpset(model: ModelProto): number {
@@ -165,14 +186,16 @@ function topologicalOrder(nodes: readonly OnnxNode[], available: ReadonlySet<str
         throw new DenseNetError(`${node.label}: input '${input}' is not a graph input, an initializer or any node's output (a missing initializer?)`);
       }
       count++;
-      users.set(input, [...(users.get(input) ?? []), node]);
+      const list = users.get(input);
+      if (list) list.push(node);
+      else users.set(input, [node]);
     }
     waiting.set(node, count);
   }
   const ready = nodes.filter((n) => waiting.get(n) === 0);
   const order: OnnxNode[] = [];
-  while (ready.length > 0) {
-    const node = ready.shift()!;
+  for (let next = 0; next < ready.length; next++) { // a queue without shift(): linear time
+    const node = ready[next];
     order.push(node);
     for (const out of node.outputs) {
       for (const user of users.get(out) ?? []) {
@@ -190,11 +213,14 @@ function describeCycle(nodes: readonly OnnxNode[], waiting: ReadonlyMap<OnnxNode
   producer: ReadonlyMap<string, OnnxNode>): string {
   const stuck = (n: OnnxNode | undefined) => n !== undefined && waiting.get(n)! > 0;
   const path: OnnxNode[] = [];
+  const onPath = new Map<OnnxNode, number>();
   let node = nodes.find(stuck);
-  while (node && !path.includes(node)) {
+  while (node && !onPath.has(node)) {
+    onPath.set(node, path.length);
     path.push(node);
     node = node.inputs.map((i) => producer.get(i)).find(stuck);
   }
-  const cycle = node ? path.slice(path.indexOf(node)) : path;
-  return [...cycle, cycle[0]].reverse().map((n) => n.label).join(" -> ");
+  const cycle = node ? path.slice(onPath.get(node)) : path;
+  const shown = cycle.length > 6 ? [...cycle.slice(0, 3), `… ${cycle.length - 5} more …`, ...cycle.slice(-2)] : cycle;
+  return [...shown.map((n) => (typeof n === "string" ? n : n.label)), cycle[0].label].reverse().join(" -> ");
 }

@@ -2,6 +2,7 @@
 // keep it on the interpreter.
 import { DenseNetError, check } from "../errors.js";
 import type { InterpretedModel, PlannedModel } from "../model/types.js";
+import { Attributes } from "./attributes.js";
 import { type OnnxGraph, type ValueInfo, formatDeclared, readGraph } from "./graph.js";
 import { type Program, compileProgram } from "./interpreter.js";
 import { NotLowerable, lowerToPlan } from "./lower.js";
@@ -25,6 +26,8 @@ export function importOnnx(bytes: Uint8Array, name: string): PlannedModel | Inte
     if (e instanceof DenseNetError) throw new DenseNetError(`${name}: ${e.message}`);
     throw e;
   }
+  checkFiniteWeights(graph, name);
+  checkBatchNormVariances(graph, name);
   const base = {
     name, inputNames: graph.inputs.map((v) => v.name), outputNames: graph.outputs.map((v) => v.name),
     parameters: [...graph.constants.values()].reduce((n, t) => n + (t.data instanceof Float32Array ? t.data.length : 0), 0),
@@ -39,7 +42,6 @@ export function importOnnx(bytes: Uint8Array, name: string): PlannedModel | Inte
     if (!(e instanceof NotLowerable || e instanceof DenseNetError)) throw e;
     return { ...base, kind: "interpreted", notPlanned: e.message, run: (feeds) => program.run(feeds) };
   }
-  checkFiniteWeights(graph, name);
   const { graph: planned, outputRank } = lowered;
   const input = graph.inputs[0];
   const classes = planned.buffers[planned.output].channels;
@@ -50,12 +52,25 @@ export function importOnnx(bytes: Uint8Array, name: string): PlannedModel | Inte
   };
 }
 
-/** A planned model's weights must be finite: a NaN or infinity would silently poison every output. */
+/** Every float initializer must be finite (planned or interpreted): a NaN or infinity would silently poison the outputs. */
 function checkFiniteWeights(graph: OnnxGraph, name: string): void {
   for (const [tensor, value] of graph.constants) {
     if (!(value.data instanceof Float32Array)) continue;
     const i = value.data.findIndex((v) => !Number.isFinite(v));
     check(i < 0, () => `${name}: initializer '${tensor}' holds a non-finite value (${value.data[i]}) at index ${i}`);
+  }
+}
+
+/** A BatchNormalization with a constant variance needs var + epsilon > 0 everywhere, or its 1/sqrt is NaN or infinite. */
+function checkBatchNormVariances(graph: OnnxGraph, name: string): void {
+  for (const node of graph.nodes) {
+    if (node.opType !== "BatchNormalization") continue;
+    const variance = graph.constants.get(node.inputs[4] ?? "");
+    if (!(variance?.data instanceof Float32Array)) continue;
+    const eps = new Attributes(node).float("epsilon", 1e-5);
+    const data = variance.data;
+    const i = data.findIndex((v) => !(v + eps > 0));
+    check(i < 0, () => `${name}: ${node.label}: variance ${data[i]} at index ${i} with epsilon ${eps}: BatchNormalization needs var + epsilon > 0`);
   }
 }
 

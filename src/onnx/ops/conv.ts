@@ -1,9 +1,12 @@
 // Conv over any number of spatial dimensions, with groups, dilations, auto_pad and an
 // optional bias. Accumulates in float64 over precomputed window offsets.
 import type { Tensor } from "../../tensor.js";
-import { type Shape, formatShape, sameDim, windowTaps } from "../shape.js";
+import { type Shape, formatShape, product, sameDim, windowTaps } from "../shape.js";
 import { type OpDef, dimsOf, floatInput, floatOut, nodeCheck, shapeOf } from "./types.js";
 import { checkedGeometry, readWindowAttributes, windowSpec } from "./window.js";
+
+/** Most multiply-adds one interpreted Conv may take per image (DenseNet-121's largest: 0.12 G). */
+export const MAX_CONV_MACS = 2 ** 32;
 
 export const conv: OpDef = {
   attributes: ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"], inputs: [2, 3], outputs: [1, 1],
@@ -37,6 +40,9 @@ export const conv: OpDef = {
         if (rank === null) return [floatOut(null)];
         let spatial: Shape = new Array(rank - 2).fill(null);
         if (x && w && w.every((d) => d !== null)) spatial = checkedGeometry(node, specFor(w as number[]), x).out;
+        const macs = product([m, w?.[1] ?? null, ...(w?.slice(2) ?? [null]), ...spatial]);
+        nodeCheck(node, macs === null || macs <= MAX_CONV_MACS,
+          () => `needs ${macs} multiply-adds per image, over the interpreter's limit of ${MAX_CONV_MACS}`);
         return [floatOut([x?.[0] ?? null, m, ...spatial])];
       },
       run([xT, wT, bT], [out]) {

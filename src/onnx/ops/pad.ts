@@ -1,12 +1,13 @@
 // Pad in constant mode (the only mode DenseNet exporters emit). Before opset 11 pads and the
 // value are attributes; from 11 on they are inputs (pads int64, constant_value a scalar,
 // from 18 an optional axes input). Negative pads crop.
-import type { Tensor } from "../../tensor.js";
+import { type Tensor, formatDims } from "../../tensor.js";
 import { Attributes } from "../attributes.js";
 import type { OnnxNode } from "../graph.js";
 import { type Dim, formatShape, normalizeAxis } from "../shape.js";
 import { type Int64Tensor, type OnnxTensor, int64Values } from "../tensor.js";
 import { type CompileContext, type OpDef, dimsOf, floatInput, floatOut, nodeCheck } from "./types.js";
+import { MAX_WINDOW } from "./window.js";
 
 /** A Pad node's settings: pads per axis for a rank, when known, and the fill value. */
 interface PadReader {
@@ -30,7 +31,8 @@ function readPad(node: OnnxNode, attrs: Attributes, opset: number): PadReader {
         nodeCheck(node, axis !== null, () => `axis ${a} is out of range for rank ${rank}`);
         return axis;
       }) : [...Array(rank).keys()];
-      nodeCheck(node, raw.length === 2 * axes.length, () => `pads [${raw.join(", ")}] need ${2 * axes.length} values for ${axes.length} axes`);
+      nodeCheck(node, raw.length === 2 * axes.length, () => `pads ${formatDims(raw)} need ${2 * axes.length} values for ${axes.length} axes`);
+      nodeCheck(node, raw.every((p) => Math.abs(p) <= MAX_WINDOW), () => `pads ${formatDims(raw)}: a pad over ${MAX_WINDOW} is not supported`);
       const pads = new Array<number>(2 * rank).fill(0);
       axes.forEach((axis, i) => { pads[axis] = raw[i]; pads[axis + rank] = raw[i + axes.length]; });
       return pads;

@@ -5,8 +5,13 @@ import { type AutoPad, type Shape, type WindowGeometry, type WindowSpec, formatS
 import { nodeCheck } from "./types.js";
 
 const AUTO_PADS: readonly AutoPad[] = ["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"];
-/** Largest kernel size, stride, dilation or pad accepted (a hostile file could ask for any). */
-const MAX_WINDOW = 1 << 16;
+/** Largest kernel size, stride, dilation or pad accepted (a hostile file could ask for any; real models stay under 16). */
+export const MAX_WINDOW = 1024;
+/**
+ * Most window taps (output positions x kernel volume) of one image: the interpreter tabulates
+ * them (4 bytes each). DenseNet's stem at 1024x1024 needs 12.8 million.
+ */
+export const MAX_WINDOW_TAPS = 1 << 26;
 
 /** The window attributes as written; `kernel` is null when kernel_shape is absent (Conv takes it from W). */
 export interface WindowAttributes {
@@ -61,5 +66,9 @@ export function checkedGeometry(node: OnnxNode, spec: WindowSpec, input: Shape):
   const g = windowGeometry(spec, spatial);
   nodeCheck(node, g.out.every((d) => d === null || d >= 1),
     () => `input ${formatShape(input)} is too small for kernel [${spec.kernel.join(", ")}] (output spatial size ${formatShape(g.out)})`);
+  const taps = g.out.reduce<number | null>((n, d) => (n === null || d === null ? null : n * d), 1);
+  const volume = spec.kernel.reduce((a, b) => a * b, 1);
+  nodeCheck(node, taps === null || taps * volume <= MAX_WINDOW_TAPS,
+    () => `output spatial size ${formatShape(g.out)} with kernel [${spec.kernel.join(", ")}] needs ${taps! * volume} window taps per image, over the limit of ${MAX_WINDOW_TAPS}`);
   return g;
 }

@@ -1,0 +1,79 @@
+// Reading the files a user names (--model, --input, library paths): only regular files, read
+// through one handle that was checked to be one, with a size limit. A FIFO, a device such as
+// /dev/zero, or a directory is refused before a byte is read, so nothing blocks or grows
+// without bound. Missing permissions under Deno are named with the flag that grants them.
+import { constants } from "node:fs";
+import { open, stat } from "node:fs/promises";
+import { DenseNetError } from "../errors.js";
+
+/** Largest file read whole (Node's own limit on one buffer is 2 GiB; no DenseNet weighs that). */
+export const MAX_FILE_BYTES = 2 ** 31 - 1;
+
+/**
+ * The bytes of the regular file at `path`; `what` names it in errors ("model file",
+ * "input"). Anything else — missing, a directory, a FIFO, a device, too large — is a
+ * one-line DenseNetError.
+ */
+export async function readRegularFile(path: string, what: string, maxBytes = MAX_FILE_BYTES): Promise<Uint8Array> {
+  const fail = (reason: string) => new DenseNetError(`cannot read ${what} '${path}': ${reason}`);
+  try {
+    // stat first: opening a FIFO for reading would block until a writer appears.
+    const info = await stat(path);
+    if (!info.isFile()) throw fail(`not a regular file (${kindOf(info)})`);
+    // O_NONBLOCK: should the path have become a FIFO since, open returns at once.
+    const handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    try {
+      const checked = await handle.stat();
+      if (!checked.isFile()) throw fail(`not a regular file (${kindOf(checked)})`);
+      if (checked.size > maxBytes) throw fail(`${checked.size} bytes, over the limit of ${maxBytes}`);
+      const bytes = new Uint8Array(checked.size);
+      let at = 0;
+      while (at < bytes.length) {
+        const { bytesRead } = await handle.read(bytes, at, bytes.length - at, at);
+        if (bytesRead === 0) break;
+        at += bytesRead;
+      }
+      return at === bytes.length ? bytes : bytes.subarray(0, at);
+    } finally {
+      await handle.close();
+    }
+  } catch (e) {
+    if (e instanceof DenseNetError) throw e;
+    throw fail(describeFsError(e));
+  }
+}
+
+function kindOf(info: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
+  if (info.isDirectory()) return "a directory";
+  if (info.isFIFO()) return "a FIFO";
+  if (info.isCharacterDevice() || info.isBlockDevice()) return "a device";
+  if (info.isSocket()) return "a socket";
+  return "not a file";
+}
+
+/** A file-system error in a few words: its code (ENOENT, EACCES, ...), or Deno's missing permission. */
+export function describeFsError(e: unknown): string {
+  const denied = denoPermission(e);
+  if (denied) return denied;
+  const err = e as NodeJS.ErrnoException;
+  const reasons: Record<string, string> = {
+    ENOENT: "no such file or directory", EACCES: "permission denied", EISDIR: "is a directory", ENOTDIR: "a parent is not a directory",
+    ENOSPC: "no space left on the device", EROFS: "read-only file system", EMFILE: "too many open files", ENAMETOOLONG: "name too long",
+    EDQUOT: "disk quota exceeded", EPERM: "operation not permitted", ELOOP: "too many symbolic links",
+  };
+  if (typeof err?.code === "string") return reasons[err.code] ? `${reasons[err.code]} (${err.code})` : err.code;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * For Deno's permission errors (Deno.errors.NotCapable, PermissionDenied), a message naming
+ * the flag to run with; null for any other error.
+ */
+export function denoPermission(e: unknown): string | null {
+  const name = (e as Error | null)?.name;
+  if (name !== "NotCapable" && name !== "PermissionDenied") return null;
+  const message = String((e as Error).message ?? "");
+  const flag = /--allow-[a-z-]+/.exec(message)?.[0];
+  const first = message.split("\n")[0].replace(/,? run again with the --allow-[a-z-]+ flag/, "");
+  return `Deno denied access (${first}): run deno with ${flag ?? "the --allow-* flag it names"}`;
+}

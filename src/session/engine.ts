@@ -1,0 +1,117 @@
+// The planned model's engine: kernels instantiated on one shared linear memory, the weights
+// packed into it once, per-thread GEMM scratch, a run barrier and, for threads > 1, a worker
+// pool; and the two ways a batch runs on a plan (on the calling thread, or on the pool).
+import type { PlannedModel } from "../model/load.js";
+import { type MicroKernel, type PackedGraph, packGraph } from "../plan/pack_weights.js";
+import { scratchBytes } from "../plan/scratch.js";
+import { useWinograd } from "../plan/winograd.js";
+import { BARRIER_BYTES, barrierView, resetBarrier } from "../runtime/barrier.js";
+import { runSteps } from "../runtime/executor.js";
+import { type KernelBuild, type KernelExports, compileKernels, instantiateKernels } from "../runtime/kernels.js";
+import { WorkerPool } from "../runtime/pool.js";
+import type { RunTask } from "../runtime/task.js";
+import type { Fault } from "./fault.js";
+import type { PlanCache, PlanEntry } from "./plan_cache.js";
+import type { Range } from "./recycling_memory.js";
+import { RecyclingMemory } from "./recycling_memory.js";
+
+export interface EngineOptions {
+  readonly threads: number;
+  readonly microKernel?: MicroKernel;
+  readonly winograd: boolean;
+}
+
+/** A planned model without its unpacked graph (the engine holds the packed one). */
+export type EngineModel = Omit<PlannedModel, "graph">;
+
+export interface Engine {
+  readonly model: EngineModel;
+  readonly mem: RecyclingMemory;
+  readonly kernels: KernelExports;
+  /** The model's graph with its weights packed in `mem`. */
+  readonly graph: PackedGraph;
+  readonly weightBytes: number;
+  /** One GEMM scratch area per thread. */
+  readonly scratch: readonly number[];
+  readonly pool: WorkerPool | null;
+  /** Address of the run barrier. */
+  readonly barrier: number;
+  readonly build: KernelBuild;
+  readonly threads: number;
+}
+
+export async function createEngine(loaded: PlannedModel, options: EngineOptions): Promise<Engine> {
+  const { module, build } = await compileKernels();
+  const mem = new RecyclingMemory();
+  const kernels = instantiateKernels(module, mem.memory);
+  const before = mem.used;
+  const graph = options.winograd ? useWinograd(loaded.graph) : loaded.graph;
+  const packed = packGraph(graph, mem, options.microKernel);
+  const weightBytes = mem.used - before;
+  const scratchSize = scratchBytes(packed, kernels);
+  const scratch = Array.from({ length: options.threads }, () => mem.alloc(scratchSize));
+  const barrier = mem.alloc(BARRIER_BYTES);
+  const pool = options.threads > 1 ? new WorkerPool({ module, memory: mem.memory }, options.threads) : null;
+  const { graph: _unpacked, ...model } = loaded; // the unpacked weights can be garbage-collected
+  return { model, mem, kernels, graph: packed, weightBytes, scratch, pool, barrier, build, threads: options.threads };
+}
+
+/** Input and output staging of a batch for the pool: grows to the largest batch seen (the old range is reused). */
+export class Staging {
+  private input: Range = { start: 0, end: 0 };
+  private output: Range = { start: 0, end: 0 };
+
+  constructor(private readonly mem: RecyclingMemory) {}
+
+  /** Addresses for `inputBytes` and `outputBytes` of staging. */
+  reserve(inputBytes: number, outputBytes: number): { input: number; output: number } {
+    this.input = this.fit(this.input, inputBytes);
+    this.output = this.fit(this.output, outputBytes);
+    return { input: this.input.start, output: this.output.start };
+  }
+
+  private fit(range: Range, bytes: number): Range {
+    if (range.end - range.start >= bytes) return range;
+    this.mem.release([range]);
+    const start = this.mem.alloc(bytes);
+    return { start, end: start + bytes };
+  }
+}
+
+/** Runs a batch of `batch` images (C, H, W each, back to back in `input`) on the calling thread. */
+export function runOnCallingThread(engine: Engine, { plan, arenas }: PlanEntry, input: Float32Array, batch: number): Float32Array {
+  const { mem, kernels, scratch } = engine;
+  const out = new Float32Array(batch * plan.outputElements);
+  for (let i = 0; i < batch; i++) {
+    mem.f32(arenas[0] + plan.inputOffset, plan.inputElements)
+      .set(input.subarray(i * plan.inputElements, (i + 1) * plan.inputElements));
+    runSteps(kernels, plan.steps, arenas[0], scratch[0]);
+    out.set(mem.f32(arenas[0] + plan.outputOffset, plan.outputElements), i * plan.outputElements);
+  }
+  return out;
+}
+
+/**
+ * Runs a batch on the pool: whole images go to workers while there are at least as many
+ * images left as threads; the remaining (batch mod threads) images are each split across
+ * all workers. The entry must be pinned by the caller.
+ */
+export async function runOnPool(engine: Engine, pool: WorkerPool, cache: PlanCache, staging: Staging, entry: PlanEntry,
+  input: Float32Array, batch: number, fault: Fault | null): Promise<Float32Array> {
+  const { plan } = entry;
+  const nth = engine.threads;
+  const shared = batch % nth;
+  cache.ensureArenas(entry, batch >= nth ? nth : 1);
+  const stage = staging.reserve(batch * plan.inputElements * 4, batch * plan.outputElements * 4);
+  engine.mem.f32(stage.input, input.length).set(input);
+  const barrier = barrierView(engine.mem.memory.buffer, engine.barrier);
+  resetBarrier(barrier);
+  const tasks = Array.from({ length: nth }, (_, ith): RunTask => ({
+    kind: "run", ith, nth, barrier: engine.barrier, schedule: plan.schedule, steps: plan.steps.length,
+    arenas: entry.arenas, scratch: engine.scratch[ith], inputStage: stage.input, outputStage: stage.output,
+    inputOffset: plan.inputOffset, outputOffset: plan.outputOffset, inputElements: plan.inputElements,
+    outputElements: plan.outputElements, batch, shared, fault: fault?.worker === ith ? fault : undefined,
+  }));
+  await pool.run(tasks, barrier);
+  return engine.mem.f32(stage.output, batch * plan.outputElements).slice();
+}

@@ -1,0 +1,81 @@
+// What a run takes and gives, checked: feeds by name, an image batch's shape and values, and
+// outputs that must be finite. Inputs are copied when run() is called, so a caller may reuse
+// its buffers as soon as run() returns its promise.
+import { DenseNetError, check } from "../errors.js";
+import { type AnyTensor, type Tensor, elementCount, formatDims } from "../tensor.js";
+
+/** Largest batch one run() accepts. */
+export const MAX_BATCH = 4096;
+/** Largest input side accepted. */
+export const MAX_SIDE = 8192;
+
+/**
+ * The feeds checked against the model's input names (own properties only, so names such as
+ * `__proto__` or `toString` work) and copied: a null-prototype record of fresh tensors.
+ */
+export function copyFeeds(feeds: unknown, inputNames: readonly string[]): Record<string, AnyTensor> {
+  check(typeof feeds === "object" && feeds !== null && !Array.isArray(feeds), "feeds must be an object of named tensors");
+  const list = () => `[${inputNames.slice(0, 16).join(", ")}${inputNames.length > 16 ? ", …" : ""}]`;
+  const given = Object.keys(feeds);
+  for (const name of given) check(inputNames.includes(name), () => `unknown input '${name}': the model's inputs are ${list()}`);
+  const out: Record<string, AnyTensor> = Object.create(null);
+  for (const name of inputNames) {
+    check(Object.hasOwn(feeds, name), () => `missing input '${name}'`);
+    out[name] = copyTensor((feeds as Record<string, unknown>)[name], name);
+  }
+  return out;
+}
+
+/** A copy of a float32 or int64 tensor; anything else is an error naming the input. */
+function copyTensor(t: unknown, name: string): AnyTensor {
+  const data = typeof t === "object" && t !== null ? (t as { data?: unknown }).data : undefined;
+  const dims = typeof t === "object" && t !== null ? (t as { dims?: unknown }).dims : undefined;
+  check((data instanceof Float32Array || data instanceof BigInt64Array) && Array.isArray(dims),
+    () => `input '${name}' must be a tensor { data: Float32Array | BigInt64Array, dims: number[] }`);
+  check(dims.length <= 64 && dims.every((d) => Number.isSafeInteger(d) && d >= 0),
+    () => `input '${name}' has invalid shape ${formatDims(dims)}: dims must be at most 64 non-negative integers`);
+  return data instanceof Float32Array ? { data: data.slice(), dims: [...dims] } : { data: data.slice(), dims: [...dims] };
+}
+
+/** Checks an image batch (N, C, H, W) for a model of `channels` input channels and returns its shape. */
+export function checkImages(input: AnyTensor, channels: number): [number, number, number, number] {
+  check(input.data instanceof Float32Array, "input must be a tensor { data: Float32Array, dims: number[] }");
+  const dims = input.dims;
+  const c = channels;
+  check(dims.length === 4, () => `input must have rank 4 (N, ${c}, H, W), got shape ${formatDims(dims)}`);
+  check(dims.every((d) => Number.isSafeInteger(d) && d >= 1), () => `input shape ${formatDims(dims)} must hold positive integers`);
+  const [n, ch, h, w] = dims;
+  check(ch === c, () => `input has ${ch} channels, the model expects ${c} (shape [N, ${c}, H, W])`);
+  check(n <= MAX_BATCH, () => `batch ${n} exceeds the maximum of ${MAX_BATCH} images per run`);
+  check(h <= MAX_SIDE && w <= MAX_SIDE, () => `input ${h}x${w} exceeds the maximum side of ${MAX_SIDE}`);
+  check(input.data.length === elementCount(dims),
+    () => `input data has ${input.data.length} values, shape ${formatDims(dims)} needs ${elementCount(dims)}`);
+  checkFinite(input.data, "input");
+  return [n, ch, h, w];
+}
+
+/** Throws unless every value is finite; `what` names the tensor. */
+export function checkFinite(data: Float32Array, what: string): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) throw new DenseNetError(`${what} holds a non-finite value (${data[i]}) at index ${i}`);
+  }
+}
+
+/**
+ * A run's float outputs must be finite: a NaN or infinity there means the weights or the
+ * input overflowed float32 on the way, and is reported, never returned as an answer.
+ */
+export function checkOutputs(outputs: Readonly<Record<string, AnyTensor>>): void {
+  for (const [name, t] of Object.entries(outputs)) {
+    if (!(t.data instanceof Float32Array)) continue;
+    const data = t.data;
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) {
+        throw new DenseNetError(`output '${name}' holds a non-finite value (${data[i]}) at index ${i}: ` +
+          "the computation overflowed float32 (input or weights too large)");
+      }
+    }
+  }
+}
+
+export type { Tensor };

@@ -1,0 +1,66 @@
+// The command line under hostile use: integer flags strictly decimal, negative values reach
+// the range check, non-regular input files, and output paths that cannot be written — each
+// one line on stderr and exit 1, never "internal error" (exit 2) or a hang.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { formatNpy } from "../dist/index.js";
+import { fixturesDir, randomArray } from "./helpers.mjs";
+
+const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const model = fileURLToPath(new URL("legacy_keys.safetensors", fixturesDir));
+const tmp = mkdtempSync(join(tmpdir(), "densenet-hostile-cli-"));
+const input = join(tmp, "x.npy");
+writeFileSync(input, formatNpy({ data: randomArray(3 * 32 * 32, 3), dims: [1, 3, 32, 32] }));
+const env = { ...process.env };
+delete env.FORCE_COLOR;
+delete env.NO_COLOR;
+
+function failsWith(args, pattern) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 30_000, env });
+  assert.is(r.status, 1, `exit code for ${args.join(" ")}; stderr: ${r.stderr}`);
+  const lines = r.stderr.trim().split("\n");
+  assert.is(lines.length, 1, `one line: ${r.stderr}`);
+  assert.match(lines[0], pattern);
+}
+
+const Cli = suite("CLI under hostile use");
+
+Cli("integer flags take plain decimal digits only", () => {
+  for (const value of ["1e1", "0x2", " 2 ", "2.0", "+2", "", "2abc"]) {
+    failsWith(["info", "--model", "densenet121", "--threads", value], /^densenet: --threads must be an integer from 1 to 256 in decimal digits, got '.*'$/);
+  }
+  failsWith(["info", "--model", "densenet121", "--seed", "-1"], /^densenet: --seed must be an integer from 0 to 2147483647 in decimal digits, got '-1'$/);
+  failsWith(["bench", "--model", "densenet121", "--runs", "-5"], /--runs must be an integer from 1 to 100000 in decimal digits, got '-5'/);
+});
+
+Cli("inputs that are not regular files are refused at once", () => {
+  const fifo = join(tmp, "in.fifo");
+  execFileSync("mkfifo", [fifo]);
+  failsWith(["run", "--model", model, "--input", fifo, "--output", join(tmp, "y.npy"), "--threads", "1"], /cannot read input '.*in\.fifo': not a regular file \(a FIFO\)/);
+  failsWith(["run", "--model", model, "--input", "/dev/zero", "--output", join(tmp, "y.npy"), "--threads", "1"], /cannot read input '\/dev\/zero': not a regular file \(a device\)/);
+  failsWith(["run", "--model", "/dev/zero", "--input", input, "--output", join(tmp, "y.npy")], /cannot read model file '\/dev\/zero': not a regular file/);
+});
+
+Cli("an output that cannot be written is one line and exit 1", () => {
+  const run = (output) => ["run", "--model", model, "--input", input, "--output", output, "--threads", "1"];
+  failsWith(run(join(tmp, "missing", "y.npy")), /cannot write output '.*y\.npy': no such file or directory \(ENOENT\)/);
+  failsWith(run(tmp), /cannot write output '.*': is a directory \(EISDIR\)/);
+  if (existsSync("/dev/full")) failsWith(run("/dev/full"), /cannot write output '\/dev\/full': no space left on the device \(ENOSPC\)/);
+  if (process.getuid?.() !== 0) {
+    const locked = join(tmp, "locked");
+    execFileSync("mkdir", ["-m", "500", locked]);
+    failsWith(run(join(locked, "y.npy")), /permission denied \(EACCES\)/);
+  }
+  const file = join(tmp, "a-file");
+  writeFileSync(file, "");
+  failsWith(["run", "--model", model, "--input", input, "--outdir", join(file, "sub")], /cannot create output directory '.*': (a parent is not a directory \(ENOTDIR\)|.*EEXIST)/);
+});
+
+Cli.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+Cli.run();

@@ -1,0 +1,89 @@
+// Parser details the hostile corpus does not pin one by one: the ZIP checksum against
+// node:zlib's, .npy format 2.0 output, the safetensors layout rules, the JSON pre-check's
+// handling of strings, and the Python-literal reader's rules.
+import * as zlib from "node:zlib";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { DenseNetError, formatNpy, parseNpy, parseSafetensors } from "../dist/index.js";
+import { parsePyLiteral } from "../dist/io/py_literal.js";
+import { crc32 } from "../dist/io/zip.js";
+import { randomArray } from "./helpers.mjs";
+
+function throwsOneLine(fn, pattern) {
+  try {
+    fn();
+  } catch (e) {
+    assert.instance(e, DenseNetError, String(e));
+    assert.not.ok(e.message.includes("\n"));
+    assert.match(e.message, pattern);
+    return;
+  }
+  assert.unreachable(`expected an error matching ${pattern}`);
+}
+
+function safetensors(headerText, dataBytes) {
+  const json = new TextEncoder().encode(headerText);
+  const out = new Uint8Array(8 + json.length + dataBytes);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  return out;
+}
+
+const Formats = suite("hostile formats");
+
+Formats("CRC-32 agrees with zlib's on every length and content", () => {
+  if (typeof zlib.crc32 !== "function") return; // node:zlib has crc32 from Node 20.15 / 22.2
+  for (const n of [0, 1, 3, 4, 5, 7, 8, 63, 1000, 65537]) {
+    const bytes = new Uint8Array(randomArray(Math.ceil(n / 4) + 1, n).buffer).subarray(0, n);
+    assert.is(crc32(bytes), zlib.crc32(bytes), `length ${n}`);
+  }
+});
+
+Formats(".npy headers over 65535 bytes are written as format 2.0, as numpy does", () => {
+  const dims = new Array(30000).fill(1);
+  const bytes = formatNpy({ data: Float32Array.of(1.5), dims });
+  assert.is(bytes[6], 2, "major version");
+  const headerLen = new DataView(bytes.buffer).getUint32(8, true);
+  assert.ok(headerLen > 65535);
+  assert.is((12 + headerLen) % 64, 0, "data aligned to 64 bytes");
+  const header = new TextDecoder("latin1").decode(bytes.subarray(12, 12 + headerLen));
+  assert.ok(header.endsWith("\n"));
+  const dict = parsePyLiteral(header, "npy");
+  assert.is(dict.get("shape").length, 30000);
+  assert.is(new Float32Array(bytes.buffer.slice(12 + headerLen))[0], 1.5);
+  const small = formatNpy({ data: Float32Array.of(1, 2), dims: [2] });
+  assert.is(small[6], 1);
+  assert.equal(Array.from(parseNpy(small).data), [1, 2]);
+});
+
+Formats("safetensors data must tile the buffer: gaps and overlaps anywhere are refused, empty tensors are fine", () => {
+  const entry = (name, begin, end, shape) => `"${name}":{"dtype":"F32","shape":${JSON.stringify(shape)},"data_offsets":[${begin},${end}]}`;
+  const ok = parseSafetensors(safetensors(`{${entry("a", 0, 8, [2])},${entry("e", 8, 8, [0])},${entry("b", 8, 12, [1])}}`, 12));
+  assert.equal([...ok.keys()], ["a", "e", "b"]);
+  throwsOneLine(() => parseSafetensors(safetensors(`{${entry("a", 0, 4, [1])},${entry("b", 8, 12, [1])}}`, 12)), /tensor 'b' starts at byte 8, leaving a gap after byte 4/);
+  throwsOneLine(() => parseSafetensors(safetensors(`{${entry("a", 0, 8, [2])},${entry("b", 4, 8, [1])}}`, 8)), /overlaps the tensor before it/);
+  throwsOneLine(() => parseSafetensors(safetensors(`{${entry("a", 4, 8, [1])}}`, 8)), /starts at byte 4, leaving a gap after byte 0/);
+});
+
+Formats("the JSON pre-check reads keys as JSON does: escapes, and braces inside strings", () => {
+  const entry = (name) => `"${name}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`;
+  const parsed = parseSafetensors(safetensors(`{"__metadata__":{"note":"{[ not nested \\" ]}"},${entry("a\\u0062")},${entry("ab\\\\")}}`, 0));
+  assert.equal([...parsed.keys()], ["ab", "ab\\"]);
+  throwsOneLine(() => parseSafetensors(safetensors(`{${entry("ab")},${entry("a\\u0062")}}`, 0)), /header names 'ab' twice/);
+  throwsOneLine(() => parseSafetensors(safetensors(`{"__metadata__":${"{\"a\":".repeat(100)}1${"}".repeat(100)}}`, 0)), /nests deeper than 64 levels/);
+});
+
+Formats("the Python-literal reader: tuples, strings, repeated keys, and nothing it should not accept", () => {
+  const d = parsePyLiteral("{'a': (1, 2,), \"b\": 'x\\'y', 'c': True, 'a': (), 'd': (5,), 'e': (5), 'f': None}", "t");
+  assert.equal([...d.keys()], ["b", "c", "a", "d", "e", "f"]);
+  assert.equal([...d.get("a")], []);
+  assert.is(d.get("b"), "x'y");
+  assert.is(d.get("d").tuple, true);
+  assert.is(d.get("e"), 5);
+  assert.is(d.get("f"), null);
+  for (const bad of ["{'a': 1.5}", "{'a': 01}", "{'a': [1]}", "{'a': f()}", "{1: 2}", "{'a': 1", "{'a': 1} x", "{'a': -1}", "{'a': 1_0}", "{'a': b'x'}"]) {
+    throwsOneLine(() => parsePyLiteral(bad, "t"), /^t: malformed header/);
+  }
+});
+
+Formats.run();
