@@ -1,7 +1,6 @@
 // Pieces every CLI command shares: strict flag values, model sessions, reading inputs
 // (.npy or an image), writing outputs. All failures are one-line DenseNetErrors.
 import { writeFile } from "node:fs/promises";
-import { imageTensor, preprocessingOf } from "../classify.js";
 import { DEFAULT_MODEL_PATH } from "../default_model.js";
 import { DenseNetError } from "../errors.js";
 import { readRegularFile } from "../io/file.js";
@@ -43,12 +42,14 @@ const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 export async function readTensorOrImage(path: string, session: Session): Promise<AnyTensor> {
   const bytes = await readRegularFile(path, "input");
   if (NPY_MAGIC.every((b, i) => bytes[i] === b)) return parseNpyAny(bytes, path);
+  // The image decoders are loaded only when an input is an image.
+  const { imageTensor } = await import("../classify.js");
   return imageTensor(session, bytes, path);
 }
 
 /** The preprocessing a session's model uses, for messages. */
-export function describePreprocessing(session: Session): string {
-  const p = preprocessingOf(session);
+export async function describePreprocessing(session: Session): Promise<string> {
+  const p = (await import("../classify.js")).preprocessingOf(session);
   return `${p.mode}, resize ${p.resize}, crop ${Array.isArray(p.crop) ? p.crop.join("x") : p.crop}, mean [${p.mean.join(", ")}], std [${p.std.join(", ")}]`;
 }
 

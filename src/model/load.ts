@@ -1,9 +1,7 @@
 import { DenseNetError, check } from "../errors.js";
 import { readRegularFile } from "../io/file.js";
-import { parsePth } from "../io/pth.js";
 import { parseSafetensors, safetensorsMetadata } from "../io/safetensors.js";
 import { isZip } from "../io/zip.js";
-import { importOnnx } from "../onnx/import.js";
 import { type DenseNetConfig, architectureConfig, isArchitectureName, unknownArchitecture } from "./config.js";
 import { BN_EPS, buildDenseNetGraph } from "./densenet_graph.js";
 import { type ModelMetadata, NO_METADATA, parseModelMetadata } from "./metadata.js";
@@ -35,14 +33,18 @@ function modelBytes(source: unknown): Uint8Array {
   throw new DenseNetError(`the model must be a file path, an architecture name, a Uint8Array or an ArrayBuffer; got ${kind}${hint}`);
 }
 
-function fromBytes(bytes: Uint8Array, name: string): LoadedModel {
+/** The model in `bytes`, told by its first bytes. The .pth and ONNX readers (protobufjs) are loaded only for such a file. */
+async function fromBytes(bytes: Uint8Array, name: string): Promise<LoadedModel> {
   if (isSafetensors(bytes)) {
     const weights = normalizeKeys(parseSafetensors(bytes, name));
     return fromWeights(name, weights, false, parseModelMetadata(safetensorsMetadata(bytes, name), name));
   }
-  if (isZip(bytes) || /\.(pth|pt)$/.test(name)) return fromWeights(name, normalizeKeys(parsePth(bytes, name)), false, NO_METADATA);
+  if (isZip(bytes) || /\.(pth|pt)$/.test(name)) {
+    const { parsePth } = await import("../io/pth.js");
+    return fromWeights(name, normalizeKeys(parsePth(bytes, name)), false, NO_METADATA);
+  }
   if (name.endsWith(".safetensors")) parseSafetensors(bytes, name); // throws the precise reason
-  return importOnnx(bytes, name);
+  return (await import("../onnx/import.js")).importOnnx(bytes, name);
 }
 
 /** A safetensors file begins with a little-endian u64 header length and then '{'. */

@@ -8,7 +8,7 @@ import { useWinograd } from "../plan/winograd.js";
 import { BARRIER_BYTES, barrierView, resetBarrier } from "../runtime/barrier.js";
 import { runSteps } from "../runtime/executor.js";
 import { type KernelBuild, type KernelExports, compileKernels, instantiateKernels } from "../runtime/kernels.js";
-import { WorkerPool } from "../runtime/pool.js";
+import type { WorkerPool } from "../runtime/pool.js";
 import type { RunTask } from "../runtime/task.js";
 import type { Fault } from "./fault.js";
 import type { PlanCache, PlanEntry } from "./plan_cache.js";
@@ -51,7 +51,8 @@ export async function createEngine(loaded: PlannedModel, options: EngineOptions)
   const scratchSize = scratchBytes(packed, kernels);
   const scratch = Array.from({ length: options.threads }, () => mem.alloc(scratchSize));
   const barrier = mem.alloc(BARRIER_BYTES);
-  const pool = options.threads > 1 ? new WorkerPool({ module, memory: mem.memory }, options.threads) : null;
+  // Piscina is loaded only for a pool: one thread runs on the calling thread.
+  const pool = options.threads > 1 ? new (await import("../runtime/pool.js")).WorkerPool({ module, memory: mem.memory }, options.threads) : null;
   const { graph: _unpacked, ...model } = loaded; // the unpacked weights can be garbage-collected
   return { model, mem, kernels, graph: packed, weightBytes, scratch, pool, barrier, build, threads: options.threads };
 }
