@@ -1,5 +1,6 @@
 import { DenseNetError, check } from "../errors.js";
 import { readRegularFile } from "../io/file.js";
+import { openSafetensorsFile } from "../io/safetensors_file.js";
 import { parseSafetensors, safetensorsMetadata } from "../io/safetensors.js";
 import { isZip } from "../io/zip.js";
 import { type DenseNetConfig, architectureConfig, isArchitectureName, unknownArchitecture } from "./config.js";
@@ -18,9 +19,23 @@ export async function loadModel(source: ModelSource, seed = 0): Promise<LoadedMo
       return fromWeights(source, normalizeKeys(randomWeights(config, seed)), true, NO_METADATA);
     }
     if (!/[./\\]/.test(source)) throw unknownArchitecture(source);
+    // A safetensors file is read in place, one tensor at a time as its weights are packed;
+    // other formats are read whole.
+    const file = openSafetensorsFile(source, source);
+    if (file) return withClose(file.close, () => fromWeights(source, normalizeKeys(file.tensors), false, parseModelMetadata(file.metadata, source)));
     return fromBytes(await readRegularFile(source, "model file"), source);
   }
   return fromBytes(modelBytes(source), "model bytes");
+}
+
+/** The model `build` makes, which closes the weights' file when it is done with it (or now, if `build` fails). */
+function withClose(close: () => void, build: () => PlannedModel): PlannedModel {
+  try {
+    return { ...build(), close };
+  } catch (e) {
+    close();
+    throw e;
+  }
 }
 
 /** The bytes of a non-path model source, or a message naming what was passed instead. */
@@ -83,8 +98,9 @@ function checkWidths(config: DenseNetConfig, name: string): void {
 /** A BatchNorm's running_var + eps must be positive, or its 1/sqrt would be NaN or infinite. */
 function checkVariances(weights: ReturnType<typeof normalizeKeys>, name: string): void {
   for (const [key, t] of weights) {
-    if (!key.endsWith(".running_var") || t.data === null) continue;
-    const i = t.data.findIndex((v) => !(v + BN_EPS > 0));
-    check(i < 0, () => `${name}: tensor '${key}' holds ${t.data![i]} at index ${i}: a BatchNorm variance must satisfy running_var + eps > 0`);
+    const data = key.endsWith(".running_var") ? t.read() : null;
+    if (data === null) continue;
+    const i = data.findIndex((v) => !(v + BN_EPS > 0));
+    check(i < 0, () => `${name}: tensor '${key}' holds ${data[i]} at index ${i}: a BatchNorm variance must satisfy running_var + eps > 0`);
   }
 }

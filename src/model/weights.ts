@@ -2,8 +2,24 @@ import { DenseNetError, check } from "../errors.js";
 import type { StoredTensor } from "../io/safetensors.js";
 import { type DenseNetConfig, blockChannels, describeConfig, featureChannels } from "./config.js";
 
-/** Tensors by torchvision state_dict name. */
-export type WeightMap = ReadonlyMap<string, StoredTensor>;
+/**
+ * A tensor whose values are read on demand: from memory (a parsed file or random weights), or
+ * from the model file each time for a streamed safetensors file (io/safetensors_file.ts), so
+ * a model's weights are read one op at a time while they are packed, never all at once.
+ */
+export interface LazyTensor {
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  /** float32 values for float dtypes (a fresh read for a streamed file); null for other dtypes. */
+  read(): Float32Array | null;
+}
+
+/** Tensors by torchvision state_dict name, in memory or read on demand. */
+export type WeightMap = ReadonlyMap<string, StoredTensor | LazyTensor>;
+
+function lazy(t: StoredTensor | LazyTensor): LazyTensor {
+  return "read" in t ? t : { dtype: t.dtype, shape: t.shape, read: () => t.data };
+}
 
 // torchvision's own rule for checkpoints from before 0.3: "denselayer1.norm.1.weight" -> "norm1.weight".
 const LEGACY_KEY = /^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$/;
@@ -12,21 +28,21 @@ const LEGACY_KEY = /^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight
  * Maps state_dict names to torchvision's current ones: the legacy "norm.1" style inside
  * dense layers, and the "module." prefix nn.DataParallel adds.
  */
-export function normalizeKeys(weights: WeightMap): Map<string, StoredTensor> {
-  const out = new Map<string, StoredTensor>();
+export function normalizeKeys(weights: WeightMap): Map<string, LazyTensor> {
+  const out = new Map<string, LazyTensor>();
   for (const [key, tensor] of weights) {
     let name = key.startsWith("module.") ? key.slice("module.".length) : key;
     const legacy = LEGACY_KEY.exec(name);
     if (legacy) name = legacy[1] + legacy[2];
     check(!out.has(name), `weights: tensor '${key}' duplicates '${name}'`);
-    out.set(name, tensor);
+    out.set(name, lazy(tensor));
   }
   return out;
 }
 
 /** Reads float tensors by name, checking each one's shape. */
 export class WeightReader {
-  constructor(private readonly weights: WeightMap, private readonly what = "weights") {}
+  constructor(private readonly weights: ReadonlyMap<string, LazyTensor>, private readonly what = "weights") {}
 
   has(name: string): boolean {
     return this.weights.has(name);
@@ -37,24 +53,38 @@ export class WeightReader {
     return this.entry(name).shape;
   }
 
-  /** The tensor as float32, which must have exactly `shape`. */
+  /** The tensor as float32, which must have exactly `shape` and finite values. */
   get(name: string, shape: readonly number[]): Float32Array {
+    return this.later(name, shape)();
+  }
+
+  /**
+   * The tensor's name, shape and dtype checked now; a function that reads its values (checked
+   * finite) on each call, for weights read only when they are packed.
+   */
+  later(name: string, shape: readonly number[]): () => Float32Array {
     const t = this.entry(name);
     check(sameShape(t.shape, shape),
       `${this.what}: tensor '${name}' has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`);
-    check(t.data !== null, `${this.what}: tensor '${name}' has dtype ${t.dtype}; expected a float type (F32, F16, BF16 or F64)`);
-    for (let i = 0; i < t.data.length; i++) {
-      if (!Number.isFinite(t.data[i])) throw new DenseNetError(`${this.what}: tensor '${name}' holds a non-finite value (${t.data[i]}) at index ${i}`);
-    }
-    return t.data;
+    check(FLOAT_DTYPES.has(t.dtype), `${this.what}: tensor '${name}' has dtype ${t.dtype}; expected a float type (F32, F16, BF16 or F64)`);
+    return () => {
+      const data = t.read();
+      check(data !== null, `${this.what}: tensor '${name}' has dtype ${t.dtype}; expected a float type (F32, F16, BF16 or F64)`);
+      for (let i = 0; i < data.length; i++) {
+        if (!Number.isFinite(data[i])) throw new DenseNetError(`${this.what}: tensor '${name}' holds a non-finite value (${data[i]}) at index ${i}`);
+      }
+      return data;
+    };
   }
 
-  private entry(name: string): StoredTensor {
+  private entry(name: string): LazyTensor {
     const t = this.weights.get(name);
     if (!t) throw new DenseNetError(`${this.what}: missing tensor '${name}'`);
     return t;
   }
 }
+
+const FLOAT_DTYPES = new Set(["F32", "F16", "BF16", "F64"]);
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);

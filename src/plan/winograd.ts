@@ -1,5 +1,5 @@
 import * as L from "../kernels/layout.js";
-import type { ConvOp, Graph, Op, OpOf } from "./graph.js";
+import { type ConvOp, type Graph, type Op, type OpOf, weightValues } from "./graph.js";
 import { type OpDef, fields } from "./op_def.js";
 import { MICRO_KERNELS, NO_WEIGHTS, allocBias, allocFloats, packPanels, packPre, panelsLength } from "./panels.js";
 import type { Spatial } from "./window.js";
@@ -106,7 +106,7 @@ const winogradConv: OpDef<OpOf<"winogradConv">> = {
     const kernel = microKernel === "6x8" ? "4x8" : microKernel;
     const length = panelsLength(op.outChannels, op.inChannels, L.WINO_ROWS);
     const packed = allocFloats(mem, L.WINO_XI * length);
-    winogradWeights(op.weight, op.outChannels, op.inChannels).forEach((u, xi) =>
+    winogradWeights(weightValues(op.weight), op.outChannels, op.inChannels).forEach((u, xi) =>
       packPanels(packed.view.subarray(xi * length, (xi + 1) * length), u, op.outChannels, op.inChannels, L.WINO_ROWS));
     return {
       ...NO_WEIGHTS, matrix: packed.ptr, bias: allocBias(mem, op.bias, Math.ceil(op.outChannels / L.WINO_ROWS) * L.WINO_ROWS),

@@ -40,7 +40,16 @@ export interface Engine {
   readonly threads: number;
 }
 
+/** Packs the model's weights (reading them from its file where they are read on demand, then closing it) and starts its pool. */
 export async function createEngine(loaded: PlannedModel, options: EngineOptions): Promise<Engine> {
+  try {
+    return await startEngine(loaded, options);
+  } finally {
+    loaded.close?.();
+  }
+}
+
+async function startEngine(loaded: PlannedModel, options: EngineOptions): Promise<Engine> {
   const { module, build } = await compileKernels();
   const mem = new RecyclingMemory();
   const kernels = instantiateKernels(module, mem.memory);
@@ -53,7 +62,7 @@ export async function createEngine(loaded: PlannedModel, options: EngineOptions)
   const barrier = mem.alloc(BARRIER_BYTES);
   // Piscina is loaded only for a pool: one thread runs on the calling thread.
   const pool = options.threads > 1 ? new (await import("../runtime/pool.js")).WorkerPool({ module, memory: mem.memory }, options.threads) : null;
-  const { graph: _unpacked, ...model } = loaded; // the unpacked weights can be garbage-collected
+  const { graph: _unpacked, close: _close, ...model } = loaded; // the unpacked weights can be garbage-collected
   return { model, mem, kernels, graph: packed, weightBytes, scratch, pool, barrier, build, threads: options.threads };
 }
 
