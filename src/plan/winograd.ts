@@ -1,7 +1,7 @@
 import * as L from "../kernels/layout.js";
 import { type ConvOp, type Graph, type Op, type OpOf, weightValues } from "./graph.js";
 import { type OpDef, fields } from "./op_def.js";
-import { MICRO_KERNELS, NO_WEIGHTS, allocBias, allocFloats, packPanels, packPre, panelsLength } from "./panels.js";
+import { MICRO_KERNELS, NO_WEIGHTS, allocBias, allocFloats, packPre, panelsLength } from "./panels.js";
 import type { Spatial } from "./window.js";
 
 // Winograd F(2x2, 3x3) for DenseNet's 3x3 convs (stride 1, padding 1): 16 multiply-adds
@@ -52,26 +52,29 @@ export function winogradInputSize(input: Spatial): Spatial {
 const G = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]];
 
 /**
- * The 16 transformed weight matrices U_xi[o][c] = (G g_oc G^T)[i][j], xi = 4i + j, computed
- * in f64 from the (Cout, Cin, 3, 3) weights.
+ * Writes the 16 transformed weight matrices U_xi[o][c] = (G g_oc G^T)[i][j], xi = 4i + j,
+ * computed in f64 from the (Cout, Cin, 3, 3) weights, straight into their packed panels:
+ * `out` holds 16 runs of `length` floats (zeroed), U_xi packed as packPanels packs a (Cout,
+ * Cin) matrix into rows of `mr`. No matrix is materialised on the way.
  */
-export function winogradWeights(weight: Float32Array, cout: number, cin: number): Float32Array[] {
-  const u = Array.from({ length: L.WINO_XI }, () => new Float32Array(cout * cin));
+export function packWinogradWeights(out: Float32Array, length: number, weight: Float32Array, cout: number, cin: number, mr: number): void {
   const gg = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   for (let o = 0; o < cout; o++) {
+    // packPanels' index of (row o, column c): panel o / mr, then [c][o % mr].
+    const rowBase = Math.floor(o / mr) * cin * mr + (o % mr);
     for (let c = 0; c < cin; c++) {
       const g = weight.subarray((o * cin + c) * 9, (o * cin + c) * 9 + 9);
       for (let i = 0; i < 4; i++) {
         for (let k = 0; k < 3; k++) gg[i * 3 + k] = G[i][0] * g[k] + G[i][1] * g[3 + k] + G[i][2] * g[6 + k];
       }
+      const at = rowBase + c * mr;
       for (let i = 0; i < 4; i++) {
         for (let j = 0; j < 4; j++) {
-          u[4 * i + j][o * cin + c] = gg[i * 3] * G[j][0] + gg[i * 3 + 1] * G[j][1] + gg[i * 3 + 2] * G[j][2];
+          out[(4 * i + j) * length + at] = gg[i * 3] * G[j][0] + gg[i * 3 + 1] * G[j][1] + gg[i * 3 + 2] * G[j][2];
         }
       }
     }
   }
-  return u;
 }
 
 const at = (input: Spatial, output: Spatial) => `${input.height}x${input.width} -> ${output.height}x${output.width}`;
@@ -106,8 +109,7 @@ const winogradConv: OpDef<OpOf<"winogradConv">> = {
     const kernel = microKernel === "6x8" ? "4x8" : microKernel;
     const length = panelsLength(op.outChannels, op.inChannels, L.WINO_ROWS);
     const packed = allocFloats(mem, L.WINO_XI * length);
-    winogradWeights(weightValues(op.weight), op.outChannels, op.inChannels).forEach((u, xi) =>
-      packPanels(packed.view.subarray(xi * length, (xi + 1) * length), u, op.outChannels, op.inChannels, L.WINO_ROWS));
+    packWinogradWeights(packed.view, length, weightValues(op.weight), op.outChannels, op.inChannels, L.WINO_ROWS);
     return {
       ...NO_WEIGHTS, matrix: packed.ptr, bias: allocBias(mem, op.bias, Math.ceil(op.outChannels / L.WINO_ROWS) * L.WINO_ROWS),
       ukernel: MICRO_KERNELS[kernel],
