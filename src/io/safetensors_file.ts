@@ -49,17 +49,25 @@ export function openSafetensorsFile(path: string, what: string): SafetensorsFile
     const tensors = new Map<string, LazyTensor>();
     for (const { name, dtype, shape, begin, end } of header.entries) {
       const count = (end - begin) / ITEM_BYTES[dtype];
-      const read = (): Float32Array | null => {
-        if (!(dtype in FLOATS)) return null;
+      const readBytes = (raw: Uint8Array) => {
         check(open, `${what}: tensor '${name}' read after the file was closed`);
-        // float32 is read straight into its array; other float dtypes into bytes, then converted.
-        const out = dtype === "F32" ? new Float32Array(count) : null;
-        const raw = out ? new Uint8Array(out.buffer) : new Uint8Array(end - begin);
         check(readFullySync(fd, raw, header.dataStart + begin, `model file '${path}'`),
           `${what}: the file ended before tensor '${name}' (it shrank while it was read)`);
-        return out ?? decodeFloats(raw, dtype, count);
       };
-      tensors.set(name, { dtype, shape, read });
+      // float32 is read straight into the array it is wanted in; other float dtypes into bytes, then converted.
+      const read = (): Float32Array | null => {
+        if (!(dtype in FLOATS)) return null;
+        const out = new Float32Array(count);
+        readInto(out);
+        return out;
+      };
+      const readInto = (out: Float32Array): void => {
+        if (dtype === "F32") return readBytes(new Uint8Array(out.buffer, out.byteOffset, end - begin));
+        const raw = new Uint8Array(end - begin);
+        readBytes(raw);
+        out.set(decodeFloats(raw, dtype, count)!);
+      };
+      tensors.set(name, { dtype, shape, read, readInto });
     }
     return { tensors, metadata, close };
   } catch (e) {

@@ -27,9 +27,14 @@ export function buildDenseNetGraph(config: DenseNetConfig, reader: WeightReader)
     reader.get(`${prefix}.weight`, [channels]), reader.get(`${prefix}.bias`, [channels]),
     reader.get(`${prefix}.running_mean`, [channels]), reader.get(`${prefix}.running_var`, [channels]), BN_EPS, relu);
   const convWeight = (name: string, cout: number, cin: number, k: number) => reader.later(name, [cout, cin, k, k]);
-  /** A conv whose output goes through `affine` (a BN folded in): its weights scaled when read, its bias now. */
-  const folded = (weight: () => Float32Array, affine: Affine, cout: number): { weight: WeightData; bias: Float32Array } =>
-    ({ weight: () => foldAffineIntoWeight(weight(), affine, cout), bias: foldAffineIntoBias(null, affine, cout) });
+  /** A conv whose output goes through `affine` (a BN folded in): its weights scaled as they are read (in the reader's scratch), its bias now. */
+  const folded = (weight: () => Float32Array, affine: Affine, cout: number): { weight: WeightData; bias: Float32Array } => ({
+    weight: () => {
+      const w = weight();
+      return foldAffineIntoWeight(w, affine, cout, w);
+    },
+    bias: foldAffineIntoBias(null, affine, cout),
+  });
 
   const input = buffer("input", config.inChannels);
   const blocks = blockChannels(config);

@@ -12,13 +12,15 @@ export interface LazyTensor {
   readonly shape: readonly number[];
   /** float32 values for float dtypes (a fresh read for a streamed file); null for other dtypes. */
   read(): Float32Array | null;
+  /** Writes the float32 values of a float tensor into `out` (its element count long). */
+  readInto(out: Float32Array): void;
 }
 
 /** Tensors by torchvision state_dict name, in memory or read on demand. */
 export type WeightMap = ReadonlyMap<string, StoredTensor | LazyTensor>;
 
 function lazy(t: StoredTensor | LazyTensor): LazyTensor {
-  return "read" in t ? t : { dtype: t.dtype, shape: t.shape, read: () => t.data };
+  return "read" in t ? t : { dtype: t.dtype, shape: t.shape, read: () => t.data, readInto: (out) => out.set(t.data!) };
 }
 
 // torchvision's own rule for checkpoints from before 0.3: "denselayer1.norm.1.weight" -> "norm1.weight".
@@ -42,6 +44,9 @@ export function normalizeKeys(weights: WeightMap): Map<string, LazyTensor> {
 
 /** Reads float tensors by name, checking each one's shape. */
 export class WeightReader {
+  /** What later()'s functions read into: as long as the largest float tensor, made on first use. */
+  private scratch: Float32Array | null = null;
+
   constructor(private readonly weights: ReadonlyMap<string, LazyTensor>, private readonly what = "weights") {}
 
   has(name: string): boolean {
@@ -53,28 +58,50 @@ export class WeightReader {
     return this.entry(name).shape;
   }
 
-  /** The tensor as float32, which must have exactly `shape` and finite values. */
+  /** The tensor as float32 (an array of its own), which must have exactly `shape` and finite values. */
   get(name: string, shape: readonly number[]): Float32Array {
-    return this.later(name, shape)();
+    const t = this.checked(name, shape);
+    const data = t.read()!;
+    this.checkFinite(name, data);
+    return data;
   }
 
   /**
    * The tensor's name, shape and dtype checked now; a function that reads its values (checked
-   * finite) on each call, for weights read only when they are packed.
+   * finite) on each call, for weights read only when they are packed. What it returns is this
+   * reader's scratch, reused by every such function: valid until the next call of one, and
+   * the caller's to modify (so packing a model's weights makes no garbage).
    */
   later(name: string, shape: readonly number[]): () => Float32Array {
+    const t = this.checked(name, shape);
+    const count = shape.reduce((a, b) => a * b, 1);
+    return () => {
+      this.scratch ??= new Float32Array(this.largestFloatTensor());
+      const data = this.scratch.subarray(0, count);
+      t.readInto(data);
+      this.checkFinite(name, data);
+      return data;
+    };
+  }
+
+  private checked(name: string, shape: readonly number[]): LazyTensor {
     const t = this.entry(name);
     check(sameShape(t.shape, shape),
       `${this.what}: tensor '${name}' has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`);
     check(FLOAT_DTYPES.has(t.dtype), `${this.what}: tensor '${name}' has dtype ${t.dtype}; expected a float type (F32, F16, BF16 or F64)`);
-    return () => {
-      const data = t.read();
-      check(data !== null, `${this.what}: tensor '${name}' has dtype ${t.dtype}; expected a float type (F32, F16, BF16 or F64)`);
-      for (let i = 0; i < data.length; i++) {
-        if (!Number.isFinite(data[i])) throw new DenseNetError(`${this.what}: tensor '${name}' holds a non-finite value (${data[i]}) at index ${i}`);
-      }
-      return data;
-    };
+    return t;
+  }
+
+  private checkFinite(name: string, data: Float32Array): void {
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) throw new DenseNetError(`${this.what}: tensor '${name}' holds a non-finite value (${data[i]}) at index ${i}`);
+    }
+  }
+
+  private largestFloatTensor(): number {
+    let most = 0;
+    for (const t of this.weights.values()) if (FLOAT_DTYPES.has(t.dtype)) most = Math.max(most, t.shape.reduce((a, b) => a * b, 1));
+    return most;
   }
 
   private entry(name: string): LazyTensor {

@@ -23,8 +23,10 @@ export interface Affine {
 
 /**
  * An op's weight matrix: its values, or a function that reads (or computes) them on each
- * call. Model files are lowered with the latter, so their weights are read and packed one op
- * at a time and never all held in JS at once (plan/pack_weights.ts calls each once).
+ * call, returning an array valid until the next call of any such function of the graph (it
+ * may be a reused scratch). Model files are lowered with the latter, so their weights are
+ * read and packed one op at a time and never all held in JS at once (plan/pack_weights.ts
+ * calls each once, and is done with the values before the next op).
  */
 export type WeightData = Float32Array | (() => Float32Array);
 
@@ -178,10 +180,9 @@ export function foldAffineIntoConv(weight: Float32Array, bias: Float32Array | nu
   return { weight: foldAffineIntoWeight(weight, affine, outChannels), bias: foldAffineIntoBias(bias, affine, outChannels) };
 }
 
-/** The weight half of foldAffineIntoConv: W'[o, :] = W[o, :] * scale[o]. */
-export function foldAffineIntoWeight(weight: Float32Array, affine: Affine, outChannels: number): Float32Array {
+/** The weight half of foldAffineIntoConv: W'[o, :] = W[o, :] * scale[o], into `w` (which may be `weight` itself). */
+export function foldAffineIntoWeight(weight: Float32Array, affine: Affine, outChannels: number, w: Float32Array = new Float32Array(weight.length)): Float32Array {
   const per = weight.length / outChannels;
-  const w = new Float32Array(weight.length);
   for (let o = 0; o < outChannels; o++) {
     const s = affine.scale[o];
     for (let i = 0; i < per; i++) w[o * per + i] = weight[o * per + i] * s;
