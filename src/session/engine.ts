@@ -53,17 +53,24 @@ async function startEngine(loaded: PlannedModel, options: EngineOptions): Promis
   const { module, build } = await compileKernels();
   const mem = new RecyclingMemory();
   const kernels = instantiateKernels(module, mem.memory);
-  const before = mem.used;
-  const graph = options.winograd ? useWinograd(loaded.graph) : loaded.graph;
-  const packed = packGraph(graph, mem, options.microKernel);
-  const weightBytes = mem.used - before;
-  const scratchSize = scratchBytes(packed, kernels);
-  const scratch = Array.from({ length: options.threads }, () => mem.alloc(scratchSize));
-  const barrier = mem.alloc(BARRIER_BYTES);
-  // Piscina is loaded only for a pool: one thread runs on the calling thread.
+  // The pool's workers start (their threads boot and instantiate the kernels on the shared
+  // memory, which holds no static data) while this thread packs the weights. Piscina is
+  // loaded only for a pool: one thread runs on the calling thread.
   const pool = options.threads > 1 ? new (await import("../runtime/pool.js")).WorkerPool({ module, memory: mem.memory }, options.threads) : null;
-  const { graph: _unpacked, close: _close, ...model } = loaded; // the unpacked weights can be garbage-collected
-  return { model, mem, kernels, graph: packed, weightBytes, scratch, pool, barrier, build, threads: options.threads };
+  try {
+    const before = mem.used;
+    const graph = options.winograd ? useWinograd(loaded.graph) : loaded.graph;
+    const packed = packGraph(graph, mem, options.microKernel);
+    const weightBytes = mem.used - before;
+    const scratchSize = scratchBytes(packed, kernels);
+    const scratch = Array.from({ length: options.threads }, () => mem.alloc(scratchSize));
+    const barrier = mem.alloc(BARRIER_BYTES);
+    const { graph: _unpacked, close: _close, ...model } = loaded; // the unpacked weights can be garbage-collected
+    return { model, mem, kernels, graph: packed, weightBytes, scratch, pool, barrier, build, threads: options.threads };
+  } catch (e) {
+    await pool?.destroy();
+    throw e;
+  }
 }
 
 /** Input and output staging of a batch for the pool: grows to the largest batch seen (the old range is reused). */
