@@ -1,6 +1,6 @@
 import {
   CONV_A, CONV_BIAS, CONV_CIN, CONV_COUT, CONV_FLAGS, CONV_FLAG_RELU, CONV_KC, CONV_KH, CONV_KW, CONV_OH,
-  CONV_OUT_OFF, CONV_OW, CONV_PH, CONV_PW, CONV_SH, CONV_SW, CONV_UKERNEL, GEMM_NR,
+  CONV_OUT_OFF, CONV_OW, CONV_PH, CONV_PW, CONV_SH, CONV_SW, CONV_UKERNEL, GEMM_MR_4X8, GEMM_MR_6X8, GEMM_NR,
   UKERNEL_4X8_SHUFFLE, UKERNEL_6X8,
 } from "../src/kernels/layout";
 import { field, ptr, shareStart } from "./desc";
@@ -29,7 +29,7 @@ export function conv2d_gemm_f32(d: usize, base: usize, scratch: usize, ith: i32,
   const kh = field(d, CONV_KH), kw = field(d, CONV_KW);
   const n = oh * ow, kTotal = field(d, CONV_CIN) * kh * kw;
   const ukernel = field(d, CONV_UKERNEL), kcMax = field(d, CONV_KC);
-  const mr = ukernel == UKERNEL_6X8 ? 6 : 4;
+  const mr = ukernel == UKERNEL_6X8 ? GEMM_MR_6X8 : GEMM_MR_4X8;
   const pointwise = kh == 1 && kw == 1 && field(d, CONV_SH) == 1 && field(d, CONV_SW) == 1
     && field(d, CONV_PH) == 0 && field(d, CONV_PW) == 0;
   const relu = (field(d, CONV_FLAGS) & CONV_FLAG_RELU) != 0;

@@ -1,6 +1,6 @@
 import {
   CONV_A, CONV_BIAS, CONV_CIN, CONV_COUT, CONV_FLAGS, CONV_FLAG_RELU, CONV_H, CONV_IN_OFF, CONV_OH, CONV_OUT_OFF, CONV_OW,
-  CONV_UKERNEL, CONV_W, GEMM_NR, UKERNEL_4X8_SHUFFLE,
+  CONV_UKERNEL, CONV_W, GEMM_NR, UKERNEL_4X8_SHUFFLE, WINO_ROWS, WINO_TILE_GROUP, WINO_XI,
 } from "../src/kernels/layout";
 import { field, ptr, shareStart } from "./desc";
 import { gemm_f32_4x8, gemm_f32_4x8_shuffle } from "./gemm_f32_4x8";
@@ -14,17 +14,17 @@ import { gemm_f32_4x8, gemm_f32_4x8_shuffle } from "./gemm_f32_4x8";
 // group of 4 tiles lies in one row: its input transform is vectorised across the 4 tiles
 // with no bounds checks (the input was zero-padded by pad2d_nchw_f32).
 
-const ROWS = 4; // the micro-kernel's rows
+const ROWS = WINO_ROWS; // the micro-kernel's rows
 
-/** Tiles per tile row for an output width: ceil(ow / 2) rounded up to a multiple of 4. */
+/** Tiles per tile row for an output width: ceil(ow / 2) rounded up to a multiple of WINO_TILE_GROUP (plan/winograd.ts: winogradTilesW). */
 // @ts-ignore: decorator
 @inline export function winogradTilesW(ow: i32): i32 {
-  return (((ow + 1) >> 1) + 3) & ~3;
+  return ((((ow + 1) >> 1) + WINO_TILE_GROUP - 1) / WINO_TILE_GROUP) * WINO_TILE_GROUP;
 }
 
 /** Per-worker scratch bytes for Winograd convs with up to maxCin input channels. */
 export function conv2d_winograd_scratch_bytes(maxCin: i32): i32 {
-  return 16 * maxCin * GEMM_NR * 4 + 16 * ROWS * GEMM_NR * 4 + 64;
+  return WINO_XI * maxCin * GEMM_NR * 4 + WINO_XI * ROWS * GEMM_NR * 4 + 64;
 }
 
 /**
@@ -46,7 +46,7 @@ export function conv2d_winograd_f32(d: usize, base: usize, scratch: usize, ith: 
   const relu = (field(d, CONV_FLAGS) & CONV_FLAG_RELU) != 0;
   const shuffle = field(d, CONV_UKERNEL) == UKERNEL_4X8_SHUFFLE;
   const vBytes = <usize>cin * GEMM_NR << 2; // one xi's B panel
-  const v = scratch, mt = v + 16 * vBytes, zero = mt + 16 * ROWS * GEMM_NR * 4, tmp = zero + 16;
+  const v = scratch, mt = v + <usize>WINO_XI * vBytes, zero = mt + WINO_XI * ROWS * GEMM_NR * 4, tmp = zero + 16;
   v128.store(zero, f32x4.splat(0));
   const aXiBytes = <usize>blocks * cin * ROWS << 2, aBlockBytes = <usize>cin * ROWS << 2;
   const inPlane = <usize>field(d, CONV_H) * pw << 2;
@@ -60,7 +60,7 @@ export function conv2d_winograd_f32(d: usize, base: usize, scratch: usize, ith: 
       else zeroColumns(v + (<usize>g << 4), cin * 16);
     }
     for (let bi = b0; bi < b1; bi++) {
-      for (let xi = 0; xi < 16; xi++) {
+      for (let xi = 0; xi < WINO_XI; xi++) {
         const ap = a + <usize>xi * aXiBytes + <usize>bi * aBlockBytes;
         const bp = v + <usize>xi * vBytes, cp = mt + (<usize>xi * ROWS * GEMM_NR << 2);
         if (shuffle) gemm_f32_4x8_shuffle(ap, bp, cp, GEMM_NR, cin, zero, 0);
@@ -161,7 +161,8 @@ function transformOutput(m: usize, plane: usize, y0: i32, x0: i32, oh: i32, ow: 
   let y10 = f32x4.add(f32x4.add(f32x4.add(b0, b1), b2), bv), y11 = f32x4.add(f32x4.sub(f32x4.sub(b1, b2), b3), bv);
   if (relu) {
     const z = f32x4.splat(0);
-    y00 = f32x4.max(y00, z); y01 = f32x4.max(y01, z); y10 = f32x4.max(y10, z); y11 = f32x4.max(y11, z);
+    // pmax(y, 0) is `y < 0 ? 0 : y`, the ReLU of every other kernel (f32x4.max would turn -0 into +0).
+    y00 = f32x4.pmax(y00, z); y01 = f32x4.pmax(y01, z); y10 = f32x4.pmax(y10, z); y11 = f32x4.pmax(y11, z);
   }
   storeRow(plane, y0, x0, oh, ow, f32x4.shuffle(y00, y01, 0, 4, 1, 5), f32x4.shuffle(y00, y01, 2, 6, 3, 7), tmp);
   storeRow(plane, y0 + 1, x0, oh, ow, f32x4.shuffle(y10, y11, 0, 4, 1, 5), f32x4.shuffle(y10, y11, 2, 6, 3, 7), tmp);

@@ -11,26 +11,35 @@
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import { Session } from "../dist/index.js";
+import { loadModel } from "../dist/model/load.js";
 import { SeededRandom } from "../dist/model/random_weights.js";
+import { inferSpatial } from "../dist/plan/shapes.js";
 import { packGraph } from "../dist/plan/pack_weights.js";
 import { planGraph } from "../dist/plan/plan.js";
 import { scratchBytes } from "../dist/plan/scratch.js";
 import { instantiateKernels } from "../dist/runtime/kernels.js";
 import { LinearMemory } from "../dist/kernels/memory.js";
+import { commandLine, integer, parseOptions } from "./lib/args.mjs";
 
 const LAYERS = new URL("./densenet121_layers.tsv", import.meta.url);
-const args = process.argv.slice(2);
-const runs = Number(args[args.indexOf("--runs") + 1]) || 5;
+const OPTIONS = { runs: { type: "string", default: "5" }, json: { type: "boolean" }, "write-layers": { type: "boolean" } };
+const { args, exit } = commandLine((argv) => {
+  const v = parseOptions(argv, OPTIONS);
+  return { ...v, runs: integer("runs", v.runs) };
+}, "usage: node bench/kernels.mjs [--runs 5] [--json] [--write-layers]", "kernels");
+if (!args) process.exit(exit);
+const runs = args.runs;
 
+/** The conv shapes of the densenet121 graph at 224x224, before the Winograd pass (every conv as the GEMM runs it). */
 async function writeLayers() {
-  const session = await Session.create("densenet121", { threads: 1 });
-  const plan = session.plan(224, 224);
-  const graph = session.engine.model.graph;
+  const model = await loadModel("densenet121");
+  if (model.kind !== "planned") throw new Error("densenet121 did not load as a planned model");
+  const graph = model.graph;
+  const sizes = inferSpatial(graph, 224, 224);
   const rows = new Map();
   graph.ops.forEach((op) => {
     if (op.kind !== "conv") return;
-    const out = plan.sizes[op.output.buffer], inp = plan.sizes[op.input.buffer];
+    const out = sizes[op.output.buffer], inp = sizes[op.input.buffer];
     const key = [op.inChannels, op.outChannels, op.kernel[0], op.stride[0], op.pads[0], inp.height, inp.width, op.pre ? 1 : 0, op.relu ? 1 : 0].join("\t");
     const kind = op.name.replace(/\d+/g, "#");
     const row = rows.get(key) ?? { kind, count: 0, out };
@@ -39,8 +48,7 @@ async function writeLayers() {
   });
   const lines = ["# cin\tcout\tk\tstride\tpad\th\tw\tpre_bn_relu\trelu\tcount\tkind"];
   for (const [key, row] of rows) lines.push(`${key}\t${row.count}\t${row.kind}`);
-  writeFileSync(LAYERS, lines.join("\n") + "\n");
-  await session.release();
+  writeFileSync(LAYERS, `${lines.join("\n")}\n`);
   console.log(`wrote ${fileURLToPath(LAYERS)}: ${rows.size} shapes`);
 }
 
@@ -86,12 +94,14 @@ function layerRate(kernels, layer, micro, rng) {
   const k = kernels.instantiate(mem.memory);
   const kk = layer.cin * layer.k * layer.k;
   const random = (n) => Float32Array.from({ length: n }, () => rng.normal());
+  /** @type {import("../dist/plan/graph.js").ConvOp} */
   const op = {
     kind: "conv", name: "conv", input: { buffer: 0, channel: 0 }, output: { buffer: 1, channel: 0 },
     inChannels: layer.cin, outChannels: layer.cout, kernel: [layer.k, layer.k], stride: [layer.stride, layer.stride],
     pads: [layer.pad, layer.pad, layer.pad, layer.pad], dilation: [1, 1], weight: random(layer.cout * kk), bias: random(layer.cout),
     pre: layer.pre ? { scale: random(layer.cin), shift: random(layer.cin), relu: true } : null, relu: layer.relu,
   };
+  /** @type {import("../dist/plan/graph.js").Graph} */
   const graph = { buffers: [{ name: "x", channels: layer.cin }, { name: "y", channels: layer.cout }], ops: [op], input: 0, output: 1 };
   const packed = packGraph(graph, mem, micro);
   const plan = planGraph(packed, mem, layer.h, layer.w);
@@ -104,7 +114,7 @@ function layerRate(kernels, layer, micro, rng) {
 }
 
 async function main() {
-  if (args.includes("--write-layers")) return writeLayers();
+  if (args["write-layers"]) return writeLayers();
   const layers = readLayers();
   const results = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, builds: [] };
   for (const build of ["simd", "relaxed-simd"]) {
@@ -129,7 +139,7 @@ async function main() {
       }
     }
   }
-  if (args.includes("--json")) {
+  if (args.json) {
     const dir = new URL("./results/", import.meta.url);
     mkdirSync(dir, { recursive: true });
     writeFileSync(new URL("kernels.json", dir), JSON.stringify(results, null, 1));

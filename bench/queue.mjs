@@ -56,7 +56,8 @@ function jobData(modelName, input, channels) {
   return { model: modelName, inputs: [{ name: input, shape: [1, channels, size, size], datatype: "FP32", data }] };
 }
 
-async function drain(queue, data, count, onProgress = async () => {}) {
+/** Adds `count` jobs and waits for them; `onProgress(done)` is called at every poll. */
+async function drain(queue, data, count, /** @type {(done: number) => Promise<void>} */ onProgress = async () => {}) {
   const before = await queue.getJobCounts("completed", "failed");
   const t0 = performance.now();
   await queue.addBulk(Array.from({ length: count }, (_, i) => ({ name: `bench-${i}`, data, opts: { removeOnComplete: false } })));

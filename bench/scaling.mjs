@@ -12,19 +12,28 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
+import { choices, commandLine, integer, integers, parseOptions } from "./lib/args.mjs";
 import { REPO_ROOT, RESULTS_DIR, canary, runChildJson } from "./lib/peers.mjs";
 
-function option(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
-const list = (text) => text.split(",").map(Number);
 const cores = availableParallelism();
-const threads = list(option("threads", [...new Set([1, 2, 4, 8, 16, cores].filter((t) => t <= cores))].join(",")));
-const batches = list(option("batches", `1,${Math.max(8, cores)}`));
-const runs = Number(option("runs", "8")), rounds = Number(option("rounds", "2"));
-const model = option("model", "densenet121"), runtime = option("runtime", "node");
-const out = option("out", join(RESULTS_DIR, `scaling-${runtime}.json`));
+const OPTIONS = {
+  threads: { type: "string", default: [...new Set([1, 2, 4, 8, 16, cores].filter((t) => t <= cores))].join(",") },
+  batches: { type: "string", default: `1,${Math.max(8, cores)}` },
+  runs: { type: "string", default: "8" }, rounds: { type: "string", default: "2" },
+  model: { type: "string", default: "densenet121" }, runtime: { type: "string", default: "node" }, out: { type: "string" },
+};
+function readArgs(argv) {
+  const v = parseOptions(argv, OPTIONS);
+  const runtime = choices("runtime", v.runtime, ["node", "deno"])[0];
+  return {
+    help: v.help, threads: integers("threads", v.threads), batches: integers("batches", v.batches), runs: integer("runs", v.runs),
+    rounds: integer("rounds", v.rounds), model: v.model, runtime, out: v.out ?? join(RESULTS_DIR, `scaling-${runtime}.json`),
+  };
+}
+const USAGE = "usage: node bench/scaling.mjs [--threads 1,2] [--batches 1,8] [--runs 8] [--rounds 2] [--model densenet121] [--runtime node|deno] [--out FILE]";
+const { args, exit } = commandLine(readArgs, USAGE, "scaling");
+if (!args) process.exit(exit);
+const { threads, batches, runs, rounds, model, runtime, out } = args;
 const cli = join(REPO_ROOT, "dist", "cli.js");
 const command = runtime === "deno"
   ? [join(REPO_ROOT, "node_modules", ".bin", "deno"), ["run", "--allow-read", "--allow-env", "--allow-sys", cli]]
@@ -65,7 +74,7 @@ for (const r of rows) {
     `${r.images_per_s.toFixed(2).padStart(9)}  ${r.speedup ? `${r.speedup.toFixed(2)}x` : "-"}`);
 }
 mkdirSync(RESULTS_DIR, { recursive: true });
-writeFileSync(out, JSON.stringify({
+writeFileSync(out, `${JSON.stringify({
   date: new Date().toISOString(), runtime, node: process.version, cpu: cpus()[0]?.model, cores, model, canary: canaries, rows,
-}, null, 1) + "\n");
+}, null, 1)}\n`);
 console.log(`wrote ${out}`);

@@ -3,15 +3,16 @@
 //
 //   node bench/serve.mjs [--seconds 10] [--clients 1,4,16,64] [--models densenet121@224,default]
 //                        [--threads T] [--max-batch 8] [--max-delay-ms 5] [--runtime node|deno]
-//                        [--out bench/results/serve.json]
+//                        [--formats json,binary] [--out bench/results/serve.json]
 //
 // For each model (NAME@SIZE: an architecture name or a file, at SIZE²; `default` is the
 // embedded model at its preprocessing's crop size) it measures, in this one run:
 //   - the offline baseline: Session.run throughput at batch 1 and at --max-batch, in this
 //     process, with the server not running;
 //   - the server (a child process: dist/cli.js serve --port 0 on 127.0.0.1) under C closed-loop
-//     clients for each C: every client sends its own image as a JSON infer request, waits for
-//     the answer and sends again. Throughput (images/s), latency p50/p95/p99, errors, the mean
+//     clients for each C and each request format: every client sends its own image as an infer
+//     request (JSON, or the binary tensor data extension tritonclient uses: a JSON header and
+//     raw float32 bytes, binary logits back), waits for the answer and sends again. Throughput (images/s), latency p50/p95/p99, errors, the mean
 //     batch the server ran (from /metrics), and the latency of /v2/health/live probed every
 //     100 ms during the load.
 // Writes the JSON and an SVG chart (same name, .svg) under bench/results/.
@@ -36,6 +37,8 @@ const threads = Number(option("threads", String(availableParallelism())));
 const maxBatch = Number(option("max-batch", "8"));
 const maxDelayMs = Number(option("max-delay-ms", "5"));
 const runtime = option("runtime", "node");
+const formats = option("formats", "json,binary").split(",");
+if (formats.some((f) => f !== "json" && f !== "binary")) throw new Error("--formats takes json and/or binary");
 const out = option("out", join(ROOT, "bench", "results", "serve.json"));
 for (const [name, v] of Object.entries({ seconds, threads, maxBatch, maxDelayMs })) {
   if (!(Number.isFinite(v) && v >= 0)) throw new Error(`bad --${name}`);
@@ -70,18 +73,32 @@ async function offline(session, channels, size, batch) {
   return (runs * batch * 1000) / (performance.now() - t0);
 }
 
+/** One request; `body` is { data, headers } (POST) or undefined (GET). Never rejects. */
 function post(agent, port, path, body) {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const req = request({ host: "127.0.0.1", port, path, method: body ? "POST" : "GET", agent,
-      headers: body ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } : {} }, (res) => {
+      headers: body ? { "Content-Length": body.data.length, ...body.headers } : {} }, (res) => {
       const chunks = [];
       res.on("data", (c) => chunks.push(c));
       res.on("end", () => resolve({ status: res.statusCode, ms: performance.now() - t0, text: Buffer.concat(chunks).toString() }));
     });
     req.on("error", (e) => resolve({ status: 0, ms: performance.now() - t0, text: e.message }));
-    req.end(body);
+    req.end(body?.data);
   });
+}
+
+/** A request body for one image in `format`. */
+function encodeBody(format, image, dims) {
+  if (format === "json") {
+    return { data: Buffer.from(JSON.stringify({ inputs: [{ name: "input", shape: dims, datatype: "FP32", data: Array.from(image) }] })), headers: { "Content-Type": "application/json" } };
+  }
+  const header = Buffer.from(JSON.stringify({
+    inputs: [{ name: "input", shape: dims, datatype: "FP32", parameters: { binary_data_size: image.byteLength } }],
+    outputs: [{ name: "logits", parameters: { binary_data: true } }],
+  }));
+  return { data: Buffer.concat([header, Buffer.from(image.buffer, image.byteOffset, image.byteLength)]),
+    headers: { "Content-Type": "application/octet-stream", "Inference-Header-Content-Length": String(header.length) } };
 }
 
 function startServer(model) {
@@ -106,7 +123,7 @@ function startServer(model) {
 const metric = (text, name) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
 
 /** C closed-loop clients for `seconds` after a warm-up; returns throughput, latency and liveness. */
-async function load(port, bodies, clients) {
+async function load(port, bodies, clients, format) {
   const agent = new Agent({ keepAlive: true, maxSockets: clients + 2 });
   const path = "/v2/models/bench/infer";
   await Promise.all(Array.from({ length: clients }, (_, c) => post(agent, port, path, bodies[c % bodies.length])));
@@ -137,7 +154,7 @@ async function load(port, bodies, clients) {
   latencies.sort((a, b) => a - b);
   live.sort((a, b) => a - b);
   return {
-    clients, seconds: elapsed, requests: latencies.length, errors, first_error: firstError,
+    format, clients, seconds: elapsed, requests: latencies.length, errors, first_error: firstError,
     images_per_s: latencies.length / elapsed, p50_ms: quantile(latencies, 0.5), p95_ms: quantile(latencies, 0.95), p99_ms: quantile(latencies, 0.99),
     mean_batch: runs ? images / runs : null, live_p50_ms: quantile(live, 0.5), live_p99_ms: quantile(live, 0.99), live_max_ms: live.at(-1) ?? null,
   };
@@ -151,20 +168,21 @@ async function benchModel(spec) {
   await session.release();
   console.log(`${model.label}: offline ${baseline.batch_1.toFixed(1)} images/s at batch 1, ${baseline[`batch_${maxBatch}`].toFixed(1)} at batch ${maxBatch}`);
   const rng = new SeededRandom(7);
-  const bodies = Array.from({ length: Math.min(64, Math.max(...clientCounts)) }, () => JSON.stringify({ inputs: [{
-    name: "input", shape: [1, channels, model.size, model.size], datatype: "FP32",
-    data: Array.from({ length: channels * model.size * model.size }, () => Math.fround(rng.normal())),
-  }] }));
+  const dims = [1, channels, model.size, model.size];
+  const images = Array.from({ length: Math.min(64, Math.max(...clientCounts)) }, () => new Float32Array(channels * model.size * model.size).map(() => rng.normal()));
   const server = await startServer(model);
   const points = [];
   try {
-    for (const clients of clientCounts) {
-      const p = await load(server.port, bodies, clients);
-      p.vs_offline_max_batch = p.images_per_s / baseline[`batch_${maxBatch}`];
-      points.push(p);
-      console.log(`  ${clients} clients: ${p.images_per_s.toFixed(1)} images/s (${(100 * p.vs_offline_max_batch).toFixed(0)} % of offline at batch ${maxBatch}), ` +
-        `p50 ${p.p50_ms?.toFixed(0)} p95 ${p.p95_ms?.toFixed(0)} p99 ${p.p99_ms?.toFixed(0)} ms, mean batch ${p.mean_batch?.toFixed(2)}, ` +
-        `live p99 ${p.live_p99_ms?.toFixed(1)} ms, ${p.errors} errors${p.first_error ? ` (${p.first_error})` : ""}`);
+    for (const format of formats) {
+      const bodies = images.map((image) => encodeBody(format, image, dims));
+      for (const clients of clientCounts) {
+        const p = await load(server.port, bodies, clients, format);
+        p.vs_offline_max_batch = p.images_per_s / baseline[`batch_${maxBatch}`];
+        points.push(p);
+        console.log(`  ${format}, ${clients} clients: ${p.images_per_s.toFixed(1)} images/s (${(100 * p.vs_offline_max_batch).toFixed(0)} % of offline at batch ${maxBatch}), ` +
+          `p50 ${p.p50_ms?.toFixed(0)} p95 ${p.p95_ms?.toFixed(0)} p99 ${p.p99_ms?.toFixed(0)} ms, mean batch ${p.mean_batch?.toFixed(2)}, ` +
+          `live p99 ${p.live_p99_ms?.toFixed(1)} ms, ${p.errors} errors${p.first_error ? ` (${p.first_error})` : ""}`);
+      }
     }
   } finally {
     server.child.kill("SIGTERM");
@@ -174,27 +192,35 @@ async function benchModel(spec) {
 }
 
 function svg(result) {
-  const W = 360, H = 240, pad = 44;
+  const W = 380, H = 250, pad = 44;
+  const colours = { json: "#26a", binary: "#2a6" };
   const panels = result.models.map((m, k) => {
     const top = Math.max(...m.points.map((p) => p.images_per_s), ...Object.values(m.offline_images_per_s)) * 1.1 || 1;
-    const x = (i) => pad + (i * (W - pad - 16)) / Math.max(1, m.points.length - 1);
+    const counts = [...new Set(m.points.map((p) => p.clients))];
+    const x = (c) => pad + (counts.indexOf(c) * (W - pad - 16)) / Math.max(1, counts.length - 1);
     const y = (v) => H - pad - (v / top) * (H - 2 * pad);
-    const line = m.points.map((p, i) => `${i ? "L" : "M"}${x(i).toFixed(1)},${y(p.images_per_s).toFixed(1)}`).join(" ");
+    const series = Object.entries(colours).map(([format, colour], f) => {
+      const pts = m.points.filter((p) => p.format === format);
+      if (pts.length === 0) return "";
+      const line = pts.map((p, i) => `${i ? "L" : "M"}${x(p.clients).toFixed(1)},${y(p.images_per_s).toFixed(1)}`).join(" ");
+      return `<path d="${line}" fill="none" stroke="${colour}" stroke-width="2"/>` +
+        pts.map((p) => `<circle cx="${x(p.clients).toFixed(1)}" cy="${y(p.images_per_s).toFixed(1)}" r="3" fill="${colour}"/>`).join("") +
+        `<text x="${pad + 6}" y="${pad + 12 * f}" font-size="10" fill="${colour}">server, ${format} requests</text>`;
+    });
     const refs = Object.entries(m.offline_images_per_s).map(([name, v], j) => `<line x1="${pad}" x2="${W - 16}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="${j ? "#c44" : "#888"}" stroke-dasharray="4 3"/>` +
       `<text x="${W - 18}" y="${(y(v) - 3).toFixed(1)}" text-anchor="end" font-size="10" fill="${j ? "#c44" : "#888"}">offline ${name.replace("_", " ")}</text>`);
-    const ticks = m.points.map((p, i) => `<text x="${x(i).toFixed(1)}" y="${H - pad + 14}" text-anchor="middle" font-size="10">${p.clients}</text>`);
-    return `<g transform="translate(${k * W},0)"><text x="${W / 2}" y="16" text-anchor="middle" font-size="12">${m.model} at ${m.size}², images/s vs clients</text>` +
-      `<line x1="${pad}" y1="${H - pad}" x2="${W - 16}" y2="${H - pad}" stroke="#000"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="#000"/>` +
-      `<text x="${pad - 4}" y="${pad + 4}" text-anchor="end" font-size="10">${top.toFixed(0)}</text><text x="${pad - 4}" y="${H - pad}" text-anchor="end" font-size="10">0</text>` +
-      `${refs.join("")}${ticks.join("")}<path d="${line}" fill="none" stroke="#26a" stroke-width="2"/>` +
-      m.points.map((p, i) => `<circle cx="${x(i).toFixed(1)}" cy="${y(p.images_per_s).toFixed(1)}" r="3" fill="#26a"/>`).join("") + "</g>";
+    const ticks = counts.map((c) => `<text x="${x(c).toFixed(1)}" y="${H - pad + 14}" text-anchor="middle" font-size="10">${c}</text>`);
+    return `<g transform="translate(${k * W},0)"><text x="${W / 2}" y="16" text-anchor="middle" font-size="12">${m.model} at ${m.size}²: images/s by concurrent clients</text>` +
+      `<line x1="${pad}" y1="${H - pad}" x2="${W - 16}" y2="${H - pad}" stroke="#000"/><line x1="${pad}" y1="${pad - 14}" x2="${pad}" y2="${H - pad}" stroke="#000"/>` +
+      `<text x="${pad - 4}" y="${y(top / 1.1) + 4}" text-anchor="end" font-size="10">${(top / 1.1).toFixed(0)}</text><text x="${pad - 4}" y="${H - pad}" text-anchor="end" font-size="10">0</text>` +
+      `<text x="${W / 2}" y="${H - 8}" text-anchor="middle" font-size="10">clients</text>${refs.join("")}${ticks.join("")}${series.join("")}</g>`;
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W * panels.length}" height="${H}" font-family="sans-serif">${panels.join("")}</svg>\n`;
 }
 
 const result = {
   date: new Date().toISOString(), runtime, node: process.version, cpu: cpus()[0]?.model, cores: availableParallelism(),
-  memory_gb: +(totalmem() / 2 ** 30).toFixed(1), threads, max_batch: maxBatch, max_delay_ms: maxDelayMs, seconds_per_point: seconds,
+  memory_gb: +(totalmem() / 2 ** 30).toFixed(1), threads, max_batch: maxBatch, max_delay_ms: maxDelayMs, seconds_per_point: seconds, formats,
   models: [],
 };
 for (const spec of modelSpecs) result.models.push(await benchModel(spec));

@@ -25,37 +25,28 @@ import {
   REPO_ROOT, CACHE_DIR, RESULTS_DIR, PEERS_DIR, MODELS,
   ensurePeers, ensureModels, ensureInput, canary, waitForCanary, runChildJson, readNpy,
 } from './lib/peers.mjs';
+import { choices, commandLine, integer, parseOptions, positive } from './lib/args.mjs';
+import { compareLogits } from './lib/compare.mjs';
+import { minBy } from './lib/stats.mjs';
 
 const CANARY_MIN = 1.7;
 
-function parseArgs(argv) {
-  const a = {
-    threads: 1, batch: 1, rounds: 3, runs: 10, warmup: 2, model: 'densenet121', tol: 1e-4,
-    out: join(RESULTS_DIR, 'vs_ort_web.json'), peerOnly: false, canaryTries: 5, canaryWaitS: 15,
+const OPTIONS = {
+  threads: { type: 'string', default: '1' }, batch: { type: 'string', default: '1' }, rounds: { type: 'string', default: '3' },
+  runs: { type: 'string', default: '10' }, warmup: { type: 'string', default: '2' }, model: { type: 'string', default: 'densenet121' },
+  tol: { type: 'string', default: '1e-4' }, out: { type: 'string', default: join(RESULTS_DIR, 'vs_ort_web.json') },
+  'peer-only': { type: 'boolean', default: false }, cli: { type: 'string' },
+  'canary-tries': { type: 'string', default: '5' }, 'canary-wait': { type: 'string', default: '15' },
+};
+
+function readArgs(argv) {
+  const v = parseOptions(argv, OPTIONS);
+  return {
+    help: v.help, threads: integer('threads', v.threads), batch: integer('batch', v.batch), rounds: integer('rounds', v.rounds),
+    runs: integer('runs', v.runs), warmup: integer('warmup', v.warmup, 0), model: choices('model', v.model, MODELS)[0],
+    tol: positive('tol', v.tol), out: v.out, peerOnly: v['peer-only'], cli: v.cli,
+    canaryTries: integer('canary-tries', v['canary-tries']), canaryWaitS: positive('canary-wait', v['canary-wait'], { allowZero: true }),
   };
-  const ints = { '--threads': 'threads', '--batch': 'batch', '--rounds': 'rounds', '--runs': 'runs', '--warmup': 'warmup' };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const v = () => {
-      if (i + 1 >= argv.length) throw new Error(`missing value for ${k}`);
-      return argv[++i];
-    };
-    if (k in ints) {
-      const n = Number(v());
-      if (!Number.isInteger(n) || n < (k === '--warmup' ? 0 : 1)) throw new Error(`${k} must be a positive integer`);
-      a[ints[k]] = n;
-    } else if (k === '--model') a.model = v();
-    else if (k === '--tol') a.tol = Number(v());
-    else if (k === '--out') a.out = v();
-    else if (k === '--peer-only') a.peerOnly = true;
-    else if (k === '--cli') a.cli = v();
-    else if (k === '--canary-tries') a.canaryTries = Number(v());
-    else if (k === '--canary-wait') a.canaryWaitS = Number(v());
-    else if (k === '-h' || k === '--help') a.help = true;
-    else throw new Error(`unknown argument ${k} (see --help)`);
-  }
-  if (!MODELS.includes(a.model)) throw new Error(`--model must be one of ${MODELS.join(', ')}`);
-  return a;
 }
 
 const HELP = `usage: node bench/vs_ort_web.mjs [--threads 1] [--batch 1] [--rounds 3] [--runs 10] [--warmup 2]
@@ -64,50 +55,15 @@ const HELP = `usage: node bench/vs_ort_web.mjs [--threads 1] [--batch 1] [--roun
 Compares densenet-wasm (node dist/cli.js) with onnxruntime-web ${'(WASM SIMD, threaded)'} on the same
 seeded model and input; see the header of this file.`;
 
-const say = (s = '') => process.stdout.write(s + '\n');
+const say = (s = '') => process.stdout.write(`${s}\n`);
 const note = (s) => process.stderr.write(`[vs_ort_web] ${s}\n`);
 const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-
-// ------------------------------------------------------------------ numerics
-
-function compare(out, ref) {
-  if (out.shape.join() !== ref.shape.join()) {
-    return { ok: false, error: `shape [${out.shape}] vs reference [${ref.shape}]` };
-  }
-  let maxDiff = 0;
-  let maxRef = 0;
-  let nonFinite = 0;
-  for (let i = 0; i < ref.data.length; i++) {
-    const o = out.data[i];
-    if (!Number.isFinite(o)) nonFinite++;
-    maxDiff = Math.max(maxDiff, Math.abs(o - ref.data[i]));
-    maxRef = Math.max(maxRef, Math.abs(ref.data[i]));
-  }
-  const [n, classes] = [ref.shape[0], ref.data.length / ref.shape[0]];
-  const argmax = (d, b) => {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (d[b * classes + c] > d[b * classes + best]) best = c;
-    return best;
-  };
-  let top1Equal = 0;
-  const top1 = [];
-  for (let b = 0; b < n; b++) {
-    const [x, y] = [argmax(out.data, b), argmax(ref.data, b)];
-    top1.push([x, y]);
-    if (x === y) top1Equal++;
-  }
-  const relErr = nonFinite ? Infinity : maxDiff / (maxRef || 1);
-  return { rel_err: relErr, max_abs_diff: maxDiff, max_abs_ref: maxRef, non_finite: nonFinite, top1_equal: top1Equal, images: n, top1 };
-}
 
 // ------------------------------------------------------------------ main
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2));
-  if (args.help) {
-    say(HELP);
-    return 0;
-  }
+  const { args, exit } = commandLine(readArgs, HELP, 'vs_ort_web');
+  if (!args) return exit;
   const cli = args.cli ? resolve(args.cli) : join(REPO_ROOT, 'dist', 'cli.js');
   if (!args.peerOnly && !existsSync(cli)) {
     note(`our CLI is not built: ${relative(process.cwd(), cli) || cli} is missing.`);
@@ -189,7 +145,7 @@ async function main() {
     const best = (key) => {
       const rs = rounds.filter((x) => x[key]);
       if (!rs.length) return null;
-      const b = rs.reduce((p, x) => (x[key].median_ms < p[key].median_ms ? x : p));
+      const b = minBy(rs, (x) => x[key].median_ms);
       return { ...b[key], best_round: b.round, min_ms: Math.min(...rs.map((x) => x[key].min_ms ?? Infinity)) };
     };
     const ours = best('ours');
@@ -201,15 +157,15 @@ async function main() {
     let refY = null;
     if (args.batch === 1 && existsSync(m.ref_b1)) {
       refY = readNpy(m.ref_b1);
-      accuracy.ort_vs_pytorch = compare(ortY, refY);
+      accuracy.ort_vs_pytorch = compareLogits(ortY, refY);
     }
     if (!args.peerOnly) {
       await runChildJson(node, [cli, 'run', '--model', m.safetensors, '--input', input, '--output', oursOut,
         '--threads', String(args.threads)], { label: 'densenet-wasm (dist/cli.js run)', expectJson: false });
       if (!existsSync(oursOut)) throw new Error(`dist/cli.js run exited 0 but wrote no ${oursOut}`);
       const oursY = readNpy(oursOut);
-      accuracy.ours_vs_ort = compare(oursY, ortY);
-      if (refY) accuracy.ours_vs_pytorch = compare(oursY, refY);
+      accuracy.ours_vs_ort = compareLogits(oursY, ortY);
+      if (refY) accuracy.ours_vs_pytorch = compareLogits(oursY, refY);
     }
 
     // ---- table
@@ -223,6 +179,7 @@ async function main() {
     const rows = [];
     if (ours) rows.push(row('densenet-wasm', ours, 1));
     rows.push(row(`onnxruntime-web ${ort.version}`, ort, ours ? ort.median_ms / ours.median_ms : null));
+    /** @type {[string, number, (row: any) => string][]} */
     const cols = [
       ['runtime', 24, (r) => r.runtime],
       ['threads', 7, (r) => String(r.threads)],
@@ -279,7 +236,7 @@ async function main() {
       rounds,
     };
     mkdirSync(join(args.out, '..'), { recursive: true });
-    writeFileSync(args.out, JSON.stringify(result, null, 2) + '\n');
+    writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
     say();
     say(`wrote ${relative(process.cwd(), args.out) || args.out}`);
     if (!accOk) {

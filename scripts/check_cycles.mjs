@@ -5,6 +5,7 @@
 //   plan/window.ts) -> models (model/, onnx/: lowered to the IR) -> planning (plan/: passes,
 //   packing, descriptors) -> runtime (runtime/: executing plans) -> API and applications
 //   (everything else: session, CLI, images, serving, queues).
+// It also keeps every module under MAX_LINES lines (small modules: split one that grows past it).
 // Exits 1 with one line per problem; run by .ci/run before the tests.
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
@@ -23,6 +24,7 @@ const LAYERS = [
   { name: "API", match: () => true },
 ];
 const layerOf = (file) => LAYERS.findIndex((l) => l.match(file));
+const MAX_LINES = 400;
 
 function sources(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -48,7 +50,10 @@ const known = new Set(files);
 const problems = [];
 const edges = new Map(files.map((f) => [f, []]));
 for (const file of files) {
-  for (const spec of specifiers(readFileSync(join(src, file), "utf8"))) {
+  const text = readFileSync(join(src, file), "utf8");
+  const lines = text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
+  if (lines > MAX_LINES) problems.push(`${file}: ${lines} lines, over the ${MAX_LINES} a module may have (split it)`);
+  for (const spec of specifiers(text)) {
     const target = normalize(join(dirname(file), spec)).split("\\").join("/").replace(/\.js$/, ".ts");
     if (!known.has(target)) {
       problems.push(`${file}: imports '${spec}', which is not a module under src/`);
@@ -94,4 +99,4 @@ if (problems.length > 0) {
   console.error(`check_cycles: ${problems.length} problem(s) in the imports of ${files.length} modules`);
   process.exit(1);
 }
-console.log(`check_cycles: ${files.length} modules under src/, no import cycle, every import from the same or an earlier layer`);
+console.log(`check_cycles: ${files.length} modules under src/, no import cycle, every import from the same or an earlier layer, none over ${MAX_LINES} lines`);

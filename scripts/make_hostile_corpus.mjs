@@ -174,7 +174,7 @@ function* npyCases(o) {
   const data = good.subarray(128);
   const header = (text, version = 1) => {
     const pre = version === 1 ? 10 : 12;
-    const padded = text + " ".repeat((64 - ((pre + text.length + 1) % 64)) % 64) + "\n";
+    const padded = `${text}${" ".repeat((64 - ((pre + text.length + 1) % 64)) % 64)}\n`;
     const h = new Uint8Array(pre + padded.length);
     h.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]);
     const view = new DataView(h.buffer);

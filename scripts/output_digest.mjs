@@ -24,6 +24,7 @@ function batchOf(x, n) {
 
 const digest = (t) => createHash("sha256").update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)).digest("hex").slice(0, 16);
 
+/** @type {import("../dist/index.js").SessionOptions[]} */
 const CONFIGS = [
   { threads: 1 }, { threads: 2 }, { threads: 3 }, { threads: 1, winograd: false }, { threads: 2, winograd: false },
   { threads: 1, microKernel: "6x8" }, { threads: 2, microKernel: "4x8-shuffle" },

@@ -1,15 +1,15 @@
 #!/usr/bin/env node
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DenseNetError } from "./errors.js";
-import { denoPermission, describeFsError, readRegularFile } from "./io/file.js";
-import { formatNpy, parseNpyAny } from "./io/npy.js";
+import { denoPermission, describeFsError } from "./io/file.js";
+import { formatNpy } from "./io/npy.js";
 import { describeConfig } from "./model/config.js";
 import { SeededRandom } from "./model/random_weights.js";
 import { MAX_BATCH, MAX_SIDE, MAX_THREADS, Session, defaultThreads } from "./session.js";
 import type { AnyTensor } from "./tensor.js";
-import { readTensorOrImage } from "./cli/common.js";
+import { integerFlag, readTensorOrImage, writeOutputFile } from "./cli/common.js";
 
 /** Commands with flags of their own, loaded only when run (their dependencies cost the others nothing). */
 const OWN_COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
@@ -32,7 +32,7 @@ usage:
   densenet run   --model <file.onnx> --input NAME=<x.npy> [--input NAME=<x.npy> ...] --outdir <dir>
   densenet serve [--model [NAME=]PATH]... [--host 127.0.0.1] [--port 8080] [--threads N] [--max-batch 8]
                  [--max-delay-ms 5] [--max-queue 1024] [--timeout-ms 30000] [--max-body-mb 64] [--max-sizes 16]
-                 (Open Inference Protocol v2 over HTTP: /v2/models/NAME/infer, /classify, /metrics)
+                 [--max-memory-mb 2048] (Open Inference Protocol v2 over HTTP: /v2/models/NAME/infer, /classify, /metrics)
   densenet worker --redis redis://HOST:PORT [--queue densenet] [--model [NAME=]PATH]... [--concurrency 2]
                  [--threads N] [--lock-duration 30000] [--stalled-interval 30000] [--name NAME]
                  (BullMQ jobs: data = the /v2/models/NAME/infer body plus "model": NAME; value = the response)
@@ -63,15 +63,8 @@ type Flags = {
     : (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string
 };
 
-/** A flag's value as a plain decimal integer in [min, max] ('1e1', '0x2', ' 2 ', '2.0' are refused). */
-function integer(flags: Flags, name: keyof Flags, fallback: number, min: number, max: number): number {
-  const text = flags[name];
-  if (text === undefined) return fallback;
-  if (typeof text !== "string" || !/^-?[0-9]{1,16}$/.test(text) || Number(text) < min || Number(text) > max) {
-    throw new DenseNetError(`--${name} must be an integer from ${min} to ${max} in decimal digits, got '${String(text).slice(0, 40)}'`);
-  }
-  return Number(text);
-}
+const integer = (flags: Flags, name: keyof Flags, fallback: number, min: number, max: number) =>
+  integerFlag(flags[name] as string | undefined, name, fallback, min, max);
 
 /**
  * parseArgs takes "--seed -1" for a flag missing its value; for a flag that takes a value,
@@ -103,19 +96,6 @@ async function openSession(flags: Flags): Promise<Session> {
   return Session.create(required(flags, "model"), {
     threads: integer(flags, "threads", defaultThreads(), 1, MAX_THREADS), seed: integer(flags, "seed", 0, 0, 2 ** 31 - 1),
   });
-}
-
-async function readNpy(path: string): Promise<AnyTensor> {
-  return parseNpyAny(await readRegularFile(path, "input"), path);
-}
-
-/** Writes an output file; any failure (missing directory, a directory in the way, no permission, a full disk) is one line. */
-async function writeOutput(path: string, bytes: Uint8Array): Promise<void> {
-  try {
-    await writeFile(path, bytes);
-  } catch (e) {
-    throw new DenseNetError(`cannot write output '${path}': ${describeFsError(e)}`);
-  }
 }
 
 /** --input x.npy (the model's only input) or --input NAME=x.npy, repeatable. */
@@ -157,14 +137,14 @@ async function runCommand(flags: Flags): Promise<void> {
     }
     for (const [name, tensor] of Object.entries(outputs)) {
       const path = join(flags.outdir, outputFileName(name));
-      await writeOutput(path, formatNpy(tensor));
+      await writeOutputFile(path, formatNpy(tensor));
       written.push(`${path} [${tensor.dims.join(", ")}]`);
     }
   }
   if (flags.output) {
     const names = Object.keys(outputs);
     if (names.length !== 1) throw new DenseNetError(`the model has outputs [${names.join(", ")}]: use --outdir to write them all`);
-    await writeOutput(flags.output, formatNpy(outputs[names[0]]));
+    await writeOutputFile(flags.output, formatNpy(outputs[names[0]]));
     written.push(`${flags.output} [${outputs[names[0]].dims.join(", ")}]`);
   }
   console.error(`ran in ${ms.toFixed(1)} ms; wrote ${written.join(", ")}`);
@@ -268,7 +248,7 @@ const COMMANDS: Record<string, (flags: Flags) => Promise<void>> = { run: runComm
 async function main(argv: string[]): Promise<number> {
   const own = OWN_COMMANDS[argv[0]];
   if (own && !argv.slice(1).some((a) => a === "--help" || a === "-h")) return (await own())(argv.slice(1));
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
   try {
     parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {

@@ -20,3 +20,5 @@ export {
 } from "./classify.js";
 export { type ModelMetadata, type ModelPreprocessing, imagenetPreprocessing } from "./model/metadata.js";
 export { DEFAULT_MODEL_NAME, DEFAULT_MODEL_PATH, DEFAULT_SAMPLES_DIR } from "./default_model.js";
+export { InferenceServer, type ServerOptions } from "./serve/server.js";
+export { type InferRequest, type InferResponse, inferResponse, modelMetadata, parseInferRequest, runInferRequest } from "./serve/protocol.js";

@@ -4,47 +4,31 @@
 // at call time and outputs checked for overflow (inputs.ts).
 import { DenseNetError, check } from "./errors.js";
 import { denoPermission } from "./io/file.js";
+import type { ClassifyOptions, ClassifyResult, ImageInput } from "./classify.js";
 import type { DenseNetConfig } from "./model/config.js";
 import { type InterpretedModel, type LoadedModel, type ModelSource, loadModel } from "./model/load.js";
 import type { ModelMetadata } from "./model/metadata.js";
-import type { ClassifyOptions, ClassifyResult, ImageInput } from "./classify.js";
 import { featuresView } from "./plan/features.js";
-import { MICRO_KERNELS, type MicroKernel } from "./plan/pack_weights.js";
 import type { ExecutionPlan } from "./plan/plan.js";
+import { graphMacs, inferSpatial } from "./plan/shapes.js";
 import { availableParallelism } from "node:os";
+import { runSchedule } from "./runtime/executor.js";
 import type { KernelBuild } from "./runtime/kernels.js";
 import { type Engine, type EngineModel, Staging, createEngine, runOnCallingThread, runOnPool } from "./session/engine.js";
 import { takeFault } from "./session/fault.js";
 import { checkImages, checkOutputs, copyFeeds } from "./session/inputs.js";
-import { DEFAULT_PLAN_CACHE_BYTES, PlanCache, type PlanEntry } from "./session/plan_cache.js";
+import { PlanCache } from "./session/plan_cache.js";
+import { type SessionOptions, checkOptions, checkSize } from "./session/options.js";
 import { RunQueue } from "./session/run_queue.js";
 import type { AnyTensor, Tensor } from "./tensor.js";
 
 export { MAX_BATCH, MAX_SIDE } from "./session/inputs.js";
 export { DEFAULT_PLAN_CACHE_BYTES } from "./session/plan_cache.js";
+export type { SessionOptions } from "./session/options.js";
 
 /** Most threads a session may use. */
 export const MAX_THREADS = 256;
 
-export interface SessionOptions {
-  /**
-   * Threads to run on. 1 runs on the calling thread with no pool (fastest start); more run
-   * on a pool of that many workers while the calling thread stays free. Default: the
-   * machine's available parallelism (os.availableParallelism()).
-   */
-  threads?: number;
-  /** Seed of the random weights used when the model is an architecture name: an integer from 0 to 2^31 - 1. Default 0. */
-  seed?: number;
-  /** The GEMM micro-kernel ("4x8", "4x8-shuffle", "6x8"); by default the fastest for the engine. */
-  microKernel?: MicroKernel;
-  /** Run 3x3 stride-1 pad-1 convs as Winograd F(2x2, 3x3) (default true); false: im2col GEMM. */
-  winograd?: boolean;
-  /**
-   * Bytes of linear memory the plans of different input sizes may keep (default 256 MiB). Past
-   * it the least recently used size is evicted and its memory reused; the plan in use is always kept.
-   */
-  planCacheBytes?: number;
-}
 
 /** Summary of a session's model, for `densenet info` and logs. */
 export interface SessionInfo {
@@ -121,7 +105,7 @@ export class Session {
    */
   static async create(model: ModelSource, options?: SessionOptions | null): Promise<Session> {
     try {
-      return await Session.open(model, checkOptions(options));
+      return await Session.open(model, checkOptions(options, defaultThreads, MAX_THREADS));
     } catch (e) {
       const denied = denoPermission(e);
       if (denied) throw new DenseNetError(denied);
@@ -129,7 +113,7 @@ export class Session {
     }
   }
 
-  private static async open(model: ModelSource, options: Required<Omit<SessionOptions, "microKernel">> & SessionOptions): Promise<Session> {
+  private static async open(model: ModelSource, options: ReturnType<typeof checkOptions>): Promise<Session> {
     const loaded = await loadModel(model, options.seed);
     if (loaded.kind === "interpreted") return new Session(loaded, null, 1);
     const engine = await createEngine(loaded, { threads: options.threads, microKernel: options.microKernel, winograd: options.winograd });
@@ -154,16 +138,16 @@ export class Session {
     return this.model.metadata;
   }
 
-  /** The torchvision configuration; null for a general (ONNX) graph. */
-  get config(): DenseNetConfig | null {
-    return this.info.config;
-  }
-
   /** Values per image of a planned model's output (its classes), or null for an interpreted graph. */
   get outputClasses(): number | null {
     if (!this.planned) return null;
-    const graph = this.planned.engine.graph;
+    const { graph } = this.planned.engine;
     return graph.buffers[graph.output].channels;
+  }
+
+  /** The torchvision configuration; null for a general (ONNX) graph. */
+  get config(): DenseNetConfig | null {
+    return this.info.config;
   }
 
   get inputNames(): readonly string[] {
@@ -208,19 +192,19 @@ export class Session {
    */
   features(input: Tensor): Promise<Tensor> {
     if (this.queue.isClosed) return Promise.reject(new DenseNetError("session has been released"));
-    let copied: AnyTensor;
+    let copied: Record<string, AnyTensor>;
     try {
-      this.requirePlanned();
-      copied = copyFeeds({ [this.model.inputNames[0]]: input }, this.model.inputNames)[this.model.inputNames[0]];
-      this.checkImageFeed(copied);
+      const planned = this.requirePlanned();
+      copied = copyFeeds({ input }, ["input"]);
+      this.checkImageFeed(copied.input);
+      return this.queue.push(async () => {
+        const out = await this.runImages(planned, copied.input, "features", null);
+        checkOutputs({ features: out });
+        return out;
+      });
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.queue.push(async () => {
-      const out = await this.runImages(this.planned!, copied, "features", null);
-      checkOutputs({ features: out });
-      return out;
-    });
   }
 
   /**
@@ -285,31 +269,30 @@ export class Session {
   }
 
   private async runPlanned(planned: Planned, feeds: Record<string, AnyTensor>, fault: ReturnType<typeof takeFault>): Promise<Record<string, AnyTensor>> {
-    const out = await this.runImages(planned, feeds[this.model.inputNames[0]], "output", fault);
     const result: Record<string, AnyTensor> = Object.create(null);
-    result[this.model.outputNames[0]] = out;
+    result[this.model.outputNames[0]] = await this.runImages(planned, feeds[this.model.inputNames[0]], "output", fault);
     return result;
   }
 
-  /** Runs a checked image batch on the plan for its size, read out at the model's output or its pooled features. */
+  /** Runs a checked image batch on the planned kernels, reading out the logits or the pooled features. */
   private async runImages({ engine, plans, staging }: Planned, input: AnyTensor, head: Head, fault: ReturnType<typeof takeFault>): Promise<Tensor> {
     const [batch, , height, width] = input.dims;
     const images = input.data as Float32Array;
     const entry = plans.get(height, width);
-    // Arenas are added to the cached entry itself (the features view below shares its arena list).
-    plans.ensureArenas(entry, engine.pool && batch >= engine.threads ? engine.threads : 1);
-    const view = head === "output" ? entry : this.featuresEntry(engine, entry);
-    const out = await plans.using(entry, () => (engine.pool
-      ? runOnPool(engine, engine.pool, plans, staging, view, images, batch, fault)
-      : runOnCallingThread(engine, view, images, batch)));
-    return { data: out, dims: head === "output" ? engine.model.outputDims(batch) : [batch, view.plan.outputElements] };
+    return plans.using(entry, async () => {
+      const plan = head === "output" ? entry.plan : this.featuresPlan(engine, entry.plan);
+      const out = engine.pool
+        ? await runOnPool(engine, engine.pool, plans, staging, entry, plan, images, batch, fault)
+        : runOnCallingThread(engine, staging, entry, plan, images, batch);
+      return { data: out, dims: head === "output" ? engine.model.outputDims(batch) : [batch, plan.outputElements] };
+    });
   }
 
   /** The same plan, read out where the pooled features lie instead of the logits. */
-  private featuresEntry(engine: Engine, entry: PlanEntry): PlanEntry {
-    const view = featuresView(engine.graph, entry.plan);
+  private featuresPlan(engine: Engine, plan: ExecutionPlan): ExecutionPlan {
+    const view = featuresView(engine.graph, plan);
     if (!view) throw new DenseNetError(`'${this.model.name}' has no global pool before its classifier whose output a run keeps: features() needs one`);
-    return { ...entry, plan: { ...entry.plan, outputOffset: view.offset, outputElements: view.elements } };
+    return { ...plan, outputOffset: view.offset, outputElements: view.elements };
   }
 
   private runInterpreted(feeds: Record<string, AnyTensor>): Record<string, AnyTensor> {
@@ -318,21 +301,22 @@ export class Session {
   }
 
   private async profileSteps({ engine, plans }: Planned, height: number, width: number, runs: number): Promise<StepProfile[]> {
+    // The work is known from the shapes alone: refuse before planning allocates anything.
+    const { graph } = engine;
+    const macs = graphMacs(graph, inferSpatial(graph, height, width));
+    check(macs * runs <= MAX_PROFILE_MACS,
+      () => `profiling ${runs} runs at ${height}x${width} would take ${(macs * runs / 1e9).toFixed(0)} G multiply-adds, over the limit of ${MAX_PROFILE_MACS / 1e9} G: use fewer runs or a smaller size`);
     const entry = plans.get(height, width);
     const { plan } = entry;
-    check(plan.macs * runs <= MAX_PROFILE_MACS,
-      () => `profiling ${runs} runs at ${height}x${width} would take ${(plan.macs * runs / 1e9).toFixed(0)} G multiply-adds, over the limit of ${MAX_PROFILE_MACS / 1e9} G: use fewer runs or a smaller size`);
     return plans.using(entry, async () => {
       const arena = entry.arenas[0];
       const input = engine.mem.f32(arena + plan.inputOffset, plan.inputElements);
       for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.37);
       const best = plan.steps.map(() => Infinity);
+      let t0 = 0;
+      const timer = { before: () => { t0 = performance.now(); }, after: (s: number) => { best[s] = Math.min(best[s], performance.now() - t0); } };
       for (let r = 0; r < runs; r++) {
-        plan.steps.forEach((step, i) => {
-          const t0 = performance.now();
-          engine.kernels[step.kernel](step.desc, arena, engine.scratch[0], 0, 1);
-          best[i] = Math.min(best[i], performance.now() - t0);
-        });
+        runSchedule(engine.table, { table: plan.schedule, steps: plan.steps.length }, arena, engine.scratch[0], 0, 1, timer);
         await new Promise((resolve) => setImmediate(resolve));
       }
       return plan.steps.map((step, i) => ({ name: step.name, shape: step.description, macs: step.macs, ms: best[i] }));
@@ -340,7 +324,7 @@ export class Session {
   }
 
   private checkImageFeed(input: AnyTensor): void {
-    const model = this.requirePlanned().engine.model;
+    const { model } = this.requirePlanned().engine;
     checkImages(input, this.inputChannels);
     model.checkInput?.(input.dims);
   }
@@ -349,27 +333,4 @@ export class Session {
     if (!this.planned) throw new DenseNetError(`'${this.model.name}' runs on the interpreter and has no execution plan`);
     return this.planned;
   }
-}
-
-function checkSize(height: number, width: number): void {
-  check(Number.isSafeInteger(height) && Number.isSafeInteger(width) && height >= 1 && width >= 1,
-    () => `height and width must be positive integers, got ${String(height).slice(0, 20)} and ${String(width).slice(0, 20)}`);
-}
-
-/** The options with defaults filled in, each checked. */
-function checkOptions(options: SessionOptions | null | undefined) {
-  check(options === undefined || options === null || (typeof options === "object" && !Array.isArray(options)),
-    "options must be an object (or omitted)");
-  const o = options ?? {};
-  const threads = o.threads ?? defaultThreads();
-  check(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS, () => `threads must be an integer from 1 to ${MAX_THREADS}, got ${String(threads).slice(0, 40)}`);
-  const seed = o.seed ?? 0;
-  check(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 31 - 1, () => `seed must be an integer from 0 to ${2 ** 31 - 1}, got ${String(seed).slice(0, 40)}`);
-  check(o.microKernel === undefined || (typeof o.microKernel === "string" && Object.hasOwn(MICRO_KERNELS, o.microKernel)),
-    () => `microKernel must be one of ${Object.keys(MICRO_KERNELS).join(", ")}, got ${String(o.microKernel).slice(0, 40)}`);
-  const winograd = o.winograd ?? true;
-  check(typeof winograd === "boolean", "winograd must be true or false");
-  const planCacheBytes = o.planCacheBytes ?? DEFAULT_PLAN_CACHE_BYTES;
-  check(Number.isSafeInteger(planCacheBytes) && planCacheBytes >= 0, () => `planCacheBytes must be a non-negative integer, got ${String(planCacheBytes).slice(0, 40)}`);
-  return { ...o, threads, seed, winograd, planCacheBytes };
 }

@@ -18,6 +18,9 @@ export interface Int64Tensor {
 /** A float32 or an int64 tensor, told apart by the class of `data`. */
 export type AnyTensor = Tensor | Int64Tensor;
 
+/** Most elements one tensor may hold, read from a file or computed (2^28: 1 GiB of float32, far beyond any DenseNet weight). */
+export const MAX_TENSOR_ELEMENTS = 2 ** 28;
+
 /** The number of elements a shape holds. */
 export function elementCount(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);

@@ -178,7 +178,7 @@ Classify("CLI: --json gives one object; a bad image is its own error, the others
 
 Classify("CLI: --labels overrides the model's names and must match its class count", () => {
   const labels = join(tmp, "labels.txt");
-  writeFileSync(labels, Array.from({ length: 10 }, (_, i) => `class-${i}`).join("\n") + "\n");
+  writeFileSync(labels, `${Array.from({ length: 10 }, (_, i) => `class-${i}`).join("\n")}\n`);
   const r = densenet("classify", "--json", "--top", "1", "--labels", labels, "--threads", "1", join(DEFAULT_SAMPLES_DIR, reference.samples[0].file));
   assert.is(r.status, 0, r.stderr);
   assert.match(JSON.parse(r.stdout).results[0].top[0].label, /^class-\d$/);

@@ -8,10 +8,9 @@ import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { formatNpy, parseNpy } from "../dist/index.js";
-import { fixturesDir } from "./helpers.mjs";
+import { fixture } from "./helpers.mjs";
 
 const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
-const fixture = (name) => fileURLToPath(new URL(name, fixturesDir));
 const tmp = mkdtempSync(join(tmpdir(), "densenet-cli-"));
 
 // A plain environment: the test runner's colour settings make Node print warnings on stderr.

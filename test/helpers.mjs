@@ -1,16 +1,52 @@
 // Shared test helpers: a seeded generator, closeness assertions, and a harness that plans and
 // runs a small graph IR directly on the kernels (simulating nth workers step by step).
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import * as assert from "uvu/assert";
 import { Assertion } from "uvu/assert";
-import { DenseNetError } from "../dist/index.js";
+import { DenseNetError, parseNpy } from "../dist/index.js";
 import { SeededRandom } from "../dist/model/random_weights.js";
 import { packGraph } from "../dist/plan/pack_weights.js";
 import { planGraph } from "../dist/plan/plan.js";
 import { scratchBytes } from "../dist/plan/scratch.js";
-import { compileKernels, instantiateKernels } from "../dist/runtime/kernels.js";
+import { runSchedule } from "../dist/runtime/executor.js";
+import { compileKernels, instantiateKernels, kernelTable } from "../dist/runtime/kernels.js";
 import { LinearMemory } from "../dist/kernels/memory.js";
 
 export const fixturesDir = new URL("./fixtures/", import.meta.url);
+
+/** The file-system path of test/fixtures/<name>. */
+export const fixture = (name) => fileURLToPath(new URL(name, fixturesDir));
+
+/** test/fixtures/<name>, a float32 .npy, parsed. */
+export const fixtureNpy = (name) => parseNpy(readFileSync(fixture(name)));
+
+/** safetensors bytes: the 8-byte header length, the JSON `header`, then `data`. */
+export function encodeSafetensors(header, data = new Uint8Array(0)) {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  out.set(data, 8 + json.length);
+  return out;
+}
+
+/** A safetensors file of F32 tensors (name -> { shape, data: Float32Array }; entries without data are left out). */
+export function writeSafetensors(tensors) {
+  const header = {};
+  const parts = [];
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    if (!t.data) continue;
+    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    parts.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    offset += t.data.byteLength;
+  }
+  const data = new Uint8Array(offset);
+  let at = 0;
+  for (const p of parts) { data.set(p, at); at += p.length; }
+  return encodeSafetensors(header, data);
+}
 
 /** Unit roundoff of float32. */
 export const U32 = 2 ** -24;
@@ -47,12 +83,15 @@ const GUARD_BYTES = 4096;
 const GUARD_WORD = 0x7fc0dead; // a NaN no kernel writes
 
 /**
- * Plans `graph` for an input of (C, height, width), runs it with nth simulated workers (each
- * step's shares run one after another, as if separated by barriers) and returns every
+ * Plans `graph` for an input of (C, height, width), runs it with nth simulated workers on the
+ * session's executor (after worker 0's share of each step, the other workers' shares of it
+ * run one after another, as if separated by barriers) and returns every
  * buffer's contents by index. Each worker's scratch is sized as the session sizes it
  * (scratchBytes) and followed by a guard area: a kernel that writes past its scratch fails.
+ * @param {{ nth?: number, microKernel?: import("../dist/plan/panels.js").MicroKernel }} [options]
  */
-export async function runGraph(graph, input, height, width, { nth = 1, microKernel } = {}) {
+export async function runGraph(graph, input, height, width, options = {}) {
+  const { nth = 1, microKernel } = options;
   const mem = new LinearMemory();
   const kernels = instantiateKernels((await compileKernels()).module, mem.memory);
   const packed = packGraph(graph, mem, microKernel);
@@ -65,9 +104,13 @@ export async function runGraph(graph, input, height, width, { nth = 1, microKern
     return at;
   });
   mem.f32(arena + plan.inputOffset, plan.inputElements).set(input);
-  for (const step of plan.steps) {
-    for (let ith = 0; ith < nth; ith++) kernels[step.kernel](step.desc, arena, scratch[ith], ith, nth);
-  }
+  const table = kernelTable(mem.memory, kernels);
+  const schedule = { table: plan.schedule, steps: plan.steps.length };
+  /** Step s alone: a one-entry slice of the schedule table. */
+  const step = (s) => ({ table: plan.schedule + 8 * s, steps: 1 });
+  runSchedule(table, schedule, arena, scratch[0], 0, nth, {
+    after: (s) => { for (let ith = 1; ith < nth; ith++) runSchedule(table, step(s), arena, scratch[ith], ith, nth); },
+  });
   for (const at of scratch) {
     const guard = mem.u32(at + scratchSize, GUARD_BYTES / 4);
     const i = guard.findIndex((word) => word !== GUARD_WORD);

@@ -32,10 +32,10 @@ const Cli = suite("CLI under hostile use");
 
 Cli("integer flags take plain decimal digits only", () => {
   for (const value of ["1e1", "0x2", " 2 ", "2.0", "+2", "", "2abc"]) {
-    failsWith(["info", "--model", "densenet121", "--threads", value], /^densenet: --threads must be an integer from 1 to 256 in decimal digits, got '.*'$/);
+    failsWith(["info", "--model", "densenet121", "--threads", value], /^densenet: --threads must be an integer from 1 to 256, got '.*'$/);
   }
-  failsWith(["info", "--model", "densenet121", "--seed", "-1"], /^densenet: --seed must be an integer from 0 to 2147483647 in decimal digits, got '-1'$/);
-  failsWith(["bench", "--model", "densenet121", "--runs", "-5"], /--runs must be an integer from 1 to 100000 in decimal digits, got '-5'/);
+  failsWith(["info", "--model", "densenet121", "--seed", "-1"], /^densenet: --seed must be an integer from 0 to 2147483647, got '-1'$/);
+  failsWith(["bench", "--model", "densenet121", "--runs", "-5"], /--runs must be an integer from 1 to 100000, got '-5'/);
 });
 
 Cli("inputs that are not regular files are refused at once", () => {
@@ -48,17 +48,17 @@ Cli("inputs that are not regular files are refused at once", () => {
 
 Cli("an output that cannot be written is one line and exit 1", () => {
   const run = (output) => ["run", "--model", model, "--input", input, "--output", output, "--threads", "1"];
-  failsWith(run(join(tmp, "missing", "y.npy")), /cannot write output '.*y\.npy': no such file or directory \(ENOENT\)/);
-  failsWith(run(tmp), /cannot write output '.*': is a directory \(EISDIR\)/);
-  if (existsSync("/dev/full")) failsWith(run("/dev/full"), /cannot write output '\/dev\/full': no space left on the device \(ENOSPC\)/);
+  failsWith(run(join(tmp, "missing", "y.npy")), /cannot write output '.*y\.npy': ENOENT$/);
+  failsWith(run(tmp), /cannot write output '.*': EISDIR$/);
+  if (existsSync("/dev/full")) failsWith(run("/dev/full"), /cannot write output '\/dev\/full': ENOSPC$/);
   if (process.getuid?.() !== 0) {
     const locked = join(tmp, "locked");
     execFileSync("mkdir", ["-m", "500", locked]);
-    failsWith(run(join(locked, "y.npy")), /permission denied \(EACCES\)/);
+    failsWith(run(join(locked, "y.npy")), /EACCES$/);
   }
   const file = join(tmp, "a-file");
   writeFileSync(file, "");
-  failsWith(["run", "--model", model, "--input", input, "--outdir", join(file, "sub")], /cannot create output directory '.*': (a parent is not a directory \(ENOTDIR\)|.*EEXIST)/);
+  failsWith(["run", "--model", model, "--input", input, "--outdir", join(file, "sub")], /cannot create output directory '.*': (ENOTDIR|EEXIST)/);
 });
 
 Cli.after(() => rmSync(tmp, { recursive: true, force: true }));

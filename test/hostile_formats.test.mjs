@@ -1,13 +1,30 @@
 // Parser details the hostile corpus does not pin one by one: the ZIP checksum against
 // node:zlib's, .npy format 2.0 output, the safetensors layout rules, the JSON pre-check's
-// handling of strings, and the Python-literal reader's rules.
+// handling of strings, the Python-literal reader's rules, and the ONNX wire scan against the
+// protobuf decoder.
+import { readFileSync, readdirSync } from "node:fs";
 import * as zlib from "node:zlib";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { DenseNetError, formatNpy, parseNpy, parseSafetensors } from "../dist/index.js";
+import { DenseNetError, Session, formatNpy, parseNpy, parseSafetensors } from "../dist/index.js";
 import { parsePyLiteral } from "../dist/io/py_literal.js";
 import { crc32 } from "../dist/io/zip.js";
-import { randomArray } from "./helpers.mjs";
+import { modelProtoType } from "../dist/onnx/proto.js";
+import { countGraphEntries } from "../dist/onnx/wire_scan.js";
+import { fixturesDir, randomArray, rejectsWith } from "./helpers.mjs";
+
+/** A protobuf length-delimited field: key, varint length, bytes. */
+function field(number, bytes) {
+  const head = [number * 8 + 2];
+  for (let n = bytes.length; ; n = Math.floor(n / 128)) {
+    head.push(n >= 128 ? (n % 128) | 128 : n);
+    if (n < 128) break;
+  }
+  const out = new Uint8Array(head.length + bytes.length);
+  out.set(head);
+  out.set(bytes, head.length);
+  return out;
+}
 
 function throwsOneLine(fn, pattern) {
   try {
@@ -48,7 +65,7 @@ Formats(".npy headers over 65535 bytes are written as format 2.0, as numpy does"
   assert.is((12 + headerLen) % 64, 0, "data aligned to 64 bytes");
   const header = new TextDecoder("latin1").decode(bytes.subarray(12, 12 + headerLen));
   assert.ok(header.endsWith("\n"));
-  const dict = parsePyLiteral(header, "npy");
+  const dict = /** @type {Map<string, any>} */ (parsePyLiteral(header, "npy"));
   assert.is(dict.get("shape").length, 30000);
   assert.is(new Float32Array(bytes.buffer.slice(12 + headerLen))[0], 1.5);
   const small = formatNpy({ data: Float32Array.of(1, 2), dims: [2] });
@@ -74,7 +91,7 @@ Formats("the JSON pre-check reads keys as JSON does: escapes, and braces inside 
 });
 
 Formats("the Python-literal reader: tuples, strings, repeated keys, and nothing it should not accept", () => {
-  const d = parsePyLiteral("{'a': (1, 2,), \"b\": 'x\\'y', 'c': True, 'a': (), 'd': (5,), 'e': (5), 'f': None}", "t");
+  const d = /** @type {Map<string, any>} */ (parsePyLiteral("{'a': (1, 2,), \"b\": 'x\\'y', 'c': True, 'a': (), 'd': (5,), 'e': (5), 'f': None}", "t"));
   assert.equal([...d.keys()], ["b", "c", "a", "d", "e", "f"]);
   assert.equal([...d.get("a")], []);
   assert.is(d.get("b"), "x'y");
@@ -84,6 +101,26 @@ Formats("the Python-literal reader: tuples, strings, repeated keys, and nothing 
   for (const bad of ["{'a': 1.5}", "{'a': 01}", "{'a': [1]}", "{'a': f()}", "{1: 2}", "{'a': 1", "{'a': 1} x", "{'a': -1}", "{'a': 1_0}", "{'a': b'x'}"]) {
     throwsOneLine(() => parsePyLiteral(bad, "t"), /^t: malformed header/);
   }
+});
+
+Formats("the ONNX wire scan counts what the decoder decodes, and refuses a million nodes before decoding them", async () => {
+  const Model = modelProtoType();
+  const dir = new URL("onnx/", fixturesDir);
+  for (const name of readdirSync(dir).filter((f) => f.endsWith(".onnx"))) {
+    const bytes = readFileSync(new URL(name, dir));
+    const decoded = Model.decode(bytes);
+    assert.equal(countGraphEntries(bytes), { nodes: decoded.graph.node.length, initializers: decoded.graph.initializer.length }, name);
+  }
+  // A real model, then a second graph field (protobuf merges it into the first) of 1e6 Relu nodes.
+  const base = readFileSync(new URL("narrow_odd.opset13.onnx", dir));
+  const relu = field(1, Model.lookupType("onnx.NodeProto").encode({ opType: "Relu", input: ["x"], output: ["y"] }).finish());
+  const graph = new Uint8Array(relu.length * 1e6);
+  for (let i = 0; i < 1e6; i++) graph.set(relu, i * relu.length);
+  const bytes = new Uint8Array([...base, ...field(7, graph)]);
+  const t0 = performance.now();
+  await rejectsWith(Session.create(bytes), /the graph has 1000073 nodes, over the limit of 50000/);
+  assert.ok(performance.now() - t0 < 1000, `refused in ${performance.now() - t0} ms`);
+  assert.is(countGraphEntries(bytes.subarray(0, bytes.length - 3)), null, "a truncated message does not scan");
 });
 
 Formats.run();

@@ -20,7 +20,8 @@ async function outputs(bytes, x) {
   try {
     const feeds = { [session.inputNames[0]]: x };
     const out = await session.runNamed(feeds);
-    return Float32Array.from(Object.values(out).flatMap((t) => Array.from(t.data)));
+    const floats = Object.values(out).flatMap((t) => (t.data instanceof Float32Array ? Array.from(t.data) : []));
+    return Float32Array.from(floats);
   } finally {
     await session.release();
   }

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { DenseNetError, formatNpy, parseNpy, parseSafetensors } from "../dist/index.js";
-import { fixturesDir } from "./helpers.mjs";
+import { encodeSafetensors as safetensors, fixturesDir } from "./helpers.mjs";
 
 function throwsDenseNet(fn, pattern) {
   try {
@@ -18,21 +18,12 @@ function throwsDenseNet(fn, pattern) {
 }
 
 function npyWithHeader(header, payload = new Uint8Array(0)) {
-  const text = header + " ".repeat((64 - ((10 + header.length + 1) % 64)) % 64) + "\n";
+  const text = `${header + " ".repeat((64 - ((10 + header.length + 1) % 64)) % 64)}\n`;
   const out = new Uint8Array(10 + text.length + payload.length);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
   new DataView(out.buffer).setUint16(8, text.length, true);
   for (let i = 0; i < text.length; i++) out[10 + i] = text.charCodeAt(i);
   out.set(payload, 10 + text.length);
-  return out;
-}
-
-function safetensors(header, data = new Uint8Array(0)) {
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  out.set(data, 8 + json.length);
   return out;
 }
 

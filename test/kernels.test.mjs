@@ -79,7 +79,7 @@ CONV_CASES.forEach(({ name: base, h, w, op: params }, i) => {
     const ref = convReference(op, x, h, w);
     const graph = single(op, params.cin, params.cout);
     const firstByKernel = {};
-    for (const microKernel of ["4x8", "4x8-shuffle", "6x8"]) {
+    for (const microKernel of /** @type {const} */ (["4x8", "4x8-shuffle", "6x8"])) {
       const outputs = [];
       for (const nth of [1, 3, 7]) {
         const [, y] = await runGraph(graph, x, h, w, { nth, microKernel });
@@ -116,7 +116,7 @@ WINOGRAD_CASES.forEach(({ name, h, w, op: params }, i) => {
     const graph = useWinograd(single(op, params.cin, params.cout));
     assert.is(graph.ops.length, 2, "the conv became a pad and a Winograd conv");
     const outputs = [];
-    for (const microKernel of ["4x8", "4x8-shuffle"]) {
+    for (const microKernel of /** @type {const} */ (["4x8", "4x8-shuffle"])) {
       for (const nth of [1, 3, 7]) {
         const buffers = await runGraph(graph, x, h, w, { nth, microKernel });
         assert.equal([buffers[1].height, buffers[1].width], [h, w], "output size");

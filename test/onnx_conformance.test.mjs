@@ -40,7 +40,8 @@ for (const c of manifest.cases) {
           assert.equal(Array.from(actual.data, String), Array.from(expected.data, String), `${o.name}: int64 values`);
         } else {
           assert.instance(actual.data, Float32Array, `${o.name}: float32 output`);
-          assertWithin(actual.data, expected.data, (i) => 1e-4 + 1e-4 * Math.abs(expected.data[i]), o.name);
+          const want = /** @type {Float32Array} */ (expected.data);
+          assertWithin(actual.data, want, (i) => 1e-4 + 1e-4 * Math.abs(want[i]), o.name);
         }
       }
       ran++;

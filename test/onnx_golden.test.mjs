@@ -6,15 +6,14 @@
 import { readFileSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { Session, parseNpy } from "../dist/index.js";
-import { importOnnx } from "../dist/onnx/import.js";
-import { assertBitwiseEqual, fixturesDir, randomArray } from "./helpers.mjs";
+import { Session } from "../dist/index.js";
+import { assertBitwiseEqual, fixtureNpy, fixturesDir, randomArray } from "./helpers.mjs";
 import { assertMatchesReference, decodeToObject, encodeModel, rejectsWith } from "./onnx_helpers.mjs";
 
 const onnxDir = new URL("onnx/", fixturesDir);
 const manifest = JSON.parse(readFileSync(new URL("manifest.json", onnxDir), "utf8"));
 const onnxPath = (file) => new URL(file, onnxDir).pathname;
-const npy = (name) => parseNpy(readFileSync(new URL(name, fixturesDir)));
+const npy = fixtureNpy;
 
 const Golden = suite("ONNX golden: torchvision DenseNet exports vs PyTorch");
 

@@ -7,11 +7,12 @@ import { Session } from "../dist/index.js";
 import { assertWithin } from "./helpers.mjs";
 import { attr, model, node, rejectsWith, valueInfo } from "./onnx_helpers.mjs";
 
+/** The first output of a one-output model on `feeds` (float32). @returns {Promise<import("../dist/index.js").Tensor>} */
 async function run(bytes, feeds) {
   const session = await Session.create(bytes);
   const outputs = await session.runNamed(feeds);
   await session.release();
-  return Object.values(outputs)[0];
+  return /** @type {import("../dist/index.js").Tensor} */ (Object.values(outputs)[0]);
 }
 
 const iota = (dims) => ({ data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => (i % 7) - 3), dims });

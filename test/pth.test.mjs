@@ -2,12 +2,11 @@
 // executes nothing; the same logits as the safetensors files, bit for bit.
 import { readFileSync } from "node:fs";
 import { suite } from "uvu";
-import * as assert from "uvu/assert";
-import { Session, parseNpy } from "../dist/index.js";
-import { assertBitwiseEqual, assertMatchesReference, fixturesDir, rejectsWith } from "./helpers.mjs";
+import { Session } from "../dist/index.js";
+import { assertBitwiseEqual, assertMatchesReference, fixture, fixtureNpy, rejectsWith } from "./helpers.mjs";
 
-const path = (name) => new URL(name, fixturesDir).pathname;
-const npy = (name) => parseNpy(readFileSync(path(name)));
+const path = fixture;
+const npy = fixtureNpy;
 
 async function logits(model, input) {
   const session = await Session.create(model, { threads: 1 });

@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { checkOutcomes, IMAGE_MODEL_PATH, makeImageJobs, makeJobs, MODEL_PATH, queueEvents } from "./queue_jobs.mjs";
 import { delay, requireRedisServer, startRedis, startWorker, waitFor, within } from "./queue_helpers.mjs";
 
-const WORKER_ARGS = ["--model", MODEL_PATH, "--threads", "1", "--lock-duration", "2000", "--stalled-interval", "500"];
+const WORKER_ARGS = ["--model", MODEL_PATH, "--lock-duration", "2000", "--stalled-interval", "500"];
 
 /** Starts Redis, a producer queue and a plain client; runs `body`; stops every worker and Redis. */
 async function withRedis(name, options, body) {
@@ -18,7 +18,7 @@ async function withRedis(name, options, body) {
   const queue = new Queue(name, { connection: { url: redis.url } });
   const client = new Redis(redis.url, { maxRetriesPerRequest: null });
   const clientErrors = [];
-  client.on("error", (e) => clientErrors.push(e.code)); // while Redis restarts; ioredis reconnects
+  client.on("error", (/** @type {NodeJS.ErrnoException} */ e) => clientErrors.push(e.code)); // while Redis restarts; ioredis reconnects
   const workers = [];
   try {
     await body({ redis, queue, client, workers });
@@ -48,7 +48,7 @@ OnRedis("200 jobs across 2 workers, one SIGKILLed holding jobs and replaced: val
   const jobs = await makeJobs(200);
   assert.is(jobs.filter((j) => !j.valid).length, 50);
   await withRedis("jobs200", {}, async ({ redis, queue, client, workers }) => {
-    const args = [...WORKER_ARGS, "--concurrency", "2", "--queue", "jobs200"];
+    const args = [...WORKER_ARGS, "--threads", "1", "--concurrency", "2", "--queue", "jobs200"];
     workers.push(...await Promise.all([startWorker(redis.url, args, "A"), startWorker(redis.url, args, "B")]));
     const [a] = workers;
     // Half the jobs first; the other half once the replacement is up, so that it gets work.
@@ -82,7 +82,7 @@ OnRedis("a Redis killed and restarted mid-run (append-only file) loses no job; j
   const before = await makeJobs(40, { seed: 2 });
   const after = await makeJobs(20, { seed: 3, offset: 40 });
   await withRedis("restart", { aof: true }, async ({ redis, queue, client, workers }) => {
-    const args = [...WORKER_ARGS, "--concurrency", "2", "--queue", "restart"];
+    const args = [...WORKER_ARGS, "--threads", "2", "--concurrency", "2", "--queue", "restart"];
     workers.push(...await Promise.all([startWorker(redis.url, args, "A"), startWorker(redis.url, args, "B")]));
     const added = await add(queue, before);
     await waitFor(async () => (await finished(queue)) >= 10, 20_000, "10 jobs done");
@@ -101,7 +101,7 @@ OnRedis("SIGTERM: the worker finishes the job in hand, takes no other, exits 0",
   await withRedis("sigterm", {}, async ({ redis, queue, client, workers }) => {
     // The worker is frozen while it holds a job and SIGTERM is queued for it, so the signal
     // provably arrives mid-job.
-    const w = await startWorker(redis.url, [...WORKER_ARGS, "--concurrency", "1", "--queue", "sigterm"], "T");
+    const w = await startWorker(redis.url, [...WORKER_ARGS, "--threads", "1", "--concurrency", "1", "--queue", "sigterm"], "T");
     workers.push(w);
     const added = await add(queue, jobs);
     let inHand = [];
@@ -152,6 +152,39 @@ OnRedis("image jobs {model, image: base64, top} answer as serve's /classify; a w
         assert.is(job.attemptsMade, 1, expected.name);
       }
     }
+  });
+});
+
+OnRedis("--threads 1: a job running 2x longer than the lock is not stalled (inference never runs on the lock-renewing thread)", async () => {
+  // DenseNet-161 (seeded random weights), 6 images at 224x224: ~1.6 s on one thread here, over
+  // twice the 700 ms lock. Were inference on the main thread, renewals would stop for that long, the
+  // lock would expire and the stalled-job check (every 100 ms) would re-queue the job.
+  const values = 6 * 3 * 224 * 224;
+  const data = { model: "densenet161", inputs: [{ name: "input", shape: [6, 3, 224, 224], datatype: "FP32", data: Array.from({ length: values }, (_, i) => ((i * 7919) % 17) / 8 - 1) }] };
+  await withRedis("longjob", {}, async ({ redis, queue, client, workers }) => {
+    workers.push(await startWorker(redis.url, ["--model", "densenet161", "--threads", "1", "--concurrency", "1",
+      "--lock-duration", "700", "--stalled-interval", "100", "--queue", "longjob"], "L"));
+    const job = await queue.add("long", data);
+    await waitFor(async () => (await finished(queue)) === 1, 60_000, "the long job done");
+    const done = await queue.getJob(job.id);
+    assert.is(await done.getState(), "completed", done.failedReason);
+    assert.ok(done.finishedOn - done.processedOn > 1400, `the job ran ${done.finishedOn - done.processedOn} ms, more than twice the lock`);
+    const events = await queueEvents(client, "longjob");
+    assert.equal(events.filter((e) => e.event === "stalled"), [], "no stalled event");
+    assert.is(events.filter((e) => e.event === "completed").length, 1);
+  });
+});
+
+OnRedis("a worker under Deno: mixed jobs answered as under Node, SIGTERM exits 0", async () => {
+  const jobs = await makeJobs(24, { seed: 5 });
+  await withRedis("deno", {}, async ({ redis, queue, client, workers }) => {
+    const w = await startWorker(redis.url, [...WORKER_ARGS, "--threads", "2", "--queue", "deno"], "D", { runtime: "deno" });
+    workers.push(w);
+    const added = await add(queue, jobs);
+    await waitFor(async () => (await finished(queue)) === jobs.length, 30_000, `all ${jobs.length} jobs done`);
+    await checkOutcomes(queue, client, jobs, added);
+    w.child.kill("SIGTERM");
+    assert.equal(await within(w.exited, 15_000), { code: 0, signal: null }, w.log());
   });
 });
 

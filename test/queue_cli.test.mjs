@@ -1,11 +1,11 @@
 // `densenet worker` flags and start-up failures (no Redis needed): one line on stderr and
 // exit code 1 before anything connects; BullMQ is loaded by this command only.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { parseModelSpecs } from "../dist/queue/model_specs.js";
 import { MODEL_PATH } from "./queue_jobs.mjs";
-import { cli } from "./queue_helpers.mjs";
+import { cli, waitFor, within } from "./queue_helpers.mjs";
 
 const env = { ...process.env };
 delete env.FORCE_COLOR;
@@ -40,20 +40,38 @@ Flags("numbers, queue names and unknown options are checked", () => {
   failsWith(["worker", "--redis", NOWHERE, "--threads", "2.5"], /^densenet: --threads must be an integer from 1 to 256, got '2\.5'$/);
   failsWith(["worker", "--redis", NOWHERE, "--lock-duration", "10"], /^densenet: --lock-duration must be an integer from 500 to 3600000, got '10'$/);
   failsWith(["worker", "--redis", NOWHERE, "--queue", "a:b"], /^densenet: --queue must be 1 to 128 letters, digits/);
-  failsWith(["worker", "--redis", NOWHERE, "--frobnicate"], /^densenet: Unknown option '--frobnicate' \(see densenet worker --help\)$/);
+  failsWith(["worker", "--redis", NOWHERE, "--frobnicate"], /^densenet: Unknown option '--frobnicate' \(see densenet --help\)$/);
 });
 
 Flags("a model that cannot be loaded or served stops the worker before it takes a job", () => {
   failsWith(["worker", "--redis", NOWHERE, "--model", "missing.safetensors"],
-    /^densenet: model 'missing' \(missing\.safetensors\): cannot read model file 'missing\.safetensors': no such file or directory \(ENOENT\)$/);
+    /^densenet: model 'missing' \(missing\.safetensors\): cannot read model file 'missing\.safetensors': ENOENT$/);
   failsWith(["worker", "--redis", NOWHERE, "--model", MODEL_PATH, "--model", `narrow_odd=${MODEL_PATH}`],
     /^densenet: --model: two models are named 'narrow_odd' \(give one another name as NAME=PATH\)$/);
 });
 
-Flags("--help prints the usage and exits 0", () => {
+Flags("densenet worker --help prints the usage, with the worker line, and exits 0", () => {
   const r = densenet("worker", "--help");
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /densenet worker --redis redis:\/\/HOST:PORT/);
+});
+
+Flags("SIGTERM while Redis is unreachable and no job is in hand: exits 0 within seconds, saying so", async () => {
+  const child = spawn(process.execPath, [cli, "worker", "--redis", NOWHERE, "--model", MODEL_PATH, "--threads", "1"], { stdio: ["ignore", "ignore", "pipe"], env });
+  let log = "";
+  child.stderr.on("data", (d) => { log += d; });
+  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  try {
+    await waitFor(() => log.includes("ECONNREFUSED"), 20_000, `the worker trying Redis: ${log}`);
+    assert.ok(!log.includes("consuming queue"), "not consuming before Redis is reached");
+    const t0 = Date.now();
+    child.kill("SIGTERM");
+    assert.equal(await within(exited, 10_000), { code: 0, signal: null }, log);
+    assert.ok(Date.now() - t0 < 8000, `exited ${Date.now() - t0} ms after SIGTERM (1 s grace when nothing is in hand)`);
+    assert.match(log, /densenet worker: Redis is unreachable; no job was left undone\n$/);
+  } finally {
+    child.kill("SIGKILL");
+  }
 });
 
 const Specs = suite("densenet worker: --model [NAME=]PATH");

@@ -23,7 +23,7 @@ export function freePort() {
     const server = createServer();
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
+      const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
       server.close(() => resolve(port));
     });
   });
@@ -120,12 +120,17 @@ const env = { ...process.env };
 delete env.FORCE_COLOR;
 delete env.NO_COLOR;
 
+export const deno = fileURLToPath(new URL("../node_modules/.bin/deno", import.meta.url));
+
 /**
- * Spawns `densenet worker` with `args`; resolves once it logs that it is consuming.
+ * Spawns `densenet worker` with `args` (under Node, or Deno with `{ runtime: "deno" }`);
+ * resolves once it logs that it is consuming.
  * Returns { child, name, log(), exited } (exited: a promise of { code, signal }).
  */
-export async function startWorker(redisUrl, args, name) {
-  const child = spawn(process.execPath, [cli, "worker", "--redis", redisUrl, "--name", name, ...args], {
+export async function startWorker(redisUrl, args, name, { runtime = "node" } = {}) {
+  const command = runtime === "deno" ? [deno, "run", "--allow-read", "--allow-env", "--allow-sys", "--allow-net=127.0.0.1", cli]
+    : [process.execPath, cli];
+  const child = spawn(command[0], [...command.slice(1), "worker", "--redis", redisUrl, "--name", name, ...args], {
     stdio: ["ignore", "ignore", "pipe"], env,
   });
   let log = "";

@@ -145,6 +145,7 @@ export async function makeImageJobs() {
       const bytes = readFileSync(new URL(`classify/${file}`, fixturesDir));
       const top = i % 2 ? 3 : undefined;
       const [result] = await classify(session, [bytes], { top: top ?? 5 });
+      if (!("top" in result)) throw new Error(`${file}: ${result.error}`);
       jobs.push({ name: file, file, valid: true, data: { model: IMAGE_MODEL, image: bytes.toString("base64"), ...(top ? { top } : {}) },
         expected: { model_name: IMAGE_MODEL, model_version: "1", top: result.top } });
     }

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const uvu = fileURLToPath(new URL("../node_modules/uvu/bin.js", import.meta.url));
+/** @type {NodeJS.ProcessEnv} */
 const env = { ...process.env, NO_COLOR: "1" };
 delete env.FORCE_COLOR;
 const child = spawn(process.execPath, [uvu, "test", "\\.test\\.mjs$", "--no-color", ...process.argv.slice(2)], {

@@ -1,30 +1,16 @@
 // `densenet serve` in process: OIP v2 routes, a few hundred concurrent infer requests (valid
 // and invalid mixed, dynamically batched) each compared bit for bit with Session.run on that
-// input alone, metrics, and every error status. Loopback, ephemeral ports, servers closed here.
+// input alone, metrics, request errors, the binary extension and classify (limits and failures:
+// serve_limits.test.mjs). Loopback, ephemeral ports, servers closed here.
 import { readFileSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Session, classify } from "../dist/index.js";
 import { InferenceServer } from "../dist/serve/server.js";
 import { fixturesDir, randomArray } from "./helpers.mjs";
-import { agent, binaryBody, bits, encodePng, inferBody, request, responseBits } from "./serve_helpers.mjs";
-
-const modelPath = new URL("narrow_odd.safetensors", fixturesDir).pathname;
-const OPTIONS = { host: "127.0.0.1", port: 0, maxBatch: 8, maxDelayMs: 5, maxQueue: 1024, timeoutMs: 20000, maxBodyBytes: 8 * 2 ** 20, maxSizes: 8 };
-
-/** A server on an ephemeral loopback port serving narrow_odd as "narrow" (2 threads). */
-async function startServer(overrides = {}) {
-  const server = new InferenceServer({ ...OPTIONS, ...overrides });
-  const { port } = await server.listen();
-  server.addModel("narrow", await Session.create(modelPath, { threads: 2 }));
-  server.setReady();
-  return { server, port };
-}
-
-function metricValue(text, line) {
-  const found = text.split("\n").find((l) => l.startsWith(`${line} `));
-  return found === undefined ? undefined : Number(found.slice(line.length + 1));
-}
+import {
+  OPTIONS, agent, binaryBody, bits, encodePng, inferBody, metricValue, modelPath, request, responseBits, startServer,
+} from "./serve_helpers.mjs";
 
 const Serve = suite("serve: routes and batching");
 let ctx, reference;
@@ -37,6 +23,7 @@ Serve.before(async () => {
 Serve.after(async () => {
   await ctx.server.close();
   await reference.release();
+  agent.destroy();
 });
 
 Serve("health, server and model metadata, model readiness", async () => {
@@ -45,7 +32,8 @@ Serve("health, server and model metadata, model readiness", async () => {
   const ready = await request(port, "GET", "/v2/health/ready");
   assert.is(ready.status, 200);
   assert.equal(ready.json, { ready: true });
-  assert.equal((await request(port, "GET", "/v2")).json, { name: "densenet-wasm", version: "0.1.0", extensions: [] });
+  const version = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
+  assert.equal((await request(port, "GET", "/v2")).json, { name: "densenet-wasm", version, extensions: ["binary_tensor_data"] });
   const meta = await request(port, "GET", "/v2/models/narrow");
   assert.is(meta.status, 200);
   assert.is(meta.headers["content-type"], "application/json");
@@ -147,6 +135,7 @@ Serve("errors: 404 unknown model, route or version; 405 wrong method; 400 bad re
     ["GET", "/v2/models/narrow/infer", undefined, 405, /infer takes POST, not GET/],
     ["POST", "/v2/health/live", "{}", 405, /takes GET/],
     ["GET", "/v2/models/%E0%A4%A/ready", undefined, 400, /percent-encoding/],
+    ["GET", "//", undefined, 400, /request target '\/\/' is not a valid path/],
     ["POST", "/v2/models/narrow/infer", "[1, 2]", 400, /must be a JSON object/],
     ["POST", "/v2/models/narrow/infer", '{"inputs": []}', 400, /'inputs' must be a non-empty array/],
     ["POST", "/v2/models/narrow/infer", { id: 5, inputs: [] }, 400, /'id' must be a string, got number 5/],
@@ -257,73 +246,3 @@ Serve("classify with a labelled 1000-class model: JPEG and PNG photos give PyTor
 });
 
 Serve.run();
-
-const Limits = suite("serve: limits (413, 503, 504, --max-sizes)");
-
-Limits("413 past the body limit (declared or streamed); the connection stays usable", async () => {
-  const { server, port } = await startServer({ maxBodyBytes: 64 * 1024 });
-  try {
-    const big = inferBody({ data: randomArray(3 * 40 * 40, 3), dims: [1, 3, 40, 40] });
-    const res = await request(port, "POST", "/v2/models/narrow/infer", big);
-    assert.is(res.status, 413, res.text);
-    assert.match(res.json.error, /request body exceeds the limit of 65536 bytes/);
-    const chunked = await request(port, "POST", "/v2/models/narrow/infer", JSON.stringify(big), { chunked: true });
-    assert.is(chunked.status, 413, chunked.text);
-    assert.is((await request(port, "GET", "/v2/health/live")).status, 200);
-    const small = { data: randomArray(3 * 33 * 33, 4), dims: [1, 3, 33, 33] };
-    assert.is((await request(port, "POST", "/v2/models/narrow/infer", inferBody(small))).status, 200);
-  } finally {
-    await server.close();
-  }
-});
-
-Limits("503 + Retry-After when the queue is full; 504 past the timeout, and a timed-out request never runs", async () => {
-  const { server, port } = await startServer({ maxQueue: 2, maxDelayMs: 60000, maxBatch: 64, timeoutMs: 400 });
-  try {
-    const body = inferBody({ data: randomArray(3 * 33 * 33, 5), dims: [1, 3, 33, 33] });
-    const first = [request(port, "POST", "/v2/models/narrow/infer", body), request(port, "POST", "/v2/models/narrow/infer", body)];
-    await new Promise((r) => setTimeout(r, 150));
-    const full = await request(port, "POST", "/v2/models/narrow/infer", body);
-    assert.is(full.status, 503, full.text);
-    assert.is(full.headers["retry-after"], "1");
-    assert.match(full.json.error, /queue is full \(2 requests waiting\)/);
-    for (const res of await Promise.all(first)) {
-      assert.is(res.status, 504, res.text);
-      assert.match(res.json.error, /no answer within 400 ms/);
-    }
-    const metrics = (await request(port, "GET", "/metrics")).text;
-    assert.is(metricValue(metrics, "densenet_queue_depth"), 0, "timed-out requests left the queue");
-    assert.is(metricValue(metrics, 'densenet_images_total{model="narrow"}'), undefined, "nothing ran");
-  } finally {
-    await server.close();
-  }
-});
-
-Limits("--max-sizes bounds the image sizes a model plans", async () => {
-  const { server, port } = await startServer({ maxSizes: 2, maxDelayMs: 0 });
-  try {
-    const send = (s) => request(port, "POST", "/v2/models/narrow/infer", inferBody({ data: randomArray(3 * s * s, s), dims: [1, 3, s, s] }));
-    assert.is((await send(33)).status, 200);
-    assert.is((await send(34)).status, 200);
-    const third = await send(35);
-    assert.is(third.status, 400);
-    assert.match(third.json.error, /already serves 2 image sizes \(33x33, 34x34\)/);
-    assert.is((await send(33)).status, 200, "a planned size still works");
-  } finally {
-    await server.close();
-  }
-});
-
-Limits("a model on the interpreter is refused at load with one line", async () => {
-  const server = new InferenceServer(OPTIONS);
-  const session = await Session.create(new URL("../test/conformance/onnx-node/test_add/model.onnx", import.meta.url).pathname);
-  try {
-    assert.throws(() => server.addModel("add", session), /cannot be served: it runs on the op-by-op interpreter/);
-  } finally {
-    await session.release();
-  }
-});
-
-Limits.after(() => agent.destroy());
-
-Limits.run();

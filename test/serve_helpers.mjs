@@ -2,6 +2,9 @@
 // float32 bit patterns of a response.
 import { request as httpRequest, Agent } from "node:http";
 import { deflateSync } from "node:zlib";
+import { Session } from "../dist/index.js";
+import { InferenceServer } from "../dist/serve/server.js";
+import { fixturesDir } from "./helpers.mjs";
 
 export const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -96,4 +99,25 @@ export function encodePng(width, height, pixel) {
   ihdr.set([8, 2, 0, 0, 0], 8);
   return new Uint8Array(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr),
     chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]));
+}
+
+export const modelPath = new URL("narrow_odd.safetensors", fixturesDir).pathname;
+/** Server options for the tests; each test overrides what it checks. */
+export const OPTIONS = {
+  host: "127.0.0.1", port: 0, maxBatch: 8, maxDelayMs: 5, maxQueue: 1024, timeoutMs: 20000, maxBodyBytes: 8 * 2 ** 20, maxSizes: 8, maxMemoryBytes: 2 ** 30,
+};
+
+/** A server on an ephemeral loopback port serving narrow_odd as "narrow" (2 threads). */
+export async function startServer(overrides = {}) {
+  const server = new InferenceServer({ ...OPTIONS, ...overrides });
+  const { port } = await server.listen();
+  server.addModel("narrow", await Session.create(modelPath, { threads: 2 }));
+  server.setReady();
+  return { server, port };
+}
+
+/** The value of the metric line `line` (name and labels) in Prometheus text, or undefined. */
+export function metricValue(text, line) {
+  const found = text.split("\n").find((l) => l.startsWith(`${line} `));
+  return found === undefined ? undefined : Number(found.slice(line.length + 1));
 }

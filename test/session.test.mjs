@@ -7,29 +7,7 @@ import { Session, architectureConfig } from "../dist/index.js";
 import { nominalMacs } from "../dist/model/config.js";
 import { parseSafetensors } from "../dist/io/safetensors.js";
 import { parameterCount } from "../dist/model/weights.js";
-import { fixturesDir, randomArray, rejectsWith } from "./helpers.mjs";
-
-const fixture = (name) => new URL(name, fixturesDir).pathname;
-
-/** A safetensors file rebuilt from `tensors` (name -> {dtype, shape, data: Float32Array}). */
-function writeSafetensors(tensors) {
-  const header = {};
-  let offset = 0;
-  const parts = [];
-  for (const [name, t] of tensors) {
-    if (!t.data) continue;
-    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
-    parts.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-    offset += t.data.byteLength;
-  }
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  let at = 8 + json.length;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
-}
+import { fixture, randomArray, rejectsWith, writeSafetensors } from "./helpers.mjs";
 
 const Api = suite("Session");
 
@@ -54,7 +32,7 @@ Api("the plan counts MACs as torchvision does (transitions at their pre-pool siz
 
 Api("parameter counts of the named architectures match torchvision", () => {
   const expected = { densenet121: 7978856, densenet169: 14149480, densenet201: 20013928, densenet161: 28681000 };
-  for (const [name, count] of Object.entries(expected)) assert.is(parameterCount(architectureConfig(name)), count, name);
+  for (const [name, count] of Object.entries(expected)) assert.is(parameterCount(architectureConfig(/** @type {keyof expected} */ (name))), count, name);
 });
 
 Api("densenet121's plan keeps peak activation memory at batch 1, 224x224, within 8 MiB", async () => {
@@ -104,6 +82,7 @@ Api("bad inputs are one-line errors naming the problem", async () => {
   await rejectsWith(s.run(t([1, 3, 2, 2])), /input 2x2 is too small: .features.transition1.pool. would produce a 0x0 output/);
   await rejectsWith(s.run(t([100000, 3, 1, 1], new Float32Array(0))), /exceeds the maximum/);
   await rejectsWith(s.run(t([0, 3, 32, 32])), /positive integers/);
+  // @ts-expect-error: a Float64Array, which run() refuses at run time
   await rejectsWith(s.run({ dims: [1, 3, 32, 32], data: new Float64Array(3072) }), /must be a tensor/);
   const nan = new Float32Array(3 * 32 * 32);
   nan[77] = NaN;

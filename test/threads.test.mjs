@@ -7,9 +7,8 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Session } from "../dist/index.js";
 import { injectFaultForTesting } from "../dist/session/fault.js";
-import { assertBitwiseEqual, fixturesDir, randomArray } from "./helpers.mjs";
+import { assertBitwiseEqual, fixture, randomArray } from "./helpers.mjs";
 
-const fixture = (name) => fileURLToPath(new URL(name, fixturesDir));
 const env = { ...process.env };
 delete env.FORCE_COLOR;
 delete env.NO_COLOR;
@@ -26,7 +25,7 @@ async function outputsAt(model, threadCounts, input) {
 
 const Threads = suite("threads");
 
-for (const [name, h, w] of [["narrow_odd", 45, 37], ["tiny121", 224, 224]]) {
+for (const [name, h, w] of /** @type {[string, number, number][]} */ ([["narrow_odd", 45, 37], ["tiny121", 224, 224]])) {
   for (const batch of [1, 5]) {
     Threads(`${name}: batch ${batch} gives bitwise identical outputs at 1, 2, 3 and 4 threads`, async () => {
       const input = { data: randomArray(batch * 3 * h * w, batch * 31 + h), dims: [batch, 3, h, w] };
@@ -46,7 +45,7 @@ Threads("concurrent run() calls on one session are each answered with their own 
   await session.release();
 });
 
-for (const mode of ["throw", "exit"]) {
+for (const mode of /** @type {const} */ (["throw", "exit"])) {
   Threads(`a worker that ${mode === "throw" ? "throws" : "dies"} mid-run rejects that run; the next run succeeds`, async () => {
     const session = await Session.create(fixture("narrow_odd.safetensors"), { threads: 3 });
     const x = { data: randomArray(3 * 45 * 37, 5), dims: [1, 3, 45, 37] };

@@ -4,7 +4,7 @@
 //
 //   node bench/lib/harness.mjs --adapter bench/peers/ort_node_runner.mjs
 //        --safetensors m.safetensors --onnx m.onnx --inputs x_b1.npy,x_b8.npy --threads T
-//        [--min-samples 3] [--max-time 2] [--warmup 1] [--out-dir dir]
+//        [--min-samples 3] [--max-time 2] [--warmup 1] [--out-dir dir]   (parsed by bench/lib/args.mjs)
 //
 // --min-samples, --max-time and --warmup take one value, or one per input (comma-separated).
 //
@@ -24,12 +24,14 @@
 //     deviation_ms, rme, samples, times_ms, first_run_ms, cpu_util, peak_rss_mb, output}]}
 // Anything else a runtime prints on stdout is ignored by the parent; logs go to stderr.
 
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import Benchmark from 'benchmark';
-import { readNpy, writeNpy } from '../peers/ort_web_runner.mjs';
+import { UsageError, csv, integer, parseOptions, positive } from './args.mjs';
+import { readNpy, writeNpy } from './npy.mjs';
+import { median, quantile, r3 } from './stats.mjs';
 
 /** Peak resident set size of this process so far, in MB (VmHWM; maxRSS where /proc is absent). */
 export function peakRssMb() {
@@ -42,19 +44,7 @@ export function peakRssMb() {
   return process.resourceUsage().maxRSS / 1024;
 }
 
-/** Nearest-rank quantile of an ascending array. */
-export function quantile(sorted, q) {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[i];
-}
-
-export function median(sorted) {
-  const n = sorted.length;
-  return n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-}
-
-const r3 = (x) => Math.round(x * 1000) / 1000;
-const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+const emit = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 
 /** Benchmark.js over `run(input)`: resolves with the Benchmark's stats (seconds) or rejects. */
 function benchmarkRuns(label, model, input, { minSamples, maxTime }) {
@@ -88,43 +78,32 @@ function benchmarkRuns(label, model, input, { minSamples, maxTime }) {
   });
 }
 
-const list = (v) => v.split(',').map(Number);
+const OPTIONS = {
+  adapter: { type: 'string' }, safetensors: { type: 'string' }, onnx: { type: 'string' }, inputs: { type: 'string', default: '' },
+  threads: { type: 'string', default: '1' }, 'min-samples': { type: 'string', default: '3' }, 'max-time': { type: 'string', default: '2' },
+  warmup: { type: 'string', default: '1' }, 'out-dir': { type: 'string' },
+};
 
-function parseArgs(argv) {
-  const a = { threads: 1, minSamples: [3], maxTime: [2], warmup: [1], outDir: null, inputs: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const v = () => {
-      if (i + 1 >= argv.length) throw new Error(`missing value for ${k}`);
-      return argv[++i];
-    };
-    if (k === '--adapter') a.adapter = v();
-    else if (k === '--safetensors') a.safetensors = v();
-    else if (k === '--onnx') a.onnx = v();
-    else if (k === '--inputs') a.inputs = v().split(',').filter(Boolean);
-    else if (k === '--threads') a.threads = Number(v());
-    else if (k === '--min-samples') a.minSamples = list(v());
-    else if (k === '--max-time') a.maxTime = list(v());
-    else if (k === '--warmup') a.warmup = list(v());
-    else if (k === '--out-dir') a.outDir = v();
-    else throw new Error(`unknown argument ${k}`);
-  }
-  if (!a.inputs.length) throw new Error('--inputs: at least one .npy file');
-  if (!(Number.isInteger(a.threads) && a.threads >= 1)) throw new Error('--threads must be an integer >= 1');
-  const perInput = (name, values, ok, rule) => {
-    if (values.length !== 1 && values.length !== a.inputs.length) throw new Error(`${name}: one value, or one per input (${a.inputs.length})`);
-    if (!values.every(ok)) throw new Error(`${name} must be ${rule}`);
-    return a.inputs.map((_, i) => values[values.length === 1 ? 0 : i]);
+function readArgs(argv) {
+  const v = parseOptions(argv, OPTIONS);
+  const inputs = csv(v.inputs);
+  if (!inputs.length) throw new UsageError('--inputs: at least one .npy file');
+  /** One value for every input, or one per input. */
+  const perInput = (name, parse) => {
+    const values = csv(v[name]).map((s) => parse(name, s));
+    if (values.length !== 1 && values.length !== inputs.length) throw new UsageError(`--${name}: one value, or one per input (${inputs.length})`);
+    return inputs.map((_, i) => values[values.length === 1 ? 0 : i]);
   };
-  a.minSamples = perInput('--min-samples', a.minSamples, (x) => Number.isInteger(x) && x >= 1, 'integers >= 1');
-  a.maxTime = perInput('--max-time', a.maxTime, (x) => x > 0, '> 0 seconds');
-  a.warmup = perInput('--warmup', a.warmup, (x) => Number.isInteger(x) && x >= 0, 'integers >= 0');
-  return a;
+  return {
+    adapter: v.adapter, safetensors: v.safetensors, onnx: v.onnx, inputs, threads: integer('threads', v.threads),
+    minSamples: perInput('min-samples', (n, s) => integer(n, s)), maxTime: perInput('max-time', (n, s) => positive(n, s)),
+    warmup: perInput('warmup', (n, s) => integer(n, s, 0)), outDir: v['out-dir'] ?? null,
+  };
 }
 
 /** Runs the harness for `adapter` (a module namespace with load()) with the process's arguments. */
 export async function runHarness(adapter, argv = process.argv.slice(2)) {
-  const args = parseArgs(argv);
+  const args = readArgs(argv);
   const t0 = performance.now();
   const model = await adapter.load({ safetensors: args.safetensors, onnx: args.onnx, threads: args.threads });
   const loadMs = performance.now() - t0;
@@ -181,17 +160,31 @@ export async function runHarness(adapter, argv = process.argv.slice(2)) {
 // As a script: node bench/lib/harness.mjs --adapter <module> ...
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
   const argv = process.argv.slice(2);
-  const i = argv.indexOf('--adapter');
   const run = async () => {
-    if (i < 0 || i + 1 >= argv.length) throw new Error('--adapter <module> is required');
-    const adapter = await import(pathToFileURL(resolve(argv[i + 1])).href);
-    await runHarness(adapter, [...argv.slice(0, i), ...argv.slice(i + 2)]);
+    const { adapter } = readArgs(argv);
+    if (!adapter) throw new UsageError('--adapter <module> is required');
+    await runHarness(await import(pathToFileURL(resolve(adapter)).href), argv);
   };
   run().then(
     // worker pools (onnxruntime-web's pthreads) may keep the event loop alive
     () => process.exit(0),
     (e) => {
       process.stderr.write(`[harness] ${e.stack || e.message || e}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+/**
+ * For an adapter module run as a script (node bench/peers/x_runner.mjs ...): runs the harness
+ * with its load() when `moduleUrl` (the adapter's import.meta.url) is the script run.
+ */
+export function runAdapterScript(moduleUrl, load, tag) {
+  if (!process.argv[1] || moduleUrl !== pathToFileURL(realpathSync(process.argv[1])).href) return;
+  runHarness({ load }).then(
+    () => process.exit(0),
+    (e) => {
+      process.stderr.write(`[${tag}] ${e.stack || e.message || e}\n`);
       process.exit(1);
     },
   );

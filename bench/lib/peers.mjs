@@ -5,7 +5,7 @@
 //   canary()              2-thread/1-thread throughput ratio of this machine right now (~2 good)
 //   waitForCanary(...)    retry the canary while the ratio is low
 //   runChildJson(...)     run a child process, return the JSON object it printed
-//   readNpy / writeNpy    float32 .npy I/O (shared with bench/peers/ort_web_runner.mjs)
+//   readNpy / writeNpy    float32 .npy I/O (bench/lib/npy.mjs)
 //
 // Progress messages go to stderr so that stdout stays clean for results.
 
@@ -15,7 +15,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-export { readNpy, writeNpy } from '../peers/ort_web_runner.mjs';
+import { readNpy, writeNpy } from './npy.mjs';
+
+export { readNpy, writeNpy };
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(here, '..', '..');
@@ -276,12 +278,11 @@ export function runChildJson(cmd, args, { cwd = REPO_ROOT, timeoutMs = 15 * 60 *
 export async function ensureInput(batch, dir = CACHE_DIR) {
   const p = inputPath(batch, dir);
   if (existsSync(p)) return p;
-  const { readNpy: rd, writeNpy: wr } = await import('../peers/ort_web_runner.mjs');
-  const src = rd(inputPath(8, dir));
+  const src = readNpy(inputPath(8, dir));
   const per = src.data.length / src.shape[0];
   const data = new Float32Array(per * batch);
   for (let b = 0; b < batch; b++) data.set(src.data.subarray((b % src.shape[0]) * per, ((b % src.shape[0]) + 1) * per), b * per);
-  wr(p, [batch, ...src.shape.slice(1)], data);
+  writeNpy(p, [batch, ...src.shape.slice(1)], data);
   log(`wrote ${p} (images of input_b8.npy, cycled)`);
   return p;
 }

@@ -27,7 +27,7 @@ export function agreementText(a) {
 /** Label of a runtime with its version and backend, e.g. "onnxruntime-web 1.30.0 (WASM SIMD, threads)". */
 export function runtimeLabel(result, id) {
   const info = result.runtimes[id];
-  if (!info || !info.version) return id;
+  if (!info?.version) return id;
   return `${id} ${info.version}${info.backend ? ` (${info.backend})` : ''}`;
 }
 
@@ -46,6 +46,7 @@ function canaryLine(r) {
 
 // ------------------------------------------------------------------ console table
 
+/** @type {[string, 'l' | 'r', (row: any) => string][]} */
 const COLUMNS = [
   ['model', 'l', (r) => r.model],
   ['batch', 'r', (r) => String(r.batch)],
@@ -103,7 +104,7 @@ export function textReport(result) {
     if (info.status !== 'ok') lines.push(`${id}: ${info.status.toUpperCase()}: ${info.reason}`);
   }
   if (!result.agreement.ok) lines.push('', `NUMERICAL AGREEMENT FAILED on ${result.agreement.failures.length} row(s): ${result.agreement.failures.join('; ')}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 // ------------------------------------------------------------------ SVG chart
@@ -189,7 +190,7 @@ export function svgChart(result, { jsonPath = 'suite.json' } = {}) {
       runtimes.forEach((id, ri) => {
         const r = rows.find((x) => x.model === m && x.runtime === id);
         const bx = gx + ri * bw;
-        if (!r || r.status !== 'ok') {
+        if (r?.status !== 'ok') {
           o.push(`<text x="${(bx + bw / 2).toFixed(1)}" y="${ax.y + ax.h - 4}" text-anchor="middle" font-size="9" fill="#999">n/a</text>`);
           return;
         }
@@ -213,7 +214,7 @@ export function svgChart(result, { jsonPath = 'suite.json' } = {}) {
   notes.push(`Each runtime in its own process; medians of Benchmark.js samples, best of ${result.config.rounds} rounds. Data: ${jsonPath}.`);
   notes.forEach((n, i) => o.push(`<text x="${LEFT}" y="${H - FOOT + 20 + i * 15}" font-size="11" fill="#444">${esc(n)}</text>`));
   o.push('</svg>');
-  return o.join('\n') + '\n';
+  return `${o.join('\n')}\n`;
 }
 
 // ------------------------------------------------------------------ README section
@@ -293,7 +294,7 @@ export function replaceReadmeSection(readme, section) {
   const a = readme.indexOf(README_START);
   const b = readme.indexOf(README_END);
   if (a < 0 || b < a) throw new Error(`README.md has no ${README_START} ... ${README_END} section`);
-  return readme.slice(0, a + README_START.length) + '\n' + section + '\n' + readme.slice(b);
+  return `${readme.slice(0, a + README_START.length)}\n${section}\n${readme.slice(b)}`;
 }
 
 export { RUNTIMES };

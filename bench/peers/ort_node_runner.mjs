@@ -7,8 +7,8 @@
 // the CPU binaries are inside the npm package). intraOpNumThreads = T, one inter-op thread,
 // sequential execution, all graph optimisations. Its thread pool spin-waits between ops, so
 // cpu_util over-counts useful work; the 1-vs-T timing is the proof the threads run.
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { runAdapterScript } from '../lib/harness.mjs';
+import { ortModel } from '../lib/ort.mjs';
 
 export async function load({ onnx, threads }) {
   if (!onnx) throw new Error('onnxruntime-node needs --onnx');
@@ -26,30 +26,9 @@ export async function load({ onnx, threads }) {
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
   });
-  const [inName] = session.inputNames;
-  const [outName] = session.outputNames;
-  return {
-    info: {
-      runtime: 'onnxruntime-node',
-      version: ort.env.versions?.node ?? 'unknown',
-      backend: 'native CPU',
-      threads_effective: threads,
-    },
-    async run({ data, dims }) {
-      const out = (await session.run({ [inName]: new ort.Tensor('float32', data, dims) }))[outName];
-      return { data: out.data, dims: out.dims.map(Number) };
-    },
-    release: () => session.release(),
-  };
+  return ortModel(ort, session, {
+    runtime: 'onnxruntime-node', version: ort.env.versions?.node ?? 'unknown', backend: 'native CPU', threads_effective: threads,
+  });
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
-  const { runHarness } = await import('../lib/harness.mjs');
-  runHarness({ load }).then(
-    () => process.exit(0),
-    (e) => {
-      process.stderr.write(`[ort_node_runner] ${e.stack || e.message || e}\n`);
-      process.exit(1);
-    },
-  );
-}
+runAdapterScript(import.meta.url, load, 'ort_node_runner');

@@ -16,8 +16,8 @@
 // (WASM_HAS_MULTITHREAD_SUPPORT is false when IS_NODE, tfjs issue #3830), so every run here is on
 // one thread whatever is asked; setThreadsCount(T) is still called and getThreadsCount() is
 // reported as threads_effective, so the suite labels the row with what really ran.
-import { readFileSync, realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { runAdapterScript } from '../lib/harness.mjs';
 
 /** F32 tensors of a .safetensors file by name (integer tensors such as num_batches_tracked skipped). */
 export function readSafetensors(path) {
@@ -167,13 +167,4 @@ export async function load({ safetensors, threads }) {
   };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
-  const { runHarness } = await import('../lib/harness.mjs');
-  runHarness({ load }).then(
-    () => process.exit(0),
-    (e) => {
-      process.stderr.write(`[tfjs_runner] ${e.stack || e.message || e}\n`);
-      process.exit(1);
-    },
-  );
-}
+runAdapterScript(import.meta.url, load, 'tfjs_runner');

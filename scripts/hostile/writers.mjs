@@ -15,7 +15,9 @@ export function safetensorsBytes(headerText, data) {
 
 /**
  * A safetensors file of float32 tensors (Map name -> { shape, data: Float32Array }), in the
- * given order; `entry(name, offsets)` may rewrite each header entry.
+ * given order; `entry(e, name)` may rewrite each header entry; `extra` is header text put first.
+ * @param {Map<string, { shape: readonly number[], data: Float32Array }>} tensors
+ * @param {{ order?: string[], entry?: (e: any, name: string) => any, extra?: string }} [options]
  */
 export function writeSafetensors(tensors, { order, entry = (e) => e, extra = "" } = {}) {
   const names = order ?? [...tensors.keys()];
@@ -144,6 +146,10 @@ export function contiguousStrides(shape) {
  * A torch.save ZIP of float32 tensors (Map name -> { shape, data }): one storage per tensor.
  * `bend(records, storages)` may alter the records and storages before writing; `pickle`
  * replaces data.pkl entirely.
+ */
+/**
+ * @param {Map<string, { shape: readonly number[], data: Float32Array }>} tensors
+ * @param {{ bend?: (records: any[], storages: Map<string, Uint8Array>) => void, pickle?: Uint8Array }} [options]
  */
 export function writePth(tensors, { bend = () => {}, pickle } = {}) {
   const records = [], storages = new Map();

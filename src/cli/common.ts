@@ -3,18 +3,17 @@
 import { writeFile } from "node:fs/promises";
 import { DEFAULT_MODEL_PATH } from "../default_model.js";
 import { DenseNetError } from "../errors.js";
-import { readRegularFile } from "../io/file.js";
-import { parseNpyAny } from "../io/npy.js";
-import { Session, defaultThreads } from "../session.js";
+import { describeFsError, readRegularFile } from "../io/file.js";
+import { npyReadBound, parseNpyAny } from "../io/npy.js";
+import { MAX_THREADS, Session, defaultThreads } from "../session.js";
 import type { AnyTensor } from "../tensor.js";
 
-/** Most threads a session may use (Session.create's limit). */
-export const MAX_THREADS = 256;
+export { MAX_THREADS };
 
 /** A flag's decimal integer value in [min, max] ("1e1", "0x2", " 2 " are refused), or `fallback` when absent. */
 export function integerFlag(text: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
-  const value = /^-?[0-9]+$/.test(text) ? Number(text) : NaN;
+  const value = /^-?[0-9]{1,16}$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     throw new DenseNetError(`--${name} must be an integer from ${min} to ${max}, got '${text.slice(0, 40)}'`);
   }
@@ -40,8 +39,11 @@ const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 
 /** A .npy tensor as it is, or an image decoded and preprocessed as the session's model says. */
 export async function readTensorOrImage(path: string, session: Session): Promise<AnyTensor> {
-  const bytes = await readRegularFile(path, "input");
-  if (NPY_MAGIC.every((b, i) => bytes[i] === b)) return parseNpyAny(bytes, path);
+  // A .npy is read no further than its header says the array goes (a huge file is not read whole).
+  const isNpy = (head: Uint8Array) => NPY_MAGIC.every((b, i) => head[i] === b);
+  const npy = npyReadBound(path);
+  const bytes = await readRegularFile(path, "input", undefined, { headBytes: npy.headBytes, total: (head) => (isNpy(head) ? npy.total(head) : Infinity) });
+  if (isNpy(bytes)) return parseNpyAny(bytes, path);
   // The image decoders are loaded only when an input is an image.
   const { imageTensor } = await import("../classify.js");
   return imageTensor(session, bytes, path);
@@ -58,6 +60,6 @@ export async function writeOutputFile(path: string, bytes: Uint8Array): Promise<
   try {
     await writeFile(path, bytes);
   } catch (e) {
-    throw new DenseNetError(`cannot write output '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new DenseNetError(`cannot write output '${path}': ${describeFsError(e)}`);
   }
 }

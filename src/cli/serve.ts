@@ -1,29 +1,36 @@
 // `densenet serve`: flags, model loading, the ready line, and graceful shutdown on SIGTERM/SIGINT.
+//
+//   --model [NAME=]PATH  a model file (or densenet121/169/201/161: random weights) served as NAME,
+//                        or as the file's stem; repeatable. Default: the embedded model.
+//   --host, --port       address (default 127.0.0.1:8080; --port 0: a free port, printed)
+//   --threads N          threads per model (default: all cores). 1 runs on the event loop, which
+//                        then stalls (health checks included) while a batch runs.
+//   --max-batch 8        most images per batched run; --max-delay-ms 5: how long the first
+//                        request of a batch waits for others
+//   --max-queue 1024     most requests waiting (then 503 + Retry-After)
+//   --timeout-ms 30000   a request not answered by then gets 504 and leaves the queue
+//   --max-body-mb 64     largest body (then 413); --max-memory-mb 2048: bytes all requests may
+//                        hold together (then 503); --max-sizes 16: image sizes planned per model
 import { basename, extname } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_MODEL_NAME, DEFAULT_MODEL_PATH } from "../default_model.js";
 import { DenseNetError } from "../errors.js";
 import { InferenceServer, type ServerOptions } from "../serve/server.js";
-import { MAX_BATCH, Session, defaultThreads } from "../session.js";
+import { MAX_BATCH, MAX_THREADS, Session, defaultThreads } from "../session.js";
+import { integerFlag } from "./common.js";
 import { modelSignature } from "../serve/protocol.js";
 
 const OPTIONS = {
   model: { type: "string", multiple: true }, host: { type: "string" }, port: { type: "string" },
   threads: { type: "string" }, "max-batch": { type: "string" }, "max-delay-ms": { type: "string" },
   "max-queue": { type: "string" }, "timeout-ms": { type: "string" }, "max-body-mb": { type: "string" },
-  "max-sizes": { type: "string" }, seed: { type: "string" },
+  "max-sizes": { type: "string" }, "max-memory-mb": { type: "string" }, seed: { type: "string" },
 } as const;
 
 type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
 
-/** A decimal integer flag in [min, max]: digits only, no sign, exponent or spaces. */
-function integer(flags: Flags, name: keyof Flags, fallback: number, min: number, max: number): number {
-  const text = flags[name];
-  if (text === undefined) return fallback;
-  const value = typeof text === "string" && /^[0-9]{1,10}$/.test(text) ? Number(text) : NaN;
-  if (!(value >= min && value <= max)) throw new DenseNetError(`--${name} must be an integer from ${min} to ${max}, got '${text}'`);
-  return value;
-}
+const integer = (flags: Flags, name: keyof Flags, fallback: number, min: number, max: number) =>
+  integerFlag(flags[name] as string | undefined, name, fallback, min, max);
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -50,16 +57,21 @@ export async function serveMain(argv: string[]): Promise<number> {
     throw new DenseNetError(`${(e as Error).message.split("\n")[0]} (see densenet --help)`);
   }
   const specs = (flags.model ?? [`${DEFAULT_MODEL_NAME}=${DEFAULT_MODEL_PATH}`]).map(parseModelSpec);
-  const threads = integer(flags, "threads", defaultThreads(), 1, 256);
+  const twice = specs.find((spec, i) => specs.findIndex((other) => other.name === spec.name) !== i);
+  if (twice) throw new DenseNetError(`model name '${twice.name}' is given twice; name them with --model NAME=PATH`);
+  const threads = integer(flags, "threads", defaultThreads(), 1, MAX_THREADS);
   const seed = integer(flags, "seed", 0, 0, 2 ** 31 - 1);
   const options: ServerOptions = {
     host: flags.host ?? "127.0.0.1", port: integer(flags, "port", 8080, 0, 65535),
     maxBatch: integer(flags, "max-batch", 8, 1, MAX_BATCH), maxDelayMs: integer(flags, "max-delay-ms", 5, 0, 60000),
     maxQueue: integer(flags, "max-queue", 1024, 1, 1_000_000), timeoutMs: integer(flags, "timeout-ms", 30000, 1, 3_600_000),
     maxBodyBytes: integer(flags, "max-body-mb", 64, 1, 2047) * 2 ** 20, maxSizes: integer(flags, "max-sizes", 16, 1, 4096),
+    maxMemoryBytes: integer(flags, "max-memory-mb", 2048, 1, 1_048_576) * 2 ** 20,
   };
   const server = new InferenceServer(options);
-  const { host, port } = await server.listen();
+  const { host, port } = await server.listen().catch((e: NodeJS.ErrnoException) => {
+    throw new DenseNetError(`cannot listen on ${options.host}:${options.port}: ${e.code ?? e.message}`);
+  });
   let stopping: Promise<void> | null = null;
   let stopped = () => {};
   const done = new Promise<void>((resolve) => { stopped = resolve; });
@@ -90,6 +102,8 @@ export async function serveMain(argv: string[]): Promise<number> {
         `${threads} thread(s), max batch ${options.maxBatch}, max delay ${options.maxDelayMs} ms`);
     }
   } catch (e) {
+    process.off("SIGTERM", stop);
+    process.off("SIGINT", stop);
     await server.close();
     throw e;
   }

@@ -6,35 +6,39 @@ import { parseArgs } from "node:util";
 import { DEFAULT_MODEL_NAME, DEFAULT_MODEL_PATH } from "../default_model.js";
 import { DenseNetError } from "../errors.js";
 import { loadBullMQ } from "../queue/bullmq.js";
-import { type ConsumerOptions, startConsumer } from "../queue/consumer.js";
+import { Consumer, type ConsumerOptions } from "../queue/consumer.js";
 import { InferenceThread } from "../queue/inference_thread.js";
 import { type ModelSpec, parseModelSpecs } from "../queue/model_specs.js";
-import { defaultThreads } from "../session.js";
+import { MAX_THREADS, defaultThreads } from "../session.js";
+import { integerFlag } from "./common.js";
 
-const USAGE = `densenet worker: consume inference jobs from a BullMQ queue on Redis
-
-usage:
-  densenet worker --redis redis://HOST:PORT [--queue densenet] [--model [NAME=]PATH]...
-                  [--concurrency N] [--threads T] [--lock-duration MS] [--stalled-interval MS] [--name NAME]
-
-  --redis             redis:// or rediss:// URL (user, password and /DB as Redis URLs allow)
-  --queue             BullMQ queue name (default densenet); every job of it is taken, whatever its name
-  --model             a model to serve, named NAME or by its file stem (repeatable; default: the
-                      embedded ${DEFAULT_MODEL_NAME} model). Job data: the body of
-                      POST /v2/models/{NAME}/infer plus "model": NAME; job value: the response body
-  --concurrency       jobs taken at once (default 2); they share the models' sessions
-  --threads           inference threads per model (default: all available cores). Inference never
-                      runs on the thread that renews BullMQ's job locks
-  --lock-duration     ms without a lock renewal before a job counts as stalled (default 30000)
-  --stalled-interval  ms between this worker's checks for stalled jobs (default 30000)
-  --name              worker name stored on each job as processedBy (default HOST:PID)
-
-SIGTERM or SIGINT: takes no new job, finishes the jobs in hand, exits 0.`;
-
+/**
+ * densenet worker: consume inference jobs from a BullMQ queue on Redis
+ *
+ * usage:
+ *   densenet worker --redis redis://HOST:PORT [--queue densenet] [--model [NAME=]PATH]...
+ *                   [--concurrency N] [--threads T] [--lock-duration MS] [--stalled-interval MS] [--name NAME]
+ *
+ *   --redis             redis:// or rediss:// URL (user, password and /DB as Redis URLs allow)
+ *   --queue             BullMQ queue name (default densenet); every job of it is taken, whatever its name
+ *   --model             a model to serve, named NAME or by its file stem (repeatable; default: the
+ *                       embedded fashion-mnist-densenet model). Job data: the body of
+ *                       POST /v2/models/{NAME}/infer plus "model": NAME; job value: the response body
+ *   --concurrency       jobs taken at once (default 2); they share the models' sessions
+ *   --threads           inference threads per model (default: all available cores). Inference never
+ *                       runs on the thread that renews BullMQ's job locks
+ *   --lock-duration     ms without a lock renewal before a job counts as stalled (default 30000)
+ *   --stalled-interval  ms between this worker's checks for stalled jobs (default 30000)
+ *   --name              worker name stored on each job as processedBy (default HOST:PID)
+ *
+ * SIGTERM or SIGINT: takes no new job, finishes the jobs in hand, exits 0 (1 if Redis stayed
+ * unreachable so that some finished job could not be marked done; it runs again elsewhere).
+ * (`densenet --help` prints the usage line; cli.ts shows it for `densenet worker --help`.)
+ */
 const OPTIONS = {
   redis: { type: "string" }, queue: { type: "string" }, model: { type: "string", multiple: true },
   concurrency: { type: "string" }, threads: { type: "string" }, "lock-duration": { type: "string" },
-  "stalled-interval": { type: "string" }, name: { type: "string" }, help: { type: "boolean", short: "h" },
+  "stalled-interval": { type: "string" }, name: { type: "string" },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"];
@@ -45,19 +49,11 @@ interface WorkerSettings {
   readonly threads: number;
 }
 
-function integer(flags: Flags, name: "concurrency" | "threads" | "lock-duration" | "stalled-interval",
-  fallback: number, min: number, max: number): number {
-  const text = flags[name];
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new DenseNetError(`--${name} must be an integer from ${min} to ${max}, got '${text}'`);
-  }
-  return value;
-}
+const integer = (flags: Flags, name: "concurrency" | "threads" | "lock-duration" | "stalled-interval", fallback: number, min: number, max: number) =>
+  integerFlag(flags[name], name, fallback, min, max);
 
 function redisUrl(text: string | undefined): string {
-  if (!text) throw new DenseNetError("--redis is required, e.g. --redis redis://127.0.0.1:6379 (see densenet worker --help)");
+  if (!text) throw new DenseNetError("--redis is required, e.g. --redis redis://127.0.0.1:6379 (see densenet --help)");
   let url: URL;
   try {
     url = new URL(text);
@@ -90,7 +86,7 @@ function settings(flags: Flags): WorkerSettings {
     stalledIntervalMs: integer(flags, "stalled-interval", 30_000, 100, 3_600_000),
     workerName: flags.name ?? `${hostname()}:${process.pid}`,
   };
-  const threads = integer(flags, "threads", defaultThreads(), 1, 256);
+  const threads = integer(flags, "threads", defaultThreads(), 1, MAX_THREADS);
   const models = parseModelSpecs(flags.model ?? [], { name: DEFAULT_MODEL_NAME, source: DEFAULT_MODEL_PATH });
   for (const { source } of models) {
     if (source === DEFAULT_MODEL_PATH && !existsSync(source)) {
@@ -99,6 +95,9 @@ function settings(flags: Flags): WorkerSettings {
   }
   return { consumer, models, threads };
 }
+
+/** After SIGTERM and the last job in hand, how long Redis may stay unreachable before the worker gives up. */
+const CLOSE_GRACE_MS = 10_000;
 
 const log = (line: string) => console.error(`densenet worker: ${line}`);
 
@@ -121,24 +120,30 @@ export async function workerCommand(argv: string[]): Promise<number> {
   try {
     flags = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
   } catch (e) {
-    throw new DenseNetError(`${(e as Error).message.split("\n")[0]} (see densenet worker --help)`);
+    throw new DenseNetError(`${(e as Error).message.split("\n")[0]} (see densenet --help)`);
   }
-  if (flags.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const { consumer, models, threads } = settings(flags);
+  const { consumer: options, models, threads } = settings(flags);
   const bull = await loadBullMQ();
   const stopping = stopSignal();
   const inference = await InferenceThread.start(models, threads);
-  const { worker, counts } = startConsumer(bull, consumer, inference, log);
+  const consumer = new Consumer(bull, options, inference, log);
   const served = inference.models.map((m) => `${m.name} (${m.description})`).join(", ");
-  log(`${consumer.workerName} consuming queue '${consumer.queue}' on ${redacted(consumer.redisUrl)}: ` +
-    `${served}; concurrency ${consumer.concurrency}, ${threads} thread(s)`);
+  void consumer.ready().then(
+    () => log(`${options.workerName} consuming queue '${options.queue}' on ${redacted(options.redisUrl)}: ` +
+      `${served}; concurrency ${options.concurrency}, ${threads} thread(s)`),
+    (e: Error) => log(`closed before Redis was reached: ${e.message.split("\n")[0]}`));
   const signal = await stopping;
   log(`${signal}: finishing the jobs in hand`);
-  await worker.close();
+  const { closed, unstored } = await consumer.stop(CLOSE_GRACE_MS);
   await inference.close();
-  log(`stopped after ${counts.completed} completed and ${counts.failed} failed job(s)`);
-  return 0;
+  log(`stopped after ${consumer.counts.completed} completed and ${consumer.counts.failed} failed job(s)`);
+  if (closed) return 0;
+  if (unstored > 0) {
+    log(`Redis was unreachable for ${CLOSE_GRACE_MS / 1000} s after the last job: ${unstored} job(s) could not be ` +
+      "marked done; each stays active until its lock expires, then runs again");
+  } else {
+    log("Redis is unreachable; no job was left undone");
+  }
+  // BullMQ's connections keep retrying (and its close() keeps waiting) while Redis is away.
+  process.exit(unstored > 0 ? 1 : 0);
 }

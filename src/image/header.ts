@@ -49,7 +49,7 @@ export interface JpegComponentInfo {
 export interface JpegInfo {
   readonly width: number;
   readonly height: number;
-  /** The SOF marker's low nibble: 0 baseline, 1 extended, 2 progressive, 9/10 arithmetic. */
+  /** The SOF marker's low nibble: 0 baseline, 1 extended, 2 progressive (Huffman coding). */
   readonly process: number;
   readonly components: readonly JpegComponentInfo[];
   /** The Adobe APP14 colour transform (0 none, 1 YCbCr, 2 YCCK), or null without one. */
@@ -58,8 +58,11 @@ export interface JpegInfo {
   readonly exifOrientation: number;
 }
 
-/** SOF processes libjpeg-turbo 2.1 (Pillow's and @jsquash/jpeg's decoder) can decode. */
-const SUPPORTED_PROCESSES = new Set([0, 1, 2, 9, 10]);
+/**
+ * SOF processes decoded here: Huffman-coded baseline, extended and progressive. Pillow's
+ * libjpeg-turbo also decodes arithmetic coding (SOF9, SOF10), which @jsquash/jpeg's build lacks.
+ */
+const SUPPORTED_PROCESSES = new Set([0, 1, 2]);
 
 /**
  * Walks every marker of a JPEG, skipping entropy-coded data, up to its EOI marker. Throws a
@@ -98,7 +101,8 @@ export function readJpegInfo(bytes: Uint8Array, name: string): JpegInfo {
       const count = bytes[s + 5];
       if (length < 8 + 3 * count) throw new DenseNetError(`${name}: corrupt JPEG (frame header too short)`);
       if (!SUPPORTED_PROCESSES.has(process)) {
-        throw new DenseNetError(`${name}: unsupported JPEG process (SOF${process}: lossless or hierarchical JPEG)`);
+        const kind = process === 9 || process === 10 ? "arithmetic coding" : "lossless or hierarchical JPEG";
+        throw new DenseNetError(`${name}: unsupported JPEG (SOF${process}: ${kind}; baseline and progressive Huffman JPEGs are supported)`);
       }
       if (precision !== 8) throw new DenseNetError(`${name}: unsupported JPEG with ${precision}-bit samples (only 8-bit)`);
       if (count !== 1 && count !== 3 && count !== 4) throw new DenseNetError(`${name}: unsupported JPEG with ${count} components (1, 3 or 4)`);
@@ -130,13 +134,11 @@ export function readJpegInfo(bytes: Uint8Array, name: string): JpegInfo {
 }
 
 /** The offset of the first marker after entropy-coded data starting at `i` (n if none). */
-function skipEntropyCodedData(bytes: Uint8Array, i: number): number {
+export function skipEntropyCodedData(bytes: Uint8Array, i: number): number {
   const n = bytes.length;
   while (i < n) {
-    if (bytes[i] !== 0xff) {
-      i++;
-      continue;
-    }
+    i = bytes.indexOf(0xff, i); // native search: entropy-coded data is most of a JPEG
+    if (i < 0) return n;
     const next = bytes[i + 1];
     if (next === 0x00 || (next >= 0xd0 && next <= 0xd7)) i += 2; // stuffed byte, restart marker
     else if (next === 0xff) i++; // fill byte before a marker
@@ -162,4 +164,45 @@ function readExifOrientation(tiff: Uint8Array): number | null {
     }
   }
   return null;
+}
+
+/** What a WebP's RIFF header says. */
+export interface WebpInfo {
+  readonly width: number;
+  readonly height: number;
+  /** Pillow's mode is "RGBA" when libwebp's features say alpha, else "RGB". */
+  readonly alpha: boolean;
+}
+
+/**
+ * Reads a WebP's size and alpha flag from its first chunk (VP8, VP8L or VP8X), checks the size
+ * limit and refuses truncated files (RIFF size past the end) and animations.
+ */
+export function readWebpInfo(bytes: Uint8Array, name: string): WebpInfo {
+  const n = bytes.length;
+  const u32 = (i: number) => (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24)) >>> 0;
+  const u24 = (i: number) => bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16);
+  if (n < 30) throw new DenseNetError(`${name}: truncated WebP (${n} bytes)`);
+  if (8 + u32(4) > n) throw new DenseNetError(`${name}: truncated WebP (RIFF size ${u32(4) + 8} bytes, file ${n})`);
+  const chunk = String.fromCharCode(...bytes.subarray(12, 16));
+  const p = 20; // first chunk's payload
+  let info: WebpInfo;
+  if (chunk === "VP8 ") {
+    if (bytes[p] & 1 || bytes[p + 3] !== 0x9d || bytes[p + 4] !== 0x01 || bytes[p + 5] !== 0x2a) {
+      throw new DenseNetError(`${name}: corrupt WebP (bad VP8 frame header)`);
+    }
+    info = { width: (bytes[p + 6] | (bytes[p + 7] << 8)) & 0x3fff, height: (bytes[p + 8] | (bytes[p + 9] << 8)) & 0x3fff, alpha: false };
+  } else if (chunk === "VP8L") {
+    if (bytes[p] !== 0x2f) throw new DenseNetError(`${name}: corrupt WebP (bad VP8L signature)`);
+    const bits = u32(p + 1);
+    info = { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1, alpha: ((bits >>> 28) & 1) === 1 };
+  } else if (chunk === "VP8X") {
+    const flags = bytes[p];
+    if (flags & 0x02) throw new DenseNetError(`${name}: unsupported WebP (animated; still images are supported)`);
+    info = { width: u24(p + 4) + 1, height: u24(p + 7) + 1, alpha: (flags & 0x10) !== 0 };
+  } else {
+    throw new DenseNetError(`${name}: corrupt WebP (first chunk ${JSON.stringify(chunk)})`);
+  }
+  checkImageSize(info.width, info.height, name);
+  return info;
 }

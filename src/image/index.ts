@@ -1,5 +1,5 @@
-// The image API: decode JPEG/PNG like Pillow, convert and preprocess like torchvision.
-export { decodeImage } from "./decode.js";
+// The image API: decode JPEG, PNG and WebP like Pillow 9.4, convert and preprocess like torchvision.
+export { decodeImage, type DecodeOptions } from "./decode.js";
 export { toMode } from "./convert.js";
 export { resizeImage } from "./resample.js";
 export { centerCrop, checkPreprocessSpec, preprocess, resizedSize, MAX_PREPROCESS_SIDE } from "./preprocess.js";

@@ -36,6 +36,13 @@ function crc32(bytes: Uint8Array, start: number, end: number): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
+/** A chunk type as text when it is 4 ASCII letters (as it must be), else as hex. */
+function chunkName(bytes: Uint8Array, i: number): string {
+  const b = bytes.subarray(i, i + 4);
+  const letters = b.every((c) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122));
+  return letters ? String.fromCharCode(...b) : `0x${Array.from(b, (c) => c.toString(16).padStart(2, "0")).join("")}`;
+}
+
 /** Decodes a PNG (its signature already checked) into the mode Pillow 9.4 would open. */
 export function decodePng(bytes: Uint8Array, name: string): DecodedImage {
   const n = bytes.length;
@@ -48,12 +55,12 @@ export function decodePng(bytes: Uint8Array, name: string): DecodedImage {
   while (i < n) {
     if (i + 12 > n) throw new DenseNetError(`${name}: truncated PNG (a chunk header cut off at byte ${i} of ${n})`);
     const length = u32(i);
-    const type = String.fromCharCode(bytes[i + 4], bytes[i + 5], bytes[i + 6], bytes[i + 7]);
+    const type = chunkName(bytes, i + 4);
     const data = i + 8;
     const end = data + length;
-    if (end + 4 > n) throw new DenseNetError(`${name}: truncated PNG (chunk ${JSON.stringify(type)} cut off)`);
-    if (crc32(bytes, i + 4, end) !== u32(end)) throw new DenseNetError(`${name}: corrupt PNG (bad CRC in chunk ${JSON.stringify(type)})`);
-    if (!header && type !== "IHDR") throw new DenseNetError(`${name}: corrupt PNG (first chunk is ${JSON.stringify(type)}, not IHDR)`);
+    if (end + 4 > n) throw new DenseNetError(`${name}: truncated PNG (chunk ${type} cut off)`);
+    if (crc32(bytes, i + 4, end) !== u32(end)) throw new DenseNetError(`${name}: corrupt PNG (bad CRC in chunk ${type})`);
+    if (!header && type !== "IHDR") throw new DenseNetError(`${name}: corrupt PNG (first chunk is ${type}, not IHDR)`);
     if (type === "IHDR") {
       if (header) throw new DenseNetError(`${name}: corrupt PNG (two IHDR chunks)`);
       if (length !== 13) throw new DenseNetError(`${name}: corrupt PNG (IHDR has ${length} bytes, not 13)`);
@@ -68,7 +75,7 @@ export function decodePng(bytes: Uint8Array, name: string): DecodedImage {
     } else if (type === "IEND") {
       break;
     } else if (!(bytes[i + 4] & 0x20)) {
-      throw new DenseNetError(`${name}: unsupported PNG (unknown critical chunk ${JSON.stringify(type)})`);
+      throw new DenseNetError(`${name}: unsupported PNG (unknown critical chunk ${type})`);
     }
     i = end + 4;
   }
@@ -110,6 +117,9 @@ function rawSize(h: Header): number {
   return passes(h).reduce((sum, p) => sum + p.rows * (1 + rowBytes(h, p.w)), 0);
 }
 
+/** Bytes of compressed data inflated at a time. */
+const SLICE = 4096;
+
 /** Inflates the zlib stream of the IDAT chunks into exactly `size` bytes, or throws. */
 function inflateExactly(chunks: Uint8Array[], size: number, name: string): Uint8Array {
   const out = new Uint8Array(size);
@@ -121,7 +131,14 @@ function inflateExactly(chunks: Uint8Array[], size: number, name: string): Uint8
     filled += chunk.length;
   });
   try {
-    for (let k = 0; k < chunks.length && !overflow; k++) inflater.push(chunks[k], k === chunks.length - 1);
+    // Pushed in slices so that a zlib bomb stops within one slice's output (≤ ~1032 × SLICE).
+    for (let k = 0; k < chunks.length && !overflow; k++) {
+      const chunk = chunks[k];
+      for (let at = 0; at < chunk.length && !overflow; at += SLICE) {
+        const end = Math.min(chunk.length, at + SLICE);
+        inflater.push(chunk.subarray(at, end), k === chunks.length - 1 && end === chunk.length);
+      }
+    }
   } catch (e) {
     throw new DenseNetError(`${name}: corrupt PNG image data (${e instanceof Error ? e.message : String(e)})`);
   }

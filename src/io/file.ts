@@ -6,15 +6,17 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "n
 import { open, stat } from "node:fs/promises";
 import { DenseNetError } from "../errors.js";
 
-/** Largest file read whole (Node's own limit on one buffer is 2 GiB; no DenseNet weighs that). */
-export const MAX_FILE_BYTES = 2 ** 31 - 1;
+/** Largest file read whole (model files, images, tensors): 4 GiB, WebAssembly's memory limit. */
+export const MAX_FILE_BYTES = 2 ** 32;
 
 /**
  * The bytes of the regular file at `path`; `what` names it in errors ("model file",
  * "input"). Anything else — missing, a directory, a FIFO, a device, too large — is a
- * one-line DenseNetError.
+ * one-line DenseNetError. With `bound`, only the first `headBytes` are read at first, and
+ * then no more than `total(head)` bytes in all: the format's own header says how much to read.
  */
-export async function readRegularFile(path: string, what: string, maxBytes = MAX_FILE_BYTES): Promise<Uint8Array> {
+export async function readRegularFile(path: string, what: string, maxBytes = MAX_FILE_BYTES,
+  bound?: { readonly headBytes: number; readonly total: (head: Uint8Array) => number }): Promise<Uint8Array> {
   const fail = (reason: string) => new DenseNetError(`cannot read ${what} '${path}': ${reason}`);
   try {
     // stat first: opening a FIFO for reading would block until a writer appears.
@@ -25,15 +27,13 @@ export async function readRegularFile(path: string, what: string, maxBytes = MAX
     try {
       const checked = await handle.stat();
       if (!checked.isFile()) throw fail(`not a regular file (${kindOf(checked)})`);
-      if (checked.size > maxBytes) throw fail(`${checked.size} bytes, over the limit of ${maxBytes}`);
-      const bytes = new Uint8Array(checked.size);
-      let at = 0;
-      while (at < bytes.length) {
-        const { bytesRead } = await handle.read(bytes, at, bytes.length - at, at);
-        if (bytesRead === 0) break;
-        at += bytesRead;
+      let size = checked.size;
+      if (bound) {
+        const head = await readAt(handle, new Uint8Array(Math.min(size, bound.headBytes)));
+        size = Math.min(size, bound.total(head));
       }
-      return at === bytes.length ? bytes : bytes.subarray(0, at);
+      if (size > maxBytes) throw fail(`${size} bytes, over the limit of ${maxBytes}`);
+      return await readAt(handle, new Uint8Array(size));
     } finally {
       await handle.close();
     }
@@ -84,6 +84,17 @@ export function readFullySync(fd: number, into: Uint8Array, position: number, wh
   return true;
 }
 
+/** Fills `bytes` from the start of the file (fewer if the file is shorter). */
+async function readAt(handle: import("node:fs/promises").FileHandle, bytes: Uint8Array): Promise<Uint8Array> {
+  let at = 0;
+  while (at < bytes.length) {
+    const { bytesRead } = await handle.read(bytes, at, bytes.length - at, at);
+    if (bytesRead === 0) break;
+    at += bytesRead;
+  }
+  return at === bytes.length ? bytes : bytes.subarray(0, at);
+}
+
 function kindOf(info: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
   if (info.isDirectory()) return "a directory";
   if (info.isFIFO()) return "a FIFO";
@@ -92,17 +103,12 @@ function kindOf(info: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDe
   return "not a file";
 }
 
-/** A file-system error in a few words: its code (ENOENT, EACCES, ...), or Deno's missing permission. */
+/** A file-system error in a word: its code (ENOENT, EACCES, EISDIR, ENOSPC, ...), or Deno's missing permission. */
 export function describeFsError(e: unknown): string {
   const denied = denoPermission(e);
   if (denied) return denied;
-  const err = e as NodeJS.ErrnoException;
-  const reasons: Record<string, string> = {
-    ENOENT: "no such file or directory", EACCES: "permission denied", EISDIR: "is a directory", ENOTDIR: "a parent is not a directory",
-    ENOSPC: "no space left on the device", EROFS: "read-only file system", EMFILE: "too many open files", ENAMETOOLONG: "name too long",
-    EDQUOT: "disk quota exceeded", EPERM: "operation not permitted", ELOOP: "too many symbolic links",
-  };
-  if (typeof err?.code === "string") return reasons[err.code] ? `${reasons[err.code]} (${err.code})` : err.code;
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (typeof code === "string") return code;
   return e instanceof Error ? e.message : String(e);
 }
 

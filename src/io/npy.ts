@@ -67,6 +67,20 @@ export function parseNpyHeader(bytes: Uint8Array, what = "npy"): NpyHeader {
   return { dataStart, descr: descr as keyof typeof DTYPES, dims: [...dims], dataBytes };
 }
 
+/**
+ * How much of a .npy file to read (for readRegularFile): its first bytes, enough for any
+ * accepted header, decide the rest; a malformed header is an error naming `what`.
+ */
+export function npyReadBound(what: string): { headBytes: number; total: (head: Uint8Array) => number } {
+  return {
+    headBytes: 12 + MAX_HEADER_BYTES,
+    total: (head) => {
+      const h = parseNpyHeader(head, what);
+      return h.dataStart + h.dataBytes;
+    },
+  };
+}
+
 /** Like parseNpy, but also takes little-endian int64 ('<i8') arrays, as BigInt64Array. */
 export function parseNpyAny(bytes: Uint8Array, what = "npy"): AnyTensor {
   const { dataStart, descr, dims, dataBytes } = parseNpyHeader(bytes, what);
@@ -87,7 +101,7 @@ export function formatNpy(tensor: AnyTensor): Uint8Array {
   const shape = tensor.dims.length === 1 ? `(${tensor.dims[0]},)` : `(${tensor.dims.join(", ")})`;
   const descr = tensor.data instanceof BigInt64Array ? "<i8" : "<f4";
   const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
-  const padded = (preamble: number) => dict + " ".repeat((64 - ((preamble + dict.length + 1) % 64)) % 64) + "\n";
+  const padded = (preamble: number) => `${dict}${" ".repeat((64 - ((preamble + dict.length + 1) % 64)) % 64)}\n`;
   let header = padded(10);
   const major = header.length <= 0xffff ? 1 : 2;
   if (major === 2) header = padded(12);

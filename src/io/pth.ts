@@ -2,6 +2,7 @@ import { check } from "../errors.js";
 import { formatDims } from "../tensor.js";
 import { type PyValue, type TensorRef, unpickle } from "./pickle.js";
 import { ITEM_BYTES, type StoredTensor, decodeFloats } from "./safetensors.js";
+import { MAX_TENSOR_ELEMENTS } from "../tensor.js";
 import { isZip, readZip } from "./zip.js";
 
 /**
@@ -46,8 +47,7 @@ function stateDictOf(value: PyValue): Map<PyValue, PyValue> | null {
   return null;
 }
 
-/** 2^28 elements: 1 GiB of float32, far beyond any DenseNet weight. */
-const MAX_ELEMENTS = 2 ** 28;
+const MAX_ELEMENTS = MAX_TENSOR_ELEMENTS;
 
 /**
  * The tensor's elements in C order (gathered through its strides), converted to float32 where

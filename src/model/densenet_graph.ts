@@ -2,7 +2,7 @@ import {
   type Affine, type BufferSpec, type Graph, type Op, type View, type WeightData, batchNormAffine, foldAffineIntoBias, foldAffineIntoWeight,
 } from "../plan/graph.js";
 import { type DenseNetConfig, blockChannels } from "./config.js";
-import { WeightReader } from "./weights.js";
+import type { WeightReader } from "./weights.js";
 
 /** torchvision's BatchNorm2d default. */
 export const BN_EPS = 1e-5;

@@ -1,6 +1,7 @@
 import type { StoredTensor } from "../io/safetensors.js";
 import type { DenseNetConfig } from "./config.js";
 import { expectedShapes } from "./weights.js";
+import { elementCount } from "../tensor.js";
 
 /** A small, fast, seeded generator (mulberry32) with uniform and normal draws. */
 export class SeededRandom {
@@ -13,7 +14,8 @@ export class SeededRandom {
 
   /** Uniform in [0, 1). */
   uniform(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
@@ -42,8 +44,8 @@ export function randomWeights(config: DenseNetConfig, seed = 0): Map<string, Sto
   const rng = new SeededRandom(seed);
   const out = new Map<string, StoredTensor>();
   for (const [name, shape] of expectedShapes(config)) {
-    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    const fanIn = shape.length > 1 ? shape.slice(1).reduce((a, b) => a * b, 1) : 1;
+    const data = new Float32Array(elementCount(shape));
+    const fanIn = shape.length > 1 ? elementCount(shape.slice(1)) : 1;
     const fill = (f: () => number) => { for (let i = 0; i < data.length; i++) data[i] = f(); };
     if (name.endsWith("running_var")) fill(() => 0.5 + 1.5 * rng.uniform());
     else if (name.endsWith("running_mean")) fill(() => 0.3 * rng.normal());

@@ -1,6 +1,7 @@
 import { DenseNetError, check } from "../errors.js";
 import type { StoredTensor } from "../io/safetensors.js";
 import { type DenseNetConfig, blockChannels, describeConfig, featureChannels } from "./config.js";
+import { elementCount } from "../tensor.js";
 
 /**
  * A tensor whose values are read on demand: from memory (a parsed file or random weights), or
@@ -197,7 +198,7 @@ export function parameterCount(config: DenseNetConfig): number {
   let total = 0;
   for (const [name, shape] of expectedShapes(config)) {
     if (name.endsWith("running_mean") || name.endsWith("running_var")) continue;
-    total += shape.reduce((a, b) => a * b, 1);
+    total += elementCount(shape);
   }
   return total;
 }

@@ -3,11 +3,12 @@
 import { DenseNetError, check } from "../errors.js";
 import type { InterpretedModel, PlannedModel } from "../model/types.js";
 import { Attributes } from "./attributes.js";
-import { type OnnxGraph, type ValueInfo, formatDeclared, readGraph } from "./graph.js";
+import { MAX_NODES, type OnnxGraph, type ValueInfo, formatDeclared, readGraph } from "./graph.js";
 import { type Program, compileProgram } from "./interpreter.js";
 import { NotLowerable, lowerToPlan } from "./lower.js";
 import { parseModelMetadata } from "../model/metadata.js";
 import { decodeModel } from "./proto.js";
+import { countGraphEntries } from "./wire_scan.js";
 
 
 /**
@@ -17,6 +18,10 @@ import { decodeModel } from "./proto.js";
  * lowers to the planned, fused kernels; anything else runs on the interpreter.
  */
 export function importOnnx(bytes: Uint8Array, name: string): PlannedModel | InterpretedModel {
+  const counts = countGraphEntries(bytes);
+  check(counts === null || counts.nodes <= MAX_NODES, () => `${name}: the graph has ${counts!.nodes} nodes, over the limit of ${MAX_NODES}`);
+  check(counts === null || counts.initializers <= MAX_NODES,
+    () => `${name}: the graph has ${counts!.initializers} initializers, over the limit of ${MAX_NODES}`);
   const proto = decodeModel(bytes, name);
   let graph: OnnxGraph, program: Program;
   try {

@@ -7,6 +7,7 @@ import { opDefinition } from "./ops/registry.js";
 import type { CompileContext, Kernel, ValueType } from "./ops/types.js";
 import { type Dim, formatShape, product } from "./shape.js";
 import { type OnnxTensor, dataType } from "./tensor.js";
+import { MAX_TENSOR_ELEMENTS, elementCount } from "../tensor.js";
 
 interface Step {
   readonly node: OnnxNode;
@@ -58,8 +59,7 @@ export function compileProgram(graph: OnnxGraph): Program {
   };
 }
 
-/** Most elements one tensor may hold (1 GiB of float32). */
-const MAX_ELEMENTS = 2 ** 28;
+const MAX_ELEMENTS = MAX_TENSOR_ELEMENTS;
 
 /** Refuses outputs too large to allocate (at load time where shapes are known, else before running the node). */
 function checkSizes(node: OnnxNode, outputs: ValueType[]): ValueType[] {
@@ -81,7 +81,7 @@ function checkFeed(input: ValueInfo, feed: OnnxTensor | undefined): OnnxTensor {
   const dims = feed.dims;
   check(dims.every((d) => Number.isSafeInteger(d) && d >= 0), () => `input '${name}' has invalid shape [${dims.join(", ")}]`);
   check(dataType(feed) === input.type, () => `input '${name}' is ${dataType(feed)}, the model expects ${input.type}`);
-  const count = dims.reduce((a, b) => a * b, 1);
+  const count = elementCount(dims);
   check(feed.data.length === count, () => `input '${name}' has ${feed.data.length} values, shape [${dims.join(", ")}] needs ${count}`);
   const declared = input.dims;
   if (declared) {

@@ -158,7 +158,7 @@ const SCHEMA = {
  * prototype, so `msg.field` alone cannot tell an absent field from a default value).
  */
 export function present<T extends object>(message: T | undefined, field: keyof T & string): boolean {
-  return message !== undefined && message !== null && Object.prototype.hasOwnProperty.call(message, field);
+  return message !== undefined && message !== null && Object.hasOwn(message, field);
 }
 
 let modelType: protobuf.Type | undefined;

@@ -2,6 +2,7 @@
 // and the shape rules shared by load-time inference and run time: broadcasting and the
 // sliding-window geometry of Conv and the pools.
 import { windowOutput } from "../plan/window.js";
+import { elementCount } from "../tensor.js";
 
 /** A dimension: a size, or null when it is only known at run time. */
 export type Dim = number | null;
@@ -133,8 +134,8 @@ export function windowTaps(inSizes: readonly number[], geometry: WindowGeometry,
     }
     return { offsets, padded, k };
   });
-  const volume = spec.kernel.reduce((a, b) => a * b, 1);
-  const positions = out.reduce((a, b) => a * b, 1);
+  const volume = elementCount(spec.kernel);
+  const positions = elementCount(out);
   const taps = new Int32Array(positions * volume), inPadded = new Int32Array(positions);
   const index = new Array<number>(r).fill(0); // output multi-index
   const tap = new Array<number>(r).fill(0);

@@ -2,6 +2,7 @@
 import { check } from "../errors.js";
 import { type Int64, type TensorProto, present } from "./proto.js";
 import type { DataType, OnnxTensor } from "./tensor.js";
+import { elementCount } from "../tensor.js";
 
 /** TensorProto.DataType names, for messages. */
 const DATA_TYPE_NAMES: Record<number, string> = {
@@ -40,7 +41,7 @@ export function readTensorProto(t: TensorProto, what: string): OnnxTensor {
   check(type !== null, () => `${what}: element type ${dataTypeName(t.dataType)} is not supported (float32 and int64 are)`);
   check(t.dataLocation !== 1 && t.externalData.length === 0, () => `${what}: tensors stored in external data files are not supported`);
   check(!present(t, "segment"), () => `${what}: segmented tensors are not supported`);
-  const count = dims.reduce((a, b) => a * b, 1);
+  const count = elementCount(dims);
   check(Number.isSafeInteger(count), () => `${what}: shape [${dims.join(", ")}] is too large`);
   const size = type === "float32" ? 4 : 8;
   const raw = t.rawData;

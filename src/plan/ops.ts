@@ -6,7 +6,7 @@ import * as L from "../kernels/layout.js";
 import { type Op, type OpKind, type OpOf, type Pads, type Pair, weightValues } from "./graph.js";
 import { type OpDef, fields } from "./op_def.js";
 import {
-  MICRO_KERNELS, NO_WEIGHTS, type OpGeometry, type PackedOp, type PackedWeights, allocBias, allocFloats,
+  MICRO_KERNELS, NO_WEIGHTS, type PackedWeights, allocBias, allocFloats,
   microKernelRows, packPanels, packPre, panelsLength,
 } from "./panels.js";
 import { WINOGRAD_OPS } from "./winograd.js";

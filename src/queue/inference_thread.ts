@@ -51,8 +51,9 @@ export class InferenceThread {
       thread.once("message", (message: FromInferenceThread) => {
         thread.off("error", reject);
         thread.off("exit", onExit);
-        if (message.kind === "ready") resolve({ thread, models: message.models });
-        else if (message.kind === "load-failed") {
+        if (message.kind === "ready") return resolve({ thread, models: message.models });
+        void thread.terminate();
+        if (message.kind === "load-failed") {
           reject(message.invalidInput ? new DenseNetError(message.message) : new Error(message.message));
         } else reject(new Error(`the inference thread sent '${message.kind}' before loading the models`));
       });
@@ -62,6 +63,7 @@ export class InferenceThread {
   private adopt(thread: Worker): void {
     this.thread = thread;
     thread.on("message", (message: FromInferenceThread) => {
+      if (message.kind === "closed") void thread.terminate();
       if (message.kind !== "done" && message.kind !== "failed") return;
       const job = this.pending.get(message.id);
       this.pending.delete(message.id);

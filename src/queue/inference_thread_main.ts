@@ -51,13 +51,10 @@ if (await load()) {
       const job = runJob(message.id, message.data).finally(() => running.delete(job));
       running.add(job);
     } else {
-      void Promise.all(running).then(() => Promise.all([...sessions.values()].map((s) => s.release()))).then(() => {
-        post({ kind: "closed" });
-        port.close();
-      });
+      // The main thread terminates this thread on "closed" (Deno's parentPort has no close()).
+      void Promise.all(running).then(() => Promise.all([...sessions.values()].map((s) => s.release())))
+        .then(() => post({ kind: "closed" }));
     }
   });
   post({ kind: "ready", models });
-} else {
-  port.close();
 }

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { DenseNetError } from "../errors.js";
 import { OP_KERNELS, type OpKernel, type OpKernelName } from "../kernels/op_kernels.js";
+import type { KernelTable } from "./executor.js";
 
 /** What the kernel module exports (assembly/index.ts): every op kernel of OP_KERNELS, and these. */
 export type KernelExports = { readonly [K in OpKernelName]: OpKernel } & KernelHelpers;
@@ -13,9 +14,9 @@ interface KernelHelpers {
   gemm_f32_6x8(a: number, b: number, c: number, ldc: number, kc: number, bias: number, flags: number): void;
 }
 
-/** The op kernels of an instance, indexed by id. */
-export function opKernelTable(kernels: KernelExports): OpKernel[] {
-  return OP_KERNELS.map((name) => kernels[name]);
+/** The op kernels of an instance on `memory`, indexed by id: what the executor runs schedules with. */
+export function kernelTable(memory: WebAssembly.Memory, kernels: KernelExports): KernelTable {
+  return { memory, kernels: OP_KERNELS.map((name) => kernels[name]) };
 }
 
 const BASELINE_URL = new URL("../../build/kernels.wasm", import.meta.url);

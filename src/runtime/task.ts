@@ -1,4 +1,5 @@
 // The messages between a session and its pool workers.
+import type { Staging } from "./executor.js";
 
 /** Created once per worker (Piscina's workerData): what it instantiates the kernels on. */
 export interface WorkerSetup {
@@ -7,13 +8,13 @@ export interface WorkerSetup {
 }
 
 /**
- * One worker's part of one run. Images are staged in linear memory: image i's input at
- * inputStage + i * inputElements floats, its output at outputStage + i * outputElements.
- * Images [0, batch - shared) are split between workers whole (worker w takes
- * ownImages[w]..ownImages[w+1], each on its own arena); the last `shared` images are run by
- * all workers together on arenas[0], each step split (ith, nth) with a barrier after it.
+ * One worker's part of one run, on images staged in linear memory (see Staging). Images
+ * [0, batch - shared) are split between workers whole (worker w takes images
+ * ownImageStart(whole, w, nth) up to ownImageStart(whole, w + 1, nth), each on its own
+ * arena, arenas[w]); the last `shared` images are run by all workers together on arenas[0],
+ * each step split (ith, nth) with a barrier after it.
  */
-export interface RunTask {
+export interface RunTask extends Staging {
   readonly kind: "run";
   readonly ith: number;
   readonly nth: number;
@@ -23,12 +24,6 @@ export interface RunTask {
   readonly steps: number;
   readonly arenas: readonly number[];
   readonly scratch: number;
-  readonly inputStage: number;
-  readonly outputStage: number;
-  readonly inputOffset: number;
-  readonly outputOffset: number;
-  readonly inputElements: number;
-  readonly outputElements: number;
   readonly batch: number;
   readonly shared: number;
   /** Test hook: make this worker fail at the given step ("throw") or die ("exit"). */

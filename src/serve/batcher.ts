@@ -28,6 +28,23 @@ export class QueueFullError extends Error {
   override name = "QueueFullError";
 }
 
+/**
+ * A run failed for the server's reasons (a worker died, memory ran out), not the request's:
+ * HTTP 500. The message is the runtime's one line.
+ */
+export class RunFailure extends Error {
+  override name = "RunFailure";
+}
+
+/** Errors of a run of validated inputs that are the server's, not the request's. */
+function serverFailure(e: unknown): boolean {
+  return !(e instanceof DenseNetError) || /^(a worker failed|out of memory)/.test(e.message);
+}
+
+function asRequestError(e: unknown): unknown {
+  return serverFailure(e) ? new RunFailure(e instanceof Error ? e.message : String(e)) : e;
+}
+
 /** Called after every run: images in it, and how long Session.run took. */
 export type BatchObserver = (model: string, images: number, seconds: number) => void;
 
@@ -85,7 +102,10 @@ export class Batcher {
     this.planFor(model.session, h, w);
     const key = `${model.name}\u0000${c}x${h}x${w}`;
     let group = this.groups.get(key);
-    if (!group) this.groups.set(key, group = { key, model, items: [], images: 0, timer: null });
+    if (!group) {
+      group = { key, model, items: [], images: 0, timer: null };
+      this.groups.set(key, group);
+    }
     const target = group;
     return new Promise<Tensor>((resolve, reject) => {
       const item: Pending = { images, count, arrived: performance.now(), resolve, reject };
@@ -107,7 +127,10 @@ export class Batcher {
   /** Plans (and so checks) an image size once per model; refuses sizes past maxSizes. */
   private planFor(session: Session, h: number, w: number): void {
     let sizes = this.sizes.get(session);
-    if (!sizes) this.sizes.set(session, sizes = new Set());
+    if (!sizes) {
+      sizes = new Set();
+      this.sizes.set(session, sizes);
+    }
     const size = `${h}x${w}`;
     if (sizes.has(size)) return;
     check(sizes.size < this.options.maxSizes,
@@ -172,22 +195,23 @@ export class Batcher {
       const outputs = await this.runBatch(model, batch);
       batch.forEach((item, i) => item.resolve(outputs[i]));
     } catch (e) {
-      if (!(e instanceof DenseNetError) || batch.length === 1) {
-        for (const item of batch) item.reject(e);
+      if (batch.length === 1) {
+        batch[0].reject(asRequestError(e));
         return;
       }
       // The batch failed though each request passed validation alone: run them one by one,
-      // so a request only ever gets its own error.
+      // so a request only ever gets its own error. If the batch was refused by the model
+      // (e.g. an ONNX graph that fixes N = 1) and every request alone ran, stop batching it.
       let anyFailed = false;
       for (const item of batch) {
         try {
           item.resolve((await this.runBatch(model, [item]))[0]);
         } catch (single) {
           anyFailed = true;
-          item.reject(single);
+          item.reject(asRequestError(single));
         }
       }
-      if (!anyFailed) this.unbatchable.add(model.session);
+      if (!anyFailed && !serverFailure(e)) this.unbatchable.add(model.session);
     }
   }
 

@@ -13,9 +13,10 @@ export class HttpError extends Error {
 /**
  * Reads the request body, at most `limit` bytes. Past the limit it stops collecting and rejects
  * with 413 at once; node:http then reads and discards the rest, so the connection stays usable
- * and the client sees the answer.
+ * and the client sees the answer. `reserve(bytes)` is called for every chunk before it is kept;
+ * if it throws, the read rejects with that error the same way.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number, reserve: (bytes: number) => void = () => {}): Promise<Buffer> {
   const tooLarge = () => new HttpError(413, `request body exceeds the limit of ${limit} bytes (--max-body-mb)`);
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge());
@@ -24,10 +25,13 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     let bytes = 0;
     const onData = (chunk: Buffer) => {
       bytes += chunk.length;
-      if (bytes > limit) {
+      try {
+        if (bytes > limit) throw tooLarge();
+        reserve(chunk.length);
+      } catch (e) {
         req.off("data", onData);
         chunks.length = 0;
-        reject(tooLarge());
+        reject(e);
         return;
       }
       chunks.push(chunk);

@@ -40,7 +40,10 @@ export class Metrics {
   /** `queueDepth` and `inFlight` are read when the metrics are rendered. */
   constructor(private readonly queueDepth: () => number, private readonly inFlight: () => number) {}
 
-  /** One answered request. `model` is "" where the request named no served model. */
+  /**
+   * One answered request. `model` is "" where the request named no served model; status 499
+   * (nginx's convention) counts a client that closed its connection before the answer.
+   */
   request(endpoint: string, model: string, status: number, seconds: number): void {
     const l = { model, endpoint, code: String(status) };
     const key = JSON.stringify(l);
@@ -49,7 +52,10 @@ export class Metrics {
     this.requests.set(key, counter);
     const lk = JSON.stringify([model, endpoint]);
     let entry = this.latency.get(lk);
-    if (!entry) this.latency.set(lk, entry = { labels: { model, endpoint }, histogram: new Histogram(LATENCY_BUCKETS) });
+    if (!entry) {
+      entry = { labels: { model, endpoint }, histogram: new Histogram(LATENCY_BUCKETS) };
+      this.latency.set(lk, entry);
+    }
     entry.histogram.observe(seconds);
   }
 
@@ -78,7 +84,7 @@ export class Metrics {
   render(): string {
     const out: string[] = [];
     const header = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    header("densenet_requests_total", "counter", "Requests answered, by model, endpoint and HTTP status code.");
+    header("densenet_requests_total", "counter", "Requests answered, by model, endpoint and HTTP status code (499: the client left first).");
     for (const { labels: l, value } of this.requests.values()) out.push(`densenet_requests_total{${labels(l)}} ${value}`);
     header("densenet_request_errors_total", "counter", "Requests answered with a 4xx or 5xx status, by model and endpoint.");
     const errors = new Map<string, { l: Record<string, string>; n: number }>();

@@ -69,16 +69,19 @@ export interface InferResponse {
 export const MODEL_VERSION = "1";
 export const PLATFORM = "densenet-wasm";
 
-/** Input sides tried, in order, to learn an ONNX graph's class count from a plan. */
-const PROBE_SIDES = [224, 32, 64, 128, 256, 512];
-
 /**
  * A planned model's signature: one image input (N, C, H, W) FP32 with N, H, W variable, and
  * one output (N, classes) FP32. Models on the interpreter are not servable (one line says why).
+ * An ONNX graph may fix N, H or W, or give (N, classes, 1, 1): the metadata does not show that
+ * (the session does not expose declared shapes); such a request gets a 400 naming the shape the
+ * model expects, responses carry the real output shape, and batching adapts (see Batcher).
  */
 export function modelSignature(session: Session): ModelSignature {
   let signature = signatures.get(session);
-  if (!signature) signatures.set(session, signature = computeSignature(session));
+  if (!signature) {
+    signature = computeSignature(session);
+    signatures.set(session, signature);
+  }
   return signature;
 }
 
@@ -90,22 +93,8 @@ function computeSignature(session: Session): ModelSignature {
     () => `model '${info.name}' cannot be served: it runs on the op-by-op interpreter (${info.notPlanned}); serve takes image models on the planned kernels`);
   return {
     inputs: [{ name: session.inputNames[0], datatype: "FP32", shape: [-1, session.inputChannels, -1, -1] }],
-    outputs: [{ name: session.outputNames[0], datatype: "FP32", shape: [-1, classCount(session)] }],
+    outputs: [{ name: session.outputNames[0], datatype: "FP32", shape: [-1, session.outputClasses ?? -1] }],
   };
-}
-
-/** Classes of a planned model: its configuration's, or (for ONNX graphs) a plan's output length. */
-function classCount(session: Session): number {
-  const config = session.config;
-  if (config) return config.numClasses;
-  for (const side of PROBE_SIDES) {
-    try {
-      return session.plan(side, side).outputElements;
-    } catch (e) {
-      if (!(e instanceof DenseNetError)) throw e;
-    }
-  }
-  return -1;
 }
 
 /** Metadata of a model served under `name` (`GET /v2/models/{name}`). */

@@ -2,12 +2,13 @@
 // node:http), dynamic batching of infer requests, Prometheus metrics, graceful shutdown.
 // It holds no state beyond its models, so copies behind a load balancer need no coordination.
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { imageTensor, labelsOf, topClasses } from "../classify.js";
 import { DenseNetError } from "../errors.js";
 import type { Session } from "../session.js";
 import type { Tensor } from "../tensor.js";
-import { Batcher, type BatcherOptions, QueueFullError } from "./batcher.js";
+import { Batcher, type BatcherOptions, QueueFullError, RunFailure } from "./batcher.js";
 import { HttpError, oneLine, parseJson, readBody, send } from "./http.js";
 import { Metrics } from "./metrics.js";
 import { MODEL_VERSION, PLATFORM, binaryInferResponse, modelMetadata, modelSignature, parseInferRequest } from "./protocol.js";
@@ -20,6 +21,11 @@ export interface ServerOptions extends BatcherOptions {
   readonly timeoutMs: number;
   /** Largest request body; larger ones get 413. */
   readonly maxBodyBytes: number;
+  /**
+   * Most bytes all requests together may hold (bodies being read, then their tensors until
+   * answered); past it a request gets 503 + Retry-After, so many clients cannot exhaust memory.
+   */
+  readonly maxMemoryBytes: number;
 }
 
 /** Endpoint labels of the metrics: a fixed set, whatever the client sends. */
@@ -65,12 +71,22 @@ export class InferenceServer {
   private ready = false;
   private closing: Promise<void> | null = null;
   private inFlight = 0;
+  /** Bytes held by requests in flight (see ServerOptions.maxMemoryBytes). */
+  private held = 0;
 
   constructor(private readonly options: ServerOptions) {
     this.metrics = new Metrics(() => this.batcher.depth, () => this.inFlight);
     this.batcher = new Batcher(options, (model, images, seconds) => this.metrics.batch(model, images, seconds));
-    this.http = createServer((req, res) => this.handle(req, res));
+    this.http = createServer((req, res) => {
+      this.handle(req, res).catch((e: unknown) => {
+        console.error(`densenet serve: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+        res.destroy();
+      });
+    });
     this.http.requestTimeout = Math.max(options.timeoutMs, 1000) + 5000;
+    // Longer than load balancers' usual idle timeout (60 s), so none reuses a connection the
+    // server is closing; close() still closes idle connections at once.
+    this.http.keepAliveTimeout = 65_000;
   }
 
   /** Starts listening (live at once; ready only after setReady). Resolves with the bound address. */
@@ -122,11 +138,22 @@ export class InferenceServer {
     this.inFlight++;
     let endpoint: Endpoint = "other", model = "";
     const abort = new AbortController();
+    let held = 0;
+    const reserve = (bytes: number) => {
+      if (this.held + bytes > this.options.maxMemoryBytes) {
+        throw new HttpError(503, `the server holds ${mib(this.held)} MiB of requests, its limit is ${mib(this.options.maxMemoryBytes)} MiB (--max-memory-mb); retry later`, { "Retry-After": "1" });
+      }
+      this.held += bytes;
+      held += bytes;
+    };
     const timer = setTimeout(() => abort.abort(new HttpError(504, `no answer within ${this.options.timeoutMs} ms (--timeout-ms)`)), this.options.timeoutMs);
     res.once("close", () => {
       clearTimeout(timer);
       this.inFlight--;
-      if (!res.writableFinished) abort.abort(new HttpError(499, "the client closed the connection"));
+      this.held -= held;
+      if (res.writableFinished) return;
+      abort.abort(new HttpError(499, "the client closed the connection"));
+      if (!res.headersSent) this.metrics.request(endpoint, model, 499, (performance.now() - started) / 1000);
     });
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}, type?: string) => {
       if (res.headersSent || res.destroyed) return;
@@ -134,7 +161,7 @@ export class InferenceServer {
       this.metrics.request(endpoint, model, status, (performance.now() - started) / 1000);
     };
     try {
-      const url = new URL(req.url ?? "/", "http://localhost");
+      const url = requestUrl(req.url);
       const r = route(url.pathname);
       if (!r) throw new HttpError(404, `no route for ${oneLine(url.pathname, 100)}; see /v2/models/{name}/infer`);
       endpoint = r.endpoint;
@@ -145,7 +172,7 @@ export class InferenceServer {
         if (!session) throw new HttpError(404, `unknown model '${oneLine(r.model, 80)}'; this server has [${this.modelNames.join(", ")}]`);
         model = r.model;
       }
-      const result = await Promise.race([this.answer(r, req, url, session, abort.signal), aborted(abort.signal)]);
+      const result = await Promise.race([this.answer(r, req, url, session, abort.signal, reserve), aborted(abort.signal)]);
       reply(result.status ?? 200, result.body, result.headers, result.type);
     } catch (e) {
       const { status, message, headers } = errorResponse(e);
@@ -154,16 +181,16 @@ export class InferenceServer {
   }
 
   /** The body of a routed request. */
-  private async answer(r: Route, req: IncomingMessage, url: URL, session: Session | undefined, signal: AbortSignal): Promise<Answer> {
+  private async answer(r: Route, req: IncomingMessage, url: URL, session: Session | undefined, signal: AbortSignal, reserve: Reserve): Promise<Answer> {
     switch (r.endpoint) {
-      case "server_metadata": return { body: { name: PLATFORM, version: "0.1.0", extensions: [] } };
+      case "server_metadata": return { body: { name: PLATFORM, version: packageVersion(), extensions: ["binary_tensor_data"] } };
       case "health_live": return { body: { live: true } };
       case "health_ready": return { status: this.ready ? 200 : 503, body: { ready: this.ready } };
       case "metrics": return { body: this.metrics.render(), type: "text/plain; version=0.0.4; charset=utf-8" };
       case "model_metadata": return { body: modelMetadata(r.model!, session!) };
       case "model_ready": return { status: this.ready ? 200 : 503, body: { name: r.model, ready: this.ready } };
-      case "infer": return this.infer(r.model!, session!, req, signal);
-      case "classify": return { body: await this.classify(r.model!, session!, req, url, signal) };
+      case "infer": return this.infer(r.model!, session!, req, signal, reserve);
+      case "classify": return { body: await this.classify(r.model!, session!, req, url, signal, reserve) };
       case "other": throw new HttpError(404, `no route for ${url.pathname}`);
     }
   }
@@ -173,12 +200,13 @@ export class InferenceServer {
    * Inference-Header-Content-Length gives the JSON's length, raw tensor bytes follow it, and a
    * response with binary outputs is sent the same way (application/octet-stream).
    */
-  private async infer(name: string, session: Session, req: IncomingMessage, signal: AbortSignal): Promise<Answer> {
-    const body = await readBody(req, this.options.maxBodyBytes);
+  private async infer(name: string, session: Session, req: IncomingMessage, signal: AbortSignal, reserve: Reserve): Promise<Answer> {
+    const body = await readBody(req, this.options.maxBodyBytes, reserve);
     const jsonLength = headerLength(req.headers[BINARY_HEADER], body.length);
     const binary = jsonLength === null ? undefined : new Uint8Array(body.buffer, body.byteOffset + jsonLength, body.length - jsonLength);
     const request = parseInferRequest(parseJson(jsonLength === null ? body : body.subarray(0, jsonLength)), session, binary);
     const images = request.inputs[session.inputNames[0]] as Tensor;
+    reserve(images.data.byteLength);
     signal.throwIfAborted();
     const logits = await this.batcher.submit({ name, session }, images, signal);
     const response = binaryInferResponse(name, request, { [session.outputNames[0]]: logits });
@@ -191,18 +219,31 @@ export class InferenceServer {
    * An image body (JPEG, PNG: the format is read from the bytes) decoded and preprocessed as
    * the model's metadata says, as `densenet classify` does, then batched like infer requests.
    */
-  private async classify(name: string, session: Session, req: IncomingMessage, url: URL, signal: AbortSignal): Promise<unknown> {
+  private async classify(name: string, session: Session, req: IncomingMessage, url: URL, signal: AbortSignal, reserve: Reserve): Promise<unknown> {
     const classes = modelSignature(session).outputs[0].shape[1];
     const top = topParameter(url, classes);
-    const bytes = await readBody(req, this.options.maxBodyBytes);
+    const bytes = await readBody(req, this.options.maxBodyBytes, reserve);
     if (bytes.length === 0) throw new HttpError(400, "classify needs an image (JPEG or PNG) as the request body");
     const images = await imageTensor(session, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), "request body");
+    reserve(images.data.byteLength);
     signal.throwIfAborted();
     const logits = await this.batcher.submit({ name, session }, images, signal);
     const [row] = topClasses(logits, top, await labelsOf(session));
     return { model_name: name, model_version: MODEL_VERSION, top: row };
   }
 }
+
+type Reserve = (bytes: number) => void;
+
+let version: string | null = null;
+
+/** The package's version, for the server metadata (read once, on first use). */
+function packageVersion(): string {
+  version ??= (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  return version;
+}
+
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
 interface Answer {
   readonly status?: number;
@@ -231,6 +272,15 @@ function topParameter(url: URL, classes: number): number {
   return k;
 }
 
+/** The request target as a URL; one it cannot be is a 400. */
+function requestUrl(target: string | undefined): URL {
+  try {
+    return new URL(target ?? "/", "http://localhost");
+  } catch {
+    throw new HttpError(400, `request target '${oneLine(String(target), 80)}' is not a valid path`);
+  }
+}
+
 /** Never resolves; rejects with the signal's reason when it aborts. */
 function aborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
@@ -240,6 +290,10 @@ function errorResponse(e: unknown): { status: number; message: string; headers: 
   if (e instanceof HttpError) return { status: e.status, message: e.message, headers: { ...e.headers } };
   if (e instanceof DenseNetError) return { status: 400, message: oneLine(e.message), headers: {} };
   if (e instanceof QueueFullError) return { status: 503, message: e.message, headers: { "Retry-After": "1" } };
+  if (e instanceof RunFailure) {
+    console.error(`densenet serve: a run failed: ${e.message}`);
+    return { status: 500, message: e.message, headers: {} };
+  }
   console.error(`densenet serve: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
   return { status: 500, message: `internal error: ${oneLine(e instanceof Error ? e.message : String(e))}`, headers: {} };
 }

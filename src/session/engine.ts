@@ -3,17 +3,17 @@
 // pool; and the two ways a batch runs on a plan (on the calling thread, or on the pool).
 import type { PlannedModel } from "../model/load.js";
 import { type MicroKernel, type PackedGraph, packGraph } from "../plan/pack_weights.js";
+import type { ExecutionPlan } from "../plan/plan.js";
 import { scratchBytes } from "../plan/scratch.js";
 import { useWinograd } from "../plan/winograd.js";
 import { BARRIER_BYTES, barrierView, resetBarrier } from "../runtime/barrier.js";
-import { runSteps } from "../runtime/executor.js";
-import { type KernelBuild, type KernelExports, compileKernels, instantiateKernels } from "../runtime/kernels.js";
+import { type KernelTable, runImage } from "../runtime/executor.js";
+import { type KernelBuild, type KernelExports, compileKernels, instantiateKernels, kernelTable } from "../runtime/kernels.js";
 import type { WorkerPool } from "../runtime/pool.js";
 import type { RunTask } from "../runtime/task.js";
 import type { Fault } from "./fault.js";
 import type { PlanCache, PlanEntry } from "./plan_cache.js";
-import type { Range } from "./recycling_memory.js";
-import { RecyclingMemory } from "./recycling_memory.js";
+import { type Range, RecyclingMemory } from "./recycling_memory.js";
 
 export interface EngineOptions {
   readonly threads: number;
@@ -28,6 +28,8 @@ export interface Engine {
   readonly model: EngineModel;
   readonly mem: RecyclingMemory;
   readonly kernels: KernelExports;
+  /** The op kernels by id, for the executor. */
+  readonly table: KernelTable;
   /** The model's graph with its weights packed in `mem`. */
   readonly graph: PackedGraph;
   readonly weightBytes: number;
@@ -59,14 +61,15 @@ async function startEngine(loaded: PlannedModel, options: EngineOptions): Promis
   const pool = options.threads > 1 ? new (await import("../runtime/pool.js")).WorkerPool({ module, memory: mem.memory }, options.threads) : null;
   try {
     const before = mem.used;
-    const graph = options.winograd ? useWinograd(loaded.graph) : loaded.graph;
-    const packed = packGraph(graph, mem, options.microKernel);
+    const packed = packGraph(options.winograd ? useWinograd(loaded.graph) : loaded.graph, mem, options.microKernel);
     const weightBytes = mem.used - before;
     const scratchSize = scratchBytes(packed, kernels);
     const scratch = Array.from({ length: options.threads }, () => mem.alloc(scratchSize));
     const barrier = mem.alloc(BARRIER_BYTES);
     const { graph: _unpacked, close: _close, ...model } = loaded; // the unpacked weights can be garbage-collected
-    return { model, mem, kernels, graph: packed, weightBytes, scratch, pool, barrier, build, threads: options.threads };
+    return {
+      model, mem, kernels, table: kernelTable(mem.memory, kernels), graph: packed, weightBytes, scratch, pool, barrier, build, threads: options.threads,
+    };
   } catch (e) {
     await pool?.destroy();
     throw e;
@@ -95,17 +98,25 @@ export class Staging {
   }
 }
 
-/** Runs a batch of `batch` images (C, H, W each, back to back in `input`) on the calling thread. */
-export function runOnCallingThread(engine: Engine, { plan, arenas }: PlanEntry, input: Float32Array, batch: number): Float32Array {
-  const { mem, kernels, scratch } = engine;
-  const out = new Float32Array(batch * plan.outputElements);
-  for (let i = 0; i < batch; i++) {
-    mem.f32(arenas[0] + plan.inputOffset, plan.inputElements)
-      .set(input.subarray(i * plan.inputElements, (i + 1) * plan.inputElements));
-    runSteps(kernels, plan.steps, arenas[0], scratch[0]);
-    out.set(mem.f32(arenas[0] + plan.outputOffset, plan.outputElements), i * plan.outputElements);
-  }
-  return out;
+/** Where a batch's images are staged for `plan` (which may read its output at the features instead of the logits). */
+function stagingFor(staging: Staging, plan: ExecutionPlan, batch: number) {
+  const stage = staging.reserve(batch * plan.inputElements * 4, batch * plan.outputElements * 4);
+  return {
+    inputStage: stage.input, outputStage: stage.output, inputOffset: plan.inputOffset, outputOffset: plan.outputOffset,
+    inputElements: plan.inputElements, outputElements: plan.outputElements,
+  };
+}
+
+/**
+ * Runs a batch of `batch` images (C, H, W each, back to back in `input`) on the calling
+ * thread, with `plan` (entry's plan, or a view of it) on the entry's first arena.
+ */
+export function runOnCallingThread(engine: Engine, staging: Staging, entry: PlanEntry, plan: ExecutionPlan, input: Float32Array, batch: number): Float32Array {
+  const stage = stagingFor(staging, plan, batch);
+  engine.mem.f32(stage.inputStage, input.length).set(input);
+  const schedule = { table: plan.schedule, steps: plan.steps.length };
+  for (let i = 0; i < batch; i++) runImage(engine.table, schedule, stage, i, entry.arenas[0], engine.scratch[0]);
+  return engine.mem.f32(stage.outputStage, batch * plan.outputElements).slice();
 }
 
 /**
@@ -114,21 +125,18 @@ export function runOnCallingThread(engine: Engine, { plan, arenas }: PlanEntry, 
  * all workers. The entry must be pinned by the caller.
  */
 export async function runOnPool(engine: Engine, pool: WorkerPool, cache: PlanCache, staging: Staging, entry: PlanEntry,
-  input: Float32Array, batch: number, fault: Fault | null): Promise<Float32Array> {
-  const { plan } = entry;
+  plan: ExecutionPlan, input: Float32Array, batch: number, fault: Fault | null): Promise<Float32Array> {
   const nth = engine.threads;
   const shared = batch % nth;
   cache.ensureArenas(entry, batch >= nth ? nth : 1);
-  const stage = staging.reserve(batch * plan.inputElements * 4, batch * plan.outputElements * 4);
-  engine.mem.f32(stage.input, input.length).set(input);
+  const stage = stagingFor(staging, plan, batch);
+  engine.mem.f32(stage.inputStage, input.length).set(input);
   const barrier = barrierView(engine.mem.memory.buffer, engine.barrier);
   resetBarrier(barrier);
   const tasks = Array.from({ length: nth }, (_, ith): RunTask => ({
     kind: "run", ith, nth, barrier: engine.barrier, schedule: plan.schedule, steps: plan.steps.length,
-    arenas: entry.arenas, scratch: engine.scratch[ith], inputStage: stage.input, outputStage: stage.output,
-    inputOffset: plan.inputOffset, outputOffset: plan.outputOffset, inputElements: plan.inputElements,
-    outputElements: plan.outputElements, batch, shared, fault: fault?.worker === ith ? fault : undefined,
+    arenas: entry.arenas, scratch: engine.scratch[ith], ...stage, batch, shared, fault: fault?.worker === ith ? fault : undefined,
   }));
   await pool.run(tasks, barrier);
-  return engine.mem.f32(stage.output, batch * plan.outputElements).slice();
+  return engine.mem.f32(stage.outputStage, batch * plan.outputElements).slice();
 }

@@ -2,7 +2,7 @@
 // outputs that must be finite. Inputs are copied when run() is called, so a caller may reuse
 // its buffers as soon as run() returns its promise.
 import { DenseNetError, check } from "../errors.js";
-import { type AnyTensor, type Tensor, elementCount, formatDims } from "../tensor.js";
+import { type AnyTensor, elementCount, formatDims } from "../tensor.js";
 
 /** Largest batch one run() accepts. */
 export const MAX_BATCH = 4096;
@@ -78,4 +78,3 @@ export function checkOutputs(outputs: Readonly<Record<string, AnyTensor>>): void
   }
 }
 
-export type { Tensor };

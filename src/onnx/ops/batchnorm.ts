@@ -1,6 +1,6 @@
 // BatchNormalization in inference mode: y = (x - mean) / sqrt(var + epsilon) * scale + B,
 // per channel (axis 1). Training mode and its extra outputs are refused.
-import type { Tensor } from "../../tensor.js";
+import { type Tensor, elementCount } from "../../tensor.js";
 import { formatShape, sameDim } from "../shape.js";
 import { type OpDef, floatInput, floatOut, nodeCheck, shapeOf } from "./types.js";
 
@@ -24,7 +24,7 @@ export const batchNormalization: OpDef = {
       },
       run([xT, scale, bias, mean, variance]) {
         const x = xT as Tensor;
-        const channels = x.dims[1], inner = x.dims.slice(2).reduce((a, b) => a * b, 1);
+        const channels = x.dims[1], inner = elementCount(x.dims.slice(2));
         const y = new Float32Array(x.data.length);
         for (let c = 0; c < channels; c++) {
           const s = Number(scale!.data[c]) / Math.sqrt(Number(variance!.data[c]) + epsilon);

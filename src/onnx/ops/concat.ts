@@ -2,6 +2,7 @@
 import { type Dim, formatShape, normalizeAxis } from "../shape.js";
 import { type OnnxTensor, emptyTensor } from "../tensor.js";
 import { type OpDef, type ValueType, dimsOf, nodeCheck } from "./types.js";
+import { elementCount } from "../../tensor.js";
 
 export const concat: OpDef = {
   attributes: ["axis"], inputs: [1, Infinity], outputs: [1, 1],
@@ -38,11 +39,11 @@ export const concat: OpDef = {
         const dims = dimsOf(outType);
         const axis = normalizeAxis(axisAttr, dims.length)!;
         const out = emptyTensor(outType.type, dims);
-        const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
-        const rowOut = dims.slice(axis).reduce((a, b) => a * b, 1);
+        const outer = elementCount(dims.slice(0, axis));
+        const rowOut = elementCount(dims.slice(axis));
         let at = 0;
         for (const t of inputs as OnnxTensor[]) {
-          const row = t.dims.slice(axis).reduce((a, b) => a * b, 1);
+          const row = elementCount(t.dims.slice(axis));
           for (let o = 0; o < outer; o++) {
             (out.data as Float32Array).set((t.data as Float32Array).subarray(o * row, (o + 1) * row), o * rowOut + at);
           }

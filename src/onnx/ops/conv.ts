@@ -1,6 +1,6 @@
 // Conv over any number of spatial dimensions, with groups, dilations, auto_pad and an
 // optional bias. Accumulates in float64 over precomputed window offsets.
-import type { Tensor } from "../../tensor.js";
+import { type Tensor, elementCount } from "../../tensor.js";
 import { type Shape, formatShape, product, sameDim, windowTaps } from "../shape.js";
 import { type OpDef, dimsOf, floatInput, floatOut, nodeCheck, shapeOf } from "./types.js";
 import { checkedGeometry, readWindowAttributes, windowSpec } from "./window.js";
@@ -39,7 +39,7 @@ export const conv: OpDef = {
         }
         if (rank === null) return [floatOut(null)];
         let spatial: Shape = new Array(rank - 2).fill(null);
-        if (x && w && w.every((d) => d !== null)) spatial = checkedGeometry(node, specFor(w as number[]), x).out;
+        if (x && w?.every((d) => d !== null)) spatial = checkedGeometry(node, specFor(w as number[]), x).out;
         const macs = product([m, w?.[1] ?? null, ...(w?.slice(2) ?? [null]), ...spatial]);
         nodeCheck(node, macs === null || macs <= MAX_CONV_MACS,
           () => `needs ${macs} multiply-adds per image, over the interpreter's limit of ${MAX_CONV_MACS}`);
@@ -52,7 +52,7 @@ export const conv: OpDef = {
         const { taps, volume } = windowTaps(x.dims.slice(2), checkedGeometry(node, spec, x.dims), spec);
         const [n, cin] = x.dims, m = dims[1];
         const cg = cin / group, mg = m / group;
-        const planeIn = x.dims.slice(2).reduce((a, c) => a * c, 1), positions = taps.length / volume;
+        const planeIn = elementCount(x.dims.slice(2)), positions = taps.length / volume;
         const y = new Float32Array(n * m * positions);
         const acc = new Float64Array(positions);
         for (let i = 0; i < n; i++) {

@@ -1,5 +1,5 @@
 // Element-wise float operators: Relu, Sigmoid, Clip (unary) and Add, Mul (numpy broadcasting).
-import type { Tensor } from "../../tensor.js";
+import { type Tensor, elementCount } from "../../tensor.js";
 import { broadcastShapes, formatShape, stridesOf } from "../shape.js";
 import { type Kernel, type OpDef, dimsOf, floatInput, floatOut, nodeCheck } from "./types.js";
 
@@ -72,7 +72,7 @@ export const mul = binary((a, b) => a * b);
 
 /** out[i] = f(a[ia], b[ib]) where each operand's index ignores its broadcast (size-1 or missing) axes. */
 function broadcastBinary(a: Tensor, b: Tensor, dims: readonly number[], f: (a: number, b: number) => number): Float32Array {
-  const n = dims.reduce((x, y) => x * y, 1);
+  const n = elementCount(dims);
   const out = new Float32Array(n);
   if (a.data.length === n && b.data.length === n) {
     for (let i = 0; i < n; i++) out[i] = f(a.data[i], b.data[i]);

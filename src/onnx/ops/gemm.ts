@@ -1,6 +1,6 @@
 // Gemm (Y = alpha * A' B' + beta * C, C broadcast to (M, N)) and MatMul (numpy matmul:
 // 1-D operands promoted, batch dimensions broadcast). Accumulation in float64.
-import type { Tensor } from "../../tensor.js";
+import { type Tensor, elementCount } from "../../tensor.js";
 import { type Dim, type Shape, broadcastShapes, formatShape, sameDim } from "../shape.js";
 import { broadcastStrides } from "./elementwise.js";
 import { type OpDef, dimsOf, floatInput, floatOut, nodeCheck, shapeOf } from "./types.js";
@@ -68,7 +68,7 @@ export const matmul: OpDef = {
         const ad = a.dims.length === 1 ? [1, a.dims[0]] : a.dims, bd = b.dims.length === 1 ? [b.dims[0], 1] : b.dims;
         const m = ad[ad.length - 2], k = ad[ad.length - 1], n = bd[bd.length - 1];
         const batch = broadcastShapes(ad.slice(0, -2), bd.slice(0, -2)) as number[];
-        const count = batch.reduce((x, y) => x * y, 1);
+        const count = elementCount(batch);
         const sa = broadcastStrides(ad.slice(0, -2), batch), sb = broadcastStrides(bd.slice(0, -2), batch);
         const y = new Float32Array(count * m * n);
         const index = new Array<number>(batch.length).fill(0);

@@ -1,7 +1,7 @@
 // Pad in constant mode (the only mode DenseNet exporters emit). Before opset 11 pads and the
 // value are attributes; from 11 on they are inputs (pads int64, constant_value a scalar,
 // from 18 an optional axes input). Negative pads crop.
-import { type Tensor, formatDims } from "../../tensor.js";
+import { type Tensor, elementCount, formatDims } from "../../tensor.js";
 import { Attributes } from "../attributes.js";
 import type { OnnxNode } from "../graph.js";
 import { type Dim, formatShape, normalizeAxis } from "../shape.js";
@@ -24,9 +24,9 @@ function readPad(node: OnnxNode, attrs: Attributes, opset: number): PadReader {
   return {
     attributeValue: opset < 11 ? attrs.float("value", 0) : undefined,
     pads(rank, padsInput, axesInput) {
-      const raw = attrPads ?? (padsInput ? int64Values(padsInput as Int64Tensor) : null);
+      const raw = attrPads ?? (padsInput ? int64Values(padsInput as Int64Tensor, `${node.label}: pads`) : null);
       if (raw === null) return null;
-      const axes = axesInput ? int64Values(axesInput as Int64Tensor).map((a) => {
+      const axes = axesInput ? int64Values(axesInput as Int64Tensor, `${node.label}: axes`).map((a) => {
         const axis = normalizeAxis(a, rank);
         nodeCheck(node, axis !== null, () => `axis ${a} is out of range for rank ${rank}`);
         return axis;
@@ -73,7 +73,7 @@ export const pad: OpDef = {
         const x = xT as Tensor, dims = dimsOf(out), r = dims.length;
         const pads = reader.pads(r, padsT, axesT)!;
         const value = valueT ? (valueT as Tensor).data[0] : reader.attributeValue ?? 0;
-        const y = new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value);
+        const y = new Float32Array(elementCount(dims)).fill(value);
         copyShifted(x, y, dims, pads.slice(0, r));
         return [{ data: y, dims }];
       },

@@ -1,6 +1,6 @@
 // MaxPool (with the optional int64 Indices output) and AveragePool over any number of
 // spatial dimensions, and the global pools.
-import type { Tensor } from "../../tensor.js";
+import { type Tensor, elementCount } from "../../tensor.js";
 import type { OnnxNode } from "../graph.js";
 import { type WindowSpec, stridesOf, windowTaps } from "../shape.js";
 import type { OnnxTensor } from "../tensor.js";
@@ -15,7 +15,7 @@ function poolInput(node: OnnxNode, inputs: readonly (ValueType | undefined)[]) {
 
 /** Calls body(planeIn, planeOut) for each (n, c) plane of x and the output. */
 function forEachPlane(x: Tensor, outPlane: number, body: (inOffset: number, outOffset: number) => void): void {
-  const planes = x.dims[0] * x.dims[1], inPlane = x.dims.slice(2).reduce((a, b) => a * b, 1);
+  const planes = x.dims[0] * x.dims[1], inPlane = elementCount(x.dims.slice(2));
   for (let q = 0; q < planes; q++) body(q * inPlane, q * outPlane);
 }
 
@@ -43,10 +43,10 @@ export const maxPool: OpDef = {
         const geometry = checkedGeometry(node, spec, x.dims);
         const { taps, volume } = windowTaps(spatial, geometry, spec);
         // Indices count in row-major order, or column-major over the spatial axes with storage_order 1.
-        const columnStrides = spatial.map((_, a) => spatial.slice(0, a).reduce((p, d) => p * d, 1));
+        const columnStrides = spatial.map((_, a) => elementCount(spatial.slice(0, a)));
         const indexTaps = storageOrder === 1 ? windowTaps(spatial, geometry, spec, columnStrides).taps : taps;
         const positions = taps.length / volume, inPlane = stridesOf(x.dims)[1];
-        const y = new Float32Array(dims.reduce((a, b) => a * b, 1)), indices = new BigInt64Array(y.length);
+        const y = new Float32Array(elementCount(dims)), indices = new BigInt64Array(y.length);
         forEachPlane(x, positions, (inOffset, outOffset) => {
           for (let p = 0; p < positions; p++) {
             let best = -Infinity, at = -1;
@@ -82,7 +82,7 @@ export const averagePool: OpDef = {
         const x = input as Tensor, dims = dimsOf(out);
         const { taps, inPadded, volume } = windowTaps(x.dims.slice(2), checkedGeometry(node, spec, x.dims), spec);
         const positions = taps.length / volume;
-        const y = new Float32Array(dims.reduce((a, b) => a * b, 1));
+        const y = new Float32Array(elementCount(dims));
         forEachPlane(x, positions, (inOffset, outOffset) => {
           for (let p = 0; p < positions; p++) {
             let sum = 0, count = 0;
@@ -110,7 +110,7 @@ function globalPool(reduce: (values: Float32Array) => number): OpDef {
       },
       run([input], [out]) {
         const x = input as Tensor, dims = dimsOf(out);
-        const inPlane = x.dims.slice(2).reduce((a, b) => a * b, 1);
+        const inPlane = elementCount(x.dims.slice(2));
         const y = new Float32Array(x.dims[0] * x.dims[1]);
         forEachPlane(x, 1, (inOffset, outOffset) => { y[outOffset] = reduce(x.data.subarray(inOffset, inOffset + inPlane)); });
         return [{ data: y, dims }];

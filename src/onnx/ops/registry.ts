@@ -25,7 +25,7 @@ export const OPS = {
 } as const satisfies Record<OpType, OpDef>;
 
 export function isOpType(name: string): name is OpType {
-  return Object.prototype.hasOwnProperty.call(OPS, name);
+  return Object.hasOwn(OPS, name);
 }
 
 /** The node's op definition, with its input/output counts and attribute names checked. */
@@ -39,7 +39,7 @@ export function opDefinition(node: OnnxNode): OpDef {
   if (inputs < minIn || inputs > maxIn) {
     throw nodeError(node, `has ${inputs} inputs; it takes ${minIn === maxIn ? minIn : `${minIn} to ${maxIn === Infinity ? "any number" : maxIn}`}`);
   }
-  const missing = node.inputs.slice(0, minIn).findIndex((n) => n === "");
+  const missing = node.inputs.slice(0, minIn).indexOf("");
   if (missing >= 0) throw nodeError(node, `required input ${missing} is missing`);
   if (node.outputs.length < minOut || node.outputs.length > maxOut || node.outputs[0] === "") {
     throw nodeError(node, `has ${node.outputs.length} outputs; it produces ${minOut === maxOut ? minOut : `${minOut} to ${maxOut}`}`);

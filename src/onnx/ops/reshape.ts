@@ -53,7 +53,7 @@ export const reshape: OpDef = {
           const rank = shape!.shape?.[0] ?? null;
           return [{ type: x!.type, shape: rank === null ? null : new Array<Dim>(rank).fill(null) }];
         }
-        return [{ type: x!.type, shape: reshapeDims(node, x!.shape, int64Values(shape!.value as Int64Tensor), allowZero) }];
+        return [{ type: x!.type, shape: reshapeDims(node, x!.shape, int64Values(shape!.value as Int64Tensor, `${node.label}: shape`), allowZero) }];
       },
       run: ([x], [out]) => [reshaped(x!, dimsOf(out))],
     };

@@ -1,6 +1,6 @@
 // Softmax. Opset 13 on: along one axis (default -1). Before 13: the input is viewed as 2-D,
 // (dims before axis) x (dims from axis on), default axis 1, and each row is normalised.
-import type { Tensor } from "../../tensor.js";
+import { type Tensor, elementCount } from "../../tensor.js";
 import { normalizeAxis } from "../shape.js";
 import { type OpDef, floatInput, floatOut, nodeCheck } from "./types.js";
 
@@ -23,7 +23,7 @@ export const softmax: OpDef = {
       run([input]) {
         const x = input as Tensor;
         const axis = axisOf(x.dims.length);
-        const size = (from: number, to: number) => x.dims.slice(from, to).reduce((a, b) => a * b, 1);
+        const size = (from: number, to: number) => elementCount(x.dims.slice(from, to));
         // Softmax over `len` elements spaced `inner` apart, for each of `outer` x `inner` starts.
         const outer = size(0, axis), len = coerce2d ? size(axis, x.dims.length) : x.dims[axis], inner = coerce2d ? 1 : size(axis + 1, x.dims.length);
         const y = new Float32Array(x.data.length);

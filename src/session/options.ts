@@ -1,0 +1,48 @@
+// Session.create's options, checked one by one with the defaults filled in, and the size
+// check shared by plan() and profile().
+import { check } from "../errors.js";
+import { type MicroKernel, MICRO_KERNELS } from "../plan/pack_weights.js";
+import { DEFAULT_PLAN_CACHE_BYTES } from "./plan_cache.js";
+
+export interface SessionOptions {
+  /**
+   * Threads to run on. 1 runs on the calling thread with no pool (fastest start); more run
+   * on a pool of that many workers while the calling thread stays free. Default: the
+   * machine's available parallelism (os.availableParallelism()).
+   */
+  threads?: number;
+  /** Seed of the random weights used when the model is an architecture name: an integer from 0 to 2^31 - 1. Default 0. */
+  seed?: number;
+  /** The GEMM micro-kernel ("4x8", "4x8-shuffle", "6x8"); by default the fastest for the engine. */
+  microKernel?: MicroKernel;
+  /** Run 3x3 stride-1 pad-1 convs as Winograd F(2x2, 3x3) (default true); false: im2col GEMM. */
+  winograd?: boolean;
+  /**
+   * Bytes of linear memory the plans of different input sizes may keep (default 256 MiB). Past
+   * it the least recently used size is evicted and its memory reused; the plan in use is always kept.
+   */
+  planCacheBytes?: number;
+}
+
+export function checkSize(height: number, width: number): void {
+  check(Number.isSafeInteger(height) && Number.isSafeInteger(width) && height >= 1 && width >= 1,
+    () => `height and width must be positive integers, got ${String(height).slice(0, 20)} and ${String(width).slice(0, 20)}`);
+}
+
+/** The options with defaults filled in, each checked; `defaultThreads` gives the thread count when none is set. */
+export function checkOptions(options: SessionOptions | null | undefined, defaultThreads: () => number, maxThreads: number) {
+  check(options === undefined || options === null || (typeof options === "object" && !Array.isArray(options)),
+    "options must be an object (or omitted)");
+  const o = options ?? {};
+  const threads = o.threads ?? defaultThreads();
+  check(Number.isInteger(threads) && threads >= 1 && threads <= maxThreads, () => `threads must be an integer from 1 to ${maxThreads}, got ${String(threads).slice(0, 40)}`);
+  const seed = o.seed ?? 0;
+  check(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 31 - 1, () => `seed must be an integer from 0 to ${2 ** 31 - 1}, got ${String(seed).slice(0, 40)}`);
+  check(o.microKernel === undefined || (typeof o.microKernel === "string" && Object.hasOwn(MICRO_KERNELS, o.microKernel)),
+    () => `microKernel must be one of ${Object.keys(MICRO_KERNELS).join(", ")}, got ${String(o.microKernel).slice(0, 40)}`);
+  const winograd = o.winograd ?? true;
+  check(typeof winograd === "boolean", "winograd must be true or false");
+  const planCacheBytes = o.planCacheBytes ?? DEFAULT_PLAN_CACHE_BYTES;
+  check(Number.isSafeInteger(planCacheBytes) && planCacheBytes >= 0, () => `planCacheBytes must be a non-negative integer, got ${String(planCacheBytes).slice(0, 40)}`);
+  return { ...o, threads, seed, winograd, planCacheBytes };
+}
