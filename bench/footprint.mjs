@@ -3,7 +3,11 @@
 // onnxruntime-node doing the same (bench/peers/ort_node_cli.mjs) on the same model and input.
 //
 //   node bench/footprint.mjs [--model densenet121] [--runs 10] [--threads 1] [--no-peer]
-//                            [--cli dist/cli.js] [--json bench/results/footprint.json]
+//                            [--cli dist/cli.js] [--variant NAME=path/to/cli.js]...
+//                            [--json bench/results/footprint.json]
+//
+// --variant adds another build of densenet-wasm to each round (e.g. an older commit's dist/,
+// to measure one change against the next on the same loaded machine).
 //
 // Each round spawns both runtimes once, in alternating order (the machine may be loaded by
 // others: RSS is robust to that, wall time is not, so medians and the ratio of medians are
@@ -26,6 +30,7 @@ const { values: opts } = parseArgs({
     threads: { type: 'string', default: '1' },
     cli: { type: 'string', default: join(REPO_ROOT, 'dist', 'cli.js') },
     'no-peer': { type: 'boolean', default: false },
+    variant: { type: 'string', multiple: true, default: [] },
     json: { type: 'string', default: join(RESULTS_DIR, 'footprint.json') },
   },
 });
@@ -41,8 +46,15 @@ const useTime = existsSync(TIME);
 const work = join(CACHE_DIR, `footprint-${process.pid}`);
 mkdirSync(work, { recursive: true });
 
+const ours = (cli) => (out) => [cli, 'run', '--model', model.safetensors, '--input', inputs[1], '--output', out, '--threads', String(threads)];
+const variants = opts.variant.map((v) => {
+  const eq = v.indexOf('=');
+  if (eq < 1) throw new Error(`--variant must be NAME=path/to/cli.js, got '${v}'`);
+  return [`densenet-wasm[${v.slice(0, eq)}]`, ours(v.slice(eq + 1))];
+});
 const runtimes = {
-  'densenet-wasm': (out) => [opts.cli, 'run', '--model', model.safetensors, '--input', inputs[1], '--output', out, '--threads', String(threads)],
+  'densenet-wasm': ours(opts.cli),
+  ...Object.fromEntries(variants),
   ...(withPeer ? {
     'onnxruntime-node': (out) => [join(BENCH_DIR, 'peers', 'ort_node_cli.mjs'), '--model', model.onnx, '--input', inputs[1], '--output', out, '--threads', String(threads)],
   } : {}),
@@ -102,14 +114,14 @@ const summary = Object.fromEntries(names.map((n) => [n, {
   max_abs_diff_vs_pytorch: maxAbsDiff(outputs[n], ref),
   runs: samples[n],
 }]));
-const ours = summary['densenet-wasm'], peer = summary['onnxruntime-node'];
+const mine = summary['densenet-wasm'], peer = summary['onnxruntime-node'];
 const result = {
   date: new Date().toISOString(), node: process.version, model: opts.model, threads, runs,
   cli: opts.cli, rss_source: useTime ? '/usr/bin/time %M (ru_maxrss)' : 'VmHWM at exit',
   pytorch_max_abs_logit: refMax,
   ...(peer ? {
-    cold_start_ratio: Math.round(ours.cold_start_median_s / peer.cold_start_median_s * 100) / 100,
-    peak_rss_ratio: Math.round(ours.peak_rss_median_mb / peer.peak_rss_median_mb * 100) / 100,
+    cold_start_ratio: Math.round(mine.cold_start_median_s / peer.cold_start_median_s * 100) / 100,
+    peak_rss_ratio: Math.round(mine.peak_rss_median_mb / peer.peak_rss_median_mb * 100) / 100,
     max_abs_diff_between: maxAbsDiff(outputs['densenet-wasm'], outputs['onnxruntime-node']),
   } : {}),
   runtimes: summary,
@@ -118,7 +130,7 @@ mkdirSync(RESULTS_DIR, { recursive: true });
 writeFileSync(opts.json, JSON.stringify(result, null, 2) + '\n');
 for (const n of names) {
   const s = summary[n];
-  console.log(`${n.padEnd(17)} cold start ${s.cold_start_median_s.toFixed(2)} s, peak RSS ${s.peak_rss_median_mb.toFixed(0)} MB ` +
+  console.log(`${n.padEnd(24)} cold start ${s.cold_start_median_s.toFixed(2)} s, peak RSS ${s.peak_rss_median_mb.toFixed(0)} MB ` +
     `(max ${s.peak_rss_max_mb.toFixed(0)}), max|diff| vs PyTorch ${s.max_abs_diff_vs_pytorch.toExponential(1)} (logits up to ${refMax.toFixed(2)})`);
 }
 if (peer) console.log(`densenet-wasm / onnxruntime-node: cold start ${result.cold_start_ratio}x, peak RSS ${result.peak_rss_ratio}x (medians of ${runs} interleaved runs)`);

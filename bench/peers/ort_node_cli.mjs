@@ -6,7 +6,7 @@
 //
 // Session options as bench/peers/ort_node_runner.mjs: CPU provider, intraOpNumThreads = T, one
 // inter-op thread, sequential execution, all graph optimisations.
-import { readNpy, writeNpy } from './ort_web_runner.mjs';
+import { readNpy, writeNpy } from '../lib/npy.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name, fallback) => {
