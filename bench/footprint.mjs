@@ -127,7 +127,7 @@ const result = {
   runtimes: summary,
 };
 mkdirSync(RESULTS_DIR, { recursive: true });
-writeFileSync(opts.json, JSON.stringify(result, null, 2) + '\n');
+writeFileSync(opts.json, `${JSON.stringify(result, null, 2)}\n`);
 for (const n of names) {
   const s = summary[n];
   console.log(`${n.padEnd(24)} cold start ${s.cold_start_median_s.toFixed(2)} s, peak RSS ${s.peak_rss_median_mb.toFixed(0)} MB ` +

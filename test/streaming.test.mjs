@@ -135,7 +135,7 @@ Streaming("densenet run on DenseNet-121: peak RSS within Node's own + linear mem
   writeSafetensors(path, Object.fromEntries([...weights].map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape,
     bytes: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength) }])));
   const x = randomArray(3 * 224 * 224, 5);
-  const header = Buffer.from("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 224, 224), }".padEnd(117) + "\n");
+  const header = Buffer.from(`${"{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 224, 224), }".padEnd(117)}\n`);
   const pre = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
   writeFileSync(join(tmp, "x.npy"), Buffer.concat([pre, header, Buffer.from(x.buffer)]));
   const hook = fileURLToPath(new URL("../bench/lib/hwm_at_exit.cjs", import.meta.url));

@@ -10,6 +10,20 @@ export interface StoredTensor {
   readonly data: Float32Array | null;
 }
 
+/**
+ * A tensor whose values are read on demand: from memory (a parsed file or random weights), or
+ * from the model file each time for a streamed safetensors file (io/safetensors_file.ts), so
+ * a model's weights are read one op at a time while they are packed, never all at once.
+ */
+export interface LazyTensor {
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  /** float32 values for float dtypes (a fresh read for a streamed file); null for other dtypes. */
+  read(): Float32Array | null;
+  /** Writes the float32 values of a float tensor into `out` (its element count long). */
+  readInto(out: Float32Array): void;
+}
+
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 /** Deepest JSON nesting accepted in a header (a real one nests 3 deep: header, entry, list). */
 const MAX_HEADER_DEPTH = 64;

@@ -5,9 +5,8 @@
 // memory one op at a time (model/load.ts, plan/pack_weights.ts).
 import { closeSync } from "node:fs";
 import { check } from "../errors.js";
-import type { LazyTensor } from "../model/weights.js";
 import { openRegularFileSync, readFullySync } from "./file.js";
-import { ITEM_BYTES, checkMetadata, decodeFloats, parseSafetensorsHeader, safetensorsHeaderLength } from "./safetensors.js";
+import { ITEM_BYTES, type LazyTensor, checkMetadata, decodeFloats, parseSafetensorsHeader, safetensorsHeaderLength } from "./safetensors.js";
 
 export interface SafetensorsFile {
   /** The tensors by name; each read() reads the file again. */
@@ -62,10 +61,13 @@ export function openSafetensorsFile(path: string, what: string): SafetensorsFile
         return out;
       };
       const readInto = (out: Float32Array): void => {
-        if (dtype === "F32") return readBytes(new Uint8Array(out.buffer, out.byteOffset, end - begin));
-        const raw = new Uint8Array(end - begin);
-        readBytes(raw);
-        out.set(decodeFloats(raw, dtype, count)!);
+        if (dtype === "F32") {
+          readBytes(new Uint8Array(out.buffer, out.byteOffset, end - begin));
+        } else {
+          const raw = new Uint8Array(end - begin);
+          readBytes(raw);
+          out.set(decodeFloats(raw, dtype, count)!);
+        }
       };
       tensors.set(name, { dtype, shape, read, readInto });
     }

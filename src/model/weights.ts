@@ -1,21 +1,9 @@
 import { DenseNetError, check } from "../errors.js";
-import type { StoredTensor } from "../io/safetensors.js";
+import type { LazyTensor, StoredTensor } from "../io/safetensors.js";
+
+export type { LazyTensor };
 import { type DenseNetConfig, blockChannels, describeConfig, featureChannels } from "./config.js";
 import { elementCount } from "../tensor.js";
-
-/**
- * A tensor whose values are read on demand: from memory (a parsed file or random weights), or
- * from the model file each time for a streamed safetensors file (io/safetensors_file.ts), so
- * a model's weights are read one op at a time while they are packed, never all at once.
- */
-export interface LazyTensor {
-  readonly dtype: string;
-  readonly shape: readonly number[];
-  /** float32 values for float dtypes (a fresh read for a streamed file); null for other dtypes. */
-  read(): Float32Array | null;
-  /** Writes the float32 values of a float tensor into `out` (its element count long). */
-  readInto(out: Float32Array): void;
-}
 
 /** Tensors by torchvision state_dict name, in memory or read on demand. */
 export type WeightMap = ReadonlyMap<string, StoredTensor | LazyTensor>;
