@@ -1,7 +1,6 @@
 // Pieces every CLI command shares: strict flag values, model sessions, reading inputs
 // (.npy or an image), writing outputs. All failures are one-line DenseNetErrors.
 import { writeFile } from "node:fs/promises";
-import { imageTensor, preprocessingOf } from "../classify.js";
 import { DEFAULT_MODEL_PATH } from "../default_model.js";
 import { DenseNetError } from "../errors.js";
 import { describeFsError, readRegularFile } from "../io/file.js";
@@ -45,12 +44,14 @@ export async function readTensorOrImage(path: string, session: Session): Promise
   const npy = npyReadBound(path);
   const bytes = await readRegularFile(path, "input", undefined, { headBytes: npy.headBytes, total: (head) => (isNpy(head) ? npy.total(head) : Infinity) });
   if (isNpy(bytes)) return parseNpyAny(bytes, path);
+  // The image decoders are loaded only when an input is an image.
+  const { imageTensor } = await import("../classify.js");
   return imageTensor(session, bytes, path);
 }
 
 /** The preprocessing a session's model uses, for messages. */
-export function describePreprocessing(session: Session): string {
-  const p = preprocessingOf(session);
+export async function describePreprocessing(session: Session): Promise<string> {
+  const p = (await import("../classify.js")).preprocessingOf(session);
   return `${p.mode}, resize ${p.resize}, crop ${Array.isArray(p.crop) ? p.crop.join("x") : p.crop}, mean [${p.mean.join(", ")}], std [${p.std.join(", ")}]`;
 }
 

@@ -2,7 +2,7 @@
 // through one handle that was checked to be one, with a size limit. A FIFO, a device such as
 // /dev/zero, or a directory is refused before a byte is read, so nothing blocks or grows
 // without bound. Missing permissions under Deno are named with the flag that grants them.
-import { constants } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { DenseNetError } from "../errors.js";
 
@@ -41,6 +41,47 @@ export async function readRegularFile(path: string, what: string, maxBytes = MAX
     if (e instanceof DenseNetError) throw e;
     throw fail(describeFsError(e));
   }
+}
+
+/**
+ * A regular file opened for positional reads (readSync at offsets), with its size: for a
+ * model file streamed one tensor at a time. The same checks as readRegularFile, before any
+ * read; the caller closes `fd` (closeSync).
+ */
+export function openRegularFileSync(path: string, what: string, maxBytes = MAX_FILE_BYTES): { fd: number; size: number } {
+  const fail = (reason: string) => new DenseNetError(`cannot read ${what} '${path}': ${reason}`);
+  let fd = -1;
+  try {
+    const info = statSync(path);
+    if (!info.isFile()) throw fail(`not a regular file (${kindOf(info)})`);
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const checked = fstatSync(fd);
+    if (!checked.isFile()) throw fail(`not a regular file (${kindOf(checked)})`);
+    if (checked.size > maxBytes) throw fail(`${checked.size} bytes, over the limit of ${maxBytes}`);
+    return { fd, size: checked.size };
+  } catch (e) {
+    if (fd >= 0) closeSync(fd);
+    if (e instanceof DenseNetError) throw e;
+    throw fail(describeFsError(e));
+  }
+}
+
+/**
+ * Fills `into` from byte `position` of the open file; false if the file ended first (it
+ * shrank since it was checked). I/O errors are one-line DenseNetErrors naming `what`.
+ */
+export function readFullySync(fd: number, into: Uint8Array, position: number, what: string): boolean {
+  let at = 0;
+  try {
+    while (at < into.length) {
+      const n = readSync(fd, into, at, into.length - at, position + at);
+      if (n === 0) return false;
+      at += n;
+    }
+  } catch (e) {
+    throw new DenseNetError(`cannot read ${what}: ${describeFsError(e)}`);
+  }
+  return true;
 }
 
 /** Fills `bytes` from the start of the file (fewer if the file is shorter). */

@@ -10,6 +10,20 @@ export interface StoredTensor {
   readonly data: Float32Array | null;
 }
 
+/**
+ * A tensor whose values are read on demand: from memory (a parsed file or random weights), or
+ * from the model file each time for a streamed safetensors file (io/safetensors_file.ts), so
+ * a model's weights are read one op at a time while they are packed, never all at once.
+ */
+export interface LazyTensor {
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  /** float32 values for float dtypes (a fresh read for a streamed file); null for other dtypes. */
+  read(): Float32Array | null;
+  /** Writes the float32 values of a float tensor into `out` (its element count long). */
+  readInto(out: Float32Array): void;
+}
+
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 /** Deepest JSON nesting accepted in a header (a real one nests 3 deep: header, entry, list). */
 const MAX_HEADER_DEPTH = 64;
@@ -17,39 +31,60 @@ export const ITEM_BYTES: Record<string, number> = {
   F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, U16: 2, U32: 4, U64: 8, BOOL: 1,
 };
 
+/** One tensor of a safetensors header: its byte range [begin, end) within the data section. */
+export interface SafetensorsEntry {
+  readonly name: string;
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly begin: number;
+  readonly end: number;
+}
+
+/** A validated safetensors header: the entries, where the data section starts, and the raw __metadata__. */
+export interface SafetensorsHeader {
+  readonly entries: readonly SafetensorsEntry[];
+  readonly dataStart: number;
+  readonly metadata: unknown;
+}
+
 /**
- * Parses a safetensors file (8-byte little-endian header length, JSON header, data). Aligned
- * float32 tensors are views of `bytes` (no copy).
- * Every entry is validated against the file before any is read: dtype known, shape a list
- * of non-negative integers, offsets matching the shape's size; as the format requires, the
+ * The header length from a file's first bytes (`first`: at least its first 8, or all of a
+ * shorter file), checked against the file's size `fileBytes`.
+ */
+export function safetensorsHeaderLength(first: Uint8Array, fileBytes: number, what = "safetensors"): number {
+  check(first.length >= 8, `${what}: file is truncated (${first.length} bytes; a safetensors file starts with an 8-byte header length)`);
+  const headerLen = Number(new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true));
+  check(headerLen >= 2 && headerLen <= MAX_HEADER_BYTES, `${what}: not a safetensors file (header length ${headerLen})`);
+  check(8 + headerLen <= fileBytes, `${what}: file is truncated: header needs ${headerLen} bytes, ${fileBytes - 8} present`);
+  return headerLen;
+}
+
+/**
+ * Parses the JSON header (`header`: the file's bytes [8, 8 + length)) of a safetensors file of
+ * `fileBytes` bytes. Every entry is validated against the file: dtype known, shape a list of
+ * non-negative integers, offsets matching the shape's size; as the format requires, the
  * tensors' byte ranges are contiguous and non-overlapping and cover the data exactly. The
  * header is checked for depth and repeated keys before it is parsed (io/json_scan.ts).
  */
-export function parseSafetensors(bytes: Uint8Array, what = "safetensors"): Map<string, StoredTensor> {
-  check(bytes.length >= 8, `${what}: file is truncated (${bytes.length} bytes; a safetensors file starts with an 8-byte header length)`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = Number(view.getBigUint64(0, true));
-  check(headerLen >= 2 && headerLen <= MAX_HEADER_BYTES, `${what}: not a safetensors file (header length ${headerLen})`);
-  check(8 + headerLen <= bytes.length, `${what}: file is truncated: header needs ${headerLen} bytes, ${bytes.length - 8} present`);
+export function parseSafetensorsHeader(header: Uint8Array, fileBytes: number, what = "safetensors"): SafetensorsHeader {
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(header);
   } catch {
     check(false, `${what}: header is not valid UTF-8`);
   }
   checkJsonStructure(text, what, MAX_HEADER_DEPTH);
-  let header: unknown;
+  let parsed: unknown;
   try {
-    header = JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
     check(false, `${what}: header is not valid UTF-8 JSON`);
   }
-  check(typeof header === "object" && header !== null && !Array.isArray(header), `${what}: header is not a JSON object`);
-  const dataStart = 8 + headerLen;
-  const dataBytes = bytes.length - dataStart;
-  const tensors = new Map<string, StoredTensor>();
-  const ranges: { name: string; begin: number; end: number }[] = [];
-  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
+  check(typeof parsed === "object" && parsed !== null && !Array.isArray(parsed), `${what}: header is not a JSON object`);
+  const dataStart = 8 + header.length;
+  const dataBytes = fileBytes - dataStart;
+  const entries: SafetensorsEntry[] = [];
+  for (const [name, entry] of Object.entries(parsed as Record<string, unknown>)) {
     if (name === "__metadata__") continue;
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     check(typeof e === "object" && e !== null, `${what}: tensor '${name}' has no description`);
@@ -65,20 +100,30 @@ export function parseSafetensors(bytes: Uint8Array, what = "safetensors"): Map<s
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     check(end - begin === count * ITEM_BYTES[dtype], () => `${what}: tensor '${name}' (${dtype} ${formatDims(shape)}) should span ${count * ITEM_BYTES[dtype]} bytes but its offsets span ${end - begin}`);
     check(end <= dataBytes, `${what}: file is truncated: tensor '${name}' ends at byte ${end} of a ${dataBytes}-byte data section`);
-    ranges.push({ name, begin, end });
-    tensors.set(name, { dtype, shape: shape as number[], data: null });
+    entries.push({ name, dtype, shape: shape as number[], begin, end });
   }
-  checkContiguous(ranges, dataBytes, what);
-  for (const { name, begin, end } of ranges) {
-    const t = tensors.get(name)!;
-    const count = (end - begin) / ITEM_BYTES[t.dtype];
-    tensors.set(name, { ...t, data: decodeFloats(bytes.subarray(dataStart + begin, dataStart + end), t.dtype, count) });
+  checkContiguous(entries, dataBytes, what);
+  return { entries, dataStart, metadata: (parsed as Record<string, unknown>).__metadata__ };
+}
+
+/**
+ * Parses a safetensors file (8-byte little-endian header length, JSON header, data), the
+ * header validated by parseSafetensorsHeader. Aligned float32 tensors are views of `bytes`
+ * (no copy).
+ */
+export function parseSafetensors(bytes: Uint8Array, what = "safetensors"): Map<string, StoredTensor> {
+  const headerLen = safetensorsHeaderLength(bytes, bytes.length, what);
+  const { entries, dataStart } = parseSafetensorsHeader(bytes.subarray(8, 8 + headerLen), bytes.length, what);
+  const tensors = new Map<string, StoredTensor>();
+  for (const { name, dtype, shape, begin, end } of entries) {
+    const count = (end - begin) / ITEM_BYTES[dtype];
+    tensors.set(name, { dtype, shape, data: decodeFloats(bytes.subarray(dataStart + begin, dataStart + end), dtype, count) });
   }
   return tensors;
 }
 
 /** The byte ranges, in order of their start, must tile [0, dataBytes) with no gap or overlap. */
-function checkContiguous(ranges: { name: string; begin: number; end: number }[], dataBytes: number, what: string): void {
+function checkContiguous(ranges: readonly { name: string; begin: number; end: number }[], dataBytes: number, what: string): void {
   const sorted = [...ranges].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let at = 0;
   for (const r of sorted) {
@@ -135,7 +180,11 @@ export function safetensorsMetadata(bytes: Uint8Array, what = "safetensors"): Re
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen))) as Record<string, unknown>;
-  const metadata = header.__metadata__;
+  return checkMetadata(header.__metadata__, what);
+}
+
+/** A header's `__metadata__` as a string map ({} where absent); values that are not strings are refused, as the format requires. */
+export function checkMetadata(metadata: unknown, what = "safetensors"): Record<string, string> {
   if (metadata === undefined) return {};
   check(typeof metadata === "object" && metadata !== null && !Array.isArray(metadata) &&
     Object.values(metadata).every((v) => typeof v === "string"), `${what}: __metadata__ must be an object of strings`);

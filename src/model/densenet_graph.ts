@@ -1,4 +1,6 @@
-import { type Affine, type BufferSpec, type Graph, type Op, type View, batchNormAffine, foldAffineIntoConv } from "../plan/graph.js";
+import {
+  type Affine, type BufferSpec, type Graph, type Op, type View, type WeightData, batchNormAffine, foldAffineIntoBias, foldAffineIntoWeight,
+} from "../plan/graph.js";
 import { type DenseNetConfig, blockChannels } from "./config.js";
 import type { WeightReader } from "./weights.js";
 
@@ -13,6 +15,8 @@ export const BN_EPS = 1e-5;
  *    affines applied by the op that reads them (GEMM packing, pooling);
  *  - every dense block is one buffer of its final width: the block input and each layer's
  *    k new channels are written at their own channel offsets, so concatenation is free.
+ * Conv and classifier weights are left to be read when they are packed (WeightData
+ * functions): their names, shapes and dtypes are checked here, their values then.
  */
 export function buildDenseNetGraph(config: DenseNetConfig, reader: WeightReader): Graph {
   const buffers: BufferSpec[] = [];
@@ -22,7 +26,15 @@ export function buildDenseNetGraph(config: DenseNetConfig, reader: WeightReader)
   const bn = (prefix: string, channels: number, relu: boolean): Affine => batchNormAffine(
     reader.get(`${prefix}.weight`, [channels]), reader.get(`${prefix}.bias`, [channels]),
     reader.get(`${prefix}.running_mean`, [channels]), reader.get(`${prefix}.running_var`, [channels]), BN_EPS, relu);
-  const convWeight = (name: string, cout: number, cin: number, k: number) => reader.get(name, [cout, cin, k, k]);
+  const convWeight = (name: string, cout: number, cin: number, k: number) => reader.later(name, [cout, cin, k, k]);
+  /** A conv whose output goes through `affine` (a BN folded in): its weights scaled as they are read (in the reader's scratch), its bias now. */
+  const folded = (weight: () => Float32Array, affine: Affine, cout: number): { weight: WeightData; bias: Float32Array } => ({
+    weight: () => {
+      const w = weight();
+      return foldAffineIntoWeight(w, affine, cout, w);
+    },
+    bias: foldAffineIntoBias(null, affine, cout),
+  });
 
   const input = buffer("input", config.inChannels);
   const blocks = blockChannels(config);
@@ -30,7 +42,7 @@ export function buildDenseNetGraph(config: DenseNetConfig, reader: WeightReader)
   // Stem: conv0 with norm0 folded, relu0 as epilogue, then pool0 into block 1's first channels.
   const f0 = config.numInitFeatures;
   const stem = buffer("stem", f0);
-  const conv0 = foldAffineIntoConv(convWeight("features.conv0.weight", f0, config.inChannels, 7), null, bn("features.norm0", f0, true), f0);
+  const conv0 = folded(convWeight("features.conv0.weight", f0, config.inChannels, 7), bn("features.norm0", f0, true), f0);
   ops.push({
     kind: "conv", name: "features.conv0", input: at(input), output: at(stem), inChannels: config.inChannels, outChannels: f0,
     kernel: [7, 7], stride: [2, 2], pads: [3, 3, 3, 3], dilation: [1, 1], weight: conv0.weight, bias: conv0.bias, pre: null, relu: true,
@@ -47,7 +59,7 @@ export function buildDenseNetGraph(config: DenseNetConfig, reader: WeightReader)
       const layer = `features.denseblock${b + 1}.denselayer${l + 1}`;
       const cin = blockInput + l * k;
       const mid = buffer(`${layer}.bottleneck`, bottleneck);
-      const conv1 = foldAffineIntoConv(convWeight(`${layer}.conv1.weight`, bottleneck, cin, 1), null, bn(`${layer}.norm2`, bottleneck, true), bottleneck);
+      const conv1 = folded(convWeight(`${layer}.conv1.weight`, bottleneck, cin, 1), bn(`${layer}.norm2`, bottleneck, true), bottleneck);
       ops.push({
         kind: "conv", name: `${layer}.conv1`, input: at(blockBuffer), output: at(mid), inChannels: cin, outChannels: bottleneck,
         kernel: [1, 1], stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], weight: conv1.weight, bias: conv1.bias,
@@ -89,7 +101,7 @@ export function buildDenseNetGraph(config: DenseNetConfig, reader: WeightReader)
   const logits = buffer("logits", config.numClasses);
   ops.push({
     kind: "linear", name: "classifier", input: at(pooled), output: at(logits), inFeatures: features, outFeatures: config.numClasses,
-    weight: reader.get("classifier.weight", [config.numClasses, features]), bias: reader.get("classifier.bias", [config.numClasses]),
+    weight: reader.later("classifier.weight", [config.numClasses, features]), bias: reader.get("classifier.bias", [config.numClasses]),
   });
   return { buffers, ops, input, output: logits };
 }

@@ -1,9 +1,8 @@
 import { DenseNetError, check } from "../errors.js";
 import { readRegularFile } from "../io/file.js";
-import { parsePth } from "../io/pth.js";
+import { openSafetensorsFile } from "../io/safetensors_file.js";
 import { parseSafetensors, safetensorsMetadata } from "../io/safetensors.js";
 import { isZip } from "../io/zip.js";
-import { importOnnx } from "../onnx/import.js";
 import { type DenseNetConfig, architectureConfig, isArchitectureName, unknownArchitecture } from "./config.js";
 import { BN_EPS, buildDenseNetGraph } from "./densenet_graph.js";
 import { type ModelMetadata, NO_METADATA, parseModelMetadata } from "./metadata.js";
@@ -20,9 +19,23 @@ export async function loadModel(source: ModelSource, seed = 0): Promise<LoadedMo
       return fromWeights(source, normalizeKeys(randomWeights(config, seed)), true, NO_METADATA);
     }
     if (!/[./\\]/.test(source)) throw unknownArchitecture(source);
+    // A safetensors file is read in place, one tensor at a time as its weights are packed;
+    // other formats are read whole.
+    const file = openSafetensorsFile(source, source);
+    if (file) return withClose(file.close, () => fromWeights(source, normalizeKeys(file.tensors), false, parseModelMetadata(file.metadata, source)));
     return fromBytes(await readRegularFile(source, "model file"), source);
   }
   return fromBytes(modelBytes(source), "model bytes");
+}
+
+/** The model `build` makes, which closes the weights' file when it is done with it (or now, if `build` fails). */
+function withClose(close: () => void, build: () => PlannedModel): PlannedModel {
+  try {
+    return { ...build(), close };
+  } catch (e) {
+    close();
+    throw e;
+  }
 }
 
 /** The bytes of a non-path model source, or a message naming what was passed instead. */
@@ -35,14 +48,18 @@ function modelBytes(source: unknown): Uint8Array {
   throw new DenseNetError(`the model must be a file path, an architecture name, a Uint8Array or an ArrayBuffer; got ${kind}${hint}`);
 }
 
-function fromBytes(bytes: Uint8Array, name: string): LoadedModel {
+/** The model in `bytes`, told by its first bytes. The .pth and ONNX readers (protobufjs) are loaded only for such a file. */
+async function fromBytes(bytes: Uint8Array, name: string): Promise<LoadedModel> {
   if (isSafetensors(bytes)) {
     const weights = normalizeKeys(parseSafetensors(bytes, name));
     return fromWeights(name, weights, false, parseModelMetadata(safetensorsMetadata(bytes, name), name));
   }
-  if (isZip(bytes) || /\.(pth|pt)$/.test(name)) return fromWeights(name, normalizeKeys(parsePth(bytes, name)), false, NO_METADATA);
+  if (isZip(bytes) || /\.(pth|pt)$/.test(name)) {
+    const { parsePth } = await import("../io/pth.js");
+    return fromWeights(name, normalizeKeys(parsePth(bytes, name)), false, NO_METADATA);
+  }
   if (name.endsWith(".safetensors")) parseSafetensors(bytes, name); // throws the precise reason
-  return importOnnx(bytes, name);
+  return (await import("../onnx/import.js")).importOnnx(bytes, name);
 }
 
 /** A safetensors file begins with a little-endian u64 header length and then '{'. */
@@ -81,8 +98,9 @@ function checkWidths(config: DenseNetConfig, name: string): void {
 /** A BatchNorm's running_var + eps must be positive, or its 1/sqrt would be NaN or infinite. */
 function checkVariances(weights: ReturnType<typeof normalizeKeys>, name: string): void {
   for (const [key, t] of weights) {
-    if (!key.endsWith(".running_var") || t.data === null) continue;
-    const i = t.data.findIndex((v) => !(v + BN_EPS > 0));
-    check(i < 0, () => `${name}: tensor '${key}' holds ${t.data![i]} at index ${i}: a BatchNorm variance must satisfy running_var + eps > 0`);
+    const data = key.endsWith(".running_var") ? t.read() : null;
+    if (data === null) continue;
+    const i = data.findIndex((v) => !(v + BN_EPS > 0));
+    check(i < 0, () => `${name}: tensor '${key}' holds ${data[i]} at index ${i}: a BatchNorm variance must satisfy running_var + eps > 0`);
   }
 }

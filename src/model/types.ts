@@ -28,6 +28,11 @@ export interface PlannedModel extends ModelBase {
   outputDims(n: number): number[];
   /** Checks an input batch's shape against dimensions the model fixes (ONNX inputs), before planning. */
   checkInput?(dims: readonly number[]): void;
+  /**
+   * Where the graph's weights are read on demand from an open file (a streamed safetensors
+   * file): closes it. Called once the weights are packed, or when packing fails.
+   */
+  close?(): void;
 }
 
 /**

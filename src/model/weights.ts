@@ -1,10 +1,16 @@
 import { DenseNetError, check } from "../errors.js";
-import type { StoredTensor } from "../io/safetensors.js";
+import type { LazyTensor, StoredTensor } from "../io/safetensors.js";
+
+export type { LazyTensor };
 import { type DenseNetConfig, blockChannels, describeConfig, featureChannels } from "./config.js";
 import { elementCount } from "../tensor.js";
 
-/** Tensors by torchvision state_dict name. */
-export type WeightMap = ReadonlyMap<string, StoredTensor>;
+/** Tensors by torchvision state_dict name, in memory or read on demand. */
+export type WeightMap = ReadonlyMap<string, StoredTensor | LazyTensor>;
+
+function lazy(t: StoredTensor | LazyTensor): LazyTensor {
+  return "read" in t ? t : { dtype: t.dtype, shape: t.shape, read: () => t.data, readInto: (out) => out.set(t.data!) };
+}
 
 // torchvision's own rule for checkpoints from before 0.3: "denselayer1.norm.1.weight" -> "norm1.weight".
 const LEGACY_KEY = /^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$/;
@@ -13,21 +19,24 @@ const LEGACY_KEY = /^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight
  * Maps state_dict names to torchvision's current ones: the legacy "norm.1" style inside
  * dense layers, and the "module." prefix nn.DataParallel adds.
  */
-export function normalizeKeys(weights: WeightMap): Map<string, StoredTensor> {
-  const out = new Map<string, StoredTensor>();
+export function normalizeKeys(weights: WeightMap): Map<string, LazyTensor> {
+  const out = new Map<string, LazyTensor>();
   for (const [key, tensor] of weights) {
     let name = key.startsWith("module.") ? key.slice("module.".length) : key;
     const legacy = LEGACY_KEY.exec(name);
     if (legacy) name = legacy[1] + legacy[2];
     check(!out.has(name), `weights: tensor '${key}' duplicates '${name}'`);
-    out.set(name, tensor);
+    out.set(name, lazy(tensor));
   }
   return out;
 }
 
 /** Reads float tensors by name, checking each one's shape. */
 export class WeightReader {
-  constructor(private readonly weights: WeightMap, private readonly what = "weights") {}
+  /** What later()'s functions read into: as long as the largest float tensor, made on first use. */
+  private scratch: Float32Array | null = null;
+
+  constructor(private readonly weights: ReadonlyMap<string, LazyTensor>, private readonly what = "weights") {}
 
   has(name: string): boolean {
     return this.weights.has(name);
@@ -38,24 +47,60 @@ export class WeightReader {
     return this.entry(name).shape;
   }
 
-  /** The tensor as float32, which must have exactly `shape`. */
+  /** The tensor as float32 (an array of its own), which must have exactly `shape` and finite values. */
   get(name: string, shape: readonly number[]): Float32Array {
+    const t = this.checked(name, shape);
+    const data = t.read()!;
+    this.checkFinite(name, data);
+    return data;
+  }
+
+  /**
+   * The tensor's name, shape and dtype checked now; a function that reads its values (checked
+   * finite) on each call, for weights read only when they are packed. What it returns is this
+   * reader's scratch, reused by every such function: valid until the next call of one, and
+   * the caller's to modify (so packing a model's weights makes no garbage).
+   */
+  later(name: string, shape: readonly number[]): () => Float32Array {
+    const t = this.checked(name, shape);
+    const count = shape.reduce((a, b) => a * b, 1);
+    return () => {
+      this.scratch ??= new Float32Array(this.largestFloatTensor());
+      const data = this.scratch.subarray(0, count);
+      t.readInto(data);
+      this.checkFinite(name, data);
+      return data;
+    };
+  }
+
+  private checked(name: string, shape: readonly number[]): LazyTensor {
     const t = this.entry(name);
     check(sameShape(t.shape, shape),
       `${this.what}: tensor '${name}' has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`);
-    check(t.data !== null, `${this.what}: tensor '${name}' has dtype ${t.dtype}; expected a float type (F32, F16, BF16 or F64)`);
-    for (let i = 0; i < t.data.length; i++) {
-      if (!Number.isFinite(t.data[i])) throw new DenseNetError(`${this.what}: tensor '${name}' holds a non-finite value (${t.data[i]}) at index ${i}`);
-    }
-    return t.data;
+    check(FLOAT_DTYPES.has(t.dtype), `${this.what}: tensor '${name}' has dtype ${t.dtype}; expected a float type (F32, F16, BF16 or F64)`);
+    return t;
   }
 
-  private entry(name: string): StoredTensor {
+  private checkFinite(name: string, data: Float32Array): void {
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) throw new DenseNetError(`${this.what}: tensor '${name}' holds a non-finite value (${data[i]}) at index ${i}`);
+    }
+  }
+
+  private largestFloatTensor(): number {
+    let most = 0;
+    for (const t of this.weights.values()) if (FLOAT_DTYPES.has(t.dtype)) most = Math.max(most, t.shape.reduce((a, b) => a * b, 1));
+    return most;
+  }
+
+  private entry(name: string): LazyTensor {
     const t = this.weights.get(name);
     if (!t) throw new DenseNetError(`${this.what}: missing tensor '${name}'`);
     return t;
   }
 }
+
+const FLOAT_DTYPES = new Set(["F32", "F16", "BF16", "F64"]);
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);

@@ -21,6 +21,20 @@ export interface Affine {
   readonly relu: boolean;
 }
 
+/**
+ * An op's weight matrix: its values, or a function that reads (or computes) them on each
+ * call, returning an array valid until the next call of any such function of the graph (it
+ * may be a reused scratch). Model files are lowered with the latter, so their weights are
+ * read and packed one op at a time and never all held in JS at once (plan/pack_weights.ts
+ * calls each once, and is done with the values before the next op).
+ */
+export type WeightData = Float32Array | (() => Float32Array);
+
+/** The values of a weight matrix (calling it where it is read on demand). */
+export function weightValues(weight: WeightData): Float32Array {
+  return typeof weight === "function" ? weight() : weight;
+}
+
 export type Pair = readonly [number, number];
 /** Padding as [top, left, bottom, right]. */
 export type Pads = readonly [number, number, number, number];
@@ -37,7 +51,7 @@ export interface ConvOp {
   readonly pads: Pads;
   readonly dilation: Pair;
   /** (outChannels, inChannels * kh * kw), any following BatchNorm already folded in. */
-  readonly weight: Float32Array;
+  readonly weight: WeightData;
   /** outChannels, or null for none. */
   readonly bias: Float32Array | null;
   /** Applied to in-bounds input values while packing (zero padding stays zero). */
@@ -75,7 +89,7 @@ export interface WinogradConvOp {
   readonly inChannels: number;
   readonly outChannels: number;
   /** (outChannels, inChannels, 3, 3), any following BatchNorm already folded in. */
-  readonly weight: Float32Array;
+  readonly weight: WeightData;
   readonly bias: Float32Array | null;
   /** ReLU on the output. */
   readonly relu: boolean;
@@ -117,7 +131,7 @@ export interface LinearOp {
   readonly inFeatures: number;
   readonly outFeatures: number;
   /** (outFeatures, inFeatures) row-major. */
-  readonly weight: Float32Array;
+  readonly weight: WeightData;
   readonly bias: Float32Array | null;
 }
 
@@ -163,12 +177,22 @@ export function batchNormAffine(
  */
 export function foldAffineIntoConv(weight: Float32Array, bias: Float32Array | null, affine: Affine, outChannels: number):
   { weight: Float32Array; bias: Float32Array } {
+  return { weight: foldAffineIntoWeight(weight, affine, outChannels), bias: foldAffineIntoBias(bias, affine, outChannels) };
+}
+
+/** The weight half of foldAffineIntoConv: W'[o, :] = W[o, :] * scale[o], into `w` (which may be `weight` itself). */
+export function foldAffineIntoWeight(weight: Float32Array, affine: Affine, outChannels: number, w: Float32Array = new Float32Array(weight.length)): Float32Array {
   const per = weight.length / outChannels;
-  const w = new Float32Array(weight.length), b = new Float32Array(outChannels);
   for (let o = 0; o < outChannels; o++) {
     const s = affine.scale[o];
     for (let i = 0; i < per; i++) w[o * per + i] = weight[o * per + i] * s;
-    b[o] = (bias ? bias[o] * s : 0) + affine.shift[o];
   }
-  return { weight: w, bias: b };
+  return w;
+}
+
+/** The bias half of foldAffineIntoConv: b'[o] = b[o] * scale[o] + shift[o]. */
+export function foldAffineIntoBias(bias: Float32Array | null, affine: Affine, outChannels: number): Float32Array {
+  const b = new Float32Array(outChannels);
+  for (let o = 0; o < outChannels; o++) b[o] = (bias ? bias[o] * affine.scale[o] : 0) + affine.shift[o];
+  return b;
 }

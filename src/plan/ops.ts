@@ -3,7 +3,7 @@
 // (the table fails to compile while a kind is missing), a kernel in assembly/ with its
 // descriptor layout in kernels/layout.ts, and its name in kernels/op_kernels.ts.
 import * as L from "../kernels/layout.js";
-import type { Op, OpKind, OpOf, Pads, Pair } from "./graph.js";
+import { type Op, type OpKind, type OpOf, type Pads, type Pair, weightValues } from "./graph.js";
 import { type OpDef, fields } from "./op_def.js";
 import {
   MICRO_KERNELS, NO_WEIGHTS, type PackedWeights, allocBias, allocFloats,
@@ -39,7 +39,7 @@ const conv: OpDef<OpOf<"conv">> = {
     const k = op.inChannels * op.kernel[0] * op.kernel[1];
     const mr = microKernelRows(microKernel);
     const packed = allocFloats(mem, panelsLength(op.outChannels, k, mr));
-    packPanels(packed.view, op.weight, op.outChannels, k, mr);
+    packPanels(packed.view, weightValues(op.weight), op.outChannels, k, mr);
     return {
       matrix: packed.ptr, bias: allocBias(mem, op.bias, Math.ceil(op.outChannels / mr) * mr),
       ...packPre(mem, op.pre), ukernel: MICRO_KERNELS[microKernel],
@@ -110,7 +110,7 @@ const linear: OpDef<OpOf<"linear">> = {
   vectorInput: true,
   outputSize: () => VECTOR,
   macs: (op) => op.inFeatures * op.outFeatures,
-  pack: (op, mem) => ({ ...NO_WEIGHTS, matrix: mem.allocF32(op.weight), bias: op.bias ? mem.allocF32(op.bias) : 0 }),
+  pack: (op, mem) => ({ ...NO_WEIGHTS, matrix: mem.allocF32(weightValues(op.weight)), bias: op.bias ? mem.allocF32(op.bias) : 0 }),
   descriptor(op, { inOff, outOff }) {
     const f = fields(L.LINEAR_FIELDS);
     f[L.LINEAR_IN_OFF] = inOff; f[L.LINEAR_OUT_OFF] = outOff; f[L.LINEAR_W] = op.weights.matrix; f[L.LINEAR_BIAS] = op.weights.bias;

@@ -1,7 +1,7 @@
 import * as L from "../kernels/layout.js";
-import type { ConvOp, Graph, Op, OpOf } from "./graph.js";
+import { type ConvOp, type Graph, type Op, type OpOf, weightValues } from "./graph.js";
 import { type OpDef, fields } from "./op_def.js";
-import { MICRO_KERNELS, NO_WEIGHTS, allocBias, allocFloats, packPanels, packPre, panelsLength } from "./panels.js";
+import { MICRO_KERNELS, NO_WEIGHTS, allocBias, allocFloats, packPre, panelsLength } from "./panels.js";
 import type { Spatial } from "./window.js";
 
 // Winograd F(2x2, 3x3) for DenseNet's 3x3 convs (stride 1, padding 1): 16 multiply-adds
@@ -48,30 +48,42 @@ export function winogradInputSize(input: Spatial): Spatial {
   return { height: 2 * Math.ceil(input.height / 2) + 2 * L.WINO_PAD, width: 2 * winogradTilesW(input.width) + 4 };
 }
 
-// G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
-const G = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]];
+// G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], the F(2x2, 3x3) weight transform (written out in packWinogradWeights).
 
 /**
- * The 16 transformed weight matrices U_xi[o][c] = (G g_oc G^T)[i][j], xi = 4i + j, computed
- * in f64 from the (Cout, Cin, 3, 3) weights.
+ * Writes the 16 transformed weight matrices U_xi[o][c] = (G g_oc G^T)[i][j], xi = 4i + j,
+ * computed in f64 from the (Cout, Cin, 3, 3) weights, straight into their packed panels:
+ * `out` holds 16 runs of `length` floats (zeroed), U_xi packed as packPanels packs a (Cout,
+ * Cin) matrix into rows of `mr`. No matrix is materialised on the way. The products by G's
+ * entries are written out (winogradRow), each sum in the order G g G^T gives, so the values
+ * are those of the matrix products term for term (0 * x included: it keeps the sign of zero).
  */
-export function winogradWeights(weight: Float32Array, cout: number, cin: number): Float32Array[] {
-  const u = Array.from({ length: L.WINO_XI }, () => new Float32Array(cout * cin));
-  const gg = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+export function packWinogradWeights(out: Float32Array, length: number, weight: Float32Array, cout: number, cin: number, mr: number): void {
   for (let o = 0; o < cout; o++) {
+    // packPanels' index of (row o, column c): panel o / mr, then [c][o % mr].
+    const rowBase = Math.floor(o / mr) * cin * mr + (o % mr);
     for (let c = 0; c < cin; c++) {
-      const g = weight.subarray((o * cin + c) * 9, (o * cin + c) * 9 + 9);
-      for (let i = 0; i < 4; i++) {
-        for (let k = 0; k < 3; k++) gg[i * 3 + k] = G[i][0] * g[k] + G[i][1] * g[3 + k] + G[i][2] * g[6 + k];
-      }
-      for (let i = 0; i < 4; i++) {
-        for (let j = 0; j < 4; j++) {
-          u[4 * i + j][o * cin + c] = gg[i * 3] * G[j][0] + gg[i * 3 + 1] * G[j][1] + gg[i * 3 + 2] * G[j][2];
-        }
-      }
+      const g = (o * cin + c) * 9; // g_oc is weight[g .. g + 9), row-major 3x3
+      // (G g)[i][k] for the three columns k of g.
+      const w00 = weight[g], w10 = weight[g + 3], w20 = weight[g + 6];
+      const w01 = weight[g + 1], w11 = weight[g + 4], w21 = weight[g + 7];
+      const w02 = weight[g + 2], w12 = weight[g + 5], w22 = weight[g + 8];
+      const at = rowBase + c * mr;
+      winogradRow(out, at, length, 0, 1 * w00 + 0 * w10 + 0 * w20, 1 * w01 + 0 * w11 + 0 * w21, 1 * w02 + 0 * w12 + 0 * w22);
+      winogradRow(out, at, length, 1, 0.5 * w00 + 0.5 * w10 + 0.5 * w20, 0.5 * w01 + 0.5 * w11 + 0.5 * w21, 0.5 * w02 + 0.5 * w12 + 0.5 * w22);
+      winogradRow(out, at, length, 2, 0.5 * w00 + -0.5 * w10 + 0.5 * w20, 0.5 * w01 + -0.5 * w11 + 0.5 * w21, 0.5 * w02 + -0.5 * w12 + 0.5 * w22);
+      winogradRow(out, at, length, 3, 0 * w00 + 0 * w10 + 1 * w20, 0 * w01 + 0 * w11 + 1 * w21, 0 * w02 + 0 * w12 + 1 * w22);
     }
   }
-  return u;
+}
+
+/** Row i of (G g) G^T from row i of G g, (a, b, c): U_{4i+j} = a G[j][0] + b G[j][1] + c G[j][2], into the packed panels at `at`. */
+function winogradRow(out: Float32Array, at: number, length: number, i: number, a: number, b: number, c: number): void {
+  const xi = 4 * i * length + at;
+  out[xi] = a * 1 + b * 0 + c * 0;
+  out[xi + length] = a * 0.5 + b * 0.5 + c * 0.5;
+  out[xi + 2 * length] = a * 0.5 + b * -0.5 + c * 0.5;
+  out[xi + 3 * length] = a * 0 + b * 0 + c * 1;
 }
 
 const at = (input: Spatial, output: Spatial) => `${input.height}x${input.width} -> ${output.height}x${output.width}`;
@@ -106,8 +118,7 @@ const winogradConv: OpDef<OpOf<"winogradConv">> = {
     const kernel = microKernel === "6x8" ? "4x8" : microKernel;
     const length = panelsLength(op.outChannels, op.inChannels, L.WINO_ROWS);
     const packed = allocFloats(mem, L.WINO_XI * length);
-    winogradWeights(op.weight, op.outChannels, op.inChannels).forEach((u, xi) =>
-      packPanels(packed.view.subarray(xi * length, (xi + 1) * length), u, op.outChannels, op.inChannels, L.WINO_ROWS));
+    packWinogradWeights(packed.view, length, weightValues(op.weight), op.outChannels, op.inChannels, L.WINO_ROWS);
     return {
       ...NO_WEIGHTS, matrix: packed.ptr, bias: allocBias(mem, op.bias, Math.ceil(op.outChannels / L.WINO_ROWS) * L.WINO_ROWS),
       ukernel: MICRO_KERNELS[kernel],

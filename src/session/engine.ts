@@ -9,7 +9,7 @@ import { useWinograd } from "../plan/winograd.js";
 import { BARRIER_BYTES, barrierView, resetBarrier } from "../runtime/barrier.js";
 import { type KernelTable, runImage } from "../runtime/executor.js";
 import { type KernelBuild, type KernelExports, compileKernels, instantiateKernels, kernelTable } from "../runtime/kernels.js";
-import { WorkerPool } from "../runtime/pool.js";
+import type { WorkerPool } from "../runtime/pool.js";
 import type { RunTask } from "../runtime/task.js";
 import type { Fault } from "./fault.js";
 import type { PlanCache, PlanEntry } from "./plan_cache.js";
@@ -42,21 +42,38 @@ export interface Engine {
   readonly threads: number;
 }
 
+/** Packs the model's weights (reading them from its file where they are read on demand, then closing it) and starts its pool. */
 export async function createEngine(loaded: PlannedModel, options: EngineOptions): Promise<Engine> {
+  try {
+    return await startEngine(loaded, options);
+  } finally {
+    loaded.close?.();
+  }
+}
+
+async function startEngine(loaded: PlannedModel, options: EngineOptions): Promise<Engine> {
   const { module, build } = await compileKernels();
   const mem = new RecyclingMemory();
   const kernels = instantiateKernels(module, mem.memory);
-  const before = mem.used;
-  const packed = packGraph(options.winograd ? useWinograd(loaded.graph) : loaded.graph, mem, options.microKernel);
-  const weightBytes = mem.used - before;
-  const scratchSize = scratchBytes(packed, kernels);
-  const scratch = Array.from({ length: options.threads }, () => mem.alloc(scratchSize));
-  const barrier = mem.alloc(BARRIER_BYTES);
-  const pool = options.threads > 1 ? new WorkerPool({ module, memory: mem.memory }, options.threads) : null;
-  const { graph: _unpacked, ...model } = loaded; // the unpacked weights can be garbage-collected
-  return {
-    model, mem, kernels, table: kernelTable(mem.memory, kernels), graph: packed, weightBytes, scratch, pool, barrier, build, threads: options.threads,
-  };
+  // The pool's workers start (their threads boot and instantiate the kernels on the shared
+  // memory, which holds no static data) while this thread packs the weights. Piscina is
+  // loaded only for a pool: one thread runs on the calling thread.
+  const pool = options.threads > 1 ? new (await import("../runtime/pool.js")).WorkerPool({ module, memory: mem.memory }, options.threads) : null;
+  try {
+    const before = mem.used;
+    const packed = packGraph(options.winograd ? useWinograd(loaded.graph) : loaded.graph, mem, options.microKernel);
+    const weightBytes = mem.used - before;
+    const scratchSize = scratchBytes(packed, kernels);
+    const scratch = Array.from({ length: options.threads }, () => mem.alloc(scratchSize));
+    const barrier = mem.alloc(BARRIER_BYTES);
+    const { graph: _unpacked, close: _close, ...model } = loaded; // the unpacked weights can be garbage-collected
+    return {
+      model, mem, kernels, table: kernelTable(mem.memory, kernels), graph: packed, weightBytes, scratch, pool, barrier, build, threads: options.threads,
+    };
+  } catch (e) {
+    await pool?.destroy();
+    throw e;
+  }
 }
 
 /** Input and output staging of a batch for the pool: grows to the largest batch seen (the old range is reused). */
