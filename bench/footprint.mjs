@@ -17,67 +17,93 @@
 // other and against PyTorch's logits (bench/.cache/<model>.ref_b1.npy).
 // Models come from bench/export_models.py (Debian PyTorch) into bench/.cache; the peer from
 // bench/peers (npm ci there, on first use).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { BENCH_DIR, CACHE_DIR, REPO_ROOT, RESULTS_DIR, ensureModels, ensurePeers, readNpy } from './lib/peers.mjs';
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { BENCH_DIR, CACHE_DIR, REPO_ROOT, RESULTS_DIR, ensureModels, ensurePeers, readNpy } from "./lib/peers.mjs";
 
 const { values: opts } = parseArgs({
   options: {
-    model: { type: 'string', default: 'densenet121' },
-    runs: { type: 'string', default: '10' },
-    threads: { type: 'string', default: '1' },
-    cli: { type: 'string', default: join(REPO_ROOT, 'dist', 'cli.js') },
-    'no-peer': { type: 'boolean', default: false },
-    variant: { type: 'string', multiple: true, default: [] },
-    json: { type: 'string', default: join(RESULTS_DIR, 'footprint.json') },
+    model: { type: "string", default: "densenet121" },
+    runs: { type: "string", default: "10" },
+    threads: { type: "string", default: "1" },
+    cli: { type: "string", default: join(REPO_ROOT, "dist", "cli.js") },
+    "no-peer": { type: "boolean", default: false },
+    variant: { type: "string", multiple: true, default: [] },
+    json: { type: "string", default: join(RESULTS_DIR, "footprint.json") },
   },
 });
-const runs = Number(opts.runs), threads = Number(opts.threads);
+const runs = Number(opts.runs),
+  threads = Number(opts.threads);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${opts.runs}`);
 
 const { models, inputs } = ensureModels([opts.model]);
 const model = models[opts.model];
-const withPeer = !opts['no-peer'];
+const withPeer = !opts["no-peer"];
 if (withPeer) ensurePeers();
-const TIME = '/usr/bin/time';
+const TIME = "/usr/bin/time";
 const useTime = existsSync(TIME);
 const work = join(CACHE_DIR, `footprint-${process.pid}`);
 mkdirSync(work, { recursive: true });
 
-const ours = (cli) => (out) => [cli, 'run', '--model', model.safetensors, '--input', inputs[1], '--output', out, '--threads', String(threads)];
+const ours = (cli) => (out) => [
+  cli,
+  "run",
+  "--model",
+  model.safetensors,
+  "--input",
+  inputs[1],
+  "--output",
+  out,
+  "--threads",
+  String(threads),
+];
 const variants = opts.variant.map((v) => {
-  const eq = v.indexOf('=');
+  const eq = v.indexOf("=");
   if (eq < 1) throw new Error(`--variant must be NAME=path/to/cli.js, got '${v}'`);
   return [`densenet-wasm[${v.slice(0, eq)}]`, ours(v.slice(eq + 1))];
 });
 const runtimes = {
-  'densenet-wasm': ours(opts.cli),
+  "densenet-wasm": ours(opts.cli),
   ...Object.fromEntries(variants),
-  ...(withPeer ? {
-    'onnxruntime-node': (out) => [join(BENCH_DIR, 'peers', 'ort_node_cli.mjs'), '--model', model.onnx, '--input', inputs[1], '--output', out, '--threads', String(threads)],
-  } : {}),
+  ...(withPeer
+    ? {
+        "onnxruntime-node": (out) => [
+          join(BENCH_DIR, "peers", "ort_node_cli.mjs"),
+          "--model",
+          model.onnx,
+          "--input",
+          inputs[1],
+          "--output",
+          out,
+          "--threads",
+          String(threads),
+        ],
+      }
+    : {}),
 };
 
 /** Spawns `node args`, resolves { wall_ms, peak_rss_mb } once it exits 0; rejects otherwise. */
 function measure(args) {
-  const hwmFile = join(work, 'hwm.txt');
+  const hwmFile = join(work, "hwm.txt");
   rmSync(hwmFile, { force: true });
   const [cmd, argv] = useTime
-    ? [TIME, ['-f', '@@maxrss %M', process.execPath, ...args]]
-    : [process.execPath, ['--require', join(BENCH_DIR, 'lib', 'hwm_at_exit.cjs'), ...args]];
+    ? [TIME, ["-f", "@@maxrss %M", process.execPath, ...args]]
+    : [process.execPath, ["--require", join(BENCH_DIR, "lib", "hwm_at_exit.cjs"), ...args]];
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HWM_AT_EXIT_FILE: hwmFile } });
-    let stderr = '';
-    child.stderr.on('data', (c) => { stderr += c; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('close', (code) => {
+    const child = spawn(cmd, argv, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, HWM_AT_EXIT_FILE: hwmFile } });
+    let stderr = "";
+    child.stderr.on("data", (c) => {
+      stderr += c;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    child.on("close", (code) => {
       const wall = performance.now() - t0;
       clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`${args[0]} exited ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
-      const kb = useTime ? Number(/@@maxrss (\d+)/.exec(stderr)?.[1]) : Number(readFileSync(hwmFile, 'utf8'));
+      if (code !== 0) return reject(new Error(`${args[0]} exited ${code}: ${stderr.trim().split("\n").slice(-3).join(" | ")}`));
+      const kb = useTime ? Number(/@@maxrss (\d+)/.exec(stderr)?.[1]) : Number(readFileSync(hwmFile, "utf8"));
       if (!Number.isFinite(kb) || kb <= 0) return reject(new Error(`no peak RSS for ${args[0]}: ${stderr}`));
       resolve({ wall_ms: Math.round(wall * 10) / 10, peak_rss_mb: Math.round(kb / 102.4) / 10 });
     });
@@ -100,38 +126,58 @@ for (let r = 0; r < runs; r++) {
     const s = await measure(runtimes[name](out));
     samples[name].push(s);
     outputs[name] = readNpy(out).data;
-    process.stderr.write(`[footprint] round ${r + 1}/${runs} ${name}: ${(s.wall_ms / 1000).toFixed(2)} s, ${s.peak_rss_mb.toFixed(0)} MB\n`);
+    process.stderr.write(
+      `[footprint] round ${r + 1}/${runs} ${name}: ${(s.wall_ms / 1000).toFixed(2)} s, ${s.peak_rss_mb.toFixed(0)} MB\n`,
+    );
   }
 }
 rmSync(work, { recursive: true, force: true });
 
 const ref = readNpy(model.ref_b1).data;
 const refMax = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-const summary = Object.fromEntries(names.map((n) => [n, {
-  cold_start_median_s: Math.round(median(samples[n].map((s) => s.wall_ms))) / 1000,
-  peak_rss_median_mb: median(samples[n].map((s) => s.peak_rss_mb)),
-  peak_rss_max_mb: Math.max(...samples[n].map((s) => s.peak_rss_mb)),
-  max_abs_diff_vs_pytorch: maxAbsDiff(outputs[n], ref),
-  runs: samples[n],
-}]));
-const mine = summary['densenet-wasm'], peer = summary['onnxruntime-node'];
+const summary = Object.fromEntries(
+  names.map((n) => [
+    n,
+    {
+      cold_start_median_s: Math.round(median(samples[n].map((s) => s.wall_ms))) / 1000,
+      peak_rss_median_mb: median(samples[n].map((s) => s.peak_rss_mb)),
+      peak_rss_max_mb: Math.max(...samples[n].map((s) => s.peak_rss_mb)),
+      max_abs_diff_vs_pytorch: maxAbsDiff(outputs[n], ref),
+      runs: samples[n],
+    },
+  ]),
+);
+const mine = summary["densenet-wasm"],
+  peer = summary["onnxruntime-node"];
 const result = {
-  date: new Date().toISOString(), node: process.version, model: opts.model, threads, runs,
-  cli: opts.cli, rss_source: useTime ? '/usr/bin/time %M (ru_maxrss)' : 'VmHWM at exit',
+  date: new Date().toISOString(),
+  node: process.version,
+  model: opts.model,
+  threads,
+  runs,
+  cli: opts.cli,
+  rss_source: useTime ? "/usr/bin/time %M (ru_maxrss)" : "VmHWM at exit",
   pytorch_max_abs_logit: refMax,
-  ...(peer ? {
-    cold_start_ratio: Math.round(mine.cold_start_median_s / peer.cold_start_median_s * 100) / 100,
-    peak_rss_ratio: Math.round(mine.peak_rss_median_mb / peer.peak_rss_median_mb * 100) / 100,
-    max_abs_diff_between: maxAbsDiff(outputs['densenet-wasm'], outputs['onnxruntime-node']),
-  } : {}),
+  ...(peer
+    ? {
+        cold_start_ratio: Math.round((mine.cold_start_median_s / peer.cold_start_median_s) * 100) / 100,
+        peak_rss_ratio: Math.round((mine.peak_rss_median_mb / peer.peak_rss_median_mb) * 100) / 100,
+        max_abs_diff_between: maxAbsDiff(outputs["densenet-wasm"], outputs["onnxruntime-node"]),
+      }
+    : {}),
   runtimes: summary,
 };
 mkdirSync(RESULTS_DIR, { recursive: true });
 writeFileSync(opts.json, `${JSON.stringify(result, null, 2)}\n`);
 for (const n of names) {
   const s = summary[n];
-  console.log(`${n.padEnd(24)} cold start ${s.cold_start_median_s.toFixed(2)} s, peak RSS ${s.peak_rss_median_mb.toFixed(0)} MB ` +
-    `(max ${s.peak_rss_max_mb.toFixed(0)}), max|diff| vs PyTorch ${s.max_abs_diff_vs_pytorch.toExponential(1)} (logits up to ${refMax.toFixed(2)})`);
+  console.log(
+    `${n.padEnd(24)} cold start ${s.cold_start_median_s.toFixed(2)} s, peak RSS ${s.peak_rss_median_mb.toFixed(0)} MB ` +
+      `(max ${s.peak_rss_max_mb.toFixed(0)}), max|diff| vs PyTorch ${s.max_abs_diff_vs_pytorch.toExponential(1)} (logits up to ${refMax.toFixed(2)})`,
+  );
 }
-if (peer) console.log(`densenet-wasm / onnxruntime-node: cold start ${result.cold_start_ratio}x, peak RSS ${result.peak_rss_ratio}x (medians of ${runs} interleaved runs)`);
+if (peer)
+  console.log(
+    `densenet-wasm / onnxruntime-node: cold start ${result.cold_start_ratio}x, peak RSS ${result.peak_rss_ratio}x (medians of ${runs} interleaved runs)`,
+  );
 console.log(`wrote ${opts.json}`);

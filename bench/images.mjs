@@ -51,16 +51,28 @@ async function time(fn, { runs, warmup }) {
   ms.sort((x, y) => x - y);
   const at = (q) => ms[Math.min(ms.length - 1, Math.ceil(q * ms.length) - 1)];
   const r3 = (x) => Math.round(x * 1000) / 1000;
-  return { median_ms: r3(ms.length % 2 ? ms[(ms.length - 1) / 2] : (ms[ms.length / 2 - 1] + ms[ms.length / 2]) / 2), p90_ms: r3(at(0.9)), min_ms: r3(ms[0]), runs };
+  return {
+    median_ms: r3(ms.length % 2 ? ms[(ms.length - 1) / 2] : (ms[ms.length / 2 - 1] + ms[ms.length / 2]) / 2),
+    p90_ms: r3(at(0.9)),
+    min_ms: r3(ms[0]),
+    runs,
+  };
 }
 
 /** The Hubble photo re-encoded by Pillow (`save` is a Python expression on `im`, saving to `out`), or null without Pillow. */
 function withPillow(file, save) {
   try {
     const path = join(mkdtempSync(join(tmpdir(), "densenet-images-")), file);
-    execFileSync("/usr/bin/python3", ["-c",
-      `import sys; from PIL import Image; im = Image.open(sys.argv[1]); out = sys.argv[2]; ${save}`,
-      join(SKIMAGE, "hubble_deep_field.jpg"), path], { stdio: "ignore" });
+    execFileSync(
+      "/usr/bin/python3",
+      [
+        "-c",
+        `import sys; from PIL import Image; im = Image.open(sys.argv[1]); out = sys.argv[2]; ${save}`,
+        join(SKIMAGE, "hubble_deep_field.jpg"),
+        path,
+      ],
+      { stdio: "ignore" },
+    );
     return new Uint8Array(readFileSync(path));
   } catch {
     return null; // no Pillow here: that row is skipped and says so
@@ -94,12 +106,16 @@ async function main() {
   /** @type {any[]} */
   const results = [];
   for (const [what, fn] of rows) results.push({ what, ...(await time(fn, args)) });
-  for (const [what, bytes] of [["decode CMYK JPEG 1000×872", cmyk], ["decode WebP 1000×872 (lossy)", webp]]) {
+  for (const [what, bytes] of [
+    ["decode CMYK JPEG 1000×872", cmyk],
+    ["decode WebP 1000×872 (lossy)", webp],
+  ]) {
     if (!bytes) results.push({ what, skipped: "no /usr/bin/python3 with Pillow to make the file" });
   }
   console.log(`${runtime}, ${args.runs} runs after ${args.warmup} warm-up, one thread`);
   console.log("| step | median ms | p90 ms | min ms |\n|---|---|---|---|");
-  for (const r of results) console.log(r.skipped ? `| ${r.what} | skipped: ${r.skipped} | | |` : `| ${r.what} | ${r.median_ms} | ${r.p90_ms} | ${r.min_ms} |`);
+  for (const r of results)
+    console.log(r.skipped ? `| ${r.what} | skipped: ${r.skipped} | | |` : `| ${r.what} | ${r.median_ms} | ${r.p90_ms} | ${r.min_ms} |`);
   mkdirSync(dirname(args.out), { recursive: true });
   writeFileSync(args.out, JSON.stringify({ runtime, date: new Date().toISOString(), spec: SPEC, results }, null, 1) + "\n");
   console.log(`written to ${args.out}`);

@@ -23,10 +23,14 @@ import { commandLine, integer, parseOptions } from "./lib/args.mjs";
 
 const LAYERS = new URL("./densenet121_layers.tsv", import.meta.url);
 const OPTIONS = { runs: { type: "string", default: "5" }, json: { type: "boolean" }, "write-layers": { type: "boolean" } };
-const { args, exit } = commandLine((argv) => {
-  const v = parseOptions(argv, OPTIONS);
-  return { ...v, runs: integer("runs", v.runs) };
-}, "usage: node bench/kernels.mjs [--runs 5] [--json] [--write-layers]", "kernels");
+const { args, exit } = commandLine(
+  (argv) => {
+    const v = parseOptions(argv, OPTIONS);
+    return { ...v, runs: integer("runs", v.runs) };
+  },
+  "usage: node bench/kernels.mjs [--runs 5] [--json] [--write-layers]",
+  "kernels",
+);
 if (!args) process.exit(exit);
 const runs = args.runs;
 
@@ -39,8 +43,19 @@ async function writeLayers() {
   const rows = new Map();
   graph.ops.forEach((op) => {
     if (op.kind !== "conv") return;
-    const out = sizes[op.output.buffer], inp = sizes[op.input.buffer];
-    const key = [op.inChannels, op.outChannels, op.kernel[0], op.stride[0], op.pads[0], inp.height, inp.width, op.pre ? 1 : 0, op.relu ? 1 : 0].join("\t");
+    const out = sizes[op.output.buffer],
+      inp = sizes[op.input.buffer];
+    const key = [
+      op.inChannels,
+      op.outChannels,
+      op.kernel[0],
+      op.stride[0],
+      op.pads[0],
+      inp.height,
+      inp.width,
+      op.pre ? 1 : 0,
+      op.relu ? 1 : 0,
+    ].join("\t");
     const kind = op.name.replace(/\d+/g, "#");
     const row = rows.get(key) ?? { kind, count: 0, out };
     row.count++;
@@ -53,16 +68,22 @@ async function writeLayers() {
 }
 
 function readLayers() {
-  return readFileSync(LAYERS, "utf8").split("\n").filter((l) => l && !l.startsWith("#")).map((l) => {
-    const f = l.split("\t");
-    const [cin, cout, k, stride, pad, h, w, pre, relu, count] = f.slice(0, 10).map(Number);
-    return { cin, cout, k, stride, pad, h, w, pre: pre === 1, relu: relu === 1, count, kind: f[10] };
-  });
+  return readFileSync(LAYERS, "utf8")
+    .split("\n")
+    .filter((l) => l && !l.startsWith("#"))
+    .map((l) => {
+      const f = l.split("\t");
+      const [cin, cout, k, stride, pad, h, w, pre, relu, count] = f.slice(0, 10).map(Number);
+      return { cin, cout, k, stride, pad, h, w, pre: pre === 1, relu: relu === 1, count, kind: f[10] };
+    });
 }
 
 async function compile(build) {
-  const bytes = readFileSync(new URL(build === "relaxed-simd" ? "../build/kernels.relaxed.wasm" : "../build/kernels.wasm", import.meta.url));
-  if (build === "relaxed-simd" && !WebAssembly.validate(bytes)) (await import("node:v8")).setFlagsFromString("--experimental-wasm-relaxed-simd");
+  const bytes = readFileSync(
+    new URL(build === "relaxed-simd" ? "../build/kernels.relaxed.wasm" : "../build/kernels.wasm", import.meta.url),
+  );
+  if (build === "relaxed-simd" && !WebAssembly.validate(bytes))
+    (await import("node:v8")).setFlagsFromString("--experimental-wasm-relaxed-simd");
   return WebAssembly.compile(bytes);
 }
 
@@ -80,11 +101,15 @@ function timeBest(fn, reps) {
 function microPeak(kernels, mem, micro) {
   const mr = micro === "6x8" ? 6 : 4;
   const kc = 256;
-  const a = mem.allocF32(new Float32Array(kc * mr).fill(0.5)), b = mem.allocF32(new Float32Array(kc * 8).fill(0.25));
-  const c = mem.alloc(mr * 8 * 4), bias = mem.alloc(64);
+  const a = mem.allocF32(new Float32Array(kc * mr).fill(0.5)),
+    b = mem.allocF32(new Float32Array(kc * 8).fill(0.25));
+  const c = mem.alloc(mr * 8 * 4),
+    bias = mem.alloc(64);
   const kernel = { "4x8": kernels.gemm_f32_4x8, "4x8-shuffle": kernels.gemm_f32_4x8_shuffle, "6x8": kernels.gemm_f32_6x8 }[micro];
   const calls = 20000;
-  const ms = timeBest(() => { for (let i = 0; i < calls; i++) kernel(a, b, c, 8, kc, bias, 1); }, runs);
+  const ms = timeBest(() => {
+    for (let i = 0; i < calls; i++) kernel(a, b, c, 8, kc, bias, 1);
+  }, runs);
   return (2 * mr * 8 * kc * calls) / (ms * 1e6);
 }
 
@@ -96,20 +121,42 @@ function layerRate(kernels, layer, micro, rng) {
   const random = (n) => Float32Array.from({ length: n }, () => rng.normal());
   /** @type {import("../dist/plan/graph.js").ConvOp} */
   const op = {
-    kind: "conv", name: "conv", input: { buffer: 0, channel: 0 }, output: { buffer: 1, channel: 0 },
-    inChannels: layer.cin, outChannels: layer.cout, kernel: [layer.k, layer.k], stride: [layer.stride, layer.stride],
-    pads: [layer.pad, layer.pad, layer.pad, layer.pad], dilation: [1, 1], weight: random(layer.cout * kk), bias: random(layer.cout),
-    pre: layer.pre ? { scale: random(layer.cin), shift: random(layer.cin), relu: true } : null, relu: layer.relu,
+    kind: "conv",
+    name: "conv",
+    input: { buffer: 0, channel: 0 },
+    output: { buffer: 1, channel: 0 },
+    inChannels: layer.cin,
+    outChannels: layer.cout,
+    kernel: [layer.k, layer.k],
+    stride: [layer.stride, layer.stride],
+    pads: [layer.pad, layer.pad, layer.pad, layer.pad],
+    dilation: [1, 1],
+    weight: random(layer.cout * kk),
+    bias: random(layer.cout),
+    pre: layer.pre ? { scale: random(layer.cin), shift: random(layer.cin), relu: true } : null,
+    relu: layer.relu,
   };
   /** @type {import("../dist/plan/graph.js").Graph} */
-  const graph = { buffers: [{ name: "x", channels: layer.cin }, { name: "y", channels: layer.cout }], ops: [op], input: 0, output: 1 };
+  const graph = {
+    buffers: [
+      { name: "x", channels: layer.cin },
+      { name: "y", channels: layer.cout },
+    ],
+    ops: [op],
+    input: 0,
+    output: 1,
+  };
   const packed = packGraph(graph, mem, micro);
   const plan = planGraph(packed, mem, layer.h, layer.w);
-  const arena = mem.alloc(plan.arenaBytes), scratch = mem.alloc(scratchBytes(packed, k));
+  const arena = mem.alloc(plan.arenaBytes),
+    scratch = mem.alloc(scratchBytes(packed, k));
   mem.f32(arena + plan.inputOffset, plan.inputElements).set(random(plan.inputElements));
   const step = plan.steps[0];
   const reps = Math.max(1, Math.round(2e7 / (plan.macs + 1)));
-  const ms = timeBest(() => { for (let i = 0; i < reps; i++) k.conv2d_gemm_f32(step.desc, arena, scratch, 0, 1); }, runs) / reps;
+  const ms =
+    timeBest(() => {
+      for (let i = 0; i < reps; i++) k.conv2d_gemm_f32(step.desc, arena, scratch, 0, 1);
+    }, runs) / reps;
   return { ms, gflops: (2 * plan.macs) / (ms * 1e6), macs: plan.macs };
 }
 
@@ -130,12 +177,16 @@ async function main() {
       const totalMacs = rows.reduce((s, r) => s + r.macs * r.count, 0);
       const overall = (2 * totalMacs) / (totalMs * 1e6);
       results.builds.push({ build, micro_kernel: micro, peak_gflops: peak, overall_gflops: overall, conv_ms: totalMs, layers: rows });
-      console.log(`\n${build}, ${micro} micro-kernel: peak ${peak.toFixed(1)} GFLOP/s (L1); DenseNet-121 convs ${overall.toFixed(1)} GFLOP/s ` +
-        `(${(100 * overall / peak).toFixed(0)}% of peak), ${totalMs.toFixed(1)} ms per image`);
+      console.log(
+        `\n${build}, ${micro} micro-kernel: peak ${peak.toFixed(1)} GFLOP/s (L1); DenseNet-121 convs ${overall.toFixed(1)} GFLOP/s ` +
+          `(${((100 * overall) / peak).toFixed(0)}% of peak), ${totalMs.toFixed(1)} ms per image`,
+      );
       console.log("  cin  cout  k s   h x w    count   ms/layer  GFLOP/s  kind");
       for (const r of rows) {
-        console.log(`  ${String(r.cin).padStart(4)} ${String(r.cout).padStart(5)}  ${r.k} ${r.stride} ${String(r.h).padStart(4)}x${String(r.w).padEnd(4)} ` +
-          `${String(r.count).padStart(5)} ${r.ms.toFixed(3).padStart(10)} ${r.gflops.toFixed(1).padStart(8)}  ${r.kind}`);
+        console.log(
+          `  ${String(r.cin).padStart(4)} ${String(r.cout).padStart(5)}  ${r.k} ${r.stride} ${String(r.h).padStart(4)}x${String(r.w).padEnd(4)} ` +
+            `${String(r.count).padStart(5)} ${r.ms.toFixed(3).padStart(10)} ${r.gflops.toFixed(1).padStart(8)}  ${r.kind}`,
+        );
       }
     }
   }

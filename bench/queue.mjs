@@ -21,14 +21,18 @@ import { cli, startRedis, startWorker, waitFor } from "../test/queue_helpers.mjs
 
 const { values: flags } = parseArgs({
   options: {
-    model: { type: "string", default: "densenet121" }, size: { type: "string", default: "224" },
-    jobs: { type: "string", default: "48" }, workers: { type: "string", default: "1,2" },
-    threads: { type: "string", default: "1,2" }, concurrency: { type: "string", default: "2" },
+    model: { type: "string", default: "densenet121" },
+    size: { type: "string", default: "224" },
+    jobs: { type: "string", default: "48" },
+    workers: { type: "string", default: "1,2" },
+    threads: { type: "string", default: "1,2" },
+    concurrency: { type: "string", default: "2" },
     runs: { type: "string", default: "10" },
     out: { type: "string", default: fileURLToPath(new URL("./results/queue.json", import.meta.url)) },
   },
 });
-const size = Number(flags.size), jobCount = Number(flags.jobs);
+const size = Number(flags.size),
+  jobCount = Number(flags.jobs);
 const list = (text) => text.split(",").map(Number);
 const root = fileURLToPath(new URL("..", import.meta.url));
 // Short locks for the killed-worker run only, so a dead worker's jobs return in seconds.
@@ -36,8 +40,25 @@ const KILL_LOCK = ["--lock-duration", "4000", "--stalled-interval", "1000"];
 
 /** `densenet bench` in a fresh process: batch 1, the same model, size and threads. */
 function offline(threads) {
-  const out = execFileSync(process.execPath, [cli, "bench", "--model", flags.model, "--size", String(size),
-    "--threads", String(threads), "--runs", flags.runs, "--warmup", "2", "--json"], { encoding: "utf8" });
+  const out = execFileSync(
+    process.execPath,
+    [
+      cli,
+      "bench",
+      "--model",
+      flags.model,
+      "--size",
+      String(size),
+      "--threads",
+      String(threads),
+      "--runs",
+      flags.runs,
+      "--warmup",
+      "2",
+      "--json",
+    ],
+    { encoding: "utf8" },
+  );
   return JSON.parse(out).images_per_s;
 }
 
@@ -61,17 +82,24 @@ async function drain(queue, data, count, /** @type {(done: number) => Promise<vo
   const before = await queue.getJobCounts("completed", "failed");
   const t0 = performance.now();
   await queue.addBulk(Array.from({ length: count }, (_, i) => ({ name: `bench-${i}`, data, opts: { removeOnComplete: false } })));
-  await waitFor(async () => {
-    const now = await queue.getJobCounts("completed", "failed");
-    if (now.failed > before.failed) throw new Error(`a bench job failed: ${(await queue.getFailed(0, 0))[0]?.failedReason}`);
-    await onProgress(now.completed - before.completed);
-    return now.completed - before.completed === count;
-  }, 600_000, `${count} jobs`);
+  await waitFor(
+    async () => {
+      const now = await queue.getJobCounts("completed", "failed");
+      if (now.failed > before.failed) throw new Error(`a bench job failed: ${(await queue.getFailed(0, 0))[0]?.failedReason}`);
+      await onProgress(now.completed - before.completed);
+      return now.completed - before.completed === count;
+    },
+    600_000,
+    `${count} jobs`,
+  );
   return (performance.now() - t0) / 1000;
 }
 
 async function run() {
-  const modelName = flags.model.split("/").pop().replace(/\.[^.]*$/, "");
+  const modelName = flags.model
+    .split("/")
+    .pop()
+    .replace(/\.[^.]*$/, "");
   const { input, channels } = await inputName();
   const data = jobData(modelName, input, channels);
   const redis = await startRedis();
@@ -100,9 +128,18 @@ async function run() {
     for (const workerCount of list(flags.workers)) {
       for (const threads of list(flags.threads)) {
         const { seconds, images_per_s } = await measure(workerCount, threads, []);
-        const row = { workers: workerCount, threads, jobs: jobCount, seconds, images_per_s, vs_offline: images_per_s / results.offline[threads] };
+        const row = {
+          workers: workerCount,
+          threads,
+          jobs: jobCount,
+          seconds,
+          images_per_s,
+          vs_offline: images_per_s / results.offline[threads],
+        };
         results.queue.push(row);
-        console.error(`${workerCount} worker(s) x ${threads} thread(s): ${images_per_s.toFixed(2)} images/s (${row.vs_offline.toFixed(2)}x offline)`);
+        console.error(
+          `${workerCount} worker(s) x ${threads} thread(s): ${images_per_s.toFixed(2)} images/s (${row.vs_offline.toFixed(2)}x offline)`,
+        );
       }
     }
     // Two workers at 1 thread; one is SIGKILLed when half the jobs are done.
@@ -118,17 +155,34 @@ async function run() {
     client.disconnect();
     const stalled = events.filter(([, f]) => f[1] === "stalled").length;
     results.killed = {
-      workers: 2, threads: 1, jobs: jobCount, killed_after: killedAt, stalled_jobs_requeued: stalled, seconds: killed.seconds,
-      images_per_s: killed.images_per_s, lock_duration_ms: 4000, stalled_interval_ms: 1000,
+      workers: 2,
+      threads: 1,
+      jobs: jobCount,
+      killed_after: killedAt,
+      stalled_jobs_requeued: stalled,
+      seconds: killed.seconds,
+      images_per_s: killed.images_per_s,
+      lock_duration_ms: 4000,
+      stalled_interval_ms: 1000,
     };
-    console.error(`2 workers x 1 thread, one SIGKILLed after ${killedAt} jobs: ${killed.images_per_s.toFixed(2)} images/s, ${stalled} stalled job(s) re-queued, all ${jobCount} completed`);
+    console.error(
+      `2 workers x 1 thread, one SIGKILLed after ${killedAt} jobs: ${killed.images_per_s.toFixed(2)} images/s, ${stalled} stalled job(s) re-queued, all ${jobCount} completed`,
+    );
   } finally {
     await redis.stop();
   }
   const commit = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).stdout.trim();
   const report = {
-    date: new Date().toISOString(), commit, node: process.version, cpu: cpus()[0]?.model, cores: availableParallelism(),
-    memory_gb: +(totalmem() / 2 ** 30).toFixed(1), model: flags.model, size, concurrency: Number(flags.concurrency), ...results,
+    date: new Date().toISOString(),
+    commit,
+    node: process.version,
+    cpu: cpus()[0]?.model,
+    cores: availableParallelism(),
+    memory_gb: +(totalmem() / 2 ** 30).toFixed(1),
+    model: flags.model,
+    size,
+    concurrency: Number(flags.concurrency),
+    ...results,
   };
   mkdirSync(dirname(flags.out), { recursive: true });
   writeFileSync(flags.out, `${JSON.stringify(report, null, 2)}\n`);

@@ -77,12 +77,21 @@ async function offline(session, channels, size, batch) {
 function post(agent, port, path, body) {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const req = request({ host: "127.0.0.1", port, path, method: body ? "POST" : "GET", agent,
-      headers: body ? { "Content-Length": body.data.length, ...body.headers } : {} }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode, ms: performance.now() - t0, text: Buffer.concat(chunks).toString() }));
-    });
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        path,
+        method: body ? "POST" : "GET",
+        agent,
+        headers: body ? { "Content-Length": body.data.length, ...body.headers } : {},
+      },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode, ms: performance.now() - t0, text: Buffer.concat(chunks).toString() }));
+      },
+    );
     req.on("error", (e) => resolve({ status: 0, ms: performance.now() - t0, text: e.message }));
     req.end(body?.data);
   });
@@ -91,32 +100,67 @@ function post(agent, port, path, body) {
 /** A request body for one image in `format`. */
 function encodeBody(format, image, dims) {
   if (format === "json") {
-    return { data: Buffer.from(JSON.stringify({ inputs: [{ name: "input", shape: dims, datatype: "FP32", data: Array.from(image) }] })), headers: { "Content-Type": "application/json" } };
+    return {
+      data: Buffer.from(JSON.stringify({ inputs: [{ name: "input", shape: dims, datatype: "FP32", data: Array.from(image) }] })),
+      headers: { "Content-Type": "application/json" },
+    };
   }
-  const header = Buffer.from(JSON.stringify({
-    inputs: [{ name: "input", shape: dims, datatype: "FP32", parameters: { binary_data_size: image.byteLength } }],
-    outputs: [{ name: "logits", parameters: { binary_data: true } }],
-  }));
-  return { data: Buffer.concat([header, Buffer.from(image.buffer, image.byteOffset, image.byteLength)]),
-    headers: { "Content-Type": "application/octet-stream", "Inference-Header-Content-Length": String(header.length) } };
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [{ name: "input", shape: dims, datatype: "FP32", parameters: { binary_data_size: image.byteLength } }],
+      outputs: [{ name: "logits", parameters: { binary_data: true } }],
+    }),
+  );
+  return {
+    data: Buffer.concat([header, Buffer.from(image.buffer, image.byteOffset, image.byteLength)]),
+    headers: { "Content-Type": "application/octet-stream", "Inference-Header-Content-Length": String(header.length) },
+  };
 }
 
 function startServer(model) {
   const cli = join(ROOT, "dist", "cli.js");
-  const [cmd, pre] = runtime === "deno"
-    ? [join(ROOT, "node_modules", ".bin", "deno"), ["run", "--allow-read", "--allow-env", "--allow-sys", "--allow-net=127.0.0.1", cli]]
-    : [process.execPath, [cli]];
-  const child = spawn(cmd, [...pre, "serve", "--model", `bench=${model.source}`, "--port", "0", "--threads", String(threads),
-    "--max-batch", String(maxBatch), "--max-delay-ms", String(maxDelayMs), "--max-queue", "100000"], { stdio: ["ignore", "pipe", "inherit"] });
+  const [cmd, pre] =
+    runtime === "deno"
+      ? [join(ROOT, "node_modules", ".bin", "deno"), ["run", "--allow-read", "--allow-env", "--allow-sys", "--allow-net=127.0.0.1", cli]]
+      : [process.execPath, [cli]];
+  const child = spawn(
+    cmd,
+    [
+      ...pre,
+      "serve",
+      "--model",
+      `bench=${model.source}`,
+      "--port",
+      "0",
+      "--threads",
+      String(threads),
+      "--max-batch",
+      String(maxBatch),
+      "--max-delay-ms",
+      String(maxDelayMs),
+      "--max-queue",
+      "100000",
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   return new Promise((resolve, reject) => {
     let text = "";
-    const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error("server not ready in 60 s")); }, 60000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error("server not ready in 60 s"));
+    }, 60000);
     child.stdout.on("data", (c) => {
       text += c;
       const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(text);
-      if (m) { clearTimeout(timer); resolve({ child, port: Number(m[1]) }); }
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(m[1]) });
+      }
     });
-    child.once("exit", (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}`)); });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}`));
+    });
   });
 }
 
@@ -128,8 +172,11 @@ async function load(port, bodies, clients, format) {
   const path = "/v2/models/bench/infer";
   await Promise.all(Array.from({ length: clients }, (_, c) => post(agent, port, path, bodies[c % bodies.length])));
   const before = await post(agent, port, "/metrics");
-  const latencies = [], live = [];
-  let errors = 0, firstError = null, stop = false;
+  const latencies = [],
+    live = [];
+  let errors = 0,
+    firstError = null,
+    stop = false;
   const t0 = performance.now();
   const probe = (async () => {
     while (!stop) {
@@ -137,27 +184,49 @@ async function load(port, bodies, clients, format) {
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
-  await Promise.all(Array.from({ length: clients }, async (_, c) => {
-    while (performance.now() - t0 < seconds * 1000) {
-      const r = await post(agent, port, path, bodies[c % bodies.length]);
-      if (r.status === 200) latencies.push(r.ms);
-      else { errors++; firstError ??= `${r.status} ${r.text.slice(0, 200)}`; }
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      while (performance.now() - t0 < seconds * 1000) {
+        const r = await post(agent, port, path, bodies[c % bodies.length]);
+        if (r.status === 200) latencies.push(r.ms);
+        else {
+          errors++;
+          firstError ??= `${r.status} ${r.text.slice(0, 200)}`;
+        }
+      }
+    }),
+  );
   const elapsed = (performance.now() - t0) / 1000;
   stop = true;
   await probe;
   const after = await post(agent, port, "/metrics");
   agent.destroy();
-  const runs = metric(after.text, 'densenet_batch_size_count\\{model="bench"\\}') - metric(before.text, 'densenet_batch_size_count\\{model="bench"\\}');
-  const images = metric(after.text, 'densenet_batch_size_sum\\{model="bench"\\}') - metric(before.text, 'densenet_batch_size_sum\\{model="bench"\\}');
-  const runSeconds = metric(after.text, 'densenet_run_duration_seconds_sum\\{model="bench"\\}') - metric(before.text, 'densenet_run_duration_seconds_sum\\{model="bench"\\}');
+  const runs =
+    metric(after.text, 'densenet_batch_size_count\\{model="bench"\\}') -
+    metric(before.text, 'densenet_batch_size_count\\{model="bench"\\}');
+  const images =
+    metric(after.text, 'densenet_batch_size_sum\\{model="bench"\\}') - metric(before.text, 'densenet_batch_size_sum\\{model="bench"\\}');
+  const runSeconds =
+    metric(after.text, 'densenet_run_duration_seconds_sum\\{model="bench"\\}') -
+    metric(before.text, 'densenet_run_duration_seconds_sum\\{model="bench"\\}');
   latencies.sort((a, b) => a - b);
   live.sort((a, b) => a - b);
   return {
-    format, clients, seconds: elapsed, requests: latencies.length, errors, first_error: firstError,
-    images_per_s: latencies.length / elapsed, p50_ms: quantile(latencies, 0.5), p95_ms: quantile(latencies, 0.95), p99_ms: quantile(latencies, 0.99),
-    mean_batch: runs ? images / runs : null, run_busy: runSeconds / elapsed, live_p50_ms: quantile(live, 0.5), live_p99_ms: quantile(live, 0.99), live_max_ms: live.at(-1) ?? null,
+    format,
+    clients,
+    seconds: elapsed,
+    requests: latencies.length,
+    errors,
+    first_error: firstError,
+    images_per_s: latencies.length / elapsed,
+    p50_ms: quantile(latencies, 0.5),
+    p95_ms: quantile(latencies, 0.95),
+    p99_ms: quantile(latencies, 0.99),
+    mean_batch: runs ? images / runs : null,
+    run_busy: runSeconds / elapsed,
+    live_p50_ms: quantile(live, 0.5),
+    live_p99_ms: quantile(live, 0.99),
+    live_max_ms: live.at(-1) ?? null,
   };
 }
 
@@ -165,11 +234,18 @@ async function benchModel(spec) {
   const model = await resolveModel(spec);
   const session = await Session.create(model.source, { threads });
   const channels = session.inputChannels;
-  const baseline = { batch_1: await offline(session, channels, model.size, 1), [`batch_${maxBatch}`]: await offline(session, channels, model.size, maxBatch) };
-  console.log(`${model.label}: offline ${baseline.batch_1.toFixed(1)} images/s at batch 1, ${baseline[`batch_${maxBatch}`].toFixed(1)} at batch ${maxBatch}`);
+  const baseline = {
+    batch_1: await offline(session, channels, model.size, 1),
+    [`batch_${maxBatch}`]: await offline(session, channels, model.size, maxBatch),
+  };
+  console.log(
+    `${model.label}: offline ${baseline.batch_1.toFixed(1)} images/s at batch 1, ${baseline[`batch_${maxBatch}`].toFixed(1)} at batch ${maxBatch}`,
+  );
   const rng = new SeededRandom(7);
   const dims = [1, channels, model.size, model.size];
-  const images = Array.from({ length: Math.min(64, Math.max(...clientCounts)) }, () => new Float32Array(channels * model.size * model.size).map(() => rng.normal()));
+  const images = Array.from({ length: Math.min(64, Math.max(...clientCounts)) }, () =>
+    new Float32Array(channels * model.size * model.size).map(() => rng.normal()),
+  );
   const server = await startServer(model);
   const points = [];
   try {
@@ -184,9 +260,11 @@ async function benchModel(spec) {
         p.offline_max_batch_images_per_s = (before + after) / 2;
         p.vs_offline_max_batch = p.images_per_s / p.offline_max_batch_images_per_s;
         points.push(p);
-        console.log(`  ${format}, ${clients} clients: ${p.images_per_s.toFixed(1)} images/s (${(100 * p.vs_offline_max_batch).toFixed(0)} % of offline at batch ${maxBatch}: ${p.offline_max_batch_images_per_s.toFixed(1)}), ` +
-          `p50 ${p.p50_ms?.toFixed(0)} p95 ${p.p95_ms?.toFixed(0)} p99 ${p.p99_ms?.toFixed(0)} ms, mean batch ${p.mean_batch?.toFixed(2)}, pool busy ${(100 * p.run_busy).toFixed(0)} %, ` +
-          `live p99 ${p.live_p99_ms?.toFixed(1)} ms, ${p.errors} errors${p.first_error ? ` (${p.first_error})` : ""}`);
+        console.log(
+          `  ${format}, ${clients} clients: ${p.images_per_s.toFixed(1)} images/s (${(100 * p.vs_offline_max_batch).toFixed(0)} % of offline at batch ${maxBatch}: ${p.offline_max_batch_images_per_s.toFixed(1)}), ` +
+            `p50 ${p.p50_ms?.toFixed(0)} p95 ${p.p95_ms?.toFixed(0)} p99 ${p.p99_ms?.toFixed(0)} ms, mean batch ${p.mean_batch?.toFixed(2)}, pool busy ${(100 * p.run_busy).toFixed(0)} %, ` +
+            `live p99 ${p.live_p99_ms?.toFixed(1)} ms, ${p.errors} errors${p.first_error ? ` (${p.first_error})` : ""}`,
+        );
       }
     }
   } finally {
@@ -198,7 +276,9 @@ async function benchModel(spec) {
 }
 
 function svg(result) {
-  const W = 380, H = 250, pad = 44;
+  const W = 380,
+    H = 250,
+    pad = 44;
   const colours = { json: "#26a", binary: "#2a6" };
   const panels = result.models.map((m, k) => {
     const top = Math.max(...m.points.map((p) => p.images_per_s), ...Object.values(m.offline_images_per_s)) * 1.1 || 1;
@@ -209,24 +289,40 @@ function svg(result) {
       const pts = m.points.filter((p) => p.format === format);
       if (pts.length === 0) return "";
       const line = pts.map((p, i) => `${i ? "L" : "M"}${x(p.clients).toFixed(1)},${y(p.images_per_s).toFixed(1)}`).join(" ");
-      return `<path d="${line}" fill="none" stroke="${colour}" stroke-width="2"/>` +
+      return (
+        `<path d="${line}" fill="none" stroke="${colour}" stroke-width="2"/>` +
         pts.map((p) => `<circle cx="${x(p.clients).toFixed(1)}" cy="${y(p.images_per_s).toFixed(1)}" r="3" fill="${colour}"/>`).join("") +
-        `<text x="${pad + 6}" y="${pad + 12 * f}" font-size="10" fill="${colour}">server, ${format} requests</text>`;
+        `<text x="${pad + 6}" y="${pad + 12 * f}" font-size="10" fill="${colour}">server, ${format} requests</text>`
+      );
     });
-    const refs = Object.entries(m.offline_images_per_s).map(([name, v], j) => `<line x1="${pad}" x2="${W - 16}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="${j ? "#c44" : "#888"}" stroke-dasharray="4 3"/>` +
-      `<text x="${W - 18}" y="${(y(v) - 3).toFixed(1)}" text-anchor="end" font-size="10" fill="${j ? "#c44" : "#888"}">offline ${name.replace("_", " ")}</text>`);
+    const refs = Object.entries(m.offline_images_per_s).map(
+      ([name, v], j) =>
+        `<line x1="${pad}" x2="${W - 16}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="${j ? "#c44" : "#888"}" stroke-dasharray="4 3"/>` +
+        `<text x="${W - 18}" y="${(y(v) - 3).toFixed(1)}" text-anchor="end" font-size="10" fill="${j ? "#c44" : "#888"}">offline ${name.replace("_", " ")}</text>`,
+    );
     const ticks = counts.map((c) => `<text x="${x(c).toFixed(1)}" y="${H - pad + 14}" text-anchor="middle" font-size="10">${c}</text>`);
-    return `<g transform="translate(${k * W},0)"><text x="${W / 2}" y="16" text-anchor="middle" font-size="12">${m.model} at ${m.size}²: images/s by concurrent clients</text>` +
+    return (
+      `<g transform="translate(${k * W},0)"><text x="${W / 2}" y="16" text-anchor="middle" font-size="12">${m.model} at ${m.size}²: images/s by concurrent clients</text>` +
       `<line x1="${pad}" y1="${H - pad}" x2="${W - 16}" y2="${H - pad}" stroke="#000"/><line x1="${pad}" y1="${pad - 14}" x2="${pad}" y2="${H - pad}" stroke="#000"/>` +
       `<text x="${pad - 4}" y="${y(top / 1.1) + 4}" text-anchor="end" font-size="10">${(top / 1.1).toFixed(0)}</text><text x="${pad - 4}" y="${H - pad}" text-anchor="end" font-size="10">0</text>` +
-      `<text x="${W / 2}" y="${H - 8}" text-anchor="middle" font-size="10">clients</text>${refs.join("")}${ticks.join("")}${series.join("")}</g>`;
+      `<text x="${W / 2}" y="${H - 8}" text-anchor="middle" font-size="10">clients</text>${refs.join("")}${ticks.join("")}${series.join("")}</g>`
+    );
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W * panels.length}" height="${H}" font-family="sans-serif">${panels.join("")}</svg>\n`;
 }
 
 const result = {
-  date: new Date().toISOString(), runtime, node: process.version, cpu: cpus()[0]?.model, cores: availableParallelism(),
-  memory_gb: +(totalmem() / 2 ** 30).toFixed(1), threads, max_batch: maxBatch, max_delay_ms: maxDelayMs, seconds_per_point: seconds, formats,
+  date: new Date().toISOString(),
+  runtime,
+  node: process.version,
+  cpu: cpus()[0]?.model,
+  cores: availableParallelism(),
+  memory_gb: +(totalmem() / 2 ** 30).toFixed(1),
+  threads,
+  max_batch: maxBatch,
+  max_delay_ms: maxDelayMs,
+  seconds_per_point: seconds,
+  formats,
   models: [],
 };
 for (const spec of modelSpecs) result.models.push(await benchModel(spec));

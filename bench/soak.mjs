@@ -29,8 +29,12 @@ if (typeof globalThis.gc !== "function") {
 const { values: flags } = parseArgs({
   options: {
     model: { type: "string", default: fileURLToPath(new URL("../test/fixtures/narrow_odd.safetensors", import.meta.url)) },
-    runs: { type: "string", default: "10000" }, "size-runs": { type: "string", default: "1000" }, sizes: { type: "string", default: "200" },
-    threads: { type: "string", default: "1,2" }, every: { type: "string", default: "" }, "cache-mib": { type: "string", default: "4" },
+    runs: { type: "string", default: "10000" },
+    "size-runs": { type: "string", default: "1000" },
+    sizes: { type: "string", default: "200" },
+    threads: { type: "string", default: "1,2" },
+    every: { type: "string", default: "" },
+    "cache-mib": { type: "string", default: "4" },
     warmup: { type: "string", default: "3000" },
     out: { type: "string", default: fileURLToPath(new URL("./results/soak.json", import.meta.url)) },
     quick: { type: "boolean", default: false },
@@ -40,7 +44,9 @@ const int = (name) => {
   if (!/^[0-9]+$/.test(flags[name])) throw new Error(`--${name} must be a positive integer, got '${flags[name]}'`);
   return Number(flags[name]);
 };
-const runs = flags.quick ? 300 : int("runs"), sizeRuns = flags.quick ? 120 : int("size-runs"), sizeCount = flags.quick ? 40 : int("sizes");
+const runs = flags.quick ? 300 : int("runs"),
+  sizeRuns = flags.quick ? 120 : int("size-runs"),
+  sizeCount = flags.quick ? 40 : int("sizes");
 const warmup = flags.quick ? 100 : int("warmup");
 const threadCounts = flags.threads.split(",").map(Number);
 const TOLERANCE_MB = 5;
@@ -96,7 +102,9 @@ async function manySizes(threads) {
   const sizes = Array.from({ length: sizeCount }, (_, i) => [32 + (i % cols) * 3, 32 + Math.floor(i / cols) * 2]);
   const firsts = new Map();
   const every = Number(flags.every) || Math.max(1, Math.floor(sizeRuns / 50));
-  let mismatches = 0, samples = [], t0 = 0;
+  let mismatches = 0,
+    samples = [],
+    t0 = 0;
   for (let i = -warmup; i < sizeRuns; i++) {
     if (i === 0) {
       samples = [sample(session, 0)];
@@ -111,7 +119,18 @@ async function manySizes(threads) {
   }
   const seconds = (performance.now() - t0) / 1000;
   await session.release();
-  return { phase: "many-sizes", threads, warmup, runs: sizeRuns, sizes: sizes.length, cacheMiB: int("cache-mib"), seconds, mismatches, ...flatness(samples), samples };
+  return {
+    phase: "many-sizes",
+    threads,
+    warmup,
+    runs: sizeRuns,
+    sizes: sizes.length,
+    cacheMiB: int("cache-mib"),
+    seconds,
+    mismatches,
+    ...flatness(samples),
+    samples,
+  };
 }
 
 const results = [];
@@ -119,13 +138,20 @@ for (const threads of threadCounts) {
   for (const phase of [sameSize, manySizes]) {
     const r = await phase(threads);
     results.push(r);
-    console.log(`${r.phase.padEnd(10)} threads ${threads}: ${r.runs} runs in ${r.seconds.toFixed(1)} s; median RSS ${r.baseRssMB.toFixed(1)} MB after ${r.warmup} warm-up runs, ` +
-      `max drift ${r.maxDriftMB.toFixed(2)} MB, wasm growth ${r.wasmGrowthMB} MB, ${r.mismatches} output mismatches: ${r.flat && !r.mismatches ? "flat" : "NOT FLAT"}`);
+    console.log(
+      `${r.phase.padEnd(10)} threads ${threads}: ${r.runs} runs in ${r.seconds.toFixed(1)} s; median RSS ${r.baseRssMB.toFixed(1)} MB after ${r.warmup} warm-up runs, ` +
+        `max drift ${r.maxDriftMB.toFixed(2)} MB, wasm growth ${r.wasmGrowthMB} MB, ${r.mismatches} output mismatches: ${r.flat && !r.mismatches ? "flat" : "NOT FLAT"}`,
+    );
   }
 }
 const report = {
-  date: new Date().toISOString(), node: process.version, model: flags.model, toleranceMB: TOLERANCE_MB, quick: flags.quick,
-  ok: results.every((r) => r.flat && r.mismatches === 0), results,
+  date: new Date().toISOString(),
+  node: process.version,
+  model: flags.model,
+  toleranceMB: TOLERANCE_MB,
+  quick: flags.quick,
+  ok: results.every((r) => r.flat && r.mismatches === 0),
+  results,
 };
 mkdirSync(dirname(flags.out), { recursive: true });
 writeFileSync(flags.out, JSON.stringify(report, null, 1));

@@ -21,22 +21,31 @@
 // alone unless --out / --readme say otherwise. Exit status: 0 all good, 3 outputs disagree,
 // 4 a runtime missing or failed (its rows say why), 1 an error, 2 bad arguments.
 
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
-import { join, relative, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, totalmem } from "node:os";
+import { join, relative, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
 import {
-  REPO_ROOT, CACHE_DIR, RESULTS_DIR, PEERS_DIR, MODELS,
-  ensurePeers, ensureModels, ensureInput, waitForCanary, canary, readNpy,
-} from './lib/peers.mjs';
-import { RUNTIME_IDS, OURS, runtimeById } from './lib/runtimes.mjs';
-import { choices, commandLine, csv, integer, integers, parseOptions, positive } from './lib/args.mjs';
-import { compareLogits } from './lib/compare.mjs';
-import { minBy } from './lib/stats.mjs';
-import { textReport, svgChart, readmeSection, replaceReadmeSection, runtimeLabel } from './lib/report.mjs';
+  REPO_ROOT,
+  CACHE_DIR,
+  RESULTS_DIR,
+  PEERS_DIR,
+  MODELS,
+  ensurePeers,
+  ensureModels,
+  ensureInput,
+  waitForCanary,
+  canary,
+  readNpy,
+} from "./lib/peers.mjs";
+import { RUNTIME_IDS, OURS, runtimeById } from "./lib/runtimes.mjs";
+import { choices, commandLine, csv, integer, integers, parseOptions, positive } from "./lib/args.mjs";
+import { compareLogits } from "./lib/compare.mjs";
+import { minBy } from "./lib/stats.mjs";
+import { textReport, svgChart, readmeSection, replaceReadmeSection, runtimeLabel } from "./lib/report.mjs";
 
-const HARNESS = join(REPO_ROOT, 'bench', 'lib', 'harness.mjs');
+const HARNESS = join(REPO_ROOT, "bench", "lib", "harness.mjs");
 const CANARY_MIN = 1.7;
 const CHILD_TIMEOUT_MS = 10 * 60 * 1000;
 
@@ -49,7 +58,7 @@ const PROFILES = {
     canaryWaitS: 10,
   },
   quick: {
-    models: ['densenet121'],
+    models: ["densenet121"],
     rounds: 2,
     timing: { 1: { min_samples: 3, max_time_s: 0.5, warmup: 1 }, 8: { min_samples: 1, max_time_s: 0.1, warmup: 0 } },
     canaryWaitS: 5,
@@ -58,8 +67,8 @@ const PROFILES = {
 
 const HELP = `usage: npm run bench [-- options]
   --quick                 DenseNet-121 only, fewer samples (under 2 minutes on 2 cores)
-  --models a,b            subset of ${MODELS.join(',')}
-  --runtimes a,b          subset of ${RUNTIME_IDS.join(',')}
+  --models a,b            subset of ${MODELS.join(",")}
+  --runtimes a,b          subset of ${RUNTIME_IDS.join(",")}
   --batches 1,8           batch sizes (default 1,8)
   --threads 1,all         thread counts; "all" = os.availableParallelism() (default 1,all)
   --rounds N              timing rounds, best round per case (default ${PROFILES.full.rounds})
@@ -69,31 +78,46 @@ const HELP = `usage: npm run bench [-- options]
   --readme / --no-readme  regenerate README.md's performance section (default: full default suite only)
   --canary-tries N, --canary-wait S   canary retries before a round and seconds between them (4, 15)`;
 
-const say = (s = '') => process.stdout.write(`${s}\n`);
+const say = (s = "") => process.stdout.write(`${s}\n`);
 const note = (s) => process.stderr.write(`[bench] ${s}\n`);
 
 const OPTIONS = {
-  quick: { type: 'boolean', default: false }, models: { type: 'string' }, runtimes: { type: 'string' }, batches: { type: 'string' },
-  threads: { type: 'string' }, rounds: { type: 'string' }, tol: { type: 'string', default: '1e-4' }, out: { type: 'string' },
-  readme: { type: 'boolean' }, 'no-readme': { type: 'boolean' },
-  'canary-tries': { type: 'string', default: '4' }, 'canary-wait': { type: 'string', default: '15' },
+  quick: { type: "boolean", default: false },
+  models: { type: "string" },
+  runtimes: { type: "string" },
+  batches: { type: "string" },
+  threads: { type: "string" },
+  rounds: { type: "string" },
+  tol: { type: "string", default: "1e-4" },
+  out: { type: "string" },
+  readme: { type: "boolean" },
+  "no-readme": { type: "boolean" },
+  "canary-tries": { type: "string", default: "4" },
+  "canary-wait": { type: "string", default: "15" },
 };
 
 function readArgs(argv) {
   const v = parseOptions(argv, OPTIONS);
-  const threads = v.threads === undefined ? undefined
-    : [...new Set(csv(v.threads).map((s) => (s === 'all' ? availableParallelism() : integer('threads', s))))];
+  const threads =
+    v.threads === undefined
+      ? undefined
+      : [...new Set(csv(v.threads).map((s) => (s === "all" ? availableParallelism() : integer("threads", s))))];
   const a = {
-    help: v.help, quick: v.quick, tol: positive('tol', v.tol), out: v.out === undefined ? null : resolve(v.out),
-    readme: v.readme ? true : v['no-readme'] ? false : null,
-    canaryTries: integer('canary-tries', v['canary-tries']), canaryWaitS: positive('canary-wait', v['canary-wait'], { allowZero: true }),
-    models: v.models === undefined ? undefined : choices('models', v.models, MODELS),
-    runtimes: v.runtimes === undefined ? undefined : choices('runtimes', v.runtimes, RUNTIME_IDS),
-    batches: v.batches === undefined ? undefined : integers('batches', v.batches),
-    threads, rounds: v.rounds === undefined ? null : integer('rounds', v.rounds),
+    help: v.help,
+    quick: v.quick,
+    tol: positive("tol", v.tol),
+    out: v.out === undefined ? null : resolve(v.out),
+    readme: v.readme ? true : v["no-readme"] ? false : null,
+    canaryTries: integer("canary-tries", v["canary-tries"]),
+    canaryWaitS: positive("canary-wait", v["canary-wait"], { allowZero: true }),
+    models: v.models === undefined ? undefined : choices("models", v.models, MODELS),
+    runtimes: v.runtimes === undefined ? undefined : choices("runtimes", v.runtimes, RUNTIME_IDS),
+    batches: v.batches === undefined ? undefined : integers("batches", v.batches),
+    threads,
+    rounds: v.rounds === undefined ? null : integer("rounds", v.rounds),
   };
   a.filtered = [v.models, v.runtimes, v.batches, v.threads, v.rounds].some((x) => x !== undefined);
-  const profile = PROFILES[a.quick ? 'quick' : 'full'];
+  const profile = PROFILES[a.quick ? "quick" : "full"];
   a.models ??= profile.models;
   a.runtimes ??= RUNTIME_IDS;
   a.batches ??= [1, 8];
@@ -104,7 +128,7 @@ function readArgs(argv) {
   a.runtimes = RUNTIME_IDS.filter((r) => a.runtimes.includes(r)); // table order
   a.threads.sort((x, y) => x - y);
   const partial = a.quick || a.filtered;
-  a.out ??= partial ? join(CACHE_DIR, 'results') : RESULTS_DIR;
+  a.out ??= partial ? join(CACHE_DIR, "results") : RESULTS_DIR;
   a.readme ??= !partial && a.out === RESULTS_DIR;
   return a;
 }
@@ -115,10 +139,13 @@ const timingFor = (args, batch) => args.timing[batch] ?? args.timing[batch === 1
 
 /** The last "[harness] ..." / "[..._runner] ..." message of a child's stderr, else its tail. */
 function childReason(stderr, code, signal) {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   const tagged = lines.filter((l) => /^\[(harness|[a-z_]+_runner)\] /.test(l)).pop();
-  const msg = tagged ? tagged.replace(/^\[[^\]]+\] /, '').replace(/^Error: /, '') : lines.pop();
-  return `${msg ?? 'no message'} (${signal ? `signal ${signal}` : `exit ${code}`})`;
+  const msg = tagged ? tagged.replace(/^\[[^\]]+\] /, "").replace(/^Error: /, "") : lines.pop();
+  return `${msg ?? "no message"} (${signal ? `signal ${signal}` : `exit ${code}`})`;
 }
 
 /**
@@ -128,16 +155,30 @@ function childReason(stderr, code, signal) {
 function runCase(rt, model, threads, inputs, args, outDir) {
   const t = inputs.map((x) => timingFor(args, x.batch));
   const argv = [
-    HARNESS, '--adapter', join(REPO_ROOT, rt.adapter), '--safetensors', model.safetensors, '--onnx', model.onnx,
-    '--inputs', inputs.map((x) => x.path).join(','), '--threads', String(threads),
-    '--min-samples', t.map((x) => x.min_samples).join(','), '--max-time', t.map((x) => x.max_time_s).join(','),
-    '--warmup', t.map((x) => x.warmup).join(','), ...(outDir ? ['--out-dir', outDir] : []),
+    HARNESS,
+    "--adapter",
+    join(REPO_ROOT, rt.adapter),
+    "--safetensors",
+    model.safetensors,
+    "--onnx",
+    model.onnx,
+    "--inputs",
+    inputs.map((x) => x.path).join(","),
+    "--threads",
+    String(threads),
+    "--min-samples",
+    t.map((x) => x.min_samples).join(","),
+    "--max-time",
+    t.map((x) => x.max_time_s).join(","),
+    "--warmup",
+    t.map((x) => x.warmup).join(","),
+    ...(outDir ? ["--out-dir", outDir] : []),
   ];
   return new Promise((done) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let buf = '';
-    let stderr = '';
+    const child = spawn(process.execPath, argv, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let buf = "";
+    let stderr = "";
     let coldMs = null;
     let result = null;
     const onLine = (line) => {
@@ -148,28 +189,28 @@ function runCase(rt, model, threads, inputs, args, outDir) {
       } catch {
         return;
       }
-      if (ev.event === 'first_result' && coldMs === null) coldMs = performance.now() - t0;
-      else if (ev.event === 'result') result = ev;
+      if (ev.event === "first_result" && coldMs === null) coldMs = performance.now() - t0;
+      else if (ev.event === "result") result = ev;
     };
-    child.stdout.on('data', (d) => {
+    child.stdout.on("data", (d) => {
       buf += d;
-      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
         onLine(buf.slice(0, i));
         buf = buf.slice(i + 1);
       }
     });
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
-    child.on('error', (e) => {
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), CHILD_TIMEOUT_MS);
+    child.on("error", (e) => {
       clearTimeout(timer);
       done({ ok: false, reason: e.message });
     });
-    child.on('close', (code, signal) => {
+    child.on("close", (code, signal) => {
       clearTimeout(timer);
       if (buf) onLine(buf);
       const wallMs = performance.now() - t0;
       if (code === 0 && result) done({ ok: true, cold_ms: coldMs, wall_ms: wallMs, result });
-      else done({ ok: false, wall_ms: wallMs, reason: code === 0 ? 'printed no result' : childReason(stderr, code, signal) });
+      else done({ ok: false, wall_ms: wallMs, reason: code === 0 ? "printed no result" : childReason(stderr, code, signal) });
     });
   });
 }
@@ -178,10 +219,10 @@ const isMissing = (reason) => /cannot import|Cannot find (module|package)|ERR_MO
 
 /** The commit the measured densenet-wasm was built from, and whether the tree had changes. */
 function gitSource() {
-  const git = (...a) => spawnSync('git', a, { cwd: REPO_ROOT, encoding: 'utf8' });
-  const head = git('rev-parse', 'HEAD');
+  const git = (...a) => spawnSync("git", a, { cwd: REPO_ROOT, encoding: "utf8" });
+  const head = git("rev-parse", "HEAD");
   if (head.status !== 0) return { commit: null, dirty: null };
-  const st = git('status', '--porcelain', '--untracked-files=no', '--', 'src', 'assembly', 'package.json', 'asconfig.json');
+  const st = git("status", "--porcelain", "--untracked-files=no", "--", "src", "assembly", "package.json", "asconfig.json");
   return { commit: head.stdout.trim(), dirty: st.status === 0 ? st.stdout.trim().length > 0 : null };
 }
 
@@ -192,9 +233,9 @@ function gitSource() {
 /** Which runtimes can run: dist/ built, peers installed. id -> { status: 'ok' | 'missing', reason }. */
 function runtimeStatus(args) {
   const status = {}; // id -> { status, reason }
-  for (const id of args.runtimes) status[id] = { status: 'ok', reason: null };
-  if (args.runtimes.includes(OURS) && !existsSync(join(REPO_ROOT, 'dist', 'index.js'))) {
-    status[OURS] = { status: 'missing', reason: 'dist/ is not built (run: npm run build)' };
+  for (const id of args.runtimes) status[id] = { status: "ok", reason: null };
+  if (args.runtimes.includes(OURS) && !existsSync(join(REPO_ROOT, "dist", "index.js"))) {
+    status[OURS] = { status: "missing", reason: "dist/ is not built (run: npm run build)" };
   }
   const peers = args.runtimes.filter((id) => runtimeById(id).peer);
   if (peers.length) {
@@ -205,13 +246,16 @@ function runtimeStatus(args) {
       installError = e.message;
     }
     for (const id of peers) {
-      const gone = runtimeById(id).packages.filter((p) => !existsSync(join(PEERS_DIR, 'node_modules', p, 'package.json')));
+      const gone = runtimeById(id).packages.filter((p) => !existsSync(join(PEERS_DIR, "node_modules", p, "package.json")));
       if (gone.length) {
-        status[id] = { status: 'missing', reason: `${gone.join(', ')} not installed in bench/peers${installError ? ` (${installError.split(/\.( |$)/)[0]})` : ''}` };
+        status[id] = {
+          status: "missing",
+          reason: `${gone.join(", ")} not installed in bench/peers${installError ? ` (${installError.split(/\.( |$)/)[0]})` : ""}`,
+        };
       }
     }
   }
-  for (const [id, s] of Object.entries(status)) if (s.status !== 'ok') note(`${id}: MISSING: ${s.reason}`);
+  for (const [id, s] of Object.entries(status)) if (s.status !== "ok") note(`${id}: MISSING: ${s.reason}`);
   return status;
 }
 
@@ -228,15 +272,16 @@ async function timingRounds(args, status, models, inputs, start, tmp) {
   const haveOutput = new Set();
   const rounds = [];
   for (let r = 0; r < args.rounds; r++) {
-    const c = r === 0 ? start : await waitForCanary({ min: CANARY_MIN, tries: Math.min(3, canaryTries), waitMs: args.roundCanaryWaitS * 1000 });
+    const c =
+      r === 0 ? start : await waitForCanary({ min: CANARY_MIN, tries: Math.min(3, canaryTries), waitMs: args.roundCanaryWaitS * 1000 });
     const shift = r % args.runtimes.length;
     const order = [...args.runtimes.slice(shift), ...args.runtimes.slice(0, shift)];
     const t0 = performance.now();
-    note(`round ${r + 1}/${args.rounds}: canary ${c.ratio.toFixed(2)}${multi && !c.ok ? ' (LOW)' : ''}, order ${order.join(' > ')}`);
+    note(`round ${r + 1}/${args.rounds}: canary ${c.ratio.toFixed(2)}${multi && !c.ok ? " (LOW)" : ""}, order ${order.join(" > ")}`);
     for (const m of args.models) {
       for (const t of args.threads) {
         for (const id of order) {
-          if (status[id].status !== 'ok') continue;
+          if (status[id].status !== "ok") continue;
           const key = `${id}|${m}|${t}`;
           const out = haveOutput.has(key) ? null : outputDir(id, m, t);
           const res = await runCase(runtimeById(id), models[m], t, inputs, args, out);
@@ -244,16 +289,25 @@ async function timingRounds(args, status, models, inputs, start, tmp) {
           runs[key].push({ round: r + 1, canary: c.ratio, ...res });
           if (!res.ok) {
             note(`  ${m} t${t} ${id}: FAILED: ${res.reason}`);
-            if (isMissing(res.reason)) status[id] = { status: 'missing', reason: res.reason };
+            if (isMissing(res.reason)) status[id] = { status: "missing", reason: res.reason };
             continue;
           }
           if (out) haveOutput.add(key);
-          const per = res.result.batches.map((b) => `b${b.batch} ${(b.median_ms / b.batch).toFixed(1)} ms/img (${b.samples})`).join(', ');
-          note(`  ${m} t${t} ${id}: ${per}, cold ${(res.cold_ms / 1000).toFixed(2)} s, rss ${res.result.batches.at(-1).peak_rss_mb.toFixed(0)} MB`);
+          const per = res.result.batches.map((b) => `b${b.batch} ${(b.median_ms / b.batch).toFixed(1)} ms/img (${b.samples})`).join(", ");
+          note(
+            `  ${m} t${t} ${id}: ${per}, cold ${(res.cold_ms / 1000).toFixed(2)} s, rss ${res.result.batches.at(-1).peak_rss_mb.toFixed(0)} MB`,
+          );
         }
       }
     }
-    rounds.push({ round: r + 1, canary: c.ratio, canary_tries: c.history, canary_ok: c.ok, order, seconds: Math.round((performance.now() - t0) / 100) / 10 });
+    rounds.push({
+      round: r + 1,
+      canary: c.ratio,
+      canary_tries: c.history,
+      canary_ok: c.ok,
+      order,
+      seconds: Math.round((performance.now() - t0) / 100) / 10,
+    });
   }
   return { runs, rounds };
 }
@@ -265,7 +319,7 @@ function bestRows(args, status, models, runs) {
     const any = Object.entries(runs).find(([k, v]) => k.startsWith(`${id}|`) && v.some((x) => x.ok));
     const info = any ? any[1].find((x) => x.ok).result.info : {};
     runtimesInfo[id] = { ...status[id], ...info, runtime: id };
-    if (status[id].status === 'ok' && !any) runtimesInfo[id] = { ...runtimesInfo[id], status: 'failed', reason: 'no successful run' };
+    if (status[id].status === "ok" && !any) runtimesInfo[id] = { ...runtimesInfo[id], status: "failed", reason: "no successful run" };
   }
   /** @type {any[]} the rows of suite.json: a best round's figures, or the status and reason of a case without one */
   const rows = [];
@@ -276,9 +330,15 @@ function bestRows(args, status, models, runs) {
         for (const id of args.runtimes) {
           const base = { model: m, batch: b, threads: t, runtime: id };
           const all = runs[`${id}|${m}|${t}`] ?? [];
-          const good = all.filter((x) => x.ok).map((x) => ({ run: x, b: x.result.batches.find((y) => y.batch === b) })).filter((x) => x.b);
+          const good = all
+            .filter((x) => x.ok)
+            .map((x) => ({ run: x, b: x.result.batches.find((y) => y.batch === b) }))
+            .filter((x) => x.b);
           if (!good.length) {
-            const st = runtimesInfo[id].status !== 'ok' ? runtimesInfo[id] : { status: 'failed', reason: all.map((x) => x.reason).filter(Boolean)[0] ?? 'not run' };
+            const st =
+              runtimesInfo[id].status !== "ok"
+                ? runtimesInfo[id]
+                : { status: "failed", reason: all.map((x) => x.reason).filter(Boolean)[0] ?? "not run" };
             rows.push({ ...base, threads_label: String(t), status: st.status, reason: st.reason });
             continue;
           }
@@ -294,7 +354,7 @@ function bestRows(args, status, models, runs) {
             runtime_label: runtimeLabel({ runtimes: runtimesInfo }, id),
             version: info.version,
             backend: info.backend,
-            status: 'ok',
+            status: "ok",
             median_ms: best.b.median_ms,
             p95_ms: best.b.p95_ms,
             ms_per_image: best.b.median_ms / b,
@@ -318,8 +378,10 @@ function bestRows(args, status, models, runs) {
     }
   }
   for (const r of rows) {
-    const ours = rows.find((x) => x.status === 'ok' && x.runtime === OURS && x.model === r.model && x.batch === r.batch && x.threads === r.threads);
-    if (r.status === 'ok' && ours) r.ratio = r.median_ms / ours.median_ms;
+    const ours = rows.find(
+      (x) => x.status === "ok" && x.runtime === OURS && x.model === r.model && x.batch === r.batch && x.threads === r.threads,
+    );
+    if (r.status === "ok" && ours) r.ratio = r.median_ms / ours.median_ms;
   }
 
   return { rows, runtimesInfo };
@@ -336,21 +398,24 @@ function checkAgreement(args, models, rows) {
   let worstOursPt = 0;
   const refThreads = args.threads[0];
   for (const r of rows) {
-    if (r.status !== 'ok') continue;
-    const ref = rows.find((x) => x.status === 'ok' && x.runtime === OURS && x.model === r.model && x.batch === r.batch && x.threads === refThreads);
+    if (r.status !== "ok") continue;
+    const ref = rows.find(
+      (x) => x.status === "ok" && x.runtime === OURS && x.model === r.model && x.batch === r.batch && x.threads === refThreads,
+    );
     /** @type {any} */
     let a;
-    if (!r.output) a = { error: 'no output written' };
+    if (!r.output) a = { error: "no output written" };
     else if (r === ref) {
       const pt = models[r.model].ref_b1;
-      a = r.batch === 1 && existsSync(pt) ? { vs: 'PyTorch', ...compareLogits(readNpy(r.output), readNpy(pt)) } : { reference: true };
+      a = r.batch === 1 && existsSync(pt) ? { vs: "PyTorch", ...compareLogits(readNpy(r.output), readNpy(pt)) } : { reference: true };
       if (a.rel_err != null) worstOursPt = Math.max(worstOursPt, a.rel_err);
-    } else if (!ref?.output) a = { error: 'no densenet-wasm output to compare with' };
+    } else if (!ref?.output) a = { error: "no densenet-wasm output to compare with" };
     else a = { vs: OURS, ...compareLogits(readNpy(r.output), readNpy(ref.output)) };
     if (!a.reference) a.ok = !a.error && a.rel_err <= args.tol;
     else a.ok = true;
     r.agreement = a;
-    if (!a.ok) failures.push(`${r.runtime} ${r.model} b${r.batch} t${r.threads}: ${a.error ?? `${a.rel_err.toExponential(2)} > ${args.tol}`}`);
+    if (!a.ok)
+      failures.push(`${r.runtime} ${r.model} b${r.batch} t${r.threads}: ${a.error ?? `${a.rel_err.toExponential(2)} > ${args.tol}`}`);
     if (a.vs === OURS && r.runtime !== OURS && (!worstPeer || a.rel_err > worstPeer.rel_err)) {
       worstPeer = { rel_err: a.rel_err, runtime: r.runtime, model: r.model, batch: r.batch, threads: r.threads };
     }
@@ -362,10 +427,10 @@ function checkAgreement(args, models, rows) {
 function resultRecord({ args, models, start, rounds, endCanary, runtimesInfo, rows, agreement, runs, setupS, tRounds }) {
   const cpu = cpus();
   const result = {
-    benchmark: 'suite',
+    benchmark: "suite",
     date: new Date().toISOString(),
     machine: {
-      cpu_model: (cpu[0]?.model ?? 'unknown').trim(),
+      cpu_model: (cpu[0]?.model ?? "unknown").trim(),
       cpu_count: cpu.length,
       available_parallelism: availableParallelism(),
       total_mem_gb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
@@ -373,18 +438,56 @@ function resultRecord({ args, models, start, rounds, endCanary, runtimesInfo, ro
       platform: `${process.platform} ${process.arch}`,
     },
     source: gitSource(),
-    canary: { threshold: CANARY_MIN, start: { ratio: start.ratio, tries: start.history, ok: start.ok }, rounds: rounds.map((x) => ({ round: x.round, ratio: x.canary, tries: x.canary_tries, ok: x.canary_ok })), end: endCanary },
-    config: {
-      models: args.models, runtimes: args.runtimes, batches: args.batches, threads: args.threads, rounds: args.rounds,
-      size: 224, tol: args.tol, quick: args.quick, timing: Object.fromEntries(args.batches.map((b) => [b, timingFor(args, b)])),
-      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    canary: {
+      threshold: CANARY_MIN,
+      start: { ratio: start.ratio, tries: start.history, ok: start.ok },
+      rounds: rounds.map((x) => ({ round: x.round, ratio: x.canary, tries: x.canary_tries, ok: x.canary_ok })),
+      end: endCanary,
     },
-    models: Object.fromEntries(args.models.map((m) => [m, { gflop_per_image: (2 * models[m].info.macs_per_image) / 1e9, params: models[m].info.params, safetensors: relative(REPO_ROOT, models[m].safetensors), onnx: relative(REPO_ROOT, models[m].onnx) }])),
+    config: {
+      models: args.models,
+      runtimes: args.runtimes,
+      batches: args.batches,
+      threads: args.threads,
+      rounds: args.rounds,
+      size: 224,
+      tol: args.tol,
+      quick: args.quick,
+      timing: Object.fromEntries(args.batches.map((b) => [b, timingFor(args, b)])),
+      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+    },
+    models: Object.fromEntries(
+      args.models.map((m) => [
+        m,
+        {
+          gflop_per_image: (2 * models[m].info.macs_per_image) / 1e9,
+          params: models[m].info.params,
+          safetensors: relative(REPO_ROOT, models[m].safetensors),
+          onnx: relative(REPO_ROOT, models[m].onnx),
+        },
+      ]),
+    ),
     runtimes: runtimesInfo,
     rows,
     agreement,
     rounds,
-    runs: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.map((x) => (x.ok ? { round: x.round, canary: x.canary, cold_ms: x.cold_ms, wall_ms: x.wall_ms, load_ms: x.result.load_ms, batches: x.result.batches.map(({ output, ...b }) => b) } : { round: x.round, canary: x.canary, error: x.reason }))])),
+    runs: Object.fromEntries(
+      Object.entries(runs).map(([k, v]) => [
+        k,
+        v.map((x) =>
+          x.ok
+            ? {
+                round: x.round,
+                canary: x.canary,
+                cold_ms: x.cold_ms,
+                wall_ms: x.wall_ms,
+                load_ms: x.result.load_ms,
+                batches: x.result.batches.map(({ output, ...b }) => b),
+              }
+            : { round: x.round, canary: x.canary, error: x.reason },
+        ),
+      ]),
+    ),
     setup_s: Math.round(setupS * 10) / 10,
     duration_s: Math.round((performance.now() - tRounds) / 100) / 10,
   };
@@ -397,17 +500,21 @@ function writeReport(args, result) {
   say();
   process.stdout.write(text);
   mkdirSync(args.out, { recursive: true });
-  const files = { json: join(args.out, 'suite.json'), txt: join(args.out, 'suite.txt'), svg: join(args.out, 'suite.svg') };
+  const files = { json: join(args.out, "suite.json"), txt: join(args.out, "suite.txt"), svg: join(args.out, "suite.svg") };
   writeFileSync(files.json, `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(files.txt, text);
-  writeFileSync(files.svg, svgChart(result, { jsonPath: relative(REPO_ROOT, files.json).split('\\').join('/') }));
+  writeFileSync(files.svg, svgChart(result, { jsonPath: relative(REPO_ROOT, files.json).split("\\").join("/") }));
   say();
-  say(`wrote ${Object.values(files).map((f) => relative(process.cwd(), f) || f).join(', ')}`);
+  say(
+    `wrote ${Object.values(files)
+      .map((f) => relative(process.cwd(), f) || f)
+      .join(", ")}`,
+  );
   if (args.readme) {
-    const readmePath = join(REPO_ROOT, 'README.md');
-    const rel = (f) => relative(REPO_ROOT, f).split('\\').join('/');
+    const readmePath = join(REPO_ROOT, "README.md");
+    const rel = (f) => relative(REPO_ROOT, f).split("\\").join("/");
     const section = readmeSection(result, { jsonPath: rel(files.json), svgPath: rel(files.svg) });
-    writeFileSync(readmePath, replaceReadmeSection(readFileSync(readmePath, 'utf8'), section));
+    writeFileSync(readmePath, replaceReadmeSection(readFileSync(readmePath, "utf8"), section));
     say(`regenerated README.md's performance section from ${rel(files.json)}`);
   }
   say(`suite took ${(result.duration_s / 60).toFixed(1)} min (+ ${result.setup_s.toFixed(0)} s setup)`);
@@ -416,12 +523,12 @@ function writeReport(args, result) {
 /** The exit status: 0 all good, 3 outputs disagree, 4 a runtime missing or failed. */
 function exitStatus(result) {
   if (!result.agreement.ok) {
-    note(`NUMERICAL AGREEMENT FAILED: ${result.agreement.failures.join('; ')}`);
+    note(`NUMERICAL AGREEMENT FAILED: ${result.agreement.failures.join("; ")}`);
     return 3;
   }
-  const bad = Object.entries(result.runtimes).filter(([, i]) => i.status !== 'ok');
-  if (bad.length || result.rows.some((r) => r.status !== 'ok')) {
-    note(`INCOMPLETE: ${bad.map(([id, i]) => `${id} ${i.status}: ${i.reason}`).join('; ') || 'some rows failed (see the table)'}`);
+  const bad = Object.entries(result.runtimes).filter(([, i]) => i.status !== "ok");
+  if (bad.length || result.rows.some((r) => r.status !== "ok")) {
+    note(`INCOMPLETE: ${bad.map(([id, i]) => `${id} ${i.status}: ${i.reason}`).join("; ") || "some rows failed (see the table)"}`);
     return 4;
   }
   return 0;
@@ -430,7 +537,7 @@ function exitStatus(result) {
 // ------------------------------------------------------------------ main
 
 async function main() {
-  const { args, exit } = commandLine(readArgs, HELP, 'bench');
+  const { args, exit } = commandLine(readArgs, HELP, "bench");
   if (!args) return exit;
   const tStart = performance.now();
   const status = runtimeStatus(args);
@@ -441,9 +548,14 @@ async function main() {
 
   const multi = args.threads.some((t) => t > 1);
   const start = await waitForCanary({ min: CANARY_MIN, tries: multi ? args.canaryTries : 1, waitMs: args.canaryWaitS * 1000 });
-  say(`canary (2-thread/1-thread throughput, ~2.0 = two free cores): ${start.ratio.toFixed(2)}` +
-    (start.history.length > 1 ? ` (tries ${start.history.map((x) => x.toFixed(2)).join(', ')})` : ''));
-  if (multi && !start.ok) note(`WARNING: canary ${start.ratio.toFixed(2)} < ${CANARY_MIN}: the host gives about one core; multi-thread timings may not be representative`);
+  say(
+    `canary (2-thread/1-thread throughput, ~2.0 = two free cores): ${start.ratio.toFixed(2)}` +
+      (start.history.length > 1 ? ` (tries ${start.history.map((x) => x.toFixed(2)).join(", ")})` : ""),
+  );
+  if (multi && !start.ok)
+    note(
+      `WARNING: canary ${start.ratio.toFixed(2)} < ${CANARY_MIN}: the host gives about one core; multi-thread timings may not be representative`,
+    );
 
   const tmp = join(CACHE_DIR, `suite-outputs-${process.pid}`);
   mkdirSync(tmp, { recursive: true });

@@ -38,14 +38,18 @@ function sources(dir) {
 function specifiers(text) {
   const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
   const found = [];
-  for (const m of code.matchAll(/(?:^|[\s;])(?:import|export)\s[^;]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|^\s*import\s*["']([^"']+)["']/gm)) {
+  for (const m of code.matchAll(
+    /(?:^|[\s;])(?:import|export)\s[^;]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|^\s*import\s*["']([^"']+)["']/gm,
+  )) {
     const spec = m[1] ?? m[2] ?? m[3];
     if (spec.startsWith(".")) found.push(spec);
   }
   return found;
 }
 
-const files = sources(src).map((p) => relative(src, p).split("\\").join("/")).sort();
+const files = sources(src)
+  .map((p) => relative(src, p).split("\\").join("/"))
+  .sort();
 const known = new Set(files);
 const problems = [];
 const edges = new Map(files.map((f) => [f, []]));
@@ -54,7 +58,10 @@ for (const file of files) {
   const lines = text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
   if (lines > MAX_LINES) problems.push(`${file}: ${lines} lines, over the ${MAX_LINES} a module may have (split it)`);
   for (const spec of specifiers(text)) {
-    const target = normalize(join(dirname(file), spec)).split("\\").join("/").replace(/\.js$/, ".ts");
+    const target = normalize(join(dirname(file), spec))
+      .split("\\")
+      .join("/")
+      .replace(/\.js$/, ".ts");
     if (!known.has(target)) {
       problems.push(`${file}: imports '${spec}', which is not a module under src/`);
       continue;
@@ -67,7 +74,10 @@ for (const file of files) {
 
 // Tarjan's strongly connected components: every component of more than one module is a cycle.
 let counter = 0;
-const index = new Map(), low = new Map(), stack = [], onStack = new Set();
+const index = new Map(),
+  low = new Map(),
+  stack = [],
+  onStack = new Set();
 function visit(v) {
   index.set(v, counter);
   low.set(v, counter++);
@@ -99,4 +109,6 @@ if (problems.length > 0) {
   console.error(`check_cycles: ${problems.length} problem(s) in the imports of ${files.length} modules`);
   process.exit(1);
 }
-console.log(`check_cycles: ${files.length} modules under src/, no import cycle, every import from the same or an earlier layer, none over ${MAX_LINES} lines`);
+console.log(
+  `check_cycles: ${files.length} modules under src/, no import cycle, every import from the same or an earlier layer, none over ${MAX_LINES} lines`,
+);

@@ -22,12 +22,21 @@ function batchOf(x, n) {
   return { data, dims: [n, ...x.dims.slice(1)] };
 }
 
-const digest = (t) => createHash("sha256").update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)).digest("hex").slice(0, 16);
+const digest = (t) =>
+  createHash("sha256")
+    .update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))
+    .digest("hex")
+    .slice(0, 16);
 
 /** @type {import("../dist/index.js").SessionOptions[]} */
 const CONFIGS = [
-  { threads: 1 }, { threads: 2 }, { threads: 3 }, { threads: 1, winograd: false }, { threads: 2, winograd: false },
-  { threads: 1, microKernel: "6x8" }, { threads: 2, microKernel: "4x8-shuffle" },
+  { threads: 1 },
+  { threads: 2 },
+  { threads: 3 },
+  { threads: 1, winograd: false },
+  { threads: 2, winograd: false },
+  { threads: 1, microKernel: "6x8" },
+  { threads: 2, microKernel: "4x8-shuffle" },
 ];
 
 async function report(label, source, input) {
@@ -56,7 +65,8 @@ for (const f of manifest) {
 }
 const narrow = parseNpy(readFileSync(path("narrow_odd.input.npy")));
 await report("pth/narrow_odd.pth", path("pth/narrow_odd.pth"), narrow);
-for (const name of ["narrow_odd.opset13", "narrow_odd.opset7", "narrow_odd.folded"]) await report(`onnx/${name}.onnx`, path(`onnx/${name}.onnx`), narrow);
+for (const name of ["narrow_odd.opset13", "narrow_odd.opset7", "narrow_odd.folded"])
+  await report(`onnx/${name}.onnx`, path(`onnx/${name}.onnx`), narrow);
 await report("onnx/tiny121.opset13.onnx", path("onnx/tiny121.opset13.onnx"), parseNpy(readFileSync(path("tiny121.input.npy"))));
 const bc = parseNpy(readFileSync(path("bc_style.input.npy")));
 for (const name of ["bc_style.opset13", "bc_style.caffe2"]) await report(`onnx/${name}.onnx`, path(`onnx/${name}.onnx`), bc);

@@ -66,8 +66,10 @@ export function preprocessingOf(session: ImageModel): ModelPreprocessing {
 export async function loadImage(input: ImageInput, name?: string): Promise<DecodedImage> {
   if (typeof input === "string") return decodeImage(await readRegularFile(input, "image"), name ?? input);
   if (input instanceof Uint8Array) return decodeImage(input, name ?? "image bytes");
-  check(typeof input === "object" && input !== null && (input.data instanceof Uint8Array || input.data instanceof Uint16Array),
-    "an image must be a path, the file's bytes (Uint8Array) or a decoded image { width, height, mode, data }");
+  check(
+    typeof input === "object" && input !== null && (input.data instanceof Uint8Array || input.data instanceof Uint16Array),
+    "an image must be a path, the file's bytes (Uint8Array) or a decoded image { width, height, mode, data }",
+  );
   return input;
 }
 
@@ -87,7 +89,10 @@ export function topClasses(logits: Tensor, k: number, labels: readonly string[] 
     for (const v of row) max = Math.max(max, v);
     const exp = Array.from(row, (v) => Math.exp(v - max));
     const sum = exp.reduce((a, b) => a + b, 0);
-    const order = exp.map((_, j) => j).sort((a, b) => exp[b] - exp[a] || a - b).slice(0, Math.min(k, classes));
+    const order = exp
+      .map((_, j) => j)
+      .sort((a, b) => exp[b] - exp[a] || a - b)
+      .slice(0, Math.min(k, classes));
     rows.push(order.map((j) => ({ index: j, label: labels?.[j] ?? null, probability: exp[j] / sum })));
   }
   return rows;
@@ -98,7 +103,11 @@ export function topClasses(logits: Tensor, k: number, labels: readonly string[] 
  * `{ error }`, the others are still answered), then they run in batches of the preprocessed
  * size. Results are in input order and do not depend on the batching.
  */
-export async function classify(session: ImageModel, images: readonly ImageInput[], options: ClassifyOptions = {}): Promise<ClassifyResult[]> {
+export async function classify(
+  session: ImageModel,
+  images: readonly ImageInput[],
+  options: ClassifyOptions = {},
+): Promise<ClassifyResult[]> {
   const { top = 5, batchSize = 32 } = options;
   check(Number.isInteger(top) && top >= 1, () => `top must be a positive integer, got ${top}`);
   check(Number.isInteger(batchSize) && batchSize >= 1, () => `batchSize must be a positive integer, got ${batchSize}`);
@@ -123,11 +132,13 @@ export async function classify(session: ImageModel, images: readonly ImageInput[
       for (const p of batch) results[p.index] = { error: e.message };
       return;
     }
-    topClasses(logits, top, labels).forEach((row, i) => { results[batch[i].index] = { top: row }; });
+    topClasses(logits, top, labels).forEach((row, i) => {
+      results[batch[i].index] = { top: row };
+    });
   };
   for (let i = 0; i < images.length; i++) {
     try {
-      const tensor = preprocess([await loadImage(images[i], typeof images[i] === "string" ? images[i] as string : `image ${i}`)], spec);
+      const tensor = preprocess([await loadImage(images[i], typeof images[i] === "string" ? (images[i] as string) : `image ${i}`)], spec);
       if (pending.length > 0 && !sameDims(pending[0].tensor, tensor)) await flush();
       pending.push({ index: i, tensor });
       if (pending.length >= batchSize) await flush();
@@ -147,7 +158,6 @@ export function checkLabelCount(labels: readonly string[], session: ImageModel):
   check(classes === null || labels.length === classes, () => `${labels.length} labels given, the model has ${classes} classes`);
   return labels;
 }
-
 
 function sameDims(a: Tensor, b: Tensor): boolean {
   return a.dims.length === b.dims.length && a.dims.every((d, i) => d === b.dims[i]);

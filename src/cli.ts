@@ -52,15 +52,27 @@ usage:
   --seed     seed of the random weights of an architecture name (default 0)`;
 
 const OPTIONS = {
-  model: { type: "string" }, input: { type: "string", multiple: true }, output: { type: "string" }, outdir: { type: "string" },
-  threads: { type: "string" }, batch: { type: "string" }, size: { type: "string" },
-  runs: { type: "string" }, warmup: { type: "string" }, seed: { type: "string" },
-  json: { type: "boolean" }, profile: { type: "boolean" }, help: { type: "boolean", short: "h" },
+  model: { type: "string" },
+  input: { type: "string", multiple: true },
+  output: { type: "string" },
+  outdir: { type: "string" },
+  threads: { type: "string" },
+  batch: { type: "string" },
+  size: { type: "string" },
+  runs: { type: "string" },
+  warmup: { type: "string" },
+  seed: { type: "string" },
+  json: { type: "boolean" },
+  profile: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
 } as const;
 
 type Flags = {
-  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[]
-    : (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string
+  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true }
+    ? string[]
+    : (typeof OPTIONS)[K]["type"] extends "boolean"
+      ? boolean
+      : string;
 };
 
 const integer = (flags: Flags, name: keyof Flags, fallback: number, min: number, max: number) =>
@@ -94,7 +106,8 @@ function required(flags: Flags, name: "model"): string {
 
 async function openSession(flags: Flags): Promise<Session> {
   return Session.create(required(flags, "model"), {
-    threads: integer(flags, "threads", defaultThreads(), 1, MAX_THREADS), seed: integer(flags, "seed", 0, 0, 2 ** 31 - 1),
+    threads: integer(flags, "threads", defaultThreads(), 1, MAX_THREADS),
+    seed: integer(flags, "seed", 0, 0, 2 ** 31 - 1),
   });
 }
 
@@ -106,8 +119,12 @@ async function readFeeds(flags: Flags, session: Session): Promise<Record<string,
   for (const spec of specs) {
     const eq = spec.indexOf("=");
     const named = eq > 0 && session.inputNames.includes(spec.slice(0, eq));
-    if (!named && specs.length > 1) throw new DenseNetError(`--input '${spec}' must be NAME=file.npy when several inputs are given; the model's inputs are [${session.inputNames.join(", ")}]`);
-    if (!named && session.inputNames.length !== 1) throw new DenseNetError(`the model has inputs [${session.inputNames.join(", ")}]: give each as --input NAME=file.npy`);
+    if (!named && specs.length > 1)
+      throw new DenseNetError(
+        `--input '${spec}' must be NAME=file.npy when several inputs are given; the model's inputs are [${session.inputNames.join(", ")}]`,
+      );
+    if (!named && session.inputNames.length !== 1)
+      throw new DenseNetError(`the model has inputs [${session.inputNames.join(", ")}]: give each as --input NAME=file.npy`);
     const name = named ? spec.slice(0, eq) : session.inputNames[0];
     if (name in feeds) throw new DenseNetError(`input '${name}' is given twice`);
     feeds[name] = await readTensorOrImage(named ? spec.slice(eq + 1) : spec, session);
@@ -121,7 +138,8 @@ function outputFileName(name: string): string {
 }
 
 async function runCommand(flags: Flags): Promise<void> {
-  if (!flags.output && !flags.outdir) throw new DenseNetError("--output (one output) or --outdir (every output) is required (see densenet --help)");
+  if (!flags.output && !flags.outdir)
+    throw new DenseNetError("--output (one output) or --outdir (every output) is required (see densenet --help)");
   const session = await openSession(flags);
   const feeds = await readFeeds(flags, session);
   const t0 = performance.now();
@@ -156,12 +174,26 @@ async function infoCommand(flags: Flags): Promise<void> {
   const { name, config, parameters, randomWeights, weightBytes, execution, kernels, notPlanned } = session.info;
   const plan = execution === "planned" ? session.plan(size, size) : null;
   const report = {
-    model: name, execution, not_planned: notPlanned, kernels, random_weights: randomWeights, config: config ? describeConfig(config) : null,
-    growth_rate: config?.growthRate, block_config: config?.blockConfig, num_init_features: config?.numInitFeatures,
-    bn_size: config?.bnSize, num_classes: config?.numClasses, in_channels: config?.inChannels,
-    inputs: session.inputNames, outputs: session.outputNames,
-    parameters, size, macs: plan?.nominalMacs, executed_macs: plan?.macs,
-    peak_activation_bytes: plan?.arenaBytes, packed_weight_bytes: weightBytes,
+    model: name,
+    execution,
+    not_planned: notPlanned,
+    kernels,
+    random_weights: randomWeights,
+    config: config ? describeConfig(config) : null,
+    growth_rate: config?.growthRate,
+    block_config: config?.blockConfig,
+    num_init_features: config?.numInitFeatures,
+    bn_size: config?.bnSize,
+    num_classes: config?.numClasses,
+    in_channels: config?.inChannels,
+    inputs: session.inputNames,
+    outputs: session.outputNames,
+    parameters,
+    size,
+    macs: plan?.nominalMacs,
+    executed_macs: plan?.macs,
+    peak_activation_bytes: plan?.arenaBytes,
+    packed_weight_bytes: weightBytes,
   };
   await session.release();
   if (flags.json) {
@@ -193,10 +225,13 @@ function median(values: number[]): number {
 }
 
 async function benchCommand(flags: Flags): Promise<void> {
-  const batch = integer(flags, "batch", 1, 1, MAX_BATCH), size = integer(flags, "size", 224, 1, MAX_SIDE);
-  const runs = integer(flags, "runs", 10, 1, 100000), warmup = integer(flags, "warmup", 2, 0, 100000);
+  const batch = integer(flags, "batch", 1, 1, MAX_BATCH),
+    size = integer(flags, "size", 224, 1, MAX_SIDE);
+  const runs = integer(flags, "runs", 10, 1, 100000),
+    warmup = integer(flags, "warmup", 2, 0, 100000);
   const session = await openSession(flags);
-  if (session.info.execution !== "planned") throw new DenseNetError(`bench needs an image model that runs on the planned kernels; '${session.info.name}' is interpreted`);
+  if (session.info.execution !== "planned")
+    throw new DenseNetError(`bench needs an image model that runs on the planned kernels; '${session.info.name}' is interpreted`);
   if (flags.profile) return profileCommand(session, size, runs, flags.json ?? false);
   const c = session.inputChannels;
   const rng = new SeededRandom(1234);
@@ -210,10 +245,20 @@ async function benchCommand(flags: Flags): Promise<void> {
     times.push(performance.now() - t0);
   }
   const macs = session.plan(size, size).nominalMacs;
-  const med = median(times), min = Math.min(...times);
+  const med = median(times),
+    min = Math.min(...times);
   const result = {
-    model: session.info.name, kernels: session.info.kernels, batch, threads: session.threads, size, runs, warmup,
-    median_ms: med, min_ms: min, ms_per_image: med / batch, images_per_s: (1000 * batch) / med,
+    model: session.info.name,
+    kernels: session.info.kernels,
+    batch,
+    threads: session.threads,
+    size,
+    runs,
+    warmup,
+    median_ms: med,
+    min_ms: min,
+    ms_per_image: med / batch,
+    images_per_s: (1000 * batch) / med,
     gflops: (2 * macs * batch) / (med * 1e6),
   };
   await session.release();
@@ -221,9 +266,13 @@ async function benchCommand(flags: Flags): Promise<void> {
     console.log(JSON.stringify(result));
     return;
   }
-  console.log(`${result.model} batch ${batch} @ ${size}², ${session.threads} thread(s), ${result.kernels} kernels, ${runs} runs after ${warmup} warm-up:`);
-  console.log(`  median ${med.toFixed(2)} ms/batch, min ${min.toFixed(2)} ms; ${result.images_per_s.toFixed(2)} images/s, ` +
-    `${result.gflops.toFixed(1)} GFLOP/s (the model's ${(2 * macs / 1e9).toFixed(2)} GFLOP per image)`);
+  console.log(
+    `${result.model} batch ${batch} @ ${size}², ${session.threads} thread(s), ${result.kernels} kernels, ${runs} runs after ${warmup} warm-up:`,
+  );
+  console.log(
+    `  median ${med.toFixed(2)} ms/batch, min ${min.toFixed(2)} ms; ${result.images_per_s.toFixed(2)} images/s, ` +
+      `${result.gflops.toFixed(1)} GFLOP/s (the model's ${((2 * macs) / 1e9).toFixed(2)} GFLOP per image)`,
+  );
 }
 
 async function profileCommand(session: Session, size: number, runs: number, json: boolean): Promise<void> {
@@ -261,14 +310,19 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined && !flags.help ? 1 : 0;
   }
   const handler = COMMANDS[command];
-  if (!handler) throw new DenseNetError(`unknown command '${command}': expected ${[...Object.keys(OWN_COMMANDS), ...Object.keys(COMMANDS)].join(", ")}`);
+  if (!handler)
+    throw new DenseNetError(
+      `unknown command '${command}': expected ${[...Object.keys(OWN_COMMANDS), ...Object.keys(COMMANDS)].join(", ")}`,
+    );
   if (extra.length > 0) throw new DenseNetError(`unexpected argument '${extra[0]}'`);
   await handler(flags);
   return 0;
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (e: unknown) => {
     const denied = denoPermission(e);
     if (e instanceof DenseNetError || denied) {

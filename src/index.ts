@@ -11,14 +11,35 @@ export type { AnyTensor, Int64Tensor, Tensor } from "./tensor.js";
 export { formatNpy, parseNpy, parseNpyAny } from "./io/npy.js";
 export { parseSafetensors } from "./io/safetensors.js";
 export {
-  ARCHITECTURES, type ArchitectureName, type DenseNetConfig, architectureConfig, densenetConfig, describeConfig,
+  ARCHITECTURES,
+  type ArchitectureName,
+  type DenseNetConfig,
+  architectureConfig,
+  densenetConfig,
+  describeConfig,
 } from "./model/config.js";
 export { decodeImage, preprocess, toMode, type DecodedImage, type PreprocessSpec } from "./image/index.js";
 export {
-  type ClassScore, type ClassifyOptions, type ClassifyResult, type ImageInput,
-  classify, imageTensor, imagenetClassNames, labelsOf, loadImage, preprocessingOf, topClasses,
+  type ClassScore,
+  type ClassifyOptions,
+  type ClassifyResult,
+  type ImageInput,
+  classify,
+  imageTensor,
+  imagenetClassNames,
+  labelsOf,
+  loadImage,
+  preprocessingOf,
+  topClasses,
 } from "./classify.js";
 export { type ModelMetadata, type ModelPreprocessing, imagenetPreprocessing } from "./model/metadata.js";
 export { DEFAULT_MODEL_NAME, DEFAULT_MODEL_PATH, DEFAULT_SAMPLES_DIR } from "./default_model.js";
 export { InferenceServer, type ServerOptions } from "./serve/server.js";
-export { type InferRequest, type InferResponse, inferResponse, modelMetadata, parseInferRequest, runInferRequest } from "./serve/protocol.js";
+export {
+  type InferRequest,
+  type InferResponse,
+  inferResponse,
+  modelMetadata,
+  parseInferRequest,
+  runInferRequest,
+} from "./serve/protocol.js";

@@ -29,7 +29,6 @@ export type { SessionOptions } from "./session/options.js";
 /** Most threads a session may use. */
 export const MAX_THREADS = 256;
 
-
 /** Summary of a session's model, for `densenet info` and logs. */
 export interface SessionInfo {
   readonly name: string;
@@ -90,7 +89,11 @@ export class Session {
   private readonly queue = new RunQueue();
 
   /** `threads`: the threads runs use (1 for a graph on the interpreter, which runs on the calling thread). */
-  private constructor(private readonly model: EngineModel | InterpretedModel, private readonly planned: Planned | null, readonly threads: number) {}
+  private constructor(
+    private readonly model: EngineModel | InterpretedModel,
+    private readonly planned: Planned | null,
+    readonly threads: number,
+  ) {}
 
   /**
    * Loads a model and prepares it to run. `model` is one of:
@@ -125,11 +128,17 @@ export class Session {
     const m = this.model;
     const engine = this.planned?.engine;
     return {
-      name: m.name, parameters: m.parameters, execution: m.kind, weightBytes: engine?.weightBytes ?? 0,
-      kernels: engine?.build ?? null, notPlanned: m.kind === "interpreted" ? m.notPlanned : null,
-      config: m.kind === "planned" ? m.config : null, randomWeights: m.kind === "planned" && m.randomWeights,
+      name: m.name,
+      parameters: m.parameters,
+      execution: m.kind,
+      weightBytes: engine?.weightBytes ?? 0,
+      kernels: engine?.build ?? null,
+      notPlanned: m.kind === "interpreted" ? m.notPlanned : null,
+      config: m.kind === "planned" ? m.config : null,
+      randomWeights: m.kind === "planned" && m.randomWeights,
       memoryBytes: engine?.mem.memory.buffer.byteLength ?? 0,
-      cachedPlans: this.planned?.plans.size ?? 0, cachedPlanBytes: this.planned?.plans.bytes ?? 0,
+      cachedPlans: this.planned?.plans.size ?? 0,
+      cachedPlanBytes: this.planned?.plans.bytes ?? 0,
     };
   }
 
@@ -176,8 +185,11 @@ export class Session {
    */
   async run(input: Tensor): Promise<Tensor> {
     const { inputNames, outputNames } = this.model;
-    check(inputNames.length === 1 && outputNames.length === 1,
-      () => `run(tensor) needs a model with one input and one output; this one has ${inputNames.length} inputs and ${outputNames.length} outputs: use runNamed(feeds)`);
+    check(
+      inputNames.length === 1 && outputNames.length === 1,
+      () =>
+        `run(tensor) needs a model with one input and one output; this one has ${inputNames.length} inputs and ${outputNames.length} outputs: use runNamed(feeds)`,
+    );
     const outputs = await this.runNamed({ [inputNames[0]]: input });
     const output = outputs[outputNames[0]];
     check(output.data instanceof Float32Array, `output '${outputNames[0]}' is int64: use runNamed(feeds)`);
@@ -252,7 +264,10 @@ export class Session {
   profile(height: number, width: number, runs = 5): Promise<StepProfile[]> {
     try {
       checkSize(height, width);
-      check(Number.isInteger(runs) && runs >= 1 && runs <= MAX_PROFILE_RUNS, () => `runs must be an integer from 1 to ${MAX_PROFILE_RUNS}, got ${runs}`);
+      check(
+        Number.isInteger(runs) && runs >= 1 && runs <= MAX_PROFILE_RUNS,
+        () => `runs must be an integer from 1 to ${MAX_PROFILE_RUNS}, got ${runs}`,
+      );
       this.requirePlanned();
     } catch (e) {
       return Promise.reject(e);
@@ -268,14 +283,23 @@ export class Session {
     await this.planned?.engine.pool?.destroy();
   }
 
-  private async runPlanned(planned: Planned, feeds: Record<string, AnyTensor>, fault: ReturnType<typeof takeFault>): Promise<Record<string, AnyTensor>> {
+  private async runPlanned(
+    planned: Planned,
+    feeds: Record<string, AnyTensor>,
+    fault: ReturnType<typeof takeFault>,
+  ): Promise<Record<string, AnyTensor>> {
     const result: Record<string, AnyTensor> = Object.create(null);
     result[this.model.outputNames[0]] = await this.runImages(planned, feeds[this.model.inputNames[0]], "output", fault);
     return result;
   }
 
   /** Runs a checked image batch on the planned kernels, reading out the logits or the pooled features. */
-  private async runImages({ engine, plans, staging }: Planned, input: AnyTensor, head: Head, fault: ReturnType<typeof takeFault>): Promise<Tensor> {
+  private async runImages(
+    { engine, plans, staging }: Planned,
+    input: AnyTensor,
+    head: Head,
+    fault: ReturnType<typeof takeFault>,
+  ): Promise<Tensor> {
     const [batch, , height, width] = input.dims;
     const images = input.data as Float32Array;
     const entry = plans.get(height, width);
@@ -291,7 +315,10 @@ export class Session {
   /** The same plan, read out where the pooled features lie instead of the logits. */
   private featuresPlan(engine: Engine, plan: ExecutionPlan): ExecutionPlan {
     const view = featuresView(engine.graph, plan);
-    if (!view) throw new DenseNetError(`'${this.model.name}' has no global pool before its classifier whose output a run keeps: features() needs one`);
+    if (!view)
+      throw new DenseNetError(
+        `'${this.model.name}' has no global pool before its classifier whose output a run keeps: features() needs one`,
+      );
     return { ...plan, outputOffset: view.offset, outputElements: view.elements };
   }
 
@@ -304,8 +331,11 @@ export class Session {
     // The work is known from the shapes alone: refuse before planning allocates anything.
     const { graph } = engine;
     const macs = graphMacs(graph, inferSpatial(graph, height, width));
-    check(macs * runs <= MAX_PROFILE_MACS,
-      () => `profiling ${runs} runs at ${height}x${width} would take ${(macs * runs / 1e9).toFixed(0)} G multiply-adds, over the limit of ${MAX_PROFILE_MACS / 1e9} G: use fewer runs or a smaller size`);
+    check(
+      macs * runs <= MAX_PROFILE_MACS,
+      () =>
+        `profiling ${runs} runs at ${height}x${width} would take ${((macs * runs) / 1e9).toFixed(0)} G multiply-adds, over the limit of ${MAX_PROFILE_MACS / 1e9} G: use fewer runs or a smaller size`,
+    );
     const entry = plans.get(height, width);
     const { plan } = entry;
     return plans.using(entry, async () => {
@@ -314,7 +344,14 @@ export class Session {
       for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.37);
       const best = plan.steps.map(() => Infinity);
       let t0 = 0;
-      const timer = { before: () => { t0 = performance.now(); }, after: (s: number) => { best[s] = Math.min(best[s], performance.now() - t0); } };
+      const timer = {
+        before: () => {
+          t0 = performance.now();
+        },
+        after: (s: number) => {
+          best[s] = Math.min(best[s], performance.now() - t0);
+        },
+      };
       for (let r = 0; r < runs; r++) {
         runSchedule(engine.table, { table: plan.schedule, steps: plan.steps.length }, arena, engine.scratch[0], 0, 1, timer);
         await new Promise((resolve) => setImmediate(resolve));

@@ -32,7 +32,8 @@ export function elementCount(dims: readonly number[]): number {
  * Entries that are not numbers (a hostile tensor's dims) are shown by type.
  */
 export function formatDims(dims: readonly unknown[]): string {
-  const show = (d: unknown) => (typeof d === "number" ? String(d) : d === null ? "?" : typeof d === "string" ? JSON.stringify(d.slice(0, 20)) : typeof d);
+  const show = (d: unknown) =>
+    typeof d === "number" ? String(d) : d === null ? "?" : typeof d === "string" ? JSON.stringify(d.slice(0, 20)) : typeof d;
   const head = Array.from(dims.slice(0, 8), show).join(", ");
   return dims.length > 8 ? `[${head}, … (${dims.length} dims)]` : `[${head}]`;
 }

@@ -9,7 +9,16 @@ import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  DEFAULT_MODEL_PATH, DEFAULT_SAMPLES_DIR, DenseNetError, Session, classify, imagenetClassNames, labelsOf, parseNpy, preprocessingOf, topClasses,
+  DEFAULT_MODEL_PATH,
+  DEFAULT_SAMPLES_DIR,
+  DenseNetError,
+  Session,
+  classify,
+  imagenetClassNames,
+  labelsOf,
+  parseNpy,
+  preprocessingOf,
+  topClasses,
 } from "../dist/index.js";
 import { parseModelMetadata } from "../dist/model/metadata.js";
 import { idxImages, readIdx } from "../scripts/idx.mjs";
@@ -34,7 +43,18 @@ const Classify = suite("classify");
 
 Classify("the embedded model carries its labels and preprocessing", async () => {
   const session = await Session.create(DEFAULT_MODEL_PATH, { threads: 1 });
-  assert.equal(await labelsOf(session), ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]);
+  assert.equal(await labelsOf(session), [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+  ]);
   const pre = preprocessingOf(session);
   assert.is(pre.mode, "L");
   assert.is(pre.resize, 48);
@@ -52,9 +72,18 @@ Classify("classify() on the bundled samples: top-5 and probabilities equal PyTor
     const ref = reference.samples[i];
     assert.ok("top" in r, `${ref.file}: ${r.error}`);
     const order = ref.probabilities.map((_, j) => j).sort((a, b) => ref.probabilities[b] - ref.probabilities[a]);
-    assert.equal(r.top.map((c) => c.index), order.slice(0, 5), `${ref.file}: top-5 classes`);
+    assert.equal(
+      r.top.map((c) => c.index),
+      order.slice(0, 5),
+      `${ref.file}: top-5 classes`,
+    );
     assert.is(r.top[0].label, ref.top1);
-    assertWithin(r.top.map((c) => c.probability), order.slice(0, 5).map((j) => ref.probabilities[j]), () => P_TOL, `${ref.file}: probabilities`);
+    assertWithin(
+      r.top.map((c) => c.probability),
+      order.slice(0, 5).map((j) => ref.probabilities[j]),
+      () => P_TOL,
+      `${ref.file}: probabilities`,
+    );
   });
 });
 
@@ -92,13 +121,25 @@ Classify("photographs through a 1000-class torchvision DenseNet: top-5 and proba
   const expected = JSON.parse(readFileSync(join(dir, "expected.json"), "utf8"));
   const session = await Session.create(join(dir, "imagenet-small.safetensors"), { threads: 1 });
   // Bytes, as a server would pass them, in one batch (each is cropped to 224x224).
-  const results = await session.classify(expected.map((e) => readFileSync(join(dir, e.file))), { top: 5 });
+  const results = await session.classify(
+    expected.map((e) => readFileSync(join(dir, e.file))),
+    { top: 5 },
+  );
   await session.release();
   results.forEach((r, i) => {
     const want = expected[i];
     assert.ok("top" in r, `${want.file}: ${r.error}`);
-    assert.equal(r.top.map((c) => [c.index, c.label]), want.top.map((c) => [c.index, c.label]), `${want.file}: top-5`);
-    assertWithin(r.top.map((c) => c.probability), want.top.map((c) => c.probability), () => P_TOL, `${want.file}: probabilities`);
+    assert.equal(
+      r.top.map((c) => [c.index, c.label]),
+      want.top.map((c) => [c.index, c.label]),
+      `${want.file}: top-5`,
+    );
+    assertWithin(
+      r.top.map((c) => c.probability),
+      want.top.map((c) => c.probability),
+      () => P_TOL,
+      `${want.file}: probabilities`,
+    );
   });
 });
 
@@ -107,9 +148,16 @@ Classify("Deno: classify() on JPEG and PNG files gives exactly Node's answer", a
   const model = join(dir, "imagenet-small.safetensors");
   const files = ["chelsea.jpg", "camera-grey.png"].map((f) => join(dir, f));
   const deno = fileURLToPath(new URL("../node_modules/.bin/deno", import.meta.url));
-  const r = spawnSync(deno, ["run", "--allow-read", "--allow-env", "--allow-sys", fileURLToPath(new URL("./deno/classify.mjs", import.meta.url)), model, ...files], {
-    encoding: "utf8", timeout: 60_000, env, cwd: fileURLToPath(new URL("..", import.meta.url)),
-  });
+  const r = spawnSync(
+    deno,
+    ["run", "--allow-read", "--allow-env", "--allow-sys", fileURLToPath(new URL("./deno/classify.mjs", import.meta.url)), model, ...files],
+    {
+      encoding: "utf8",
+      timeout: 60_000,
+      env,
+      cwd: fileURLToPath(new URL("..", import.meta.url)),
+    },
+  );
   assert.is(r.status, 0, `deno exit ${r.status}: ${r.stderr}`);
   const session = await Session.create(model, { threads: 2 });
   const node = await session.classify(files, { top: 3 });
@@ -121,10 +169,22 @@ Classify("topClasses: softmax in float64, most probable first, ties by index", (
   const rows = topClasses({ data: Float32Array.of(1, 3, 3, 0, 0, 0), dims: [2, 3] }, 2, ["a", "b", "c"]);
   const e = [Math.exp(1), Math.exp(3), Math.exp(3)];
   const sum = e[0] + e[1] + e[2];
-  assert.equal(rows[0].map((c) => c.index), [1, 2]);
+  assert.equal(
+    rows[0].map((c) => c.index),
+    [1, 2],
+  );
   assert.ok(Math.abs(rows[0][0].probability - e[1] / sum) < 1e-15, String(rows[0][0].probability));
-  assert.equal(rows[1].map((c) => [c.index, c.label, c.probability]), [[0, "a", 1 / 3], [1, "b", 1 / 3]]);
-  assert.throws(() => topClasses({ data: new Float32Array(3), dims: [1, 3] }, 0, null), (e) => e instanceof DenseNetError);
+  assert.equal(
+    rows[1].map((c) => [c.index, c.label, c.probability]),
+    [
+      [0, "a", 1 / 3],
+      [1, "b", 1 / 3],
+    ],
+  );
+  assert.throws(
+    () => topClasses({ data: new Float32Array(3), dims: [1, 3] }, 0, null),
+    (e) => e instanceof DenseNetError,
+  );
 });
 
 Classify("a 1000-class model with no labels gets the ImageNet-1k names", async () => {
@@ -147,7 +207,10 @@ Classify("model metadata: bad labels or preprocessing are one-line errors", () =
     [{ "densenet.preprocess": '{"resize": 8, "crop": 8, "mean": [0], "std": [1], "mode": "CMYK"}' }, /mode must be/],
   ];
   for (const [entries, pattern] of bad) {
-    assert.throws(() => parseModelMetadata(entries, "m"), (e) => e instanceof DenseNetError && pattern.test(e.message) && !e.message.includes("\n"));
+    assert.throws(
+      () => parseModelMetadata(entries, "m"),
+      (e) => e instanceof DenseNetError && pattern.test(e.message) && !e.message.includes("\n"),
+    );
   }
   const ok = parseModelMetadata({ "densenet.preprocess": '{"resize": 8, "crop": [6, 7], "mean": [0, 0, 0], "std": [1, 1, 1]}' }, "m");
   assert.equal(ok.preprocess, { resize: 8, crop: [6, 7], mean: [0, 0, 0], std: [1, 1, 1], mode: "RGB" });
@@ -169,17 +232,33 @@ Classify("CLI: --json gives one object; a bad image is its own error, the others
   assert.is(r.status, 1, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.is(out.model, "fashion-mnist-densenet");
-  assert.equal(out.results.map((x) => x.file), files);
+  assert.equal(
+    out.results.map((x) => x.file),
+    files,
+  );
   assert.is(out.results[0].top.length, 3);
   assert.is(out.results[0].top[0].label, reference.samples[0].top1);
-  assert.ok(typeof out.results[1].error === "string" && out.results[1].error.includes(bad) && !out.results[1].error.includes("\n"), out.results[1].error);
+  assert.ok(
+    typeof out.results[1].error === "string" && out.results[1].error.includes(bad) && !out.results[1].error.includes("\n"),
+    out.results[1].error,
+  );
   assert.is(out.results[2].top[0].label, reference.samples[1].top1);
 });
 
 Classify("CLI: --labels overrides the model's names and must match its class count", () => {
   const labels = join(tmp, "labels.txt");
   writeFileSync(labels, `${Array.from({ length: 10 }, (_, i) => `class-${i}`).join("\n")}\n`);
-  const r = densenet("classify", "--json", "--top", "1", "--labels", labels, "--threads", "1", join(DEFAULT_SAMPLES_DIR, reference.samples[0].file));
+  const r = densenet(
+    "classify",
+    "--json",
+    "--top",
+    "1",
+    "--labels",
+    labels,
+    "--threads",
+    "1",
+    join(DEFAULT_SAMPLES_DIR, reference.samples[0].file),
+  );
   assert.is(r.status, 0, r.stderr);
   assert.match(JSON.parse(r.stdout).results[0].top[0].label, /^class-\d$/);
   writeFileSync(labels, '["a", "b"]');
@@ -190,7 +269,9 @@ Classify("CLI: --labels overrides the model's names and must match its class cou
 
 Classify("CLI: preprocess writes the tensor classify feeds; embed and run take an image", () => {
   const image = join(DEFAULT_SAMPLES_DIR, reference.samples[2].file);
-  const x = join(tmp, "x.npy"), f = join(tmp, "f.npy"), y = join(tmp, "y.npy");
+  const x = join(tmp, "x.npy"),
+    f = join(tmp, "f.npy"),
+    y = join(tmp, "y.npy");
   let r = densenet("preprocess", "--model", DEFAULT_MODEL_PATH, "--input", image, "--output", x);
   assert.is(r.status, 0, r.stderr);
   assert.equal(parseNpy(readFileSync(x)).dims, [1, 1, 48, 48]);
@@ -205,7 +286,23 @@ Classify("CLI: preprocess writes the tensor classify feeds; embed and run take a
   // The same tensor from the .npy gives bitwise the same logits.
   r = densenet("run", "--model", DEFAULT_MODEL_PATH, "--input", x, "--output", y, "--threads", "1");
   assert.equal(Array.from(parseNpy(readFileSync(y)).data), Array.from(logits));
-  r = densenet("preprocess", "--input", image, "--output", x, "--resize", "32", "--crop", "28", "--mode", "L", "--mean", "0.5", "--std", "0.25");
+  r = densenet(
+    "preprocess",
+    "--input",
+    image,
+    "--output",
+    x,
+    "--resize",
+    "32",
+    "--crop",
+    "28",
+    "--mode",
+    "L",
+    "--mean",
+    "0.5",
+    "--std",
+    "0.25",
+  );
   assert.is(r.status, 0, r.stderr);
   assert.equal(parseNpy(readFileSync(x)).dims, [1, 1, 28, 28]);
   r = densenet("preprocess", "--input", image, "--output", x, "--std", "0,1,1");

@@ -38,7 +38,8 @@ Cli("run writes the logits of a safetensors model for an .npy batch", () => {
   const out = join(tmp, "y.npy");
   const r = densenet("run", "--model", fixture("narrow_odd.safetensors"), "--input", fixture("narrow_odd.input.npy"), "--output", out);
   assert.is(r.code, 0, r.stderr);
-  const y = parseNpy(readFileSync(out)), ref = parseNpy(readFileSync(fixture("narrow_odd.output.npy")));
+  const y = parseNpy(readFileSync(out)),
+    ref = parseNpy(readFileSync(fixture("narrow_odd.output.npy")));
   assert.equal(y.dims, [3, 7]);
   const maxRef = Math.max(...ref.data.map(Math.abs));
   ref.data.forEach((v, i) => assert.ok(Math.abs(y.data[i] - v) <= 1e-4 * maxRef, `logit ${i}`));
@@ -79,7 +80,11 @@ Cli("bad model files are one-line errors", () => {
 
 Cli("bad inputs and flags are one-line errors", () => {
   const model = fixture("legacy_keys.safetensors");
-  const write = (name, bytes) => { const p = join(tmp, name); writeFileSync(p, bytes); return p; };
+  const write = (name, bytes) => {
+    const p = join(tmp, name);
+    writeFileSync(p, bytes);
+    return p;
+  };
   const rank3 = write("rank3.npy", formatNpy({ data: new Float32Array(3 * 32 * 32), dims: [3, 32, 32] }));
   failsWith(["run", "--model", model, "--input", rank3, "--output", join(tmp, "o.npy")], /rank 4/);
   const gray = write("gray.npy", formatNpy({ data: new Float32Array(32 * 32), dims: [1, 1, 32, 32] }));

@@ -14,10 +14,16 @@ function mutate(original, rng, kind) {
   const b = Uint8Array.from(original);
   const at = (limit) => Math.floor(rng.uniform() * Math.min(b.length, limit));
   switch (kind) {
-    case 0: for (let i = 0; i < 1 + at(8); i++) b[at(4096)] = Math.floor(rng.uniform() * 256); return b;
-    case 1: for (let i = 0; i < 4; i++) b[at(b.length)] ^= 1 << Math.floor(rng.uniform() * 8); return b;
-    case 2: return b.subarray(0, at(b.length));
-    default: return b.subarray(at(64));
+    case 0:
+      for (let i = 0; i < 1 + at(8); i++) b[at(4096)] = Math.floor(rng.uniform() * 256);
+      return b;
+    case 1:
+      for (let i = 0; i < 4; i++) b[at(b.length)] ^= 1 << Math.floor(rng.uniform() * 8);
+      return b;
+    case 2:
+      return b.subarray(0, at(b.length));
+    default:
+      return b.subarray(at(64));
   }
 }
 

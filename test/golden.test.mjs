@@ -17,8 +17,11 @@ function goldenCase(test, dir, fixture) {
     const session = await Session.create(new URL(`${fixture.name}.safetensors`, dir).pathname);
     try {
       const c = session.config;
-      assert.equal([c.growthRate, c.blockConfig, c.numInitFeatures, c.bnSize, c.numClasses],
-        [fixture.growth_rate, fixture.block_config, fixture.num_init_features, fixture.bn_size, fixture.num_classes], "inferred configuration");
+      assert.equal(
+        [c.growthRate, c.blockConfig, c.numInitFeatures, c.bnSize, c.numClasses],
+        [fixture.growth_rate, fixture.block_config, fixture.num_init_features, fixture.bn_size, fixture.num_classes],
+        "inferred configuration",
+      );
       const x = parseNpy(readFileSync(new URL(`${fixture.name}.input.npy`, dir)));
       const ref = parseNpy(readFileSync(new URL(`${fixture.name}.output.npy`, dir)));
       const y = await session.run(x);

@@ -44,7 +44,10 @@ export function writeSafetensors(tensors) {
   }
   const data = new Uint8Array(offset);
   let at = 0;
-  for (const p of parts) { data.set(p, at); at += p.length; }
+  for (const p of parts) {
+    data.set(p, at);
+    at += p.length;
+  }
   return encodeSafetensors(header, data);
 }
 
@@ -59,14 +62,22 @@ export function randomArray(n, seed, scale = 1) {
 /** Throws uvu's Assertion naming the first element where |actual - expected| > bound(i). */
 export function assertWithin(actual, expected, bound, what) {
   if (actual.length !== expected.length) {
-    throw new Assertion({ message: `${what}: length ${actual.length} != ${expected.length}`, operator: "within", actual: actual.length, expects: expected.length });
+    throw new Assertion({
+      message: `${what}: length ${actual.length} != ${expected.length}`,
+      operator: "within",
+      actual: actual.length,
+      expects: expected.length,
+    });
   }
   for (let i = 0; i < expected.length; i++) {
     const err = Math.abs(actual[i] - expected[i]);
     if (!(err <= bound(i))) {
       throw new Assertion({
         message: `${what}: index ${i}: expected ${expected[i]}, got ${actual[i]} (|err| ${err.toExponential(2)} > ${bound(i).toExponential(2)})`,
-        operator: "within", actual: actual[i], expects: expected[i], generated: true,
+        operator: "within",
+        actual: actual[i],
+        expects: expected[i],
+        generated: true,
       });
     }
   }
@@ -109,7 +120,9 @@ export async function runGraph(graph, input, height, width, options = {}) {
   /** Step s alone: a one-entry slice of the schedule table. */
   const step = (s) => ({ table: plan.schedule + 8 * s, steps: 1 });
   runSchedule(table, schedule, arena, scratch[0], 0, nth, {
-    after: (s) => { for (let ith = 1; ith < nth; ith++) runSchedule(table, step(s), arena, scratch[ith], ith, nth); },
+    after: (s) => {
+      for (let ith = 1; ith < nth; ith++) runSchedule(table, step(s), arena, scratch[ith], ith, nth);
+    },
   });
   for (const at of scratch) {
     const guard = mem.u32(at + scratchSize, GUARD_BYTES / 4);
@@ -127,7 +140,8 @@ export async function runGraph(graph, input, height, width, options = {}) {
  * same top-1 class in every row of ref's (N, classes, ...) layout.
  */
 export function assertMatchesReference(y, ref) {
-  let maxErr = 0, maxRef = 0;
+  let maxErr = 0,
+    maxRef = 0;
   for (let i = 0; i < ref.data.length; i++) {
     maxErr = Math.max(maxErr, Math.abs(y.data[i] - ref.data[i]));
     maxRef = Math.max(maxRef, Math.abs(ref.data[i]));

@@ -76,7 +76,10 @@ Contract("options: null means none; seed, threads and the others are checked", a
 Contract("model sources that are not a path, bytes or a name are named precisely", async () => {
   const bytes = readFileSync(narrow);
   // @ts-expect-error: a wrong type, on purpose
-  await rejectsWith(Session.create(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)), /got a DataView; wrap its bytes: new Uint8Array/);
+  await rejectsWith(
+    Session.create(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+    /got a DataView; wrap its bytes: new Uint8Array/,
+  );
   await rejectsWith(Session.create(null), /must be a file path, an architecture name, a Uint8Array or an ArrayBuffer; got null/);
   // @ts-expect-error: a wrong type, on purpose
   await rejectsWith(Session.create({}), /got an object \(\[object Object\]\)/);
@@ -100,7 +103,8 @@ Contract("profile(): runs a positive integer, sizes and total work bounded, queu
   const s = await Session.create(narrow, { threads: 1 });
   for (const runs of [-1, 0, 1.5, 1e6, NaN]) await rejectsWith(s.profile(32, 32, runs), /runs must be an integer from 1 to 1000/);
   await rejectsWith(s.profile(-5, 32), /height and width must be positive integers/);
-  const t0 = performance.now(), before = s.info.memoryBytes;
+  const t0 = performance.now(),
+    before = s.info.memoryBytes;
   await rejectsWith(s.profile(MAX_SIDE, MAX_SIDE, 1000), /would take \d+ G multiply-adds, over the limit of 100 G/);
   assert.ok(performance.now() - t0 < 1000, `refused in ${performance.now() - t0} ms`);
   assert.is(s.info.memoryBytes, before, "refused before planning allocated anything");
@@ -128,14 +132,20 @@ Contract("a finite input that overflows float32 inside the network is an error, 
   const s = await Session.create(narrow, { threads: 1 });
   const x = image(1);
   x.data.fill(3.4e38);
-  await rejectsWith(s.run(x), /output 'logits' holds a non-finite value \((-?Infinity|NaN)\) at index \d+: the computation overflowed float32/);
+  await rejectsWith(
+    s.run(x),
+    /output 'logits' holds a non-finite value \((-?Infinity|NaN)\) at index \d+: the computation overflowed float32/,
+  );
   assert.ok((await s.run(image(1))).data.every(Number.isFinite), "the session still works");
   await s.release();
 });
 
 Contract("messages stay one short line: a million-entry shape is elided", async () => {
   const s = await Session.create(narrow, { threads: 1 });
-  const message = await rejectsWith(s.run({ data: new Float32Array(1), dims: new Array(1e6).fill(1) }), /invalid shape \[1, 1, 1, 1, 1, 1, 1, 1, … \(1000000 dims\)\]/);
+  const message = await rejectsWith(
+    s.run({ data: new Float32Array(1), dims: new Array(1e6).fill(1) }),
+    /invalid shape \[1, 1, 1, 1, 1, 1, 1, 1, … \(1000000 dims\)\]/,
+  );
   assert.ok(message.length <= 300, `${message.length} chars`);
   await s.release();
 });
@@ -143,7 +153,8 @@ Contract("messages stay one short line: a million-entry shape is elided", async 
 Contract("graph inputs named __proto__ or toString are plain names, in the library and the CLI", async () => {
   const bytes = model({
     nodes: [node("Relu", ["__proto__"], ["toString"], "relu")],
-    inputs: [valueInfo("__proto__", [1, 2])], outputs: [valueInfo("toString", [1, 2])],
+    inputs: [valueInfo("__proto__", [1, 2])],
+    outputs: [valueInfo("toString", [1, 2])],
   });
   const s = await Session.create(bytes);
   const y = await s.runNamed({ ["__proto__"]: { data: Float32Array.of(-1, 2), dims: [1, 2] } });
@@ -151,11 +162,16 @@ Contract("graph inputs named __proto__ or toString are plain names, in the libra
   assert.equal(Array.from(/** @type {Float32Array} */ (y[outputName].data)), [0, 2]);
   await rejectsWith(s.runNamed({}), /missing input '__proto__'/);
   await s.release();
-  const path = join(tmp, "proto.onnx"), input = join(tmp, "proto_in.npy"), out = join(tmp, "proto_out");
+  const path = join(tmp, "proto.onnx"),
+    input = join(tmp, "proto_in.npy"),
+    out = join(tmp, "proto_out");
   writeFileSync(path, bytes);
   writeFileSync(input, formatNpy({ data: Float32Array.of(-1, 2), dims: [1, 2] }));
   const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
-  const r = spawnSync(process.execPath, [cli, "run", "--model", path, "--input", `__proto__=${input}`, "--outdir", out], { encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync(process.execPath, [cli, "run", "--model", path, "--input", `__proto__=${input}`, "--outdir", out], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stderr, /toString\.npy \[1, 2\]/);
 });
@@ -164,8 +180,14 @@ Contract("under Deno, a missing permission is a DenseNetError naming the flag", 
   const deno = fileURLToPath(new URL("../node_modules/.bin/deno", import.meta.url));
   const script = fileURLToPath(new URL("./deno/permissions.mjs", import.meta.url));
   const run = (flags, model) => spawnSync(deno, ["run", ...flags, script, model], { encoding: "utf8", timeout: 60_000 }).stdout.trim();
-  assert.match(run([], narrow), /^DenseNetError: cannot read model file '.*': Deno denied access \(Requires read access to .*\): run deno with --allow-read$/);
-  assert.match(run(["--allow-read"], narrow), /^DenseNetError: Deno denied access \(Requires env access to .*\): run deno with --allow-env$/);
+  assert.match(
+    run([], narrow),
+    /^DenseNetError: cannot read model file '.*': Deno denied access \(Requires read access to .*\): run deno with --allow-read$/,
+  );
+  assert.match(
+    run(["--allow-read"], narrow),
+    /^DenseNetError: Deno denied access \(Requires env access to .*\): run deno with --allow-env$/,
+  );
   assert.is(run(["--allow-read", "--allow-env"], narrow), `loaded ${narrow}`);
 });
 

@@ -41,9 +41,18 @@ Cli("integer flags take plain decimal digits only", () => {
 Cli("inputs that are not regular files are refused at once", () => {
   const fifo = join(tmp, "in.fifo");
   execFileSync("mkfifo", [fifo]);
-  failsWith(["run", "--model", model, "--input", fifo, "--output", join(tmp, "y.npy"), "--threads", "1"], /cannot read input '.*in\.fifo': not a regular file \(a FIFO\)/);
-  failsWith(["run", "--model", model, "--input", "/dev/zero", "--output", join(tmp, "y.npy"), "--threads", "1"], /cannot read input '\/dev\/zero': not a regular file \(a device\)/);
-  failsWith(["run", "--model", "/dev/zero", "--input", input, "--output", join(tmp, "y.npy")], /cannot read model file '\/dev\/zero': not a regular file/);
+  failsWith(
+    ["run", "--model", model, "--input", fifo, "--output", join(tmp, "y.npy"), "--threads", "1"],
+    /cannot read input '.*in\.fifo': not a regular file \(a FIFO\)/,
+  );
+  failsWith(
+    ["run", "--model", model, "--input", "/dev/zero", "--output", join(tmp, "y.npy"), "--threads", "1"],
+    /cannot read input '\/dev\/zero': not a regular file \(a device\)/,
+  );
+  failsWith(
+    ["run", "--model", "/dev/zero", "--input", input, "--output", join(tmp, "y.npy")],
+    /cannot read model file '\/dev\/zero': not a regular file/,
+  );
 });
 
 Cli("an output that cannot be written is one line and exit 1", () => {
@@ -58,7 +67,10 @@ Cli("an output that cannot be written is one line and exit 1", () => {
   }
   const file = join(tmp, "a-file");
   writeFileSync(file, "");
-  failsWith(["run", "--model", model, "--input", input, "--outdir", join(file, "sub")], /cannot create output directory '.*': (ENOTDIR|EEXIST)/);
+  failsWith(
+    ["run", "--model", model, "--input", input, "--outdir", join(file, "sub")],
+    /cannot create output directory '.*': (ENOTDIR|EEXIST)/,
+  );
 });
 
 Cli.after(() => rmSync(tmp, { recursive: true, force: true }));

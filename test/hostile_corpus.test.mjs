@@ -19,17 +19,24 @@ const env = { ...process.env };
 delete env.FORCE_COLOR;
 delete env.NO_COLOR;
 
-const MAX_MS = 10_000, MAX_RSS = 2 ** 30;
+const MAX_MS = 10_000,
+  MAX_RSS = 2 ** 30;
 
 /** Runs the runner, killing it if one file takes longer than MAX_MS; resolves with its records. */
 function runCorpus() {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [runner, dir], { stdio: ["ignore", "pipe", "pipe"], env });
     const records = [];
-    let buffer = "", stderr = "", current = "(loading the originals)", timer;
+    let buffer = "",
+      stderr = "",
+      current = "(loading the originals)",
+      timer;
     const arm = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`${current} ran longer than ${MAX_MS} ms`)); }, MAX_MS);
+      timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error(`${current} ran longer than ${MAX_MS} ms`));
+      }, MAX_MS);
     };
     arm();
     child.stdout.on("data", (chunk) => {
@@ -42,7 +49,9 @@ function runCorpus() {
         arm();
       }
     });
-    child.stderr.on("data", (chunk) => { stderr += chunk; });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
     child.on("close", (code) => {
       clearTimeout(timer);
       if (code === 0) resolve(records);
@@ -69,19 +78,28 @@ Corpus("every hostile file is refused in one line or gives its original's output
   assert.ok(records.length >= 140, `only ${records.length} files ran`);
   assert.ok(done.maxRss < MAX_RSS, `peak RSS ${(done.maxRss / 2 ** 20).toFixed(0)} MiB`);
   const slowest = records.reduce((a, b) => (b.ms > a.ms ? b : a));
-  console.log(`  hostile corpus: ${records.length} files, ${counts.refused} refused, ${counts.same} gave the original's output; ` +
-    `slowest ${slowest.name} ${slowest.ms.toFixed(0)} ms; peak RSS ${(done.maxRss / 2 ** 20).toFixed(0)} MiB`);
+  console.log(
+    `  hostile corpus: ${records.length} files, ${counts.refused} refused, ${counts.same} gave the original's output; ` +
+      `slowest ${slowest.name} ${slowest.ms.toFixed(0)} ms; peak RSS ${(done.maxRss / 2 ** 20).toFixed(0)} MiB`,
+  );
 });
 
 Corpus("through the CLI, hostile models and inputs exit 1 with one line on stderr", () => {
   const cases = [
-    ["st_overlap.safetensors", "input.npy"], ["pth_billion_laughs.pth", "input.npy"], ["pth_stale_crc.pth", "input.npy"],
-    ["onnx_conv_pads_4000.onnx", "input.npy"], ["st_weight_3e38.safetensors", "input.npy"],
-    ["narrow_odd.safetensors", "npy_decoy_shape_in_string.npy"], ["narrow_odd.safetensors", "npy_shape_1e6_entries.npy"],
+    ["st_overlap.safetensors", "input.npy"],
+    ["pth_billion_laughs.pth", "input.npy"],
+    ["pth_stale_crc.pth", "input.npy"],
+    ["onnx_conv_pads_4000.onnx", "input.npy"],
+    ["st_weight_3e38.safetensors", "input.npy"],
+    ["narrow_odd.safetensors", "npy_decoy_shape_in_string.npy"],
+    ["narrow_odd.safetensors", "npy_shape_1e6_entries.npy"],
   ];
   for (const [model, input] of cases) {
-    const r = spawnSync(process.execPath, [cli, "run", "--model", join(dir, model), "--input", join(dir, input), "--output", join(dir, "out.npy"), "--threads", "1"],
-      { encoding: "utf8", env, timeout: 30_000 });
+    const r = spawnSync(
+      process.execPath,
+      [cli, "run", "--model", join(dir, model), "--input", join(dir, input), "--output", join(dir, "out.npy"), "--threads", "1"],
+      { encoding: "utf8", env, timeout: 30_000 },
+    );
     assert.is(r.status, 1, `${model} ${input}: exit ${r.status}, stderr ${r.stderr}`);
     const lines = r.stderr.trim().split("\n");
     assert.is(lines.length, 1, `${model} ${input}: ${r.stderr}`);

@@ -77,28 +77,52 @@ Formats("safetensors data must tile the buffer: gaps and overlaps anywhere are r
   const entry = (name, begin, end, shape) => `"${name}":{"dtype":"F32","shape":${JSON.stringify(shape)},"data_offsets":[${begin},${end}]}`;
   const ok = parseSafetensors(safetensors(`{${entry("a", 0, 8, [2])},${entry("e", 8, 8, [0])},${entry("b", 8, 12, [1])}}`, 12));
   assert.equal([...ok.keys()], ["a", "e", "b"]);
-  throwsOneLine(() => parseSafetensors(safetensors(`{${entry("a", 0, 4, [1])},${entry("b", 8, 12, [1])}}`, 12)), /tensor 'b' starts at byte 8, leaving a gap after byte 4/);
-  throwsOneLine(() => parseSafetensors(safetensors(`{${entry("a", 0, 8, [2])},${entry("b", 4, 8, [1])}}`, 8)), /overlaps the tensor before it/);
+  throwsOneLine(
+    () => parseSafetensors(safetensors(`{${entry("a", 0, 4, [1])},${entry("b", 8, 12, [1])}}`, 12)),
+    /tensor 'b' starts at byte 8, leaving a gap after byte 4/,
+  );
+  throwsOneLine(
+    () => parseSafetensors(safetensors(`{${entry("a", 0, 8, [2])},${entry("b", 4, 8, [1])}}`, 8)),
+    /overlaps the tensor before it/,
+  );
   throwsOneLine(() => parseSafetensors(safetensors(`{${entry("a", 4, 8, [1])}}`, 8)), /starts at byte 4, leaving a gap after byte 0/);
 });
 
 Formats("the JSON pre-check reads keys as JSON does: escapes, and braces inside strings", () => {
   const entry = (name) => `"${name}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`;
-  const parsed = parseSafetensors(safetensors(`{"__metadata__":{"note":"{[ not nested \\" ]}"},${entry("a\\u0062")},${entry("ab\\\\")}}`, 0));
+  const parsed = parseSafetensors(
+    safetensors(`{"__metadata__":{"note":"{[ not nested \\" ]}"},${entry("a\\u0062")},${entry("ab\\\\")}}`, 0),
+  );
   assert.equal([...parsed.keys()], ["ab", "ab\\"]);
   throwsOneLine(() => parseSafetensors(safetensors(`{${entry("ab")},${entry("a\\u0062")}}`, 0)), /header names 'ab' twice/);
-  throwsOneLine(() => parseSafetensors(safetensors(`{"__metadata__":${"{\"a\":".repeat(100)}1${"}".repeat(100)}}`, 0)), /nests deeper than 64 levels/);
+  throwsOneLine(
+    () => parseSafetensors(safetensors(`{"__metadata__":${'{"a":'.repeat(100)}1${"}".repeat(100)}}`, 0)),
+    /nests deeper than 64 levels/,
+  );
 });
 
 Formats("the Python-literal reader: tuples, strings, repeated keys, and nothing it should not accept", () => {
-  const d = /** @type {Map<string, any>} */ (parsePyLiteral("{'a': (1, 2,), \"b\": 'x\\'y', 'c': True, 'a': (), 'd': (5,), 'e': (5), 'f': None}", "t"));
+  const d = /** @type {Map<string, any>} */ (
+    parsePyLiteral("{'a': (1, 2,), \"b\": 'x\\'y', 'c': True, 'a': (), 'd': (5,), 'e': (5), 'f': None}", "t")
+  );
   assert.equal([...d.keys()], ["b", "c", "a", "d", "e", "f"]);
   assert.equal([...d.get("a")], []);
   assert.is(d.get("b"), "x'y");
   assert.is(d.get("d").tuple, true);
   assert.is(d.get("e"), 5);
   assert.is(d.get("f"), null);
-  for (const bad of ["{'a': 1.5}", "{'a': 01}", "{'a': [1]}", "{'a': f()}", "{1: 2}", "{'a': 1", "{'a': 1} x", "{'a': -1}", "{'a': 1_0}", "{'a': b'x'}"]) {
+  for (const bad of [
+    "{'a': 1.5}",
+    "{'a': 01}",
+    "{'a': [1]}",
+    "{'a': f()}",
+    "{1: 2}",
+    "{'a': 1",
+    "{'a': 1} x",
+    "{'a': -1}",
+    "{'a': 1_0}",
+    "{'a': b'x'}",
+  ]) {
     throwsOneLine(() => parsePyLiteral(bad, "t"), /^t: malformed header/);
   }
 });
@@ -113,7 +137,12 @@ Formats("the ONNX wire scan counts what the decoder decodes, and refuses a milli
   }
   // A real model, then a second graph field (protobuf merges it into the first) of 1e6 Relu nodes.
   const base = readFileSync(new URL("narrow_odd.opset13.onnx", dir));
-  const relu = field(1, Model.lookupType("onnx.NodeProto").encode({ opType: "Relu", input: ["x"], output: ["y"] }).finish());
+  const relu = field(
+    1,
+    Model.lookupType("onnx.NodeProto")
+      .encode({ opType: "Relu", input: ["x"], output: ["y"] })
+      .finish(),
+  );
   const graph = new Uint8Array(relu.length * 1e6);
   for (let i = 0; i < 1e6; i++) graph.set(relu, i * relu.length);
   const bytes = new Uint8Array([...base, ...field(7, graph)]);

@@ -11,8 +11,9 @@ const dir = process.argv[2];
 const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
 const input = parseNpy(readFileSync(join(dir, manifest.input)));
 
-const sameBits = (a, b) => a.length === b.length && new Uint32Array(a.buffer, a.byteOffset, a.length)
-  .every((v, i) => v === new Uint32Array(b.buffer, b.byteOffset, b.length)[i]);
+const sameBits = (a, b) =>
+  a.length === b.length &&
+  new Uint32Array(a.buffer, a.byteOffset, a.length).every((v, i) => v === new Uint32Array(b.buffer, b.byteOffset, b.length)[i]);
 
 /** The model's float outputs, concatenated (one Float32Array). */
 async function outputs(bytes, x) {
@@ -35,9 +36,11 @@ for (const c of manifest.cases) {
   const bytes = readFileSync(join(dir, c.name));
   process.stdout.write(`${JSON.stringify({ start: c.name })}\n`);
   const t0 = performance.now();
-  let outcome, message = null;
+  let outcome,
+    message = null;
   try {
-    const got = c.name.endsWith(".npy") ? parseNpy(bytes).data
+    const got = c.name.endsWith(".npy")
+      ? parseNpy(bytes).data
       : await outputs(bytes, c.input ? { data: new Float32Array(c.input.reduce((a, b) => a * b, 1)).fill(1), dims: c.input } : input);
     outcome = c.original && sameBits(got, reference.get(c.original)) ? "same" : "different";
   } catch (e) {

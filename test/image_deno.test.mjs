@@ -9,16 +9,23 @@ import * as assert from "uvu/assert";
 import { decodeImage, preprocess } from "../dist/index.js";
 
 const UnderDeno = suite("images under Deno");
-const sha = (a) => createHash("sha256").update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest("hex");
+const sha = (a) =>
+  createHash("sha256")
+    .update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
+    .digest("hex");
 
 UnderDeno("decodeImage + preprocess give Node's bytes", async () => {
   const deno = fileURLToPath(new URL("../node_modules/.bin/deno", import.meta.url));
   const script = fileURLToPath(new URL("./deno/image.mjs", import.meta.url));
-  const files = ["jpeg_photo_400x300.jpg", "png_photo_340x226.png", "jpeg_cmyk.jpg", "webp_alpha.webp"].map((f) => fileURLToPath(new URL(`./fixtures/images/${f}`, import.meta.url)));
+  const files = ["jpeg_photo_400x300.jpg", "png_photo_340x226.png", "jpeg_cmyk.jpg", "webp_alpha.webp"].map((f) =>
+    fileURLToPath(new URL(`./fixtures/images/${f}`, import.meta.url)),
+  );
   /** @type {import("../dist/index.js").PreprocessSpec} */
   const spec = { resize: 256, crop: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], mode: "RGB" };
   const r = spawnSync(deno, ["run", "--allow-read", "--allow-env", "--allow-sys", script, JSON.stringify(spec), ...files], {
-    encoding: "utf8", timeout: 120_000, env: { ...process.env, NO_COLOR: "1" },
+    encoding: "utf8",
+    timeout: 120_000,
+    env: { ...process.env, NO_COLOR: "1" },
   });
   assert.is(r.status, 0, `deno exit ${r.status}: ${r.stderr}`);
   const fromDeno = JSON.parse(r.stdout);
@@ -26,7 +33,15 @@ UnderDeno("decodeImage + preprocess give Node's bytes", async () => {
   for (const [k, file] of files.entries()) {
     const img = await decodeImage(readFileSync(file), file);
     const tensor = preprocess([img], spec);
-    const node = { file, mode: img.mode, width: img.width, height: img.height, pixels: sha(img.data), dims: tensor.dims, tensor: sha(tensor.data) };
+    const node = {
+      file,
+      mode: img.mode,
+      width: img.width,
+      height: img.height,
+      pixels: sha(img.data),
+      dims: tensor.dims,
+      tensor: sha(tensor.data),
+    };
     assert.equal(fromDeno[k], node, `${file}: Deno and Node differ`);
   }
 });

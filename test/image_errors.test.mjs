@@ -113,14 +113,22 @@ Bad("exactly MAX_IMAGE_PIXELS passes the guard, one more does not", async () => 
   };
   assert.is(MAX_IMAGE_PIXELS, 89478485);
   await rejects(decodeImage(png(89478485, 1), "max.png"), /^max\.png: truncated PNG \(no image data\)/, "at the limit");
-  await rejects(decodeImage(png(89478486, 1), "over.png"), /^over\.png: image is 89478486×1 = 89478486 pixels, more than the limit/, "over the limit");
+  await rejects(
+    decodeImage(png(89478486, 1), "over.png"),
+    /^over\.png: image is 89478486×1 = 89478486 pixels, more than the limit/,
+    "over the limit",
+  );
 });
 Bad("a libjpeg error (undefined Huffman table) is an error, and the decoder still works after it", async () => {
   const good = read("jpeg_420.jpg");
   const bad = good.slice();
   const sos = bad.findIndex((b, i) => b === 0xff && bad[i + 1] === 0xda);
   bad[sos + 6] = 0x33; // first scan component: DC and AC tables 3, never defined
-  await rejects(decodeImage(bad, "bad_table.jpg"), /^bad_table\.jpg: cannot decode JPEG \(Huffman table 0x03 was not defined\)/, "bad table");
+  await rejects(
+    decodeImage(bad, "bad_table.jpg"),
+    /^bad_table\.jpg: cannot decode JPEG \(Huffman table 0x03 was not defined\)/,
+    "bad table",
+  );
   const img = await decodeImage(good, "jpeg_420.jpg");
   const again = await decodeImage(good, "jpeg_420.jpg");
   assert.is(img.width, 120);
@@ -130,9 +138,19 @@ Bad.run();
 
 const Fuzz = suite("seeded corruptions of good files");
 const FUZZED = [
-  "jpeg_420.jpg", "jpeg_progressive.jpg", "jpeg_restart.jpg", "jpeg_cmyk.jpg", "jpeg_cmyk_progressive.jpg",
-  "jpeg_cmyk_subsampled.jpg", "png_rgb.png", "png_grey_2bit_interlaced.png", "png_palette_4bit_trns_interlaced.png",
-  "png_rgba_16bit.png", "png_grey_16bit.png", "webp_lossy.webp", "webp_lossless_alpha.webp",
+  "jpeg_420.jpg",
+  "jpeg_progressive.jpg",
+  "jpeg_restart.jpg",
+  "jpeg_cmyk.jpg",
+  "jpeg_cmyk_progressive.jpg",
+  "jpeg_cmyk_subsampled.jpg",
+  "png_rgb.png",
+  "png_grey_2bit_interlaced.png",
+  "png_palette_4bit_trns_interlaced.png",
+  "png_rgba_16bit.png",
+  "png_grey_16bit.png",
+  "webp_lossy.webp",
+  "webp_lossless_alpha.webp",
 ];
 for (const name of FUZZED) {
   Fuzz(`${name}: 24 truncations and 24 byte changes decode or fail cleanly`, async () => {
@@ -195,7 +213,11 @@ Spec("refuses an empty batch and a non-object spec", async () => {
 Spec("stage functions check their sizes and modes", async () => {
   const rgb = toMode(img, "RGB");
   await rejects((async () => resizeImage(rgb, 0, 5))(), /^resizeImage: size must be positive integers, got 0×5/, "resize 0");
-  await rejects((async () => resizeImage(rgb, 100000, 100000))(), /^resizeImage: 100000×100000 is more than 89478485 pixels/, "resize huge");
+  await rejects(
+    (async () => resizeImage(rgb, 100000, 100000))(),
+    /^resizeImage: 100000×100000 is more than 89478485 pixels/,
+    "resize huge",
+  );
   await rejects((async () => centerCrop(rgb, 3.5, 2))(), /^centerCrop: size must be positive integers, got 3.5×2/, "crop");
   await rejects((async () => toMode(img, "CMYK"))(), /^toMode: mode must be "RGB" or "L", not "CMYK"/, "mode");
 });

@@ -40,13 +40,18 @@ function assertMatches(actual, entry, what, tolerance = 0) {
     if (worst > tolerance) {
       throw new Assertion({
         message: `${what}: ${differ} of ${size} values differ, worst at ${at} (shape ${entry.shape}): expected ${expected[at]}, got ${actual[at]}`,
-        operator: "equal", actual: actual[at], expects: expected[at],
+        operator: "equal",
+        actual: actual[at],
+        expects: expected[at],
       });
     }
   }
   const digest = createHash("sha256").update(bytes).digest("hex");
   if (digest !== entry.sha256 && tolerance === 0) {
-    throw new Assertion({ message: `${what}: bytes differ from Pillow's (SHA-256 ${digest.slice(0, 12)} != ${entry.sha256.slice(0, 12)})`, operator: "equal" });
+    throw new Assertion({
+      message: `${what}: bytes differ from Pillow's (SHA-256 ${digest.slice(0, 12)} != ${entry.sha256.slice(0, 12)})`,
+      operator: "equal",
+    });
   }
   return digest === entry.sha256;
 }

@@ -46,7 +46,10 @@ Npy("reads numpy's own files (the fixtures)", () => {
 Npy("rejects other dtypes, Fortran order, truncation and garbage", () => {
   throwsDenseNet(() => parseNpy(npyWithHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }")), /dtype <f8 is not supported/);
   throwsDenseNet(() => parseNpy(npyWithHeader("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }")), /Fortran-order/);
-  throwsDenseNet(() => parseNpy(npyWithHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", new Uint8Array(8))), /truncated data/);
+  throwsDenseNet(
+    () => parseNpy(npyWithHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", new Uint8Array(8))),
+    /truncated data/,
+  );
   throwsDenseNet(() => parseNpy(new TextEncoder().encode("not a numpy file at all")), /bad magic/);
   throwsDenseNet(() => parseNpy(npyWithHeader("{'descr': '<f4'}")), /malformed header/);
 });
@@ -71,10 +74,19 @@ St("converts F16 and BF16 to float32", () => {
   const data = new Uint8Array(10);
   data.set(half, 0);
   data.set(bf16, 6);
-  const t = parseSafetensors(safetensors({
-    h: { dtype: "F16", shape: [3], data_offsets: [0, 6] }, b: { dtype: "BF16", shape: [2], data_offsets: [6, 10] },
-  }, data));
-  assert.equal(Array.from(t.get("h").data).map((v) => +v.toFixed(3)), [1, -2, 0.333]);
+  const t = parseSafetensors(
+    safetensors(
+      {
+        h: { dtype: "F16", shape: [3], data_offsets: [0, 6] },
+        b: { dtype: "BF16", shape: [2], data_offsets: [6, 10] },
+      },
+      data,
+    ),
+  );
+  assert.equal(
+    Array.from(t.get("h").data).map((v) => +v.toFixed(3)),
+    [1, -2, 0.333],
+  );
   assert.equal(Array.from(t.get("b").data), [1, 3]);
 });
 
@@ -83,12 +95,18 @@ St("rejects truncated, garbage and inconsistent files with one line naming the p
   throwsDenseNet(() => parseSafetensors(good.subarray(0, 5)), /truncated/);
   throwsDenseNet(() => parseSafetensors(good.subarray(0, 500)), /truncated: header needs/);
   throwsDenseNet(() => parseSafetensors(good.subarray(0, good.length - 100)), /truncated: tensor '.*' ends at byte/);
-  throwsDenseNet(() => parseSafetensors(new TextEncoder().encode("PK\u0003\u0004 this is a zip, not safetensors")), /not a safetensors file/);
+  throwsDenseNet(
+    () => parseSafetensors(new TextEncoder().encode("PK\u0003\u0004 this is a zip, not safetensors")),
+    /not a safetensors file/,
+  );
   const json = new Uint8Array(16);
   new DataView(json.buffer).setBigUint64(0, 8n, true);
   json.set(new TextEncoder().encode("{nope!!}"), 8);
   throwsDenseNet(() => parseSafetensors(json), /not valid UTF-8 JSON/);
-  throwsDenseNet(() => parseSafetensors(safetensors({ a: { dtype: "F32", shape: [4], data_offsets: [0, 8] } }, new Uint8Array(16))), /should span 16 bytes/);
+  throwsDenseNet(
+    () => parseSafetensors(safetensors({ a: { dtype: "F32", shape: [4], data_offsets: [0, 8] } }, new Uint8Array(16))),
+    /should span 16 bytes/,
+  );
   throwsDenseNet(() => parseSafetensors(safetensors({ a: { dtype: "Q4", shape: [4], data_offsets: [0, 8] } })), /unknown dtype/);
   throwsDenseNet(() => parseSafetensors(safetensors({ a: { dtype: "F32", shape: [-1], data_offsets: [0, 4] } })), /invalid shape/);
   throwsDenseNet(() => parseSafetensors(safetensors({ a: { dtype: "F32", shape: [1], data_offsets: [4, 0] } })), /invalid data_offsets/);

@@ -23,18 +23,42 @@ function affine(channels, seed, relu = true) {
 /** A graph of one op from buffer 0 (the input) to buffer 1. */
 function single(op, inChannels, outChannels) {
   return {
-    buffers: [{ name: "x", channels: inChannels }, { name: "y", channels: outChannels }],
+    buffers: [
+      { name: "x", channels: inChannels },
+      { name: "y", channels: outChannels },
+    ],
     ops: [{ ...op, input: { buffer: 0, channel: 0 }, output: { buffer: 1, channel: 0 } }],
-    input: 0, output: 1,
+    input: 0,
+    output: 1,
   };
 }
 
-function conv({ cin, cout, kernel, stride = [1, 1], pads = [0, 0, 0, 0], dilation = [1, 1], bias = true, pre = false, relu = false, seed }) {
+function conv({
+  cin,
+  cout,
+  kernel,
+  stride = [1, 1],
+  pads = [0, 0, 0, 0],
+  dilation = [1, 1],
+  bias = true,
+  pre = false,
+  relu = false,
+  seed,
+}) {
   const k = cin * kernel[0] * kernel[1];
   return {
-    kind: "conv", name: "conv", inChannels: cin, outChannels: cout, kernel, stride, pads, dilation,
-    weight: randomArray(cout * k, seed, Math.sqrt(2 / k)), bias: bias ? randomArray(cout, seed + 7, 0.3) : null,
-    pre: pre ? affine(cin, seed + 11) : null, relu,
+    kind: "conv",
+    name: "conv",
+    inChannels: cin,
+    outChannels: cout,
+    kernel,
+    stride,
+    pads,
+    dilation,
+    weight: randomArray(cout * k, seed, Math.sqrt(2 / k)),
+    bias: bias ? randomArray(cout, seed + 7, 0.3) : null,
+    pre: pre ? affine(cin, seed + 11) : null,
+    relu,
   };
 }
 
@@ -45,20 +69,63 @@ const CONV_CASES = [
   { name: "1x1, K = 1 (one input channel)", h: 3, w: 5, op: { cin: 1, cout: 6, kernel: [1, 1] } },
   { name: "1x1, tiles + tails in M and N, ReLU", h: 3, w: 7, op: { cin: 300, cout: 13, kernel: [1, 1], relu: true, pre: true } },
   { name: "1x1, tails only, K = 7", h: 1, w: 5, op: { cin: 7, cout: 3, kernel: [1, 1] } },
-  { name: "1x1, DenseNet bottleneck shape (odd channels)", h: 7, w: 7, op: { cin: 1023, cout: 128, kernel: [1, 1], pre: true, relu: true } },
-  { name: "1x1, K = 1153: one block and one channel, pre BN-ReLU, ReLU", h: 3, w: 5, op: { cin: 1153, cout: 9, kernel: [1, 1], pre: true, relu: true } },
+  {
+    name: "1x1, DenseNet bottleneck shape (odd channels)",
+    h: 7,
+    w: 7,
+    op: { cin: 1023, cout: 128, kernel: [1, 1], pre: true, relu: true },
+  },
+  {
+    name: "1x1, K = 1153: one block and one channel, pre BN-ReLU, ReLU",
+    h: 3,
+    w: 5,
+    op: { cin: 1153, cout: 9, kernel: [1, 1], pre: true, relu: true },
+  },
   { name: "1x1, K = 2500, tails in M and N", h: 2, w: 5, op: { cin: 2500, cout: 7, kernel: [1, 1], pre: true } },
   { name: "1x1, K = 3 x 1152 + 5, ReLU", h: 3, w: 3, op: { cin: 3 * 1152 + 5, cout: 5, kernel: [1, 1], relu: true } },
-  { name: "3x3 pad 1, rows of 11 (vector and gathered panels)", h: 9, w: 11, op: { cin: 7, cout: 32, kernel: [3, 3], pads: [1, 1, 1, 1], bias: false } },
-  { name: "3x3 pad 1, 7x7 image, K = 1152 (exactly one block)", h: 7, w: 7, op: { cin: 128, cout: 32, kernel: [3, 3], pads: [1, 1, 1, 1], bias: false } },
-  { name: "3x3 pad 1, K = 9 x 129 (a block boundary inside a channel's taps), pre BN-ReLU", h: 5, w: 9,
-    op: { cin: 129, cout: 6, kernel: [3, 3], pads: [1, 1, 1, 1], pre: true } },
+  {
+    name: "3x3 pad 1, rows of 11 (vector and gathered panels)",
+    h: 9,
+    w: 11,
+    op: { cin: 7, cout: 32, kernel: [3, 3], pads: [1, 1, 1, 1], bias: false },
+  },
+  {
+    name: "3x3 pad 1, 7x7 image, K = 1152 (exactly one block)",
+    h: 7,
+    w: 7,
+    op: { cin: 128, cout: 32, kernel: [3, 3], pads: [1, 1, 1, 1], bias: false },
+  },
+  {
+    name: "3x3 pad 1, K = 9 x 129 (a block boundary inside a channel's taps), pre BN-ReLU",
+    h: 5,
+    w: 9,
+    op: { cin: 129, cout: 6, kernel: [3, 3], pads: [1, 1, 1, 1], pre: true },
+  },
   { name: "3x3 pad 1, 16 wide (aligned panels)", h: 5, w: 16, op: { cin: 9, cout: 6, kernel: [3, 3], pads: [1, 1, 1, 1] } },
-  { name: "7x7 stride 2 pad 3 stem, odd input, ReLU", h: 23, w: 19, op: { cin: 3, cout: 10, kernel: [7, 7], stride: [2, 2], pads: [3, 3, 3, 3], relu: true } },
-  { name: "7x7 stride 2 pad 3, K = 49 x 52 (over three blocks), ReLU", h: 9, w: 11, op: { cin: 52, cout: 5, kernel: [7, 7], stride: [2, 2], pads: [3, 3, 3, 3], relu: true } },
-  { name: "3x3 stride 2 pad 1, 45 wide (stride-2 vector panels), pre-activation", h: 6, w: 45, op: { cin: 3, cout: 5, kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1], pre: true } },
-  { name: "3x2 kernel, stride (2,1), asymmetric pads, dilation (2,1), pre-activation on in-bounds taps", h: 10, w: 12,
-    op: { cin: 4, cout: 5, kernel: [3, 2], stride: [2, 1], pads: [1, 0, 2, 1], dilation: [2, 1], pre: true } },
+  {
+    name: "7x7 stride 2 pad 3 stem, odd input, ReLU",
+    h: 23,
+    w: 19,
+    op: { cin: 3, cout: 10, kernel: [7, 7], stride: [2, 2], pads: [3, 3, 3, 3], relu: true },
+  },
+  {
+    name: "7x7 stride 2 pad 3, K = 49 x 52 (over three blocks), ReLU",
+    h: 9,
+    w: 11,
+    op: { cin: 52, cout: 5, kernel: [7, 7], stride: [2, 2], pads: [3, 3, 3, 3], relu: true },
+  },
+  {
+    name: "3x3 stride 2 pad 1, 45 wide (stride-2 vector panels), pre-activation",
+    h: 6,
+    w: 45,
+    op: { cin: 3, cout: 5, kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1], pre: true },
+  },
+  {
+    name: "3x2 kernel, stride (2,1), asymmetric pads, dilation (2,1), pre-activation on in-bounds taps",
+    h: 10,
+    w: 12,
+    op: { cin: 4, cout: 5, kernel: [3, 2], stride: [2, 1], pads: [1, 0, 2, 1], dilation: [2, 1], pre: true },
+  },
 ];
 
 /** The test name with the reduction length it runs and how many K blocks that is. */
@@ -101,7 +168,12 @@ const Winograd = suite("conv2d_winograd_f32 (with pad2d_nchw_f32)");
 const WINOGRAD_CASES = [
   { name: "7 -> 32 channels, 9x11 (odd sizes: clipped tiles)", h: 9, w: 11, op: { cin: 7, cout: 32 } },
   { name: "DenseNet shape 128 -> 32 at 7x7", h: 7, w: 7, op: { cin: 128, cout: 32 } },
-  { name: "5 -> 13 channels (row-block tail), bias, pre BN-ReLU, ReLU, 14x14", h: 14, w: 14, op: { cin: 5, cout: 13, pre: true, relu: true } },
+  {
+    name: "5 -> 13 channels (row-block tail), bias, pre BN-ReLU, ReLU, 14x14",
+    h: 14,
+    w: 14,
+    op: { cin: 5, cout: 13, pre: true, relu: true },
+  },
   { name: "a 1x1 image", h: 1, w: 1, op: { cin: 3, cout: 4 } },
   { name: "wide rows, 3x40 (several 4-tile groups per row)", h: 3, w: 40, op: { cin: 6, cout: 8 } },
   { name: "tall, 17x2", h: 17, w: 2, op: { cin: 4, cout: 6, pre: true } },
@@ -133,21 +205,67 @@ Winograd.run();
 const Pool = suite("pool2d_nchw_f32");
 
 const POOL_CASES = [
-  { name: "max 3x3/2 pad 1 (DenseNet stem), odd sizes", h: 13, w: 10, op: { mode: "max", kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1] } },
-  { name: "max 3x3/2 pad 1, wide rows (SIMD interior + scalar edges)", h: 11, w: 40, op: { mode: "max", kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1] } },
-  { name: "max 3x3/2 pad 1 with a pre-activation, odd width", h: 9, w: 37, op: { mode: "max", kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1], pre: true } },
-  { name: "avg 2x2/2 with BN-ReLU, 21 wide (SIMD + tail)", h: 12, w: 21, op: { mode: "avg", kernel: [2, 2], stride: [2, 2], pads: [0, 0, 0, 0], pre: true } },
-  { name: "avg 2x2/2 with BN-ReLU (transition), odd sizes floor", h: 7, w: 9, op: { mode: "avg", kernel: [2, 2], stride: [2, 2], pads: [0, 0, 0, 0], pre: true } },
-  { name: "avg 3x3/2, count_include_pad, asymmetric pads", h: 8, w: 6, op: { mode: "avg", kernel: [3, 3], stride: [2, 2], pads: [1, 0, 1, 2], countIncludePad: true } },
-  { name: "avg 3x3/2 ceil mode, pads excluded", h: 8, w: 8, op: { mode: "avg", kernel: [3, 3], stride: [2, 2], pads: [0, 0, 0, 0], ceilMode: true } },
-  { name: "max 2x2 dilation 2, ceil mode", h: 9, w: 7, op: { mode: "max", kernel: [2, 2], stride: [2, 2], pads: [0, 0, 0, 0], dilation: [2, 2], ceilMode: true } },
+  {
+    name: "max 3x3/2 pad 1 (DenseNet stem), odd sizes",
+    h: 13,
+    w: 10,
+    op: { mode: "max", kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1] },
+  },
+  {
+    name: "max 3x3/2 pad 1, wide rows (SIMD interior + scalar edges)",
+    h: 11,
+    w: 40,
+    op: { mode: "max", kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1] },
+  },
+  {
+    name: "max 3x3/2 pad 1 with a pre-activation, odd width",
+    h: 9,
+    w: 37,
+    op: { mode: "max", kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1], pre: true },
+  },
+  {
+    name: "avg 2x2/2 with BN-ReLU, 21 wide (SIMD + tail)",
+    h: 12,
+    w: 21,
+    op: { mode: "avg", kernel: [2, 2], stride: [2, 2], pads: [0, 0, 0, 0], pre: true },
+  },
+  {
+    name: "avg 2x2/2 with BN-ReLU (transition), odd sizes floor",
+    h: 7,
+    w: 9,
+    op: { mode: "avg", kernel: [2, 2], stride: [2, 2], pads: [0, 0, 0, 0], pre: true },
+  },
+  {
+    name: "avg 3x3/2, count_include_pad, asymmetric pads",
+    h: 8,
+    w: 6,
+    op: { mode: "avg", kernel: [3, 3], stride: [2, 2], pads: [1, 0, 1, 2], countIncludePad: true },
+  },
+  {
+    name: "avg 3x3/2 ceil mode, pads excluded",
+    h: 8,
+    w: 8,
+    op: { mode: "avg", kernel: [3, 3], stride: [2, 2], pads: [0, 0, 0, 0], ceilMode: true },
+  },
+  {
+    name: "max 2x2 dilation 2, ceil mode",
+    h: 9,
+    w: 7,
+    op: { mode: "max", kernel: [2, 2], stride: [2, 2], pads: [0, 0, 0, 0], dilation: [2, 2], ceilMode: true },
+  },
 ];
 
 POOL_CASES.forEach(({ name, h, w, op: p }, i) => {
   Pool(name, async () => {
     const channels = 5;
     const op = {
-      kind: "pool", name: "pool", channels, dilation: [1, 1], ceilMode: false, countIncludePad: false, ...p,
+      kind: "pool",
+      name: "pool",
+      channels,
+      dilation: [1, 1],
+      ceilMode: false,
+      countIncludePad: false,
+      ...p,
       pre: p.pre ? affine(channels, 900 + i) : null,
     };
     const x = randomArray(channels * h * w, 300 + i);
@@ -167,7 +285,9 @@ const Global = suite("global_pool_f32 and linear_f32");
 
 for (const mode of ["avg", "max"]) {
   Global(`global ${mode} pool with BN-ReLU over 7x7`, async () => {
-    const channels = 37, h = 7, w = 7;
+    const channels = 37,
+      h = 7,
+      w = 7;
     const op = { kind: "globalPool", name: "gp", mode, channels, pre: affine(channels, 5) };
     const x = randomArray(channels * h * w, 6);
     const ref = globalPoolReference(op, x, h * w);
@@ -176,7 +296,11 @@ for (const mode of ["avg", "max"]) {
   });
 }
 
-for (const [k, m] of [[37, 11], [1024, 1000], [16, 1]]) {
+for (const [k, m] of [
+  [37, 11],
+  [1024, 1000],
+  [16, 1],
+]) {
   Global(`linear ${k} -> ${m}`, async () => {
     const op = { kind: "linear", name: "fc", inFeatures: k, outFeatures: m, weight: randomArray(m * k, k), bias: randomArray(m, m) };
     const x = randomArray(k, 3);
@@ -189,11 +313,16 @@ for (const [k, m] of [[37, 11], [1024, 1000], [16, 1]]) {
   });
 }
 
-for (const [channels, scale] of [[1000, 10], [3, 1], [7, 200]]) {
+for (const [channels, scale] of [
+  [1000, 10],
+  [3, 1],
+  [7, 200],
+]) {
   Global(`softmax over ${channels} channels (logits x${scale})`, async () => {
     const op = { kind: "softmax", name: "softmax", channels };
     const x = randomArray(channels, channels + scale, scale);
-    const max = Math.max(...x), sum = x.reduce((s, v) => s + Math.exp(v - max), 0);
+    const max = Math.max(...x),
+      sum = x.reduce((s, v) => s + Math.exp(v - max), 0);
     const ref = Float64Array.from(x, (v) => Math.exp(v - max) / sum);
     const [, y] = await runGraph(single(op, channels, channels), x, 1, 1);
     // Computed in f64 and rounded once to f32: within 2u of each probability.

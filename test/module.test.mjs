@@ -7,15 +7,22 @@ import * as assert from "uvu/assert";
 import { OP_KERNELS } from "../dist/kernels/op_kernels.js";
 import { compileKernels } from "../dist/runtime/kernels.js";
 
-const DATA_SECTION = 11, DATA_COUNT_SECTION = 12;
+const DATA_SECTION = 11,
+  DATA_COUNT_SECTION = 12;
 
 /** The ids of a wasm binary's sections, in order. */
 function sectionIds(bytes) {
   const ids = [];
   let at = 8;
   const leb = () => {
-    let value = 0, shift = 0, byte;
-    do { byte = bytes[at++]; value |= (byte & 0x7f) << shift; shift += 7; } while (byte & 0x80);
+    let value = 0,
+      shift = 0,
+      byte;
+    do {
+      byte = bytes[at++];
+      value |= (byte & 0x7f) << shift;
+      shift += 7;
+    } while (byte & 0x80);
     return value >>> 0;
   };
   while (at < bytes.length) {
@@ -35,7 +42,10 @@ for (const file of ["kernels.wasm", "kernels.relaxed.wasm"]) {
     const bytes = readFileSync(new URL(`../build/${file}`, import.meta.url));
     const module = new WebAssembly.Module(bytes);
     const imports = WebAssembly.Module.imports(module);
-    assert.equal(imports.map((i) => `${i.module}.${i.name}:${i.kind}`), ["env.memory:memory"]);
+    assert.equal(
+      imports.map((i) => `${i.module}.${i.name}:${i.kind}`),
+      ["env.memory:memory"],
+    );
     const exports = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
     for (const name of OP_KERNELS) assert.ok(exports.has(name), `exports ${name}`);
     const ids = sectionIds(bytes);

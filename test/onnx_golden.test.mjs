@@ -51,9 +51,14 @@ for (const f of manifest.filter((m) => m.style === "torchvision")) {
 Bitwise("a dynamic-batch export runs any batch, still bit-identical; its fixed image size is enforced", async () => {
   const fromOnnx = await Session.create(onnxPath("narrow_odd.opset13.onnx"));
   const fromSafetensors = await Session.create(new URL("narrow_odd.safetensors", fixturesDir).pathname);
-  await rejectsWith(fromOnnx.run({ data: new Float32Array(3 * 32 * 32), dims: [1, 3, 32, 32] }),
-    /input 'input' has shape \[1, 3, 32, 32\], the model expects \[batch, 3, 45, 37\]/);
-  for (const [n, h, w] of [[1, 45, 37], [4, 45, 37]]) {
+  await rejectsWith(
+    fromOnnx.run({ data: new Float32Array(3 * 32 * 32), dims: [1, 3, 32, 32] }),
+    /input 'input' has shape \[1, 3, 32, 32\], the model expects \[batch, 3, 45, 37\]/,
+  );
+  for (const [n, h, w] of [
+    [1, 45, 37],
+    [4, 45, 37],
+  ]) {
     const x = { data: randomArray(n * 3 * h * w, h + w), dims: [n, 3, h, w] };
     const y = await fromOnnx.run(x);
     assert.equal(y.dims, [n, 7]);
@@ -77,8 +82,10 @@ Caffe2("inputs exclude initializers listed as graph inputs; output is [N, classe
 Caffe2("the graph input's fixed shape is checked against the fed one", async () => {
   const session = await Session.create(onnxPath("bc_style.caffe2.onnx"));
   assert.is(session.info.execution, "planned");
-  await rejectsWith(session.run({ data: new Float32Array(2 * 3 * 96 * 96), dims: [2, 3, 96, 96] }),
-    /input 'data_0' has shape \[2, 3, 96, 96\], the model expects \[2, 3, 64, 64\]/);
+  await rejectsWith(
+    session.run({ data: new Float32Array(2 * 3 * 96 * 96), dims: [2, 3, 96, 96] }),
+    /input 'data_0' has shape \[2, 3, 96, 96\], the model expects \[2, 3, 64, 64\]/,
+  );
   await session.release();
 });
 
@@ -97,8 +104,11 @@ function referenceProbabilities(ref) {
   const probs = new Float32Array(ref.data.length);
   for (let i = 0; i < n; i++) {
     const row = Array.from(ref.data.subarray(i * classes, (i + 1) * classes), Number);
-    const max = Math.max(...row), sum = row.reduce((s, v) => s + Math.exp(v - max), 0);
-    row.forEach((v, j) => { probs[i * classes + j] = Math.exp(v - max) / sum; });
+    const max = Math.max(...row),
+      sum = row.reduce((s, v) => s + Math.exp(v - max), 0);
+    row.forEach((v, j) => {
+      probs[i * classes + j] = Math.exp(v - max) / sum;
+    });
   }
   return { data: probs, dims: ref.dims };
 }
@@ -106,7 +116,13 @@ function referenceProbabilities(ref) {
 for (const axis of [1, -1]) {
   Golden(`a DenseNet ending in Softmax(axis ${axis}) stays planned and matches softmax(PyTorch)`, async () => {
     const bytes = editedExport((g) => {
-      g.node.push({ opType: "Softmax", name: "probabilities", input: ["logits"], output: ["probs"], attribute: [{ name: "axis", type: 2, i: axis }] });
+      g.node.push({
+        opType: "Softmax",
+        name: "probabilities",
+        input: ["logits"],
+        output: ["probs"],
+        attribute: [{ name: "axis", type: 2, i: axis }],
+      });
       g.output[0].name = "probs";
     });
     const session = await Session.create(bytes, { threads: 2 });
@@ -120,7 +136,13 @@ Fallback("a Softmax over a size-1 axis of an (N, C, 1, 1) output runs on the int
   const bytes = editedExport((g) => {
     g.node.push({ opType: "Reshape", name: "to_map", input: ["logits", "map_shape"], output: ["logits_map"] });
     g.initializer.push({ name: "map_shape", dataType: 7, dims: [4], int64Data: [0, -1, 1, 1] });
-    g.node.push({ opType: "Softmax", name: "probabilities", input: ["logits_map"], output: ["probs"], attribute: [{ name: "axis", type: 2, i: 3 }] });
+    g.node.push({
+      opType: "Softmax",
+      name: "probabilities",
+      input: ["logits_map"],
+      output: ["probs"],
+      attribute: [{ name: "axis", type: 2, i: 3 }],
+    });
     g.output[0].name = "probs";
     g.output[0].type.tensorType.shape.dim.push({ dimValue: 1 }, { dimValue: 1 });
   });
@@ -128,7 +150,10 @@ Fallback("a Softmax over a size-1 axis of an (N, C, 1, 1) output runs on the int
   assert.is(session.info.execution, "interpreted");
   assert.match(session.info.notPlanned, /axis 3 is not the channel axis/);
   const y = await session.run(npy("narrow_odd.input.npy"));
-  assert.ok(y.data.every((v) => v === 1), "softmax over a single element is 1");
+  assert.ok(
+    y.data.every((v) => v === 1),
+    "softmax over a single element is 1",
+  );
   await session.release();
 });
 

@@ -25,14 +25,18 @@ export function decodeToObject(bytes) {
 /** A one-graph model at an ai.onnx opset. */
 export function model({ opset = 13, nodes, inputs, outputs, initializers = [] }) {
   return encodeModel({
-    irVersion: 8, opsetImport: [{ domain: "", version: opset }],
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: opset }],
     graph: { name: "test", node: nodes, input: inputs, output: outputs, initializer: initializers },
   });
 }
 
 /** A float32 (elemType 1) or other tensor value info; string dims are symbolic. */
 export function valueInfo(name, dims, elemType = 1) {
-  return { name, type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === "string" ? { dimParam: d } : { dimValue: d })) } } } };
+  return {
+    name,
+    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === "string" ? { dimParam: d } : { dimValue: d })) } } },
+  };
 }
 
 export function node(opType, input, output, name = "", attribute = []) {

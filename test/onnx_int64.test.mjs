@@ -9,7 +9,8 @@ const Int64 = suite("ONNX int64 constants");
 Int64("a Reshape shape beyond 2^53 is an error naming the node", async () => {
   const bytes = model({
     nodes: [node("Reshape", ["x", "shape"], ["y"], "flat")],
-    inputs: [valueInfo("x", [1, 4])], outputs: [valueInfo("y", [1, 4])],
+    inputs: [valueInfo("x", [1, 4])],
+    outputs: [valueInfo("y", [1, 4])],
     initializers: [{ name: "shape", dims: [2], dataType: 7, int64Data: [1, "9007199254740993"] }],
   });
   await rejectsWith(Session.create(bytes), /Reshape "flat": shape: value 9007199254740993 is beyond the safe integer range/);
@@ -18,7 +19,8 @@ Int64("a Reshape shape beyond 2^53 is an error naming the node", async () => {
 Int64("safe values still reshape", async () => {
   const bytes = model({
     nodes: [node("Reshape", ["x", "shape"], ["y"], "flat")],
-    inputs: [valueInfo("x", [1, 4])], outputs: [valueInfo("y", [2, 2])],
+    inputs: [valueInfo("x", [1, 4])],
+    outputs: [valueInfo("y", [2, 2])],
     initializers: [{ name: "shape", dims: [2], dataType: 7, int64Data: [2, 2] }],
   });
   const session = await Session.create(bytes);

@@ -19,7 +19,11 @@ async function logits(model, input) {
 
 const Pth = suite("torch.save checkpoints");
 
-for (const [file, fixture] of [["pth/narrow_odd.pth", "narrow_odd"], ["pth/narrow_odd.strided.pth", "narrow_odd"], ["pth/legacy_keys.ckpt.pth", "legacy_keys"]]) {
+for (const [file, fixture] of [
+  ["pth/narrow_odd.pth", "narrow_odd"],
+  ["pth/narrow_odd.strided.pth", "narrow_odd"],
+  ["pth/legacy_keys.ckpt.pth", "legacy_keys"],
+]) {
   Pth(`${file} gives bitwise the logits of ${fixture}.safetensors, and matches PyTorch`, async () => {
     const x = npy(`${fixture}.input.npy`);
     const fromPth = await logits(path(file), x);
@@ -29,7 +33,10 @@ for (const [file, fixture] of [["pth/narrow_odd.pth", "narrow_odd"], ["pth/narro
 }
 
 Pth("a checkpoint that would run code on load is refused, naming the global", async () => {
-  await rejectsWith(Session.create(path("pth/malicious.pth")), /refusing to load global '(posix|os)\.system': a checkpoint may only hold tensors and dicts/);
+  await rejectsWith(
+    Session.create(path("pth/malicious.pth")),
+    /refusing to load global '(posix|os)\.system': a checkpoint may only hold tensors and dicts/,
+  );
 });
 
 Pth("truncated checkpoints are one-line errors", async () => {

@@ -44,52 +44,62 @@ const OnRedis = suite("densenet worker on Redis");
 
 OnRedis.before(() => requireRedisServer());
 
-OnRedis("200 jobs across 2 workers, one SIGKILLed holding jobs and replaced: valid jobs complete once, bitwise equal to Session.run; invalid ones fail once", async () => {
-  const jobs = await makeJobs(200);
-  assert.is(jobs.filter((j) => !j.valid).length, 50);
-  await withRedis("jobs200", {}, async ({ redis, queue, client, workers }) => {
-    const args = [...WORKER_ARGS, "--threads", "1", "--concurrency", "2", "--queue", "jobs200"];
-    workers.push(...await Promise.all([startWorker(redis.url, args, "A"), startWorker(redis.url, args, "B")]));
-    const [a] = workers;
-    // Half the jobs first; the other half once the replacement is up, so that it gets work.
-    const added = await add(queue, jobs.slice(0, 100));
-    await waitFor(async () => (await finished(queue)) >= 30, 20_000, "30 jobs done");
-    // Freeze A, and kill it if it holds jobs (nothing it holds can finish while it is stopped).
-    let inHand = [];
-    await waitFor(async () => {
-      a.child.kill("SIGSTOP");
-      inHand = (await queue.getActive()).filter((j) => j.processedBy === "A").map((j) => j.id);
-      if (inHand.length === 0) a.child.kill("SIGCONT");
-      return inHand.length > 0;
-    }, 10_000, "worker A holding a job");
-    a.child.kill("SIGKILL");
-    assert.is((await a.exited).signal, "SIGKILL");
-    workers.push(await startWorker(redis.url, args, "C"));
-    added.push(...await add(queue, jobs.slice(100)));
-    await waitFor(async () => (await finished(queue)) === 200, 30_000, "all 200 jobs done");
-    const events = await checkOutcomes(queue, client, jobs, added);
-    for (const id of inHand) {
-      assert.ok(events.some((e) => e.event === "stalled" && e.jobId === id), `job ${id}, held by the killed worker, was found stalled`);
-      const by = (await queue.getJob(id)).processedBy;
-      assert.ok(by === "B" || by === "C", `job ${id}, held by the killed worker, was finished by B or C, not ${by}`);
-    }
-    const doneBy = await Promise.all(added.slice(100).map(async (j) => (await queue.getJob(j.id)).processedBy));
-    assert.ok(doneBy.includes("B") && doneBy.includes("C"), `the survivor and the replacement both took jobs: ${[...new Set(doneBy)]}`);
-  });
-});
+OnRedis(
+  "200 jobs across 2 workers, one SIGKILLed holding jobs and replaced: valid jobs complete once, bitwise equal to Session.run; invalid ones fail once",
+  async () => {
+    const jobs = await makeJobs(200);
+    assert.is(jobs.filter((j) => !j.valid).length, 50);
+    await withRedis("jobs200", {}, async ({ redis, queue, client, workers }) => {
+      const args = [...WORKER_ARGS, "--threads", "1", "--concurrency", "2", "--queue", "jobs200"];
+      workers.push(...(await Promise.all([startWorker(redis.url, args, "A"), startWorker(redis.url, args, "B")])));
+      const [a] = workers;
+      // Half the jobs first; the other half once the replacement is up, so that it gets work.
+      const added = await add(queue, jobs.slice(0, 100));
+      await waitFor(async () => (await finished(queue)) >= 30, 20_000, "30 jobs done");
+      // Freeze A, and kill it if it holds jobs (nothing it holds can finish while it is stopped).
+      let inHand = [];
+      await waitFor(
+        async () => {
+          a.child.kill("SIGSTOP");
+          inHand = (await queue.getActive()).filter((j) => j.processedBy === "A").map((j) => j.id);
+          if (inHand.length === 0) a.child.kill("SIGCONT");
+          return inHand.length > 0;
+        },
+        10_000,
+        "worker A holding a job",
+      );
+      a.child.kill("SIGKILL");
+      assert.is((await a.exited).signal, "SIGKILL");
+      workers.push(await startWorker(redis.url, args, "C"));
+      added.push(...(await add(queue, jobs.slice(100))));
+      await waitFor(async () => (await finished(queue)) === 200, 30_000, "all 200 jobs done");
+      const events = await checkOutcomes(queue, client, jobs, added);
+      for (const id of inHand) {
+        assert.ok(
+          events.some((e) => e.event === "stalled" && e.jobId === id),
+          `job ${id}, held by the killed worker, was found stalled`,
+        );
+        const by = (await queue.getJob(id)).processedBy;
+        assert.ok(by === "B" || by === "C", `job ${id}, held by the killed worker, was finished by B or C, not ${by}`);
+      }
+      const doneBy = await Promise.all(added.slice(100).map(async (j) => (await queue.getJob(j.id)).processedBy));
+      assert.ok(doneBy.includes("B") && doneBy.includes("C"), `the survivor and the replacement both took jobs: ${[...new Set(doneBy)]}`);
+    });
+  },
+);
 
 OnRedis("a Redis killed and restarted mid-run (append-only file) loses no job; jobs added after the restart run too", async () => {
   const before = await makeJobs(40, { seed: 2 });
   const after = await makeJobs(20, { seed: 3, offset: 40 });
   await withRedis("restart", { aof: true }, async ({ redis, queue, client, workers }) => {
     const args = [...WORKER_ARGS, "--threads", "2", "--concurrency", "2", "--queue", "restart"];
-    workers.push(...await Promise.all([startWorker(redis.url, args, "A"), startWorker(redis.url, args, "B")]));
+    workers.push(...(await Promise.all([startWorker(redis.url, args, "A"), startWorker(redis.url, args, "B")])));
     const added = await add(queue, before);
     await waitFor(async () => (await finished(queue)) >= 10, 20_000, "10 jobs done");
     await redis.kill("SIGKILL");
     await delay(500);
     await redis.restart();
-    added.push(...await add(queue, after));
+    added.push(...(await add(queue, after)));
     await waitFor(async () => (await finished(queue)) === 60, 30_000, "all 60 jobs done");
     await checkOutcomes(queue, client, [...before, ...after], added);
     for (const w of workers) assert.is(w.child.exitCode, null, `worker ${w.name} survived the restart: ${w.log()}`);
@@ -97,7 +107,7 @@ OnRedis("a Redis killed and restarted mid-run (append-only file) loses no job; j
 });
 
 OnRedis("SIGTERM: the worker finishes the job in hand, takes no other, exits 0", async () => {
-  const jobs = (await makeJobs(6, { seed: 4, invalidEvery: 1000 }));
+  const jobs = await makeJobs(6, { seed: 4, invalidEvery: 1000 });
   await withRedis("sigterm", {}, async ({ redis, queue, client, workers }) => {
     // The worker is frozen while it holds a job and SIGTERM is queued for it, so the signal
     // provably arrives mid-job.
@@ -105,12 +115,16 @@ OnRedis("SIGTERM: the worker finishes the job in hand, takes no other, exits 0",
     workers.push(w);
     const added = await add(queue, jobs);
     let inHand = [];
-    await waitFor(async () => {
-      w.child.kill("SIGSTOP");
-      inHand = (await queue.getActive()).map((j) => j.id);
-      if (inHand.length === 0) w.child.kill("SIGCONT");
-      return inHand.length > 0;
-    }, 10_000, "the worker holding a job");
+    await waitFor(
+      async () => {
+        w.child.kill("SIGSTOP");
+        inHand = (await queue.getActive()).map((j) => j.id);
+        if (inHand.length === 0) w.child.kill("SIGCONT");
+        return inHand.length > 0;
+      },
+      10_000,
+      "the worker holding a job",
+    );
     w.child.kill("SIGTERM");
     w.child.kill("SIGCONT");
     const exit = await within(w.exited, 15_000);
@@ -124,56 +138,104 @@ OnRedis("SIGTERM: the worker finishes the job in hand, takes no other, exits 0",
     const held = added.findIndex((j) => j.id === inHand[0]);
     const completed = states.filter((s) => s === "completed").length;
     assert.ok(completed === held + 1 || completed === held + 2, `job ${held} in hand at SIGTERM; states ${states}`);
-    assert.ok(states.every((s) => s === "completed" || s === "waiting"), `no job left active or failed: ${states}`);
+    assert.ok(
+      states.every((s) => s === "completed" || s === "waiting"),
+      `no job left active or failed: ${states}`,
+    );
     const events = await queueEvents(client, "sigterm");
     assert.ok(!events.some((e) => e.event === "stalled"), "no job stalled");
     assert.match(w.log(), /SIGTERM: finishing the jobs in hand/);
   });
 });
 
-OnRedis("image jobs {model, image: base64, top} answer as serve's /classify; a worker serves several models; bad images fail once", async () => {
-  const jobs = await makeImageJobs();
-  const pytorch = JSON.parse(readFileSync(new URL("./fixtures/classify/expected.json", import.meta.url), "utf8"));
-  await withRedis("images", {}, async ({ redis, queue, workers }) => {
-    const args = ["--model", MODEL_PATH, "--model", IMAGE_MODEL_PATH, "--threads", "2", "--queue", "images"];
-    workers.push(await startWorker(redis.url, args, "I"));
-    const added = await add(queue, jobs);
-    await waitFor(async () => (await finished(queue)) === jobs.length, 30_000, `all ${jobs.length} image jobs done`);
-    for (const [i, expected] of jobs.entries()) {
-      const job = await queue.getJob(added[i].id);
-      if (expected.valid) {
-        assert.is(await job.getState(), "completed", `${expected.name}: ${job.failedReason}`);
-        assert.equal(job.returnvalue, expected.expected, expected.name);
-        const reference = pytorch.find((p) => p.file === expected.file).top.slice(0, expected.expected.top.length);
-        assert.equal(job.returnvalue.top.map((t) => t.index), reference.map((t) => t.index), `${expected.name}: PyTorch's top classes`);
-      } else {
-        assert.is(await job.getState(), "failed", expected.name);
-        assert.is(job.failedReason, expected.error, expected.name);
-        assert.is(job.attemptsMade, 1, expected.name);
+OnRedis(
+  "image jobs {model, image: base64, top} answer as serve's /classify; a worker serves several models; bad images fail once",
+  async () => {
+    const jobs = await makeImageJobs();
+    const pytorch = JSON.parse(readFileSync(new URL("./fixtures/classify/expected.json", import.meta.url), "utf8"));
+    await withRedis("images", {}, async ({ redis, queue, workers }) => {
+      const args = ["--model", MODEL_PATH, "--model", IMAGE_MODEL_PATH, "--threads", "2", "--queue", "images"];
+      workers.push(await startWorker(redis.url, args, "I"));
+      const added = await add(queue, jobs);
+      await waitFor(async () => (await finished(queue)) === jobs.length, 30_000, `all ${jobs.length} image jobs done`);
+      for (const [i, expected] of jobs.entries()) {
+        const job = await queue.getJob(added[i].id);
+        if (expected.valid) {
+          assert.is(await job.getState(), "completed", `${expected.name}: ${job.failedReason}`);
+          assert.equal(job.returnvalue, expected.expected, expected.name);
+          const reference = pytorch.find((p) => p.file === expected.file).top.slice(0, expected.expected.top.length);
+          assert.equal(
+            job.returnvalue.top.map((t) => t.index),
+            reference.map((t) => t.index),
+            `${expected.name}: PyTorch's top classes`,
+          );
+        } else {
+          assert.is(await job.getState(), "failed", expected.name);
+          assert.is(job.failedReason, expected.error, expected.name);
+          assert.is(job.attemptsMade, 1, expected.name);
+        }
       }
-    }
-  });
-});
+    });
+  },
+);
 
-OnRedis("--threads 1: a job running 2x longer than the lock is not stalled (inference never runs on the lock-renewing thread)", async () => {
-  // DenseNet-161 (seeded random weights), 6 images at 224x224: ~1.6 s on one thread here, over
-  // twice the 700 ms lock. Were inference on the main thread, renewals would stop for that long, the
-  // lock would expire and the stalled-job check (every 100 ms) would re-queue the job.
-  const values = 6 * 3 * 224 * 224;
-  const data = { model: "densenet161", inputs: [{ name: "input", shape: [6, 3, 224, 224], datatype: "FP32", data: Array.from({ length: values }, (_, i) => ((i * 7919) % 17) / 8 - 1) }] };
-  await withRedis("longjob", {}, async ({ redis, queue, client, workers }) => {
-    workers.push(await startWorker(redis.url, ["--model", "densenet161", "--threads", "1", "--concurrency", "1",
-      "--lock-duration", "700", "--stalled-interval", "100", "--queue", "longjob"], "L"));
-    const job = await queue.add("long", data);
-    await waitFor(async () => (await finished(queue)) === 1, 60_000, "the long job done");
-    const done = await queue.getJob(job.id);
-    assert.is(await done.getState(), "completed", done.failedReason);
-    assert.ok(done.finishedOn - done.processedOn > 1400, `the job ran ${done.finishedOn - done.processedOn} ms, more than twice the lock`);
-    const events = await queueEvents(client, "longjob");
-    assert.equal(events.filter((e) => e.event === "stalled"), [], "no stalled event");
-    assert.is(events.filter((e) => e.event === "completed").length, 1);
-  });
-});
+OnRedis(
+  "--threads 1: a job running 2x longer than the lock is not stalled (inference never runs on the lock-renewing thread)",
+  async () => {
+    // DenseNet-161 (seeded random weights), 6 images at 224x224: ~1.6 s on one thread here, over
+    // twice the 700 ms lock. Were inference on the main thread, renewals would stop for that long, the
+    // lock would expire and the stalled-job check (every 100 ms) would re-queue the job.
+    const values = 6 * 3 * 224 * 224;
+    const data = {
+      model: "densenet161",
+      inputs: [
+        {
+          name: "input",
+          shape: [6, 3, 224, 224],
+          datatype: "FP32",
+          data: Array.from({ length: values }, (_, i) => ((i * 7919) % 17) / 8 - 1),
+        },
+      ],
+    };
+    await withRedis("longjob", {}, async ({ redis, queue, client, workers }) => {
+      workers.push(
+        await startWorker(
+          redis.url,
+          [
+            "--model",
+            "densenet161",
+            "--threads",
+            "1",
+            "--concurrency",
+            "1",
+            "--lock-duration",
+            "700",
+            "--stalled-interval",
+            "100",
+            "--queue",
+            "longjob",
+          ],
+          "L",
+        ),
+      );
+      const job = await queue.add("long", data);
+      await waitFor(async () => (await finished(queue)) === 1, 60_000, "the long job done");
+      const done = await queue.getJob(job.id);
+      assert.is(await done.getState(), "completed", done.failedReason);
+      assert.ok(
+        done.finishedOn - done.processedOn > 1400,
+        `the job ran ${done.finishedOn - done.processedOn} ms, more than twice the lock`,
+      );
+      const events = await queueEvents(client, "longjob");
+      assert.equal(
+        events.filter((e) => e.event === "stalled"),
+        [],
+        "no stalled event",
+      );
+      assert.is(events.filter((e) => e.event === "completed").length, 1);
+    });
+  },
+);
 
 OnRedis("a worker under Deno: mixed jobs answered as under Node, SIGTERM exits 0", async () => {
   const jobs = await makeJobs(24, { seed: 5 });

@@ -36,7 +36,9 @@ export function delay(ms) {
 /** Resolves like `promise`, or with "timeout" after `ms` (the timer never outlives it). */
 export async function within(promise, ms) {
   let timer;
-  const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve("timeout"), ms); });
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), ms);
+  });
   try {
     return await Promise.race([promise, timeout]);
   } finally {
@@ -64,20 +66,46 @@ export async function startRedis({ aof = false } = {}) {
   requireRedisServer();
   const dir = mkdtempSync(join(tmpdir(), "densenet-redis-"));
   const port = await freePort();
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--pidfile", join(dir, "redis.pid"), "--save", "", "--daemonize", "no",
-    "--appendonly", aof ? "yes" : "no", "--appendfsync", "always", "--loglevel", "warning"];
+  const args = [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--dir",
+    dir,
+    "--pidfile",
+    join(dir, "redis.pid"),
+    "--save",
+    "",
+    "--daemonize",
+    "no",
+    "--appendonly",
+    aof ? "yes" : "no",
+    "--appendfsync",
+    "always",
+    "--loglevel",
+    "warning",
+  ];
   let server = null;
   const launch = async () => {
     const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
-    child.stdout.on("data", (d) => { output += d; });
-    child.stderr.on("data", (d) => { output += d; });
+    child.stdout.on("data", (d) => {
+      output += d;
+    });
+    child.stderr.on("data", (d) => {
+      output += d;
+    });
     const exited = new Promise((resolve) => child.once("exit", resolve));
     server = { child, exited };
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`redis-server exited: ${output.trim()}`);
-      return (await ping(port)) === "+PONG";
-    }, 10_000, `redis-server on port ${port}`);
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`redis-server exited: ${output.trim()}`);
+        return (await ping(port)) === "+PONG";
+      },
+      10_000,
+      `redis-server on port ${port}`,
+    );
   };
   await launch();
   return {
@@ -104,7 +132,10 @@ function ping(port) {
     import("node:net").then(({ connect }) => {
       const socket = connect(port, "127.0.0.1");
       let reply = "";
-      const done = (value) => { socket.destroy(); resolve(value); };
+      const done = (value) => {
+        socket.destroy();
+        resolve(value);
+      };
       socket.setTimeout(1000, () => done(null));
       socket.once("error", () => done(null));
       socket.on("data", (d) => {
@@ -128,17 +159,26 @@ export const deno = fileURLToPath(new URL("../node_modules/.bin/deno", import.me
  * Returns { child, name, log(), exited } (exited: a promise of { code, signal }).
  */
 export async function startWorker(redisUrl, args, name, { runtime = "node" } = {}) {
-  const command = runtime === "deno" ? [deno, "run", "--allow-read", "--allow-env", "--allow-sys", "--allow-net=127.0.0.1", cli]
-    : [process.execPath, cli];
+  const command =
+    runtime === "deno"
+      ? [deno, "run", "--allow-read", "--allow-env", "--allow-sys", "--allow-net=127.0.0.1", cli]
+      : [process.execPath, cli];
   const child = spawn(command[0], [...command.slice(1), "worker", "--redis", redisUrl, "--name", name, ...args], {
-    stdio: ["ignore", "ignore", "pipe"], env,
+    stdio: ["ignore", "ignore", "pipe"],
+    env,
   });
   let log = "";
-  child.stderr.on("data", (d) => { log += d; });
+  child.stderr.on("data", (d) => {
+    log += d;
+  });
   const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-  await waitFor(() => {
-    if (child.exitCode !== null) throw new Error(`worker ${name} exited with ${child.exitCode}: ${log.trim()}`);
-    return log.includes("consuming queue");
-  }, 30_000, `worker ${name} to start`);
+  await waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`worker ${name} exited with ${child.exitCode}: ${log.trim()}`);
+      return log.includes("consuming queue");
+    },
+    30_000,
+    `worker ${name} to start`,
+  );
   return { child, name, exited, log: () => log };
 }

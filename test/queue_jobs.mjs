@@ -18,11 +18,16 @@ function image(rng, n) {
 /** A valid job's data: the v2 infer body plus "model"; `nested`: data as nested arrays. */
 function validJob(rng, index) {
   const batch = index % 7 === 0 ? 2 : 1;
-  const h = 16 + (index % 5) * 4, w = 16 + (index % 3) * 8;
+  const h = 16 + (index % 5) * 4,
+    w = 16 + (index % 3) * 8;
   const flat = image(rng, batch * 3 * h * w);
   const data = index % 11 === 0 ? nest(flat, [batch, 3, h, w]) : flat;
   return {
-    data: { model: MODEL, ...(index % 2 ? { id: `request-${index}` } : {}), inputs: [{ name: "input", shape: [batch, 3, h, w], datatype: "FP32", data }] },
+    data: {
+      model: MODEL,
+      ...(index % 2 ? { id: `request-${index}` } : {}),
+      inputs: [{ name: "input", shape: [batch, 3, h, w], datatype: "FP32", data }],
+    },
     input: { data: Float32Array.from(flat), dims: [batch, 3, h, w] },
   };
 }
@@ -65,7 +70,10 @@ export async function makeJobs(count, { seed = 1, invalidEvery = 4, offset = 0 }
       const name = `job-${i}`;
       if (i % invalidEvery === invalidEvery - 1) {
         const data = INVALID[Math.floor(i / invalidEvery) % INVALID.length](rng);
-        const error = await processJob(new Map([[MODEL, session]]), data).then(() => null, (e) => e);
+        const error = await processJob(new Map([[MODEL, session]]), data).then(
+          () => null,
+          (e) => e,
+        );
         assert.ok(error instanceof Error && error.name === "DenseNetError", `invalid job ${i} must be refused: ${error}`);
         jobs.push({ name, data, valid: false, error: error.message });
       } else {
@@ -107,7 +115,11 @@ export async function checkOutcomes(queue, redis, jobs, added) {
       assert.is(count(job.id, "completed"), 1, `${what}: completed events`);
       assert.is(count(job.id, "failed"), 0, `${what}: failed events`);
       const body = job.returnvalue;
-      assert.equal(Object.keys(body).sort(), expected.data.id ? ["id", "model_name", "model_version", "outputs"] : ["model_name", "model_version", "outputs"], what);
+      assert.equal(
+        Object.keys(body).sort(),
+        expected.data.id ? ["id", "model_name", "model_version", "outputs"] : ["model_name", "model_version", "outputs"],
+        what,
+      );
       assert.is(body.model_name, MODEL, what);
       assert.is(body.id, expected.data.id, what);
       assert.is(body.outputs.length, 1, what);
@@ -138,7 +150,10 @@ export async function makeImageJobs() {
   const { readFileSync } = await import("node:fs");
   const { classify } = await import("../dist/classify.js");
   const session = await Session.create(IMAGE_MODEL_PATH, { threads: 1 });
-  const sessions = new Map([[MODEL, session], [IMAGE_MODEL, session]]);
+  const sessions = new Map([
+    [MODEL, session],
+    [IMAGE_MODEL, session],
+  ]);
   const jobs = [];
   try {
     for (const [i, file] of IMAGES.entries()) {
@@ -146,8 +161,13 @@ export async function makeImageJobs() {
       const top = i % 2 ? 3 : undefined;
       const [result] = await classify(session, [bytes], { top: top ?? 5 });
       if (!("top" in result)) throw new Error(`${file}: ${result.error}`);
-      jobs.push({ name: file, file, valid: true, data: { model: IMAGE_MODEL, image: bytes.toString("base64"), ...(top ? { top } : {}) },
-        expected: { model_name: IMAGE_MODEL, model_version: "1", top: result.top } });
+      jobs.push({
+        name: file,
+        file,
+        valid: true,
+        data: { model: IMAGE_MODEL, image: bytes.toString("base64"), ...(top ? { top } : {}) },
+        expected: { model_name: IMAGE_MODEL, model_version: "1", top: result.top },
+      });
     }
     const png = readFileSync(new URL("classify/camera-grey.png", fixturesDir));
     const invalid = [
@@ -160,7 +180,10 @@ export async function makeImageJobs() {
       { model: IMAGE_MODEL, image: png.toString("base64"), inputs: [] },
     ];
     for (const [i, data] of invalid.entries()) {
-      const error = await processJob(sessions, data).then(() => null, (e) => e);
+      const error = await processJob(sessions, data).then(
+        () => null,
+        (e) => e,
+      );
       assert.ok(error instanceof Error && error.name === "DenseNetError", `invalid image job ${i} must be refused: ${error}`);
       jobs.push({ name: `bad-image-${i}`, valid: false, data, error: error.message });
     }

@@ -20,15 +20,21 @@ function outSize(size, k, s, p0, p1, d, ceil = false) {
 
 /** op: a ConvOp of the graph IR; x: (C, H, W). Returns { data, bound, oh, ow }. */
 export function convReference(op, x, h, w) {
-  const [kh, kw] = op.kernel, [sh, sw] = op.stride, [pt, pl, pb, pr] = op.pads, [dh, dw] = op.dilation;
-  const oh = outSize(h, kh, sh, pt, pb, dh), ow = outSize(w, kw, sw, pl, pr, dw);
+  const [kh, kw] = op.kernel,
+    [sh, sw] = op.stride,
+    [pt, pl, pb, pr] = op.pads,
+    [dh, dw] = op.dilation;
+  const oh = outSize(h, kh, sh, pt, pb, dh),
+    ow = outSize(w, kw, sw, pl, pr, dw);
   const k = op.inChannels * kh * kw;
-  const data = new Float64Array(op.outChannels * oh * ow), bound = new Float64Array(data.length);
+  const data = new Float64Array(op.outChannels * oh * ow),
+    bound = new Float64Array(data.length);
   for (let o = 0; o < op.outChannels; o++) {
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
         const b = op.bias ? op.bias[o] : 0;
-        let sum = b, abs = Math.abs(b);
+        let sum = b,
+          abs = Math.abs(b);
         for (let c = 0; c < op.inChannels; c++) {
           for (let ky = 0; ky < kh; ky++) {
             const iy = oy * sh - pt + ky * dh;
@@ -54,13 +60,21 @@ export function convReference(op, x, h, w) {
 
 /** op: a PoolOp; x: (C, H, W). */
 export function poolReference(op, x, h, w) {
-  const [kh, kw] = op.kernel, [sh, sw] = op.stride, [pt, pl, pb, pr] = op.pads, [dh, dw] = op.dilation;
-  const oh = outSize(h, kh, sh, pt, pb, dh, op.ceilMode), ow = outSize(w, kw, sw, pl, pr, dw, op.ceilMode);
-  const data = new Float64Array(op.channels * oh * ow), bound = new Float64Array(data.length);
+  const [kh, kw] = op.kernel,
+    [sh, sw] = op.stride,
+    [pt, pl, pb, pr] = op.pads,
+    [dh, dw] = op.dilation;
+  const oh = outSize(h, kh, sh, pt, pb, dh, op.ceilMode),
+    ow = outSize(w, kw, sw, pl, pr, dw, op.ceilMode);
+  const data = new Float64Array(op.channels * oh * ow),
+    bound = new Float64Array(data.length);
   for (let c = 0; c < op.channels; c++) {
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
-        let acc = op.mode === "max" ? -Infinity : 0, abs = 0, inside = 0, padded = 0;
+        let acc = op.mode === "max" ? -Infinity : 0,
+          abs = 0,
+          inside = 0,
+          padded = 0;
         for (let ky = 0; ky < kh; ky++) {
           const iy = oy * sh - pt + ky * dh;
           if (iy >= h + pb) break;
@@ -87,9 +101,11 @@ export function poolReference(op, x, h, w) {
 
 /** op: a GlobalPoolOp; x: (C, HW). */
 export function globalPoolReference(op, x, hw) {
-  const data = new Float64Array(op.channels), bound = new Float64Array(op.channels);
+  const data = new Float64Array(op.channels),
+    bound = new Float64Array(op.channels);
   for (let c = 0; c < op.channels; c++) {
-    let acc = op.mode === "max" ? -Infinity : 0, abs = 0;
+    let acc = op.mode === "max" ? -Infinity : 0,
+      abs = 0;
     for (let i = 0; i < hw; i++) {
       const v = preActivate(x[c * hw + i], op.pre, c);
       acc = op.mode === "max" ? Math.max(acc, v) : acc + v;
@@ -103,9 +119,11 @@ export function globalPoolReference(op, x, hw) {
 
 /** op: a LinearOp; x: (K). */
 export function linearReference(op, x) {
-  const data = new Float64Array(op.outFeatures), bound = new Float64Array(op.outFeatures);
+  const data = new Float64Array(op.outFeatures),
+    bound = new Float64Array(op.outFeatures);
   for (let r = 0; r < op.outFeatures; r++) {
-    let sum = op.bias ? op.bias[r] : 0, abs = Math.abs(sum);
+    let sum = op.bias ? op.bias[r] : 0,
+      abs = Math.abs(sum);
     for (let i = 0; i < op.inFeatures; i++) {
       const t = op.weight[r * op.inFeatures + i] * x[i];
       sum += t;
@@ -137,7 +155,8 @@ export function winogradBound(op, x, h, w) {
   }
   for (let oy = 0; oy < h; oy++) {
     for (let ox = 0; ox < w; ox++) {
-      const y0 = 2 * Math.floor(oy / 2) - 1, x0 = 2 * Math.floor(ox / 2) - 1;
+      const y0 = 2 * Math.floor(oy / 2) - 1,
+        x0 = 2 * Math.floor(ox / 2) - 1;
       const dsum = new Float64Array(k);
       for (let c = 0; c < k; c++) {
         for (let y = y0; y < y0 + 4; y++) {

@@ -9,10 +9,15 @@ const uvu = fileURLToPath(new URL("../node_modules/uvu/bin.js", import.meta.url)
 const env = { ...process.env, NO_COLOR: "1" };
 delete env.FORCE_COLOR;
 const child = spawn(process.execPath, [uvu, "test", "\\.test\\.mjs$", "--no-color", ...process.argv.slice(2)], {
-  cwd: root, env, stdio: ["ignore", "pipe", "inherit"],
+  cwd: root,
+  env,
+  stdio: ["ignore", "pipe", "inherit"],
 });
 let output = "";
-child.stdout.on("data", (chunk) => { output += chunk; process.stdout.write(chunk); });
+child.stdout.on("data", (chunk) => {
+  output += chunk;
+  process.stdout.write(chunk);
+});
 child.on("close", (code) => {
   const total = Number(/Total:\s+(\d+)/.exec(output)?.[1] ?? 0);
   const passed = Number(/Passed:\s+(\d+)/.exec(output)?.[1] ?? 0);

@@ -27,11 +27,17 @@ const modelPath = new URL("narrow_odd.safetensors", fixturesDir).pathname;
  */
 function startChild(command, args) {
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: plainEnv });
-  let stdout = "", stderr = "";
+  let stdout = "",
+    stderr = "";
   const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal, stdout, stderr })));
-  child.stderr.on("data", (c) => { stderr += c; });
+  child.stderr.on("data", (c) => {
+    stderr += c;
+  });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`no ready line within 20 s: ${stderr}`)); }, 20000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`no ready line within 20 s: ${stderr}`));
+    }, 20000);
     child.stdout.on("data", (c) => {
       stdout += c;
       const m = /listening on http:\/\/127\.0\.0\.1:(\d+); models: (.*)\n/.exec(stdout);
@@ -40,7 +46,10 @@ function startChild(command, args) {
         resolve({ child, port: Number(m[1]), models: m[2], exited, output: () => ({ stdout, stderr }) });
       }
     });
-    exited.then(({ code }) => { clearTimeout(timer); reject(new Error(`server exited (${code}) before ready: ${stderr}`)); });
+    exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before ready: ${stderr}`));
+    });
   });
 }
 
@@ -75,7 +84,11 @@ Cli("a port already in use is one line, exit 1", async () => {
   await new Promise((r) => taken.listen(0, "127.0.0.1", r));
   const { port } = taken.address();
   try {
-    const r = spawnSync(process.execPath, [cli, "serve", "--model", modelPath, "--port", String(port), "--threads", "1"], { encoding: "utf8", timeout: 20000, env: plainEnv });
+    const r = spawnSync(process.execPath, [cli, "serve", "--model", modelPath, "--port", String(port), "--threads", "1"], {
+      encoding: "utf8",
+      timeout: 20000,
+      env: plainEnv,
+    });
     assert.is(r.status, 1, r.stderr);
     assert.match(r.stderr.trim(), new RegExp(`^densenet: cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE$`));
   } finally {
@@ -84,15 +97,31 @@ Cli("a port already in use is one line, exit 1", async () => {
 });
 
 Cli("two models of the same name are refused", async () => {
-  const r = spawnSync(process.execPath, [cli, "serve", "--port", "0", "--threads", "1", "--model", `a=${modelPath}`, "--model", `a=${modelPath}`], { encoding: "utf8", timeout: 20000, env: plainEnv });
+  const r = spawnSync(
+    process.execPath,
+    [cli, "serve", "--port", "0", "--threads", "1", "--model", `a=${modelPath}`, "--model", `a=${modelPath}`],
+    { encoding: "utf8", timeout: 20000, env: plainEnv },
+  );
   assert.is(r.status, 1, r.stderr);
   assert.match(r.stderr.trim(), /^densenet: model name 'a' is given twice; name them with --model NAME=PATH$/);
 });
 
 Cli("SIGTERM during load: every accepted request is answered correctly, new connections are refused, exit 0", async () => {
   // A long batching delay keeps the accepted requests queued when SIGTERM arrives.
-  const server = await startChild(process.execPath, [cli, "serve", "--model", `narrow=${modelPath}`, "--port", "0", "--threads", "2",
-    "--max-batch", "64", "--max-delay-ms", "1500"]);
+  const server = await startChild(process.execPath, [
+    cli,
+    "serve",
+    "--model",
+    `narrow=${modelPath}`,
+    "--port",
+    "0",
+    "--threads",
+    "2",
+    "--max-batch",
+    "64",
+    "--max-delay-ms",
+    "1500",
+  ]);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   try {
     assert.match(server.models, /^narrow \(input \[-1, 3, -1, -1\] -> logits \[-1, 7\]\)/);
@@ -109,7 +138,8 @@ Cli("SIGTERM during load: every accepted request is answered correctly, new conn
     await new Promise((r) => setTimeout(r, 100));
     await request(server.port, "GET", "/v2/health/live", undefined, { useAgent: false }).then(
       (res) => assert.unreachable(`a new connection was accepted after SIGTERM: ${res.status}`),
-      (e) => assert.is(e.code, "ECONNREFUSED"));
+      (e) => assert.is(e.code, "ECONNREFUSED"),
+    );
     const answers = await Promise.all(pending);
     const reference = await Session.create(modelPath, { threads: 1 });
     for (let i = 0; i < tensors.length; i++) {
@@ -127,8 +157,21 @@ Cli("SIGTERM during load: every accepted request is answered correctly, new conn
 });
 
 Cli("Deno runs the same server: one infer, bitwise equal to Node's Session.run, SIGTERM exits 0", async () => {
-  const server = await startChild(deno, ["run", "--allow-read", "--allow-env", "--allow-sys", "--allow-net=127.0.0.1", cli, "serve",
-    "--model", `narrow=${modelPath}`, "--port", "0", "--threads", "2"]);
+  const server = await startChild(deno, [
+    "run",
+    "--allow-read",
+    "--allow-env",
+    "--allow-sys",
+    "--allow-net=127.0.0.1",
+    cli,
+    "serve",
+    "--model",
+    `narrow=${modelPath}`,
+    "--port",
+    "0",
+    "--threads",
+    "2",
+  ]);
   try {
     const tensor = { data: randomArray(2 * 3 * 41 * 39, 77), dims: [2, 3, 41, 39] };
     const res = await request(server.port, "POST", "/v2/models/narrow/infer", inferBody(tensor, { id: "deno" }), { useAgent: false });
@@ -150,10 +193,16 @@ Cli("Deno runs the same server: one infer, bitwise equal to Node's Session.run, 
 Cli("Deno passes the in-process server suites (serve.test.mjs, serve_limits.test.mjs: every route, limit and failure)", () => {
   const suiteFile = fileURLToPath(new URL("./deno/serve_suites.mjs", import.meta.url));
   const r = spawnSync(deno, ["run", "--allow-read", "--allow-env", "--allow-sys", "--allow-net=127.0.0.1", suiteFile], {
-    encoding: "utf8", timeout: 120000, env: plainEnv,
+    encoding: "utf8",
+    timeout: 120000,
+    env: plainEnv,
   });
-  const total = /Total:\s+(\d+)/.exec(r.stdout)?.[1], passed = /Passed:\s+(\d+)/.exec(r.stdout)?.[1];
-  assert.ok(Number(total) >= 15 && passed === total, `Deno: ${passed} of ${total} passed\n${r.stdout.slice(-2000)}${r.stderr.slice(-1000)}`);
+  const total = /Total:\s+(\d+)/.exec(r.stdout)?.[1],
+    passed = /Passed:\s+(\d+)/.exec(r.stdout)?.[1];
+  assert.ok(
+    Number(total) >= 15 && passed === total,
+    `Deno: ${passed} of ${total} passed\n${r.stdout.slice(-2000)}${r.stderr.slice(-1000)}`,
+  );
 });
 
 Cli.run();

@@ -15,24 +15,44 @@ export const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 export function request(port, method, path, body, { headers = {}, timeoutMs = 20000, useAgent = agent, chunked = false } = {}) {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);
-    const req = httpRequest({ host: "127.0.0.1", port, method, path, agent: useAgent, headers: {
-      ...(data === undefined ? {} : { "Content-Type": "application/json" }),
-      ...(data === undefined || chunked ? {} : { "Content-Length": Buffer.byteLength(data) }), ...headers,
-    } }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => {
-        clearTimeout(timer);
-        const raw = Buffer.concat(chunks);
-        const text = raw.toString("utf8");
-        let json;
-        try { json = JSON.parse(text); } catch { json = undefined; }
-        resolve({ status: res.statusCode, headers: res.headers, text, json, raw });
-      });
-      res.on("error", reject);
+    const req = httpRequest(
+      {
+        host: "127.0.0.1",
+        port,
+        method,
+        path,
+        agent: useAgent,
+        headers: {
+          ...(data === undefined ? {} : { "Content-Type": "application/json" }),
+          ...(data === undefined || chunked ? {} : { "Content-Length": Buffer.byteLength(data) }),
+          ...headers,
+        },
+      },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => {
+          clearTimeout(timer);
+          const raw = Buffer.concat(chunks);
+          const text = raw.toString("utf8");
+          let json;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode, headers: res.headers, text, json, raw });
+        });
+        res.on("error", reject);
+      },
+    );
+    const timer = setTimeout(() => {
+      req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    req.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
     });
-    const timer = setTimeout(() => { req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)); }, timeoutMs);
-    req.on("error", (e) => { clearTimeout(timer); reject(e); });
     if (chunked && data !== undefined) {
       const half = Math.floor(data.length / 2);
       req.write(data.slice(0, half));
@@ -97,14 +117,28 @@ export function encodePng(width, height, pixel) {
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  return new Uint8Array(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr),
-    chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]));
+  return new Uint8Array(
+    Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      chunk("IHDR", ihdr),
+      chunk("IDAT", deflateSync(raw)),
+      chunk("IEND", Buffer.alloc(0)),
+    ]),
+  );
 }
 
 export const modelPath = new URL("narrow_odd.safetensors", fixturesDir).pathname;
 /** Server options for the tests; each test overrides what it checks. */
 export const OPTIONS = {
-  host: "127.0.0.1", port: 0, maxBatch: 8, maxDelayMs: 5, maxQueue: 1024, timeoutMs: 20000, maxBodyBytes: 8 * 2 ** 20, maxSizes: 8, maxMemoryBytes: 2 ** 30,
+  host: "127.0.0.1",
+  port: 0,
+  maxBatch: 8,
+  maxDelayMs: 5,
+  maxQueue: 1024,
+  timeoutMs: 20000,
+  maxBodyBytes: 8 * 2 ** 20,
+  maxSizes: 8,
+  maxMemoryBytes: 2 ** 30,
 };
 
 /** A server on an ephemeral loopback port serving narrow_odd as "narrow" (2 threads). */

@@ -10,7 +10,16 @@ import { InferenceServer } from "../dist/serve/server.js";
 import { injectFaultForTesting } from "../dist/session/fault.js";
 import { fixturesDir, randomArray } from "./helpers.mjs";
 import {
-  OPTIONS, agent, binaryBody, bits, inferBody, metricValue, modelPath, request, responseBits, startServer,
+  OPTIONS,
+  agent,
+  binaryBody,
+  bits,
+  inferBody,
+  metricValue,
+  modelPath,
+  request,
+  responseBits,
+  startServer,
 } from "./serve_helpers.mjs";
 
 const Limits = suite("serve: limits and failures (413, 503, 504, 500, --max-sizes)");
@@ -58,8 +67,14 @@ Limits("a client that leaves takes its request out of the queue (counted as 499)
   const { server, port } = await startServer({ maxDelayMs: 60000, maxBatch: 64 });
   try {
     const body = JSON.stringify(inferBody({ data: randomArray(3 * 33 * 33, 6), dims: [1, 3, 33, 33] }));
-    const req = httpRequest({ host: "127.0.0.1", port, method: "POST", path: "/v2/models/narrow/infer", agent: false,
-      headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } });
+    const req = httpRequest({
+      host: "127.0.0.1",
+      port,
+      method: "POST",
+      path: "/v2/models/narrow/infer",
+      agent: false,
+      headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) },
+    });
     req.on("error", () => {});
     req.end(body);
     const queued = async (n) => {
@@ -85,7 +100,8 @@ Limits("a client that leaves takes its request out of the queue (counted as 499)
 Limits("--max-sizes bounds the image sizes a model plans", async () => {
   const { server, port } = await startServer({ maxSizes: 2, maxDelayMs: 0 });
   try {
-    const send = (s) => request(port, "POST", "/v2/models/narrow/infer", inferBody({ data: randomArray(3 * s * s, s), dims: [1, 3, s, s] }));
+    const send = (s) =>
+      request(port, "POST", "/v2/models/narrow/infer", inferBody({ data: randomArray(3 * s * s, s), dims: [1, 3, s, s] }));
     assert.is((await send(33)).status, 200);
     assert.is((await send(34)).status, 200);
     const third = await send(35);
@@ -100,12 +116,22 @@ Limits("--max-sizes bounds the image sizes a model plans", async () => {
 Limits("503 + Retry-After past the memory all requests may hold; the bytes are given back after each answer", async () => {
   const { server, port } = await startServer({ maxMemoryBytes: 100_000 });
   try {
-    const big = await request(port, "POST", "/v2/models/narrow/infer", inferBody({ data: randomArray(3 * 40 * 40, 8), dims: [1, 3, 40, 40] }));
+    const big = await request(
+      port,
+      "POST",
+      "/v2/models/narrow/infer",
+      inferBody({ data: randomArray(3 * 40 * 40, 8), dims: [1, 3, 40, 40] }),
+    );
     assert.is(big.status, 503, big.text);
     assert.is(big.headers["retry-after"], "1");
     assert.match(big.json.error, /its limit is 0 MiB \(--max-memory-mb\); retry later/);
     for (let i = 0; i < 3; i++) {
-      const small = await request(port, "POST", "/v2/models/narrow/infer", inferBody({ data: randomArray(3 * 33 * 33, i), dims: [1, 3, 33, 33] }));
+      const small = await request(
+        port,
+        "POST",
+        "/v2/models/narrow/infer",
+        inferBody({ data: randomArray(3 * 33 * 33, i), dims: [1, 3, 33, 33] }),
+      );
       assert.is(small.status, 200, `request ${i} after the refusal: ${small.text}`);
     }
   } finally {
@@ -135,40 +161,44 @@ Limits("a worker failing during a run is a 500 for that request only; the next o
   }
 });
 
-Limits("an ONNX graph that fixes its input to [2, 3, 64, 64]: other shapes are 400s, batches fall back to single runs, answers stay bitwise", async () => {
-  const server = new InferenceServer({ ...OPTIONS, maxDelayMs: 200 }); // long enough for the 6 requests to meet in one batch
-  const { port } = await server.listen();
-  const path = new URL("onnx/bc_style.caffe2.onnx", fixturesDir).pathname;
-  server.addModel("caffe2", await Session.create(path, { threads: 2 }));
-  server.setReady();
-  const reference = await Session.create(path, { threads: 1 });
-  try {
-    const meta = (await request(port, "GET", "/v2/models/caffe2")).json;
-    assert.equal(meta.inputs, [{ name: "data_0", datatype: "FP32", shape: [-1, 3, -1, -1] }]);
-    assert.equal(meta.outputs, [{ name: "fc6_1", datatype: "FP32", shape: [-1, 10] }]);
-    const tensors = Array.from({ length: 6 }, (_, i) => ({ data: randomArray(2 * 3 * 64 * 64, 300 + i), dims: [2, 3, 64, 64] }));
-    const body = (t) => ({ inputs: [{ name: "data_0", shape: t.dims, datatype: "FP32", data: Array.from(t.data) }] });
-    for (let round = 0; round < 2; round++) { // the first round's batch fails and falls back; the second is not batched
-      const answers = await Promise.all(tensors.map((t) => request(port, "POST", "/v2/models/caffe2/infer", body(t))));
-      for (let i = 0; i < tensors.length; i++) {
-        assert.is(answers[i].status, 200, answers[i].text);
-        const alone = await reference.run(tensors[i]);
-        assert.equal(answers[i].json.outputs[0].shape, alone.dims);
-        assert.equal(responseBits(answers[i].json), bits(alone), `round ${round}, request ${i}`);
+Limits(
+  "an ONNX graph that fixes its input to [2, 3, 64, 64]: other shapes are 400s, batches fall back to single runs, answers stay bitwise",
+  async () => {
+    const server = new InferenceServer({ ...OPTIONS, maxDelayMs: 200 }); // long enough for the 6 requests to meet in one batch
+    const { port } = await server.listen();
+    const path = new URL("onnx/bc_style.caffe2.onnx", fixturesDir).pathname;
+    server.addModel("caffe2", await Session.create(path, { threads: 2 }));
+    server.setReady();
+    const reference = await Session.create(path, { threads: 1 });
+    try {
+      const meta = (await request(port, "GET", "/v2/models/caffe2")).json;
+      assert.equal(meta.inputs, [{ name: "data_0", datatype: "FP32", shape: [-1, 3, -1, -1] }]);
+      assert.equal(meta.outputs, [{ name: "fc6_1", datatype: "FP32", shape: [-1, 10] }]);
+      const tensors = Array.from({ length: 6 }, (_, i) => ({ data: randomArray(2 * 3 * 64 * 64, 300 + i), dims: [2, 3, 64, 64] }));
+      const body = (t) => ({ inputs: [{ name: "data_0", shape: t.dims, datatype: "FP32", data: Array.from(t.data) }] });
+      for (let round = 0; round < 2; round++) {
+        // the first round's batch fails and falls back; the second is not batched
+        const answers = await Promise.all(tensors.map((t) => request(port, "POST", "/v2/models/caffe2/infer", body(t))));
+        for (let i = 0; i < tensors.length; i++) {
+          assert.is(answers[i].status, 200, answers[i].text);
+          const alone = await reference.run(tensors[i]);
+          assert.equal(answers[i].json.outputs[0].shape, alone.dims);
+          assert.equal(responseBits(answers[i].json), bits(alone), `round ${round}, request ${i}`);
+        }
       }
+      const one = { data: randomArray(3 * 64 * 64, 1), dims: [1, 3, 64, 64] };
+      const refused = await request(port, "POST", "/v2/models/caffe2/infer", body(one));
+      assert.is(refused.status, 400, refused.text);
+      assert.match(refused.json.error, /input 'data_0' has shape \[1, 3, 64, 64\], the model expects \[2, 3, 64, 64\]/);
+      const metrics = (await request(port, "GET", "/metrics")).text;
+      assert.is(metricValue(metrics, 'densenet_batch_size_count{model="caffe2"}'), 12, "every request ran on its own");
+      assert.is(metricValue(metrics, 'densenet_batch_size_sum{model="caffe2"}'), 24);
+    } finally {
+      await server.close();
+      await reference.release();
     }
-    const one = { data: randomArray(3 * 64 * 64, 1), dims: [1, 3, 64, 64] };
-    const refused = await request(port, "POST", "/v2/models/caffe2/infer", body(one));
-    assert.is(refused.status, 400, refused.text);
-    assert.match(refused.json.error, /input 'data_0' has shape \[1, 3, 64, 64\], the model expects \[2, 3, 64, 64\]/);
-    const metrics = (await request(port, "GET", "/metrics")).text;
-    assert.is(metricValue(metrics, 'densenet_batch_size_count{model="caffe2"}'), 12, "every request ran on its own");
-    assert.is(metricValue(metrics, 'densenet_batch_size_sum{model="caffe2"}'), 24);
-  } finally {
-    await server.close();
-    await reference.release();
-  }
-});
+  },
+);
 
 Limits("the event loop stays free while a batch runs on the pool: /v2/health/live answers during the run", async () => {
   const server = new InferenceServer({ ...OPTIONS, maxDelayMs: 0 });
@@ -177,7 +207,10 @@ Limits("the event loop stays free while a batch runs on the pool: /v2/health/liv
   server.setReady();
   try {
     const images = { data: randomArray(16 * 3 * 160 * 160, 12), dims: [16, 3, 160, 160] };
-    const { body, headers } = binaryBody({ inputs: [{ name: "input", shape: images.dims, datatype: "FP32", parameters: { binary_data_size: images.data.byteLength } }] }, [images]);
+    const { body, headers } = binaryBody(
+      { inputs: [{ name: "input", shape: images.dims, datatype: "FP32", parameters: { binary_data_size: images.data.byteLength } }] },
+      [images],
+    );
     const infer = request(port, "POST", "/v2/models/tiny/infer", body, { headers });
     const batcher = server["batcher"];
     const deadline = Date.now() + 20000;

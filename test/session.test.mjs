@@ -32,7 +32,8 @@ Api("the plan counts MACs as torchvision does (transitions at their pre-pool siz
 
 Api("parameter counts of the named architectures match torchvision", () => {
   const expected = { densenet121: 7978856, densenet169: 14149480, densenet201: 20013928, densenet161: 28681000 };
-  for (const [name, count] of Object.entries(expected)) assert.is(parameterCount(architectureConfig(/** @type {keyof expected} */ (name))), count, name);
+  for (const [name, count] of Object.entries(expected))
+    assert.is(parameterCount(architectureConfig(/** @type {keyof expected} */ (name))), count, name);
 });
 
 Api("densenet121's plan keeps peak activation memory at batch 1, 224x224, within 8 MiB", async () => {
@@ -65,7 +66,11 @@ Api("the same seed gives the same weights and outputs; another seed differs", as
 
 Api("accepts model bytes, and several input sizes on one session", async () => {
   const s = await Session.create(readFileSync(fixture("narrow_odd.safetensors")));
-  for (const [h, w] of [[32, 32], [45, 37], [64, 33]]) {
+  for (const [h, w] of [
+    [32, 32],
+    [45, 37],
+    [64, 33],
+  ]) {
     const y = await s.run({ data: randomArray(2 * 3 * h * w, h), dims: [2, 3, h, w] });
     assert.equal(y.dims, [2, 7]);
     assert.ok(y.data.every(Number.isFinite));
@@ -99,7 +104,10 @@ Api("inconsistent or missing weights are one-line errors naming the tensor", asy
   const reshaped = new Map(tensors);
   const w = tensors.get("features.denseblock2.denselayer3.conv2.weight");
   reshaped.set("features.denseblock2.denselayer3.conv2.weight", { ...w, shape: [w.shape[0], w.shape[1], 9, 1] });
-  await rejectsWith(Session.create(writeSafetensors(reshaped)), /denselayer3.conv2.weight' has shape \[12, 48, 9, 1\].*needs \[12, 48, 3, 3\]/);
+  await rejectsWith(
+    Session.create(writeSafetensors(reshaped)),
+    /denselayer3.conv2.weight' has shape \[12, 48, 9, 1\].*needs \[12, 48, 3, 3\]/,
+  );
   const poisoned = new Map(tensors);
   const bias = Float32Array.from(tensors.get("classifier.bias").data);
   bias[3] = Infinity;

@@ -43,7 +43,11 @@ function recode(parsed, dtype) {
   for (const [name, t] of parsed) {
     if (t.data === null) continue;
     if (dtype === "F32") {
-      out[name] = { dtype, shape: t.shape, bytes: Buffer.from(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength)) };
+      out[name] = {
+        dtype,
+        shape: t.shape,
+        bytes: Buffer.from(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength)),
+      };
     } else {
       const bits = new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length);
       const half = Uint16Array.from(bits, (b) => b >>> 16);
@@ -80,7 +84,9 @@ Streaming("BF16 data: a path gives the same bits as its bytes", async () => {
 Streaming("metadata is read from the header of a streamed file", async () => {
   const path = join(tmp, "meta.safetensors");
   const labels = Array.from({ length: 10 }, (_, i) => `class ${i}`);
-  writeSafetensors(path, recode(parseSafetensors(readFileSync(fixture("tiny121.safetensors"))), "F32"), { "densenet.labels": JSON.stringify(labels) });
+  writeSafetensors(path, recode(parseSafetensors(readFileSync(fixture("tiny121.safetensors"))), "F32"), {
+    "densenet.labels": JSON.stringify(labels),
+  });
   const session = await Session.create(path, { threads: 1 });
   assert.equal(session.metadata.labels, labels);
   await session.release();
@@ -94,7 +100,10 @@ Streaming("a file that shrinks while it is read, and reads after close, are one-
   assert.ok(file.tensors.get(names[0]).read() instanceof Float32Array);
   truncateSync(path, 4096);
   const last = names.map((n) => file.tensors.get(n)).find((t) => t.dtype === "F32" && t.shape.length === 2);
-  assert.throws(() => last.read(), (e) => e.name === "DenseNetError" && /shrank while it was read/.test(e.message) && !e.message.includes("\n"));
+  assert.throws(
+    () => last.read(),
+    (e) => e.name === "DenseNetError" && /shrank while it was read/.test(e.message) && !e.message.includes("\n"),
+  );
   file.close();
   assert.throws(() => file.tensors.get(names[0]).read(), /read after the file was closed/);
   assert.is(openSafetensorsFile(fixture("tiny121.input.npy"), "x"), null, "not a safetensors file: null, nothing left open");
@@ -120,7 +129,10 @@ Streaming("no file descriptor stays open after sessions that load, and that are 
   // With a pool: its workers start while the weights are packed, and are shut down when packing fails.
   await rejectsWith(Session.create(nan, { threads: 2 }), nanMessage);
   // A shape that does not fit the configuration is found before anything is packed.
-  const classifier = { ...tensors, "classifier.weight": { ...tensors["classifier.weight"], shape: [5, tensors["classifier.weight"].shape[1] * 2] } };
+  const classifier = {
+    ...tensors,
+    "classifier.weight": { ...tensors["classifier.weight"], shape: [5, tensors["classifier.weight"].shape[1] * 2] },
+  };
   const bad = join(tmp, "badshape.safetensors");
   writeSafetensors(bad, classifier);
   await rejectsWith(Session.create(bad, { threads: 1 }), /classifier\.weight/);
@@ -132,8 +144,15 @@ Streaming("densenet run on DenseNet-121: peak RSS within Node's own + linear mem
   // A full-size model (32 MB) from the seeded random weights, and one image.
   const path = join(tmp, "densenet121.safetensors");
   const weights = randomWeights(architectureConfig("densenet121"), 3);
-  writeSafetensors(path, Object.fromEntries([...weights].map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape,
-    bytes: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength) }])));
+  writeSafetensors(
+    path,
+    Object.fromEntries(
+      [...weights].map(([name, t]) => [
+        name,
+        { dtype: t.dtype, shape: t.shape, bytes: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength) },
+      ]),
+    ),
+  );
   const x = randomArray(3 * 224 * 224, 5);
   const header = Buffer.from(`${"{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 224, 224), }".padEnd(117)}\n`);
   const pre = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
@@ -141,7 +160,11 @@ Streaming("densenet run on DenseNet-121: peak RSS within Node's own + linear mem
   const hook = fileURLToPath(new URL("../bench/lib/hwm_at_exit.cjs", import.meta.url));
   const peak = (args) => {
     const file = join(tmp, "hwm.txt");
-    const r = spawnSync(process.execPath, ["--require", hook, ...args], { encoding: "utf8", timeout: 60000, env: { ...process.env, HWM_AT_EXIT_FILE: file } });
+    const r = spawnSync(process.execPath, ["--require", hook, ...args], {
+      encoding: "utf8",
+      timeout: 60000,
+      env: { ...process.env, HWM_AT_EXIT_FILE: file },
+    });
     assert.is(r.status, 0, r.stderr);
     return Number(readFileSync(file, "utf8")) / 1024;
   };
@@ -152,7 +175,10 @@ Streaming("densenet run on DenseNet-121: peak RSS within Node's own + linear mem
   session.plan(224, 224);
   const linear = session.info.memoryBytes / 2 ** 20;
   await session.release();
-  assert.ok(run - node <= linear + 40, `peak RSS ${run.toFixed(0)} MB: Node alone ${node.toFixed(0)} MB + linear memory ${linear.toFixed(0)} MB + 40 MB is ${(node + linear + 40).toFixed(0)}`);
+  assert.ok(
+    run - node <= linear + 40,
+    `peak RSS ${run.toFixed(0)} MB: Node alone ${node.toFixed(0)} MB + linear memory ${linear.toFixed(0)} MB + 40 MB is ${(node + linear + 40).toFixed(0)}`,
+  );
 });
 
 Streaming.after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -25,7 +25,10 @@ async function outputsAt(model, threadCounts, input) {
 
 const Threads = suite("threads");
 
-for (const [name, h, w] of /** @type {[string, number, number][]} */ ([["narrow_odd", 45, 37], ["tiny121", 224, 224]])) {
+for (const [name, h, w] of /** @type {[string, number, number][]} */ ([
+  ["narrow_odd", 45, 37],
+  ["tiny121", 224, 224],
+])) {
   for (const batch of [1, 5]) {
     Threads(`${name}: batch ${batch} gives bitwise identical outputs at 1, 2, 3 and 4 threads`, async () => {
       const input = { data: randomArray(batch * 3 * h * w, batch * 31 + h), dims: [batch, 3, h, w] };
@@ -77,7 +80,10 @@ Threads("Deno runs the package with 2 threads, bitwise identical to Node", async
   const script = fileURLToPath(new URL("./deno/infer.mjs", import.meta.url));
   const model = fixture("narrow_odd.safetensors");
   const r = spawnSync(deno, ["run", "--allow-read", "--allow-env", "--allow-sys", script, model, "2", "3"], {
-    encoding: "utf8", timeout: 60_000, env, cwd: fileURLToPath(new URL("..", import.meta.url)),
+    encoding: "utf8",
+    timeout: 60_000,
+    env,
+    cwd: fileURLToPath(new URL("..", import.meta.url)),
   });
   assert.is(r.status, 0, `deno exit ${r.status}: ${r.stderr}`);
   const fromDeno = JSON.parse(r.stdout);

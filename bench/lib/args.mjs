@@ -13,14 +13,19 @@ export class UsageError extends Error {}
  */
 export function parseOptions(argv, options) {
   try {
-    return parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" }, ...options }, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" }, ...options }, strict: true, allowPositionals: false })
+      .values;
   } catch (e) {
     throw new UsageError(e.message);
   }
 }
 
 /** "a, b,,c" -> ["a", "b", "c"]. */
-export const csv = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
+export const csv = (text) =>
+  text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** An integer option value >= min. */
 export function integer(name, text, min = 1) {

@@ -25,7 +25,12 @@ export function compareLogits(out, ref) {
   };
   const top1 = Array.from({ length: n }, (_, b) => [argmax(out.data, b), argmax(ref.data, b)]);
   return {
-    rel_err: nonFinite ? Infinity : maxDiff / (maxRef || 1), max_abs_diff: maxDiff, max_abs_ref: maxRef, non_finite: nonFinite,
-    top1_equal: top1.filter(([x, y]) => x === y).length, images: n, top1,
+    rel_err: nonFinite ? Infinity : maxDiff / (maxRef || 1),
+    max_abs_diff: maxDiff,
+    max_abs_ref: maxRef,
+    non_finite: nonFinite,
+    top1_equal: top1.filter(([x, y]) => x === y).length,
+    images: n,
+    top1,
   };
 }

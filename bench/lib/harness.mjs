@@ -24,19 +24,19 @@
 //     deviation_ms, rme, samples, times_ms, first_run_ms, cpu_util, peak_rss_mb, output}]}
 // Anything else a runtime prints on stdout is ignored by the parent; logs go to stderr.
 
-import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { performance } from 'node:perf_hooks';
-import Benchmark from 'benchmark';
-import { UsageError, csv, integer, parseOptions, positive } from './args.mjs';
-import { readNpy, writeNpy } from './npy.mjs';
-import { median, quantile, r3 } from './stats.mjs';
+import { mkdirSync, readFileSync, realpathSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { performance } from "node:perf_hooks";
+import Benchmark from "benchmark";
+import { UsageError, csv, integer, parseOptions, positive } from "./args.mjs";
+import { readNpy, writeNpy } from "./npy.mjs";
+import { median, quantile, r3 } from "./stats.mjs";
 
 /** Peak resident set size of this process so far, in MB (VmHWM; maxRSS where /proc is absent). */
 export function peakRssMb() {
   try {
-    const m = /VmHWM:\s*(\d+)\s*kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    const m = /VmHWM:\s*(\d+)\s*kB/.exec(readFileSync("/proc/self/status", "utf8"));
     if (m) return Number(m[1]) / 1024;
   } catch {
     // no /proc (macOS, Windows): fall back to getrusage
@@ -69,8 +69,8 @@ function benchmarkRuns(label, model, input, { minSamples, maxTime }) {
         );
       },
     });
-    bench.on('error', (e) => (failure = failure ?? e.target?.error ?? new Error('Benchmark.js error')));
-    bench.on('complete abort', () => {
+    bench.on("error", (e) => (failure = failure ?? e.target?.error ?? new Error("Benchmark.js error")));
+    bench.on("complete abort", () => {
       if (failure || bench.error) reject(failure ?? bench.error);
       else resolveP(bench.stats);
     });
@@ -79,25 +79,38 @@ function benchmarkRuns(label, model, input, { minSamples, maxTime }) {
 }
 
 const OPTIONS = {
-  adapter: { type: 'string' }, safetensors: { type: 'string' }, onnx: { type: 'string' }, inputs: { type: 'string', default: '' },
-  threads: { type: 'string', default: '1' }, 'min-samples': { type: 'string', default: '3' }, 'max-time': { type: 'string', default: '2' },
-  warmup: { type: 'string', default: '1' }, 'out-dir': { type: 'string' },
+  adapter: { type: "string" },
+  safetensors: { type: "string" },
+  onnx: { type: "string" },
+  inputs: { type: "string", default: "" },
+  threads: { type: "string", default: "1" },
+  "min-samples": { type: "string", default: "3" },
+  "max-time": { type: "string", default: "2" },
+  warmup: { type: "string", default: "1" },
+  "out-dir": { type: "string" },
 };
 
 function readArgs(argv) {
   const v = parseOptions(argv, OPTIONS);
   const inputs = csv(v.inputs);
-  if (!inputs.length) throw new UsageError('--inputs: at least one .npy file');
+  if (!inputs.length) throw new UsageError("--inputs: at least one .npy file");
   /** One value for every input, or one per input. */
   const perInput = (name, parse) => {
     const values = csv(v[name]).map((s) => parse(name, s));
-    if (values.length !== 1 && values.length !== inputs.length) throw new UsageError(`--${name}: one value, or one per input (${inputs.length})`);
+    if (values.length !== 1 && values.length !== inputs.length)
+      throw new UsageError(`--${name}: one value, or one per input (${inputs.length})`);
     return inputs.map((_, i) => values[values.length === 1 ? 0 : i]);
   };
   return {
-    adapter: v.adapter, safetensors: v.safetensors, onnx: v.onnx, inputs, threads: integer('threads', v.threads),
-    minSamples: perInput('min-samples', (n, s) => integer(n, s)), maxTime: perInput('max-time', (n, s) => positive(n, s)),
-    warmup: perInput('warmup', (n, s) => integer(n, s, 0)), outDir: v['out-dir'] ?? null,
+    adapter: v.adapter,
+    safetensors: v.safetensors,
+    onnx: v.onnx,
+    inputs,
+    threads: integer("threads", v.threads),
+    minSamples: perInput("min-samples", (n, s) => integer(n, s)),
+    maxTime: perInput("max-time", (n, s) => positive(n, s)),
+    warmup: perInput("warmup", (n, s) => integer(n, s, 0)),
+    outDir: v["out-dir"] ?? null,
   };
 }
 
@@ -119,7 +132,7 @@ export async function runHarness(adapter, argv = process.argv.slice(2)) {
     const firstRunMs = performance.now() - f0;
     if (first) {
       // performance.now() counts from this process's start.
-      emit({ event: 'first_result', batch, ms_since_start: r3(performance.now()) });
+      emit({ event: "first_result", batch, ms_since_start: r3(performance.now()) });
       first = false;
     }
     let output = null;
@@ -130,7 +143,10 @@ export async function runHarness(adapter, argv = process.argv.slice(2)) {
     for (let i = 0; i < args.warmup[k]; i++) await model.run(input);
     const cpu0 = process.cpuUsage();
     const w0 = performance.now();
-    const stats = await benchmarkRuns(`${model.info.runtime} b${batch}`, model, input, { minSamples: args.minSamples[k], maxTime: args.maxTime[k] });
+    const stats = await benchmarkRuns(`${model.info.runtime} b${batch}`, model, input, {
+      minSamples: args.minSamples[k],
+      maxTime: args.maxTime[k],
+    });
     const wall = performance.now() - w0;
     const cpu = process.cpuUsage(cpu0);
     const times = stats.sample.map((s) => s * 1000);
@@ -153,7 +169,7 @@ export async function runHarness(adapter, argv = process.argv.slice(2)) {
       output,
     });
   }
-  emit({ event: 'result', info: model.info, load_ms: r3(loadMs), batches });
+  emit({ event: "result", info: model.info, load_ms: r3(loadMs), batches });
   await model.release?.();
 }
 
@@ -162,7 +178,7 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.
   const argv = process.argv.slice(2);
   const run = async () => {
     const { adapter } = readArgs(argv);
-    if (!adapter) throw new UsageError('--adapter <module> is required');
+    if (!adapter) throw new UsageError("--adapter <module> is required");
     await runHarness(await import(pathToFileURL(resolve(adapter)).href), argv);
   };
   run().then(

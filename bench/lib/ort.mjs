@@ -8,7 +8,7 @@ export function ortModel(ort, session, info) {
   return {
     info,
     async run({ data, dims }) {
-      const out = (await session.run({ [inName]: new ort.Tensor('float32', data, dims) }))[outName];
+      const out = (await session.run({ [inName]: new ort.Tensor("float32", data, dims) }))[outName];
       return { data: out.data, dims: out.dims.map(Number) };
     },
     release: () => session.release?.(),

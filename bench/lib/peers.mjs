@@ -9,24 +9,24 @@
 //
 // Progress messages go to stderr so that stdout stays clean for results.
 
-import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { spawnSync, spawn } from "node:child_process";
+import { existsSync, readFileSync, mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 
-import { readNpy, writeNpy } from './npy.mjs';
+import { readNpy, writeNpy } from "./npy.mjs";
 
 export { readNpy, writeNpy };
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const REPO_ROOT = resolve(here, '..', '..');
-export const BENCH_DIR = join(REPO_ROOT, 'bench');
-export const PEERS_DIR = join(BENCH_DIR, 'peers');
-export const CACHE_DIR = join(BENCH_DIR, '.cache');
-export const RESULTS_DIR = join(BENCH_DIR, 'results');
-export const PYTHON = process.env.PYTHON || '/usr/bin/python3';
-export const MODELS = ['densenet121', 'densenet169', 'densenet201', 'densenet161'];
+export const REPO_ROOT = resolve(here, "..", "..");
+export const BENCH_DIR = join(REPO_ROOT, "bench");
+export const PEERS_DIR = join(BENCH_DIR, "peers");
+export const CACHE_DIR = join(BENCH_DIR, ".cache");
+export const RESULTS_DIR = join(BENCH_DIR, "results");
+export const PYTHON = process.env.PYTHON || "/usr/bin/python3";
+export const MODELS = ["densenet121", "densenet169", "densenet201", "densenet161"];
 
 const log = (msg) => process.stderr.write(`[peers] ${msg}\n`);
 
@@ -34,9 +34,9 @@ const log = (msg) => process.stderr.write(`[peers] ${msg}\n`);
 
 /** Names of the packages bench/peers/package.json depends on that are not installed. */
 function missingPeerPackages() {
-  const pkg = JSON.parse(readFileSync(join(PEERS_DIR, 'package.json'), 'utf8'));
+  const pkg = JSON.parse(readFileSync(join(PEERS_DIR, "package.json"), "utf8"));
   const deps = Object.keys({ ...(pkg.dependencies || {}), ...(pkg.optionalDependencies || {}) });
-  return deps.filter((d) => !existsSync(join(PEERS_DIR, 'node_modules', d, 'package.json')));
+  return deps.filter((d) => !existsSync(join(PEERS_DIR, "node_modules", d, "package.json")));
 }
 
 /**
@@ -46,26 +46,26 @@ function missingPeerPackages() {
 export function ensurePeers() {
   const missing = missingPeerPackages();
   if (missing.length === 0) return PEERS_DIR;
-  const hasLock = existsSync(join(PEERS_DIR, 'package-lock.json'));
-  const args = [hasLock ? 'ci' : 'install', '--prefix', PEERS_DIR, '--no-audit', '--no-fund'];
-  log(`peer runtimes not installed (${missing.join(', ')}): running npm ${args.join(' ')}`);
-  log('first run only; ~750 MB on disk (bench/peers/node_modules, git-ignored)');
+  const hasLock = existsSync(join(PEERS_DIR, "package-lock.json"));
+  const args = [hasLock ? "ci" : "install", "--prefix", PEERS_DIR, "--no-audit", "--no-fund"];
+  log(`peer runtimes not installed (${missing.join(", ")}): running npm ${args.join(" ")}`);
+  log("first run only; ~750 MB on disk (bench/peers/node_modules, git-ignored)");
   const t0 = Date.now();
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const npm = process.platform === "win32" ? "npm.cmd" : "npm";
   // onnxruntime-node's postinstall would download CUDA libraries from a host we cannot reach;
   // its CPU binaries are inside the npm package.
-  const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
-  const r = spawnSync(npm, args, { cwd: REPO_ROOT, stdio: ['ignore', 2, 2], env });
+  const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip" };
+  const r = spawnSync(npm, args, { cwd: REPO_ROOT, stdio: ["ignore", 2, 2], env });
   if (r.error || r.status !== 0) {
     throw new Error(
       `npm ${args[0]} in bench/peers failed (${r.error ? r.error.message : `exit ${r.status}`}).` +
         (hasLock
-          ? ' If bench/peers/package.json changed, refresh the lock: ONNXRUNTIME_NODE_INSTALL=skip npm install --prefix bench/peers'
-          : ''),
+          ? " If bench/peers/package.json changed, refresh the lock: ONNXRUNTIME_NODE_INSTALL=skip npm install --prefix bench/peers"
+          : ""),
     );
   }
   const still = missingPeerPackages();
-  if (still.length) throw new Error(`npm finished but ${still.join(', ')} is still missing from bench/peers/node_modules`);
+  if (still.length) throw new Error(`npm finished but ${still.join(", ")} is still missing from bench/peers/node_modules`);
   log(`peer runtimes installed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return PEERS_DIR;
 }
@@ -88,16 +88,16 @@ export function inputPath(batch, dir = CACHE_DIR) {
 }
 
 function checkPython() {
-  const hint = 'install them with: apt-get install python3-torch python3-torchvision python3-onnx';
+  const hint = "install them with: apt-get install python3-torch python3-torchvision python3-onnx";
   if (!existsSync(PYTHON)) {
     throw new Error(`${PYTHON} not found: exporting the benchmark models needs Python with PyTorch; ${hint}`);
   }
-  const r = spawnSync(PYTHON, ['-c', 'import torch, torchvision, numpy'], { encoding: 'utf8' });
+  const r = spawnSync(PYTHON, ["-c", "import torch, torchvision, numpy"], { encoding: "utf8" });
   if (r.status !== 0) {
-    const why = (r.stderr || '').trim().split('\n').pop() || `exit ${r.status}`;
+    const why = (r.stderr || "").trim().split("\n").pop() || `exit ${r.status}`;
     throw new Error(`${PYTHON} cannot import torch/torchvision/numpy (${why}); ${hint}`);
   }
-  const o = spawnSync(PYTHON, ['-c', 'import onnx'], { encoding: 'utf8' });
+  const o = spawnSync(PYTHON, ["-c", "import onnx"], { encoding: "utf8" });
   if (o.status !== 0) log(`warning: python3-onnx missing, the exported .onnx files will not be checked (${hint})`);
 }
 
@@ -106,9 +106,9 @@ function checkPython() {
  * input_b1.npy / input_b8.npy; runs bench/export_models.py for whatever is missing.
  * Returns { dir, inputs: {1: path, 8: path}, models: {name: modelPaths(name) + meta} }.
  */
-export function ensureModels(names = ['densenet121'], { dir = CACHE_DIR } = {}) {
+export function ensureModels(names = ["densenet121"], { dir = CACHE_DIR } = {}) {
   const bad = names.filter((n) => !MODELS.includes(n));
-  if (bad.length) throw new Error(`unknown model(s) ${bad.join(', ')}; choose from ${MODELS.join(', ')}`);
+  if (bad.length) throw new Error(`unknown model(s) ${bad.join(", ")}; choose from ${MODELS.join(", ")}`);
   const want = (n) => {
     const { name: _name, ...files } = modelPaths(n, dir);
     return Object.values(files);
@@ -116,29 +116,29 @@ export function ensureModels(names = ['densenet121'], { dir = CACHE_DIR } = {}) 
   const missing = [inputPath(1, dir), inputPath(8, dir), ...names.flatMap(want)].filter((p) => !existsSync(p));
   if (missing.length) {
     checkPython();
-    log(`exporting ${names.join(', ')} (missing ${missing.length} file(s) in ${dir})`);
+    log(`exporting ${names.join(", ")} (missing ${missing.length} file(s) in ${dir})`);
     mkdirSync(dir, { recursive: true });
-    const r = spawnSync(PYTHON, [join(BENCH_DIR, 'export_models.py'), '--models', names.join(','), '--out', dir], {
-      stdio: ['ignore', 2, 2],
-      env: { ...process.env, PYTHONWARNINGS: process.env.PYTHONWARNINGS ?? 'ignore' },
+    const r = spawnSync(PYTHON, [join(BENCH_DIR, "export_models.py"), "--models", names.join(","), "--out", dir], {
+      stdio: ["ignore", 2, 2],
+      env: { ...process.env, PYTHONWARNINGS: process.env.PYTHONWARNINGS ?? "ignore" },
     });
     if (r.error || r.status !== 0) {
       throw new Error(`bench/export_models.py failed (${r.error ? r.error.message : `exit ${r.status}`})`);
     }
     const still = missing.filter((p) => !existsSync(p));
-    if (still.length) throw new Error(`bench/export_models.py did not produce ${still.join(', ')}`);
+    if (still.length) throw new Error(`bench/export_models.py did not produce ${still.join(", ")}`);
   }
   const models = {};
   for (const n of names) {
     const p = modelPaths(n, dir);
-    models[n] = { ...p, info: JSON.parse(readFileSync(p.meta, 'utf8')) };
+    models[n] = { ...p, info: JSON.parse(readFileSync(p.meta, "utf8")) };
   }
   return { dir, inputs: { 1: inputPath(1, dir), 8: inputPath(8, dir) }, models };
 }
 
 // ------------------------------------------------------------------ canary
 
-export const CANARY_PATH = resolve(REPO_ROOT, '..', 'shared', 'tools', 'canary.mjs');
+export const CANARY_PATH = resolve(REPO_ROOT, "..", "shared", "tools", "canary.mjs");
 
 // Same logic as ../shared/tools/canary.mjs: throughput of a pure compute loop in 2 workers vs 1.
 const CANARY_SRC = `const { parentPort } = require('worker_threads'); let x = 0, t0 = Date.now(), n = 0;
@@ -153,11 +153,11 @@ async function inlineCanary() {
         () =>
           new Promise((res, rej) => {
             const w = new Worker(CANARY_SRC, { eval: true });
-            w.on('message', (n) => {
+            w.on("message", (n) => {
               res(n);
               w.terminate();
             });
-            w.on('error', rej);
+            w.on("error", rej);
           }),
       ),
     );
@@ -173,10 +173,10 @@ async function inlineCanary() {
  */
 export async function canary() {
   if (existsSync(CANARY_PATH)) {
-    const r = spawnSync(process.execPath, [CANARY_PATH], { encoding: 'utf8' });
-    const v = Number.parseFloat((r.stdout || '').trim());
+    const r = spawnSync(process.execPath, [CANARY_PATH], { encoding: "utf8" });
+    const v = Number.parseFloat((r.stdout || "").trim());
     if (r.status === 0 && Number.isFinite(v)) return v;
-    log(`canary ${CANARY_PATH} failed (${(r.stderr || '').trim() || `exit ${r.status}`}); using the inline copy`);
+    log(`canary ${CANARY_PATH} failed (${(r.stderr || "").trim() || `exit ${r.status}`}); using the inline copy`);
   }
   return Math.round((await inlineCanary()) * 100) / 100;
 }
@@ -192,7 +192,8 @@ export async function waitForCanary({ min = 1.7, tries = 5, waitMs = 15000, quie
     history.push(ratio);
     if (ratio >= min) return { ratio, ok: true, history };
     if (i + 1 < tries) {
-      if (!quiet) log(`canary ${ratio.toFixed(2)} < ${min}: the 2 vCPUs give ~1 core right now; waiting ${waitMs / 1000} s (${i + 1}/${tries - 1})`);
+      if (!quiet)
+        log(`canary ${ratio.toFixed(2)} < ${min}: the 2 vCPUs give ~1 core right now; waiting ${waitMs / 1000} s (${i + 1}/${tries - 1})`);
       await new Promise((r) => setTimeout(r, waitMs));
     }
   }
@@ -209,10 +210,10 @@ export function parseJsonOutput(stdout) {
   } catch {
     /* fall through */
   }
-  const lines = s.split('\n');
+  const lines = s.split("\n");
   for (let i = lines.length - 1; i >= 0; i--) {
     const l = lines[i].trim();
-    if (!l.startsWith('{')) continue;
+    if (!l.startsWith("{")) continue;
     try {
       return JSON.parse(l);
     } catch {
@@ -220,8 +221,8 @@ export function parseJsonOutput(stdout) {
     }
   }
   // a pretty-printed object followed or preceded by other text
-  const a = s.lastIndexOf('\n{');
-  const start = s.startsWith('{') ? 0 : a >= 0 ? a + 1 : -1;
+  const a = s.lastIndexOf("\n{");
+  const start = s.startsWith("{") ? 0 : a >= 0 ? a + 1 : -1;
   if (start >= 0) {
     try {
       return JSON.parse(s.slice(start));
@@ -236,32 +237,36 @@ export function parseJsonOutput(stdout) {
  * Run `cmd args` (stderr passed through when `echoStderr`), resolve with the JSON object it
  * printed on stdout. Rejects with the exit status and the tail of stderr on failure.
  */
-export function runChildJson(cmd, args, { cwd = REPO_ROOT, timeoutMs = 15 * 60 * 1000, label = cmd, echoStderr = false, expectJson = true } = {}) {
+export function runChildJson(
+  cmd,
+  args,
+  { cwd = REPO_ROOT, timeoutMs = 15 * 60 * 1000, label = cmd, echoStderr = false, expectJson = true } = {},
+) {
   return new Promise((resolveP, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => {
+    const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => {
       err += d;
       if (echoStderr) process.stderr.write(d);
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (e) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", (e) => {
       clearTimeout(timer);
       reject(new Error(`${label}: ${e.message}`));
     });
-    child.on('close', (code, signal) => {
+    child.on("close", (code, signal) => {
       clearTimeout(timer);
-      const tail = err.trim().split('\n').slice(-15).join('\n');
+      const tail = err.trim().split("\n").slice(-15).join("\n");
       if (code !== 0) {
-        reject(new Error(`${label} failed (${signal ? `signal ${signal}` : `exit ${code}`}):\n  $ ${[cmd, ...args].join(' ')}\n${tail}`));
+        reject(new Error(`${label} failed (${signal ? `signal ${signal}` : `exit ${code}`}):\n  $ ${[cmd, ...args].join(" ")}\n${tail}`));
         return;
       }
       if (!expectJson) return resolveP({ stdout: out, stderr: err });
       const obj = parseJsonOutput(out);
       if (!obj) {
-        reject(new Error(`${label} printed no JSON object:\n  $ ${[cmd, ...args].join(' ')}\nstdout: ${out.trim().slice(-500)}\n${tail}`));
+        reject(new Error(`${label} printed no JSON object:\n  $ ${[cmd, ...args].join(" ")}\nstdout: ${out.trim().slice(-500)}\n${tail}`));
         return;
       }
       resolveP(obj);

@@ -7,43 +7,43 @@
 //   model      which export it loads: our .safetensors, or the .onnx made from the same state_dict
 export const RUNTIMES = [
   {
-    id: 'densenet-wasm',
-    label: 'densenet-wasm',
-    adapter: 'bench/lib/ours_runner.mjs',
+    id: "densenet-wasm",
+    label: "densenet-wasm",
+    adapter: "bench/lib/ours_runner.mjs",
     peer: false,
     packages: [],
-    model: 'safetensors',
-    color: '#d62728',
+    model: "safetensors",
+    color: "#d62728",
   },
   {
-    id: 'onnxruntime-web',
-    label: 'onnxruntime-web',
-    adapter: 'bench/peers/ort_web_runner.mjs',
+    id: "onnxruntime-web",
+    label: "onnxruntime-web",
+    adapter: "bench/peers/ort_web_runner.mjs",
     peer: true,
-    packages: ['onnxruntime-web'],
-    model: 'onnx',
-    color: '#1f77b4',
+    packages: ["onnxruntime-web"],
+    model: "onnx",
+    color: "#1f77b4",
   },
   {
-    id: 'onnxruntime-node',
-    label: 'onnxruntime-node',
-    adapter: 'bench/peers/ort_node_runner.mjs',
+    id: "onnxruntime-node",
+    label: "onnxruntime-node",
+    adapter: "bench/peers/ort_node_runner.mjs",
     peer: true,
-    packages: ['onnxruntime-node'],
-    model: 'onnx',
-    color: '#2ca02c',
+    packages: ["onnxruntime-node"],
+    model: "onnx",
+    color: "#2ca02c",
   },
   {
-    id: 'tfjs',
-    label: 'tfjs',
-    adapter: 'bench/peers/tfjs_runner.mjs',
+    id: "tfjs",
+    label: "tfjs",
+    adapter: "bench/peers/tfjs_runner.mjs",
     peer: true,
-    packages: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'],
-    model: 'safetensors',
-    color: '#ff7f0e',
+    packages: ["@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm"],
+    model: "safetensors",
+    color: "#ff7f0e",
   },
 ];
 
 export const RUNTIME_IDS = RUNTIMES.map((r) => r.id);
-export const OURS = 'densenet-wasm';
+export const OURS = "densenet-wasm";
 export const runtimeById = (id) => RUNTIMES.find((r) => r.id === id);

@@ -6,7 +6,7 @@
 //
 // Session options as bench/peers/ort_node_runner.mjs: CPU provider, intraOpNumThreads = T, one
 // inter-op thread, sequential execution, all graph optimisations.
-import { readNpy, writeNpy } from '../lib/npy.mjs';
+import { readNpy, writeNpy } from "../lib/npy.mjs";
 
 const args = process.argv.slice(2);
 const flag = (name, fallback) => {
@@ -17,17 +17,23 @@ const flag = (name, fallback) => {
   }
   return args[i + 1];
 };
-const model = flag('model'), input = flag('input'), output = flag('output');
-const threads = Number(flag('threads', '1'));
+const model = flag("model"),
+  input = flag("input"),
+  output = flag("output");
+const threads = Number(flag("threads", "1"));
 
-const ort = (await import('onnxruntime-node')).default;
+const ort = (await import("onnxruntime-node")).default;
 const session = await ort.InferenceSession.create(model, {
-  executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1,
-  executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3,
+  executionProviders: ["cpu"],
+  intraOpNumThreads: threads,
+  interOpNumThreads: 1,
+  executionMode: "sequential",
+  graphOptimizationLevel: "all",
+  logSeverityLevel: 3,
 });
 const x = readNpy(input);
 const t0 = performance.now();
-const out = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x.data, x.shape) }))[session.outputNames[0]];
+const out = (await session.run({ [session.inputNames[0]]: new ort.Tensor("float32", x.data, x.shape) }))[session.outputNames[0]];
 const ms = performance.now() - t0;
 writeNpy(output, out.dims.map(Number), out.data);
 await session.release();

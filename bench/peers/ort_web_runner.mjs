@@ -12,27 +12,34 @@
 // Everything else (ORT warnings, --verbose logs) goes to stderr.
 // Run it with bench/peers/node_modules installed (see bench/lib/peers.mjs ensurePeers()).
 
-import { readFileSync, realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import { performance } from 'node:perf_hooks';
-import { basename } from 'node:path';
-import { integer, parseOptions } from '../lib/args.mjs';
-import { readNpy, writeNpy } from '../lib/npy.mjs';
-import { ortModel } from '../lib/ort.mjs';
-import { median, quantile, r3 } from '../lib/stats.mjs';
+import { readFileSync, realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { performance } from "node:perf_hooks";
+import { basename } from "node:path";
+import { integer, parseOptions } from "../lib/args.mjs";
+import { readNpy, writeNpy } from "../lib/npy.mjs";
+import { ortModel } from "../lib/ort.mjs";
+import { median, quantile, r3 } from "../lib/stats.mjs";
 
 // ---------------------------------------------------------------- args
 const OPTIONS = {
-  model: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' },
-  threads: { type: 'string', default: '1' }, runs: { type: 'string', default: '10' }, warmup: { type: 'string', default: '2' },
-  verbose: { type: 'boolean', default: false },
+  model: { type: "string" },
+  input: { type: "string" },
+  output: { type: "string" },
+  threads: { type: "string", default: "1" },
+  runs: { type: "string", default: "10" },
+  warmup: { type: "string", default: "2" },
+  verbose: { type: "boolean", default: false },
 };
 
 function readArgs(argv) {
   const v = parseOptions(argv, OPTIONS);
   return {
-    ...v, output: v.output ?? null,
-    threads: integer('threads', v.threads), runs: integer('runs', v.runs), warmup: integer('warmup', v.warmup, 0),
+    ...v,
+    output: v.output ?? null,
+    threads: integer("threads", v.threads),
+    runs: integer("runs", v.runs),
+    warmup: integer("warmup", v.warmup, 0),
   };
 }
 
@@ -43,26 +50,29 @@ function readArgs(argv) {
  * otherwise pick min(4, ceil(cores / 2)), i.e. 1 on 2 cores).
  */
 export async function load({ onnx, threads }) {
-  if (!onnx) throw new Error('onnxruntime-web needs --onnx');
+  if (!onnx) throw new Error("onnxruntime-web needs --onnx");
   let ort;
   try {
-    ort = await import('onnxruntime-web');
+    ort = await import("onnxruntime-web");
   } catch (e) {
     throw new Error(`cannot import onnxruntime-web (run: npm ci --prefix bench/peers): ${e.message}`);
   }
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.simd = true;
   ort.env.wasm.proxy = false;
-  ort.env.logLevel = 'warning';
+  ort.env.logLevel = "warning";
   const session = await ort.InferenceSession.create(readFileSync(onnx), {
-    executionProviders: ['wasm'],
-    graphOptimizationLevel: 'all',
+    executionProviders: ["wasm"],
+    graphOptimizationLevel: "all",
     logSeverityLevel: 2,
   });
   // initializeWebAssembly() falls back to 1 thread without SharedArrayBuffer and writes back
   // the count it used.
   return ortModel(ort, session, {
-    runtime: 'onnxruntime-web', version: ort.env.versions?.web ?? 'unknown', backend: 'WASM SIMD', threads_effective: ort.env.wasm.numThreads,
+    runtime: "onnxruntime-web",
+    version: ort.env.versions?.web ?? "unknown",
+    backend: "WASM SIMD",
+    threads_effective: ort.env.wasm.numThreads,
   });
 }
 
@@ -70,25 +80,27 @@ export async function load({ onnx, threads }) {
 async function main() {
   const args = readArgs(process.argv.slice(2));
   if (args.help || !args.model || !args.input) {
-    console.error('usage: node ort_web_runner.mjs --model m.onnx --input x.npy --threads T --runs R --warmup W [--output y.npy] [--verbose]');
+    console.error(
+      "usage: node ort_web_runner.mjs --model m.onnx --input x.npy --threads T --runs R --warmup W [--output y.npy] [--verbose]",
+    );
     process.exit(args.help ? 0 : 2);
   }
 
   let ort;
   try {
-    ort = await import('onnxruntime-web'); // resolves to dist/ort.node.min.mjs (its own .wasm files)
+    ort = await import("onnxruntime-web"); // resolves to dist/ort.node.min.mjs (its own .wasm files)
   } catch (e) {
     throw new Error(`cannot import onnxruntime-web (run: npm ci --prefix bench/peers): ${e.message}`);
   }
   // (package.json is not in onnxruntime-web's "exports")
-  const version = ort.env.versions?.web ?? 'unknown';
+  const version = ort.env.versions?.web ?? "unknown";
 
   // Must be set BEFORE the first InferenceSession.create(): the wasm module and its pthread
   // pool are initialised once per process from these flags.
   ort.env.wasm.numThreads = args.threads;
   ort.env.wasm.simd = true;
   ort.env.wasm.proxy = false;
-  ort.env.logLevel = args.verbose ? 'verbose' : 'warning';
+  ort.env.logLevel = args.verbose ? "verbose" : "warning";
 
   const { shape, data } = readNpy(args.input);
   if (shape.length !== 4) throw new Error(`${args.input}: expected NCHW input, got shape [${shape}]`);
@@ -96,8 +108,8 @@ async function main() {
 
   const tLoad0 = performance.now();
   const session = await ort.InferenceSession.create(readFileSync(args.model), {
-    executionProviders: ['wasm'],
-    graphOptimizationLevel: 'all',
+    executionProviders: ["wasm"],
+    graphOptimizationLevel: "all",
     logSeverityLevel: args.verbose ? 0 : 2,
   });
   const loadMs = performance.now() - tLoad0;
@@ -110,7 +122,7 @@ async function main() {
 
   const inName = session.inputNames[0];
   const outName = session.outputNames[0];
-  const feeds = { [inName]: new ort.Tensor('float32', data, shape) };
+  const feeds = { [inName]: new ort.Tensor("float32", data, shape) };
 
   for (let i = 0; i < args.warmup; i++) await session.run(feeds);
 
@@ -135,9 +147,9 @@ async function main() {
   }
   const sorted = [...times].sort((a, b) => a - b);
   const result = {
-    runtime: 'onnxruntime-web',
+    runtime: "onnxruntime-web",
     version,
-    backend: 'wasm-simd-threaded',
+    backend: "wasm-simd-threaded",
     model: basename(args.model),
     threads: args.threads,
     threads_effective: threadsEffective,

@@ -34,7 +34,10 @@ export function writeSafetensors(tensors, { order, entry = (e) => e, extra = "" 
   }
   const data = new Uint8Array(offset);
   let at = 0;
-  for (const p of parts) { data.set(p, at); at += p.length; }
+  for (const p of parts) {
+    data.set(p, at);
+    at += p.length;
+  }
   return safetensorsBytes(`{${extra}${entries.join(",")}}`, data);
 }
 
@@ -56,34 +59,49 @@ export function crc32(data) {
 /** A ZIP of stored members [{ name, data, crc? }] (crc defaults to the true one). */
 export function writeZip(members) {
   const enc = new TextEncoder();
-  const chunks = [], central = [];
+  const chunks = [],
+    central = [];
   let offset = 0;
   for (const m of members) {
     const name = enc.encode(m.name);
     const crc = m.crc ?? crc32(m.data);
     const local = new DataView(new ArrayBuffer(30));
-    local.setUint32(0, 0x04034b50, true); local.setUint16(4, 20, true);
-    local.setUint32(14, crc, true); local.setUint32(18, m.data.length, true); local.setUint32(22, m.data.length, true);
+    local.setUint32(0, 0x04034b50, true);
+    local.setUint16(4, 20, true);
+    local.setUint32(14, crc, true);
+    local.setUint32(18, m.data.length, true);
+    local.setUint32(22, m.data.length, true);
     local.setUint16(26, name.length, true);
     chunks.push(new Uint8Array(local.buffer), name, m.data);
     const c = new DataView(new ArrayBuffer(46));
-    c.setUint32(0, 0x02014b50, true); c.setUint16(4, 20, true); c.setUint16(6, 20, true);
-    c.setUint32(16, crc, true); c.setUint32(20, m.data.length, true); c.setUint32(24, m.data.length, true);
-    c.setUint16(28, name.length, true); c.setUint32(42, offset, true);
+    c.setUint32(0, 0x02014b50, true);
+    c.setUint16(4, 20, true);
+    c.setUint16(6, 20, true);
+    c.setUint32(16, crc, true);
+    c.setUint32(20, m.data.length, true);
+    c.setUint32(24, m.data.length, true);
+    c.setUint16(28, name.length, true);
+    c.setUint32(42, offset, true);
     central.push(new Uint8Array(c.buffer), name);
     offset += 30 + name.length + m.data.length;
   }
   const dirSize = central.reduce((n, c) => n + c.length, 0);
   const eocd = new DataView(new ArrayBuffer(22));
-  eocd.setUint32(0, 0x06054b50, true); eocd.setUint16(8, members.length, true); eocd.setUint16(10, members.length, true);
-  eocd.setUint32(12, dirSize, true); eocd.setUint32(16, offset, true);
+  eocd.setUint32(0, 0x06054b50, true);
+  eocd.setUint16(8, members.length, true);
+  eocd.setUint16(10, members.length, true);
+  eocd.setUint32(12, dirSize, true);
+  eocd.setUint32(16, offset, true);
   return concat([...chunks, ...central, new Uint8Array(eocd.buffer)]);
 }
 
 export function concat(parts) {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -107,11 +125,18 @@ export const P = {
   binget: (i) => Uint8Array.of(0x6a, i & 0xff, (i >> 8) & 0xff, (i >> 16) & 0xff, (i >>> 24) & 0xff),
   newfalse: () => Uint8Array.of(0x89),
   stop: () => Uint8Array.of(0x2e),
-  int: (v) => { const b = new Uint8Array(5); b[0] = 0x4a; new DataView(b.buffer).setInt32(1, v, true); return b; },
+  int: (v) => {
+    const b = new Uint8Array(5);
+    b[0] = 0x4a;
+    new DataView(b.buffer).setInt32(1, v, true);
+    return b;
+  },
   str: (s) => {
     const t = new TextEncoder().encode(s);
     const b = new Uint8Array(5 + t.length);
-    b[0] = 0x58; new DataView(b.buffer).setUint32(1, t.length, true); b.set(t, 5);
+    b[0] = 0x58;
+    new DataView(b.buffer).setUint32(1, t.length, true);
+    b.set(t, 5);
     return b;
   },
 };
@@ -127,7 +152,10 @@ export function statePickle(records) {
   const parts = [P.proto(), P.global("collections", "OrderedDict"), P.emptyTuple(), P.reduce(), P.mark()];
   for (const r of records) {
     parts.push(P.str(r.name), P.global("torch._utils", "_rebuild_tensor_v2"), P.mark());
-    parts.push(r.persistentId ?? concat([P.mark(), P.str("storage"), P.global("torch", "FloatStorage"), P.str(r.key), P.str("cpu"), P.int(r.numel), P.tuple()]));
+    parts.push(
+      r.persistentId ??
+        concat([P.mark(), P.str("storage"), P.global("torch", "FloatStorage"), P.str(r.key), P.str("cpu"), P.int(r.numel), P.tuple()]),
+    );
     parts.push(P.persid(), P.int(r.offset), intTuple(r.size), intTuple(r.stride), P.newfalse());
     parts.push(P.global("collections", "OrderedDict"), P.emptyTuple(), P.reduce(), P.tuple(), P.reduce());
   }
@@ -138,7 +166,10 @@ export function statePickle(records) {
 /** C-order strides of a shape. */
 export function contiguousStrides(shape) {
   const s = new Array(shape.length);
-  for (let i = shape.length - 1, n = 1; i >= 0; i--) { s[i] = n; n *= shape[i]; }
+  for (let i = shape.length - 1, n = 1; i >= 0; i--) {
+    s[i] = n;
+    n *= shape[i];
+  }
   return s;
 }
 
@@ -152,7 +183,8 @@ export function contiguousStrides(shape) {
  * @param {{ bend?: (records: any[], storages: Map<string, Uint8Array>) => void, pickle?: Uint8Array }} [options]
  */
 export function writePth(tensors, { bend = () => {}, pickle } = {}) {
-  const records = [], storages = new Map();
+  const records = [],
+    storages = new Map();
   let key = 0;
   for (const [name, t] of tensors) {
     const k = String(key++);
@@ -160,7 +192,10 @@ export function writePth(tensors, { bend = () => {}, pickle } = {}) {
     storages.set(k, new Uint8Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength)));
   }
   bend(records, storages);
-  const members = [{ name: "archive/data.pkl", data: pickle ?? statePickle(records) }, { name: "archive/version", data: new TextEncoder().encode("3\n") }];
+  const members = [
+    { name: "archive/data.pkl", data: pickle ?? statePickle(records) },
+    { name: "archive/version", data: new TextEncoder().encode("3\n") },
+  ];
   for (const [k, data] of storages) members.push({ name: `archive/data/${k}`, data });
   return members;
 }

@@ -42,7 +42,10 @@ export async function readTensorOrImage(path: string, session: Session): Promise
   // A .npy is read no further than its header says the array goes (a huge file is not read whole).
   const isNpy = (head: Uint8Array) => NPY_MAGIC.every((b, i) => head[i] === b);
   const npy = npyReadBound(path);
-  const bytes = await readRegularFile(path, "input", undefined, { headBytes: npy.headBytes, total: (head) => (isNpy(head) ? npy.total(head) : Infinity) });
+  const bytes = await readRegularFile(path, "input", undefined, {
+    headBytes: npy.headBytes,
+    total: (head) => (isNpy(head) ? npy.total(head) : Infinity),
+  });
   if (isNpy(bytes)) return parseNpyAny(bytes, path);
   // The image decoders are loaded only when an input is an image.
   const { imageTensor } = await import("../classify.js");

@@ -40,7 +40,10 @@ async function readLabels(path: string): Promise<string[]> {
 
 /** The bundled samples, named `<index>-<label slug>.png`, in name order. */
 async function bundledSamples(): Promise<string[]> {
-  return (await readdir(DEFAULT_SAMPLES_DIR)).filter((f) => f.endsWith(".png")).sort().map((f) => join(DEFAULT_SAMPLES_DIR, f));
+  return (await readdir(DEFAULT_SAMPLES_DIR))
+    .filter((f) => f.endsWith(".png"))
+    .sort()
+    .map((f) => join(DEFAULT_SAMPLES_DIR, f));
 }
 
 /** A sample's true class from its file name, matched to the model's labels. */
@@ -51,9 +54,17 @@ function truthOf(file: string, labels: readonly string[] | null): string | null 
 }
 
 export async function classifyCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    model: { type: "string" }, top: { type: "string" }, labels: { type: "string" }, threads: { type: "string" }, json: { type: "boolean" },
-  }, true);
+  const { values, positionals } = parse(
+    argv,
+    {
+      model: { type: "string" },
+      top: { type: "string" },
+      labels: { type: "string" },
+      threads: { type: "string" },
+      json: { type: "boolean" },
+    },
+    true,
+  );
   const samples = positionals.length === 0;
   if (samples && values.model) throw new DenseNetError("give the images to classify (the bundled samples are for the default model)");
   const files = samples ? await bundledSamples() : positionals;
@@ -78,8 +89,13 @@ export async function classifyCommand(argv: string[]): Promise<number> {
         return;
       }
       const truth = samples ? truthOf(files[i], labels) : null;
-      lines.push(`${samples ? basename(files[i]) : files[i]}${truth ? `  (truth: ${truth}${r.top[0].label === truth ? ", correct" : ", WRONG"})` : ""}`);
-      for (const c of r.top) lines.push(`  ${(c.probability * 100).toFixed(2).padStart(6)} %  ${c.label ?? `class ${c.index}`}${c.label ? ` (${c.index})` : ""}`);
+      lines.push(
+        `${samples ? basename(files[i]) : files[i]}${truth ? `  (truth: ${truth}${r.top[0].label === truth ? ", correct" : ", WRONG"})` : ""}`,
+      );
+      for (const c of r.top)
+        lines.push(
+          `  ${(c.probability * 100).toFixed(2).padStart(6)} %  ${c.label ?? `class ${c.index}`}${c.label ? ` (${c.index})` : ""}`,
+        );
     });
     if (samples) {
       const correct = results.filter((r, i) => "top" in r && r.top[0].label === truthOf(files[i], labels)).length;
@@ -92,8 +108,14 @@ export async function classifyCommand(argv: string[]): Promise<number> {
 
 export async function preprocessCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
-    model: { type: "string" }, input: { type: "string" }, output: { type: "string" }, resize: { type: "string" }, crop: { type: "string" },
-    mean: { type: "string" }, std: { type: "string" }, mode: { type: "string" },
+    model: { type: "string" },
+    input: { type: "string" },
+    output: { type: "string" },
+    resize: { type: "string" },
+    crop: { type: "string" },
+    mean: { type: "string" },
+    std: { type: "string" },
+    mode: { type: "string" },
   });
   if (!values.input || !values.output) throw new DenseNetError("--input IMAGE and --output x.npy are required (see densenet --help)");
   let base = imagenetPreprocessing(values.mode === "L" ? "L" : "RGB");
@@ -105,13 +127,16 @@ export async function preprocessCommand(argv: string[]): Promise<number> {
   const mode = (values.mode as string | undefined) ?? base.mode;
   // Mean and std follow the mode: the model's for its own mode, else ImageNet's.
   const defaults = mode === base.mode ? base : imagenetPreprocessing(mode === "L" ? "L" : "RGB");
-  const spec = checkPreprocessing({
-    resize: integerFlag(values.resize as string | undefined, "resize", base.resize, 1, 8192),
-    crop: values.crop === undefined ? base.crop : integerFlag(values.crop as string, "crop", 0, 1, 8192),
-    mean: numberListFlag(values.mean as string | undefined, "mean") ?? defaults.mean,
-    std: numberListFlag(values.std as string | undefined, "std") ?? defaults.std,
-    mode,
-  }, "preprocessing");
+  const spec = checkPreprocessing(
+    {
+      resize: integerFlag(values.resize as string | undefined, "resize", base.resize, 1, 8192),
+      crop: values.crop === undefined ? base.crop : integerFlag(values.crop as string, "crop", 0, 1, 8192),
+      mean: numberListFlag(values.mean as string | undefined, "mean") ?? defaults.mean,
+      std: numberListFlag(values.std as string | undefined, "std") ?? defaults.std,
+      mode,
+    },
+    "preprocessing",
+  );
   const tensor = preprocess([await loadImage(values.input as string)], spec);
   await writeOutputFile(values.output as string, formatNpy(tensor));
   console.error(`wrote ${values.output} [${tensor.dims.join(", ")}]`);
@@ -119,7 +144,12 @@ export async function preprocessCommand(argv: string[]): Promise<number> {
 }
 
 export async function embedCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { model: { type: "string" }, input: { type: "string" }, output: { type: "string" }, threads: { type: "string" } });
+  const { values } = parse(argv, {
+    model: { type: "string" },
+    input: { type: "string" },
+    output: { type: "string" },
+    threads: { type: "string" },
+  });
   if (!values.input || !values.output) throw new DenseNetError("--input IMAGE|x.npy and --output f.npy are required (see densenet --help)");
   const session = await openModel(values.model as string | undefined, values.threads as string | undefined);
   try {

@@ -21,13 +21,27 @@ import { integerFlag } from "./common.js";
 import { modelSignature } from "../serve/protocol.js";
 
 const OPTIONS = {
-  model: { type: "string", multiple: true }, host: { type: "string" }, port: { type: "string" },
-  threads: { type: "string" }, "max-batch": { type: "string" }, "max-delay-ms": { type: "string" },
-  "max-queue": { type: "string" }, "timeout-ms": { type: "string" }, "max-body-mb": { type: "string" },
-  "max-sizes": { type: "string" }, "max-memory-mb": { type: "string" }, seed: { type: "string" },
+  model: { type: "string", multiple: true },
+  host: { type: "string" },
+  port: { type: "string" },
+  threads: { type: "string" },
+  "max-batch": { type: "string" },
+  "max-delay-ms": { type: "string" },
+  "max-queue": { type: "string" },
+  "timeout-ms": { type: "string" },
+  "max-body-mb": { type: "string" },
+  "max-sizes": { type: "string" },
+  "max-memory-mb": { type: "string" },
+  seed: { type: "string" },
 } as const;
 
-type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
+type Flags = {
+  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true }
+    ? string[]
+    : (typeof OPTIONS)[K]["type"] extends "boolean"
+      ? boolean
+      : string;
+};
 
 const integer = (flags: Flags, name: keyof Flags, fallback: number, min: number, max: number) =>
   integerFlag(flags[name] as string | undefined, name, fallback, min, max);
@@ -42,7 +56,9 @@ export function parseModelSpec(spec: string): { name: string; source: string } {
   if (source === "") throw new DenseNetError(`--model '${spec}' names no file`);
   const name = named ? spec.slice(0, eq) : basename(source, extname(source));
   if (!MODEL_NAME.test(name)) {
-    throw new DenseNetError(`model name '${name}' (from --model '${spec}') must be letters, digits, '.', '_' or '-'; give one as --model NAME=PATH`);
+    throw new DenseNetError(
+      `model name '${name}' (from --model '${spec}') must be letters, digits, '.', '_' or '-'; give one as --model NAME=PATH`,
+    );
   }
   return { name, source };
 }
@@ -62,10 +78,14 @@ export async function serveMain(argv: string[]): Promise<number> {
   const threads = integer(flags, "threads", defaultThreads(), 1, MAX_THREADS);
   const seed = integer(flags, "seed", 0, 0, 2 ** 31 - 1);
   const options: ServerOptions = {
-    host: flags.host ?? "127.0.0.1", port: integer(flags, "port", 8080, 0, 65535),
-    maxBatch: integer(flags, "max-batch", 8, 1, MAX_BATCH), maxDelayMs: integer(flags, "max-delay-ms", 5, 0, 60000),
-    maxQueue: integer(flags, "max-queue", 1024, 1, 1_000_000), timeoutMs: integer(flags, "timeout-ms", 30000, 1, 3_600_000),
-    maxBodyBytes: integer(flags, "max-body-mb", 64, 1, 2047) * 2 ** 20, maxSizes: integer(flags, "max-sizes", 16, 1, 4096),
+    host: flags.host ?? "127.0.0.1",
+    port: integer(flags, "port", 8080, 0, 65535),
+    maxBatch: integer(flags, "max-batch", 8, 1, MAX_BATCH),
+    maxDelayMs: integer(flags, "max-delay-ms", 5, 0, 60000),
+    maxQueue: integer(flags, "max-queue", 1024, 1, 1_000_000),
+    timeoutMs: integer(flags, "timeout-ms", 30000, 1, 3_600_000),
+    maxBodyBytes: integer(flags, "max-body-mb", 64, 1, 2047) * 2 ** 20,
+    maxSizes: integer(flags, "max-sizes", 16, 1, 4096),
     maxMemoryBytes: integer(flags, "max-memory-mb", 2048, 1, 1_048_576) * 2 ** 20,
   };
   const server = new InferenceServer(options);
@@ -74,8 +94,12 @@ export async function serveMain(argv: string[]): Promise<number> {
   });
   let stopping: Promise<void> | null = null;
   let stopped = () => {};
-  const done = new Promise<void>((resolve) => { stopped = resolve; });
-  const stop = () => { stopping ??= server.close().then(() => stopped()); };
+  const done = new Promise<void>((resolve) => {
+    stopped = resolve;
+  });
+  const stop = () => {
+    stopping ??= server.close().then(() => stopped());
+  };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
   try {
@@ -92,14 +116,19 @@ export async function serveMain(argv: string[]): Promise<number> {
         await session.release();
         throw e;
       }
-      const { inputs: [input], outputs: [output] } = modelSignature(session);
+      const {
+        inputs: [input],
+        outputs: [output],
+      } = modelSignature(session);
       described.push(`${name} (${input.name} [${input.shape.join(", ")}] -> ${output.name} [${output.shape.join(", ")}])`);
     }
     if (!stopping) {
       server.setReady();
       const shown = host.includes(":") ? `[${host}]` : host;
-      console.log(`densenet serve: listening on http://${shown}:${port}; models: ${described.join(", ")}; ` +
-        `${threads} thread(s), max batch ${options.maxBatch}, max delay ${options.maxDelayMs} ms`);
+      console.log(
+        `densenet serve: listening on http://${shown}:${port}; models: ${described.join(", ")}; ` +
+          `${threads} thread(s), max batch ${options.maxBatch}, max delay ${options.maxDelayMs} ms`,
+      );
     }
   } catch (e) {
     process.off("SIGTERM", stop);

@@ -36,9 +36,14 @@ import { integerFlag } from "./common.js";
  * (`densenet --help` prints the usage line; cli.ts shows it for `densenet worker --help`.)
  */
 const OPTIONS = {
-  redis: { type: "string" }, queue: { type: "string" }, model: { type: "string", multiple: true },
-  concurrency: { type: "string" }, threads: { type: "string" }, "lock-duration": { type: "string" },
-  "stalled-interval": { type: "string" }, name: { type: "string" },
+  redis: { type: "string" },
+  queue: { type: "string" },
+  model: { type: "string", multiple: true },
+  concurrency: { type: "string" },
+  threads: { type: "string" },
+  "lock-duration": { type: "string" },
+  "stalled-interval": { type: "string" },
+  name: { type: "string" },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"];
@@ -49,8 +54,13 @@ interface WorkerSettings {
   readonly threads: number;
 }
 
-const integer = (flags: Flags, name: "concurrency" | "threads" | "lock-duration" | "stalled-interval", fallback: number, min: number, max: number) =>
-  integerFlag(flags[name], name, fallback, min, max);
+const integer = (
+  flags: Flags,
+  name: "concurrency" | "threads" | "lock-duration" | "stalled-interval",
+  fallback: number,
+  min: number,
+  max: number,
+) => integerFlag(flags[name], name, fallback, min, max);
 
 function redisUrl(text: string | undefined): string {
   if (!text) throw new DenseNetError("--redis is required, e.g. --redis redis://127.0.0.1:6379 (see densenet --help)");
@@ -80,7 +90,8 @@ function settings(flags: Flags): WorkerSettings {
     throw new DenseNetError(`--queue must be 1 to 128 letters, digits, '.', '_' or '-', got '${queue}'`);
   }
   const consumer: ConsumerOptions = {
-    redisUrl: url, queue,
+    redisUrl: url,
+    queue,
     concurrency: integer(flags, "concurrency", 2, 1, 1024),
     lockDurationMs: integer(flags, "lock-duration", 30_000, 500, 3_600_000),
     stalledIntervalMs: integer(flags, "stalled-interval", 30_000, 100, 3_600_000),
@@ -129,9 +140,13 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const consumer = new Consumer(bull, options, inference, log);
   const served = inference.models.map((m) => `${m.name} (${m.description})`).join(", ");
   void consumer.ready().then(
-    () => log(`${options.workerName} consuming queue '${options.queue}' on ${redacted(options.redisUrl)}: ` +
-      `${served}; concurrency ${options.concurrency}, ${threads} thread(s)`),
-    (e: Error) => log(`closed before Redis was reached: ${e.message.split("\n")[0]}`));
+    () =>
+      log(
+        `${options.workerName} consuming queue '${options.queue}' on ${redacted(options.redisUrl)}: ` +
+          `${served}; concurrency ${options.concurrency}, ${threads} thread(s)`,
+      ),
+    (e: Error) => log(`closed before Redis was reached: ${e.message.split("\n")[0]}`),
+  );
   const signal = await stopping;
   log(`${signal}: finishing the jobs in hand`);
   const { closed, unstored } = await consumer.stop(CLOSE_GRACE_MS);
@@ -139,8 +154,10 @@ export async function workerCommand(argv: string[]): Promise<number> {
   log(`stopped after ${consumer.counts.completed} completed and ${consumer.counts.failed} failed job(s)`);
   if (closed) return 0;
   if (unstored > 0) {
-    log(`Redis was unreachable for ${CLOSE_GRACE_MS / 1000} s after the last job: ${unstored} job(s) could not be ` +
-      "marked done; each stays active until its lock expires, then runs again");
+    log(
+      `Redis was unreachable for ${CLOSE_GRACE_MS / 1000} s after the last job: ${unstored} job(s) could not be ` +
+        "marked done; each stays active until its lock expires, then runs again",
+    );
   } else {
     log("Redis is unreachable; no job was left undone");
   }

@@ -88,7 +88,8 @@ export function readJpegInfo(bytes: Uint8Array, name: string): JpegInfo {
     if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) continue; // standalone markers
     if (i + 2 > n) throw truncated("a segment header cut off");
     const length = u16(i);
-    if (length < 2) throw new DenseNetError(`${name}: corrupt JPEG (segment 0xFF${marker.toString(16).toUpperCase()} has length ${length})`);
+    if (length < 2)
+      throw new DenseNetError(`${name}: corrupt JPEG (segment 0xFF${marker.toString(16).toUpperCase()} has length ${length})`);
     const end = i + length;
     if (end > n) throw truncated(`segment 0xFF${marker.toString(16).toUpperCase()} cut off`);
     const s = i + 2; // segment payload
@@ -105,7 +106,8 @@ export function readJpegInfo(bytes: Uint8Array, name: string): JpegInfo {
         throw new DenseNetError(`${name}: unsupported JPEG (SOF${process}: ${kind}; baseline and progressive Huffman JPEGs are supported)`);
       }
       if (precision !== 8) throw new DenseNetError(`${name}: unsupported JPEG with ${precision}-bit samples (only 8-bit)`);
-      if (count !== 1 && count !== 3 && count !== 4) throw new DenseNetError(`${name}: unsupported JPEG with ${count} components (1, 3 or 4)`);
+      if (count !== 1 && count !== 3 && count !== 4)
+        throw new DenseNetError(`${name}: unsupported JPEG with ${count} components (1, 3 or 4)`);
       checkImageSize(width, height, name);
       const components: JpegComponentInfo[] = [];
       for (let c = 0; c < count; c++) {
@@ -140,8 +142,10 @@ export function skipEntropyCodedData(bytes: Uint8Array, i: number): number {
     i = bytes.indexOf(0xff, i); // native search: entropy-coded data is most of a JPEG
     if (i < 0) return n;
     const next = bytes[i + 1];
-    if (next === 0x00 || (next >= 0xd0 && next <= 0xd7)) i += 2; // stuffed byte, restart marker
-    else if (next === 0xff) i++; // fill byte before a marker
+    if (next === 0x00 || (next >= 0xd0 && next <= 0xd7))
+      i += 2; // stuffed byte, restart marker
+    else if (next === 0xff)
+      i++; // fill byte before a marker
     else return i;
   }
   return n;
@@ -152,7 +156,7 @@ function readExifOrientation(tiff: Uint8Array): number | null {
   if (tiff.length < 8) return null;
   const little = tiff[0] === 0x49;
   const u16 = (i: number) => (i + 2 > tiff.length ? -1 : little ? tiff[i] | (tiff[i + 1] << 8) : (tiff[i] << 8) | tiff[i + 1]);
-  const u32 = (i: number) => (i + 4 > tiff.length ? -1 : little ? (u16(i) + u16(i + 2) * 65536) : (u16(i) * 65536 + u16(i + 2)));
+  const u32 = (i: number) => (i + 4 > tiff.length ? -1 : little ? u16(i) + u16(i + 2) * 65536 : u16(i) * 65536 + u16(i + 2));
   const ifd = u32(4);
   const count = u16(ifd);
   if (ifd < 0 || count < 0) return null;

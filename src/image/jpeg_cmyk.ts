@@ -24,9 +24,17 @@ export async function decodeJpegCmyk(bytes: Uint8Array, info: JpegInfo, name: st
     const blocksPerLine = mcusPerLine * c.h;
     const blocksPerColumn = mcusPerColumn * c.v;
     return {
-      ...c, blocksPerLine, blocksPerColumn, downW, downH,
-      ownBlocksPerLine: Math.ceil(downW / 8), ownBlocksPerColumn: Math.ceil(downH / 8),
-      coefs: new Int16Array(blocksPerLine * blocksPerColumn * 64), pred: 0, dc: null, ac: null,
+      ...c,
+      blocksPerLine,
+      blocksPerColumn,
+      downW,
+      downH,
+      ownBlocksPerLine: Math.ceil(downW / 8),
+      ownBlocksPerColumn: Math.ceil(downH / 8),
+      coefs: new Int16Array(blocksPerLine * blocksPerColumn * 64),
+      pred: 0,
+      dc: null,
+      ac: null,
     };
   });
   const quant: (Int32Array | null)[] = [null, null, null, null];
@@ -43,7 +51,8 @@ export async function decodeJpegCmyk(bytes: Uint8Array, info: JpegInfo, name: st
     if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) continue;
     const end = i + u16(i);
     let p = i + 2;
-    if (marker === 0xdb) { // DQT
+    if (marker === 0xdb) {
+      // DQT
       while (p < end) {
         const pq = bytes[p] >> 4;
         const tq = bytes[p] & 15;
@@ -56,7 +65,8 @@ export async function decodeJpegCmyk(bytes: Uint8Array, info: JpegInfo, name: st
         p += pq ? 128 : 64;
         quant[tq] = table;
       }
-    } else if (marker === 0xc4) { // DHT
+    } else if (marker === 0xc4) {
+      // DHT
       while (p < end) {
         const tc = bytes[p] >> 4;
         const th = bytes[p] & 15;
@@ -68,9 +78,11 @@ export async function decodeJpegCmyk(bytes: Uint8Array, info: JpegInfo, name: st
         (tc === 0 ? dcTables : acTables)[th] = buildHuffman(counts, values);
         p += 17 + total;
       }
-    } else if (marker === 0xdd) { // DRI
+    } else if (marker === 0xdd) {
+      // DRI
       restartInterval = u16(p);
-    } else if (marker === 0xda) { // SOS
+    } else if (marker === 0xda) {
+      // SOS
       const count = bytes[p];
       const scan: Component[] = [];
       for (let k = 0; k < count; k++) {
@@ -109,4 +121,3 @@ export async function decodeJpegCmyk(bytes: Uint8Array, info: JpegInfo, name: st
   for (let k = 0; k < out.length; k++) out[k] = 255 - out[k]; // Pillow's "CMYK;I"
   return { width, height, mode: "CMYK", data: out };
 }
-

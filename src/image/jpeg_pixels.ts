@@ -5,9 +5,18 @@ import { DenseNetError } from "../errors.js";
 import type { Component } from "./jpeg_scan.js";
 
 // jidctint.c's constants: FIX(x) = round(x · 2^13).
-const F0_298631336 = 2446, F0_390180644 = 3196, F0_541196100 = 4433, F0_765366865 = 6270;
-const F0_899976223 = 7373, F1_175875602 = 9633, F1_501321110 = 12299, F1_847759065 = 15137;
-const F1_961570560 = 16069, F2_053119869 = 16819, F2_562915447 = 20995, F3_072711026 = 25172;
+const F0_298631336 = 2446,
+  F0_390180644 = 3196,
+  F0_541196100 = 4433,
+  F0_765366865 = 6270;
+const F0_899976223 = 7373,
+  F1_175875602 = 9633,
+  F1_501321110 = 12299,
+  F1_847759065 = 15137;
+const F1_961570560 = 16069,
+  F2_053119869 = 16819,
+  F2_562915447 = 20995,
+  F3_072711026 = 25172;
 
 /**
  * libjpeg's DESCALE: (x + 2^(n-1)) >> n on 64-bit integers. x is an exact integer in float64;
@@ -52,7 +61,15 @@ export function idctPlane(c: Component, q: Int32Array): Uint8Array {
       for (let r = 0; r < 8; r++) {
         const out = (by * 8 + r) * stride + bx * 8;
         const w = 8 * r;
-        if (ws[w + 1] === 0 && ws[w + 2] === 0 && ws[w + 3] === 0 && ws[w + 4] === 0 && ws[w + 5] === 0 && ws[w + 6] === 0 && ws[w + 7] === 0) {
+        if (
+          ws[w + 1] === 0 &&
+          ws[w + 2] === 0 &&
+          ws[w + 3] === 0 &&
+          ws[w + 4] === 0 &&
+          ws[w + 5] === 0 &&
+          ws[w + 6] === 0 &&
+          ws[w + 7] === 0
+        ) {
           plane.fill(IDCT_LIMIT[descale(ws[w], 5, 16, 32) & 1023], out, out + 8);
           continue;
         }
@@ -123,7 +140,15 @@ function idct1d(v: Float64Array, shift: number): void {
  * factors (and for h2 components 2 samples wide or less); rows past the component's last are
  * that row repeated, as libjpeg's context rows are.
  */
-export function upsample(plane: Uint8Array, c: Component, hmax: number, vmax: number, width: number, height: number, name: string): Uint8Array {
+export function upsample(
+  plane: Uint8Array,
+  c: Component,
+  hmax: number,
+  vmax: number,
+  width: number,
+  height: number,
+  name: string,
+): Uint8Array {
   const stride = c.blocksPerLine * 8;
   const he = hmax / c.h;
   const ve = vmax / c.v;

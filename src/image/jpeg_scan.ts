@@ -5,9 +5,71 @@ import type { DenseNetError } from "../errors.js";
 
 /** Zig-zag index -> natural (row-major) index, with libjpeg's 16 guard entries past the end. */
 export const NATURAL = new Int32Array([
-  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21,
-  28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61,
-  54, 47, 55, 62, 63, ...new Array(16).fill(63),
+  0,
+  1,
+  8,
+  16,
+  9,
+  2,
+  3,
+  10,
+  17,
+  24,
+  32,
+  25,
+  18,
+  11,
+  4,
+  5,
+  12,
+  19,
+  26,
+  33,
+  40,
+  48,
+  41,
+  34,
+  27,
+  20,
+  13,
+  6,
+  7,
+  14,
+  21,
+  28,
+  35,
+  42,
+  49,
+  56,
+  57,
+  50,
+  43,
+  36,
+  29,
+  22,
+  15,
+  23,
+  30,
+  37,
+  44,
+  51,
+  58,
+  59,
+  52,
+  45,
+  38,
+  31,
+  39,
+  46,
+  53,
+  60,
+  61,
+  54,
+  47,
+  55,
+  62,
+  63,
+  ...new Array(16).fill(63),
 ]);
 
 export interface Huffman {
@@ -69,11 +131,20 @@ export function buildHuffman(counts: Uint8Array, values: Uint8Array): Huffman {
   return { maxcode, mincode, valptr, values, lookup };
 }
 
-
 /** Reads the entropy-coded data of one scan starting at `start`, into the components' coefficients. */
 export function decodeScan(
-  bytes: Uint8Array, start: number, scan: Component[], progressive: boolean, ss: number, se: number, ah: number, al: number,
-  restartInterval: number, mcusPerLine: number, mcusPerColumn: number, corrupt: (why: string) => DenseNetError,
+  bytes: Uint8Array,
+  start: number,
+  scan: Component[],
+  progressive: boolean,
+  ss: number,
+  se: number,
+  ah: number,
+  al: number,
+  restartInterval: number,
+  mcusPerLine: number,
+  mcusPerColumn: number,
+  corrupt: (why: string) => DenseNetError,
 ): void {
   let pos = start;
   // Up to 31 bits, the oldest first; past a marker, libjpeg reads zeros (and so do we).
@@ -88,7 +159,10 @@ export function decodeScan(
         b = pos < bytes.length ? bytes[pos] : 0xff;
         if (b === 0xff) {
           if (bytes[pos + 1] === 0x00) pos += 2;
-          else { atMarker = true; b = 0; }
+          else {
+            atMarker = true;
+            b = 0;
+          }
         } else pos++;
       }
       bitBuf = ((bitBuf << 8) | b) >>> 0;
@@ -246,4 +320,3 @@ export function decodeScan(
     }
   }
 }
-

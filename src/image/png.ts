@@ -19,7 +19,15 @@ interface Header {
 const SAMPLES: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 const DEPTHS: Record<number, readonly number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
 /** Adam7 passes: x0, y0, dx, dy. */
-const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
 
 let crcTable: Uint32Array | null = null;
 function crc32(bytes: Uint8Array, start: number, end: number): number {
@@ -93,7 +101,8 @@ function readHeader(bytes: Uint8Array, i: number, name: string): Header {
   const [depth, colorType, compression, filter, interlace] = bytes.subarray(i + 8, i + 13);
   checkImageSize(width, height, name);
   if (!(colorType in SAMPLES)) throw new DenseNetError(`${name}: corrupt PNG (colour type ${colorType})`);
-  if (!DEPTHS[colorType].includes(depth)) throw new DenseNetError(`${name}: corrupt PNG (bit depth ${depth} with colour type ${colorType})`);
+  if (!DEPTHS[colorType].includes(depth))
+    throw new DenseNetError(`${name}: corrupt PNG (bit depth ${depth} with colour type ${colorType})`);
   if (compression !== 0 || filter !== 0 || interlace > 1) {
     throw new DenseNetError(`${name}: unsupported PNG (compression ${compression}, filter ${filter}, interlace ${interlace})`);
   }
@@ -109,7 +118,12 @@ function rowBytes(h: Header, w: number): number {
 function passes(h: Header): { x0: number; y0: number; dx: number; dy: number; w: number; rows: number }[] {
   if (!h.interlaced) return [{ x0: 0, y0: 0, dx: 1, dy: 1, w: h.width, rows: h.height }];
   return ADAM7.map(([x0, y0, dx, dy]) => ({
-    x0, y0, dx, dy, w: Math.max(0, Math.ceil((h.width - x0) / dx)), rows: Math.max(0, Math.ceil((h.height - y0) / dy)),
+    x0,
+    y0,
+    dx,
+    dy,
+    w: Math.max(0, Math.ceil((h.width - x0) / dx)),
+    rows: Math.max(0, Math.ceil((h.height - y0) / dy)),
   })).filter((p) => p.w > 0 && p.rows > 0);
 }
 
@@ -189,7 +203,20 @@ function unpack(raw: Uint8Array, h: Header, palette: Uint8Array | null, trns: Ui
   const samples = SAMPLES[colorType];
   const isPalette = colorType === 3;
   const withAlpha = isPalette && trns !== null;
-  const mode = colorType === 0 ? (depth === 16 ? "I;16" : "L") : colorType === 2 ? "RGB" : colorType === 4 ? "LA" : colorType === 6 ? "RGBA" : withAlpha ? "RGBA" : "RGB";
+  const mode =
+    colorType === 0
+      ? depth === 16
+        ? "I;16"
+        : "L"
+      : colorType === 2
+        ? "RGB"
+        : colorType === 4
+          ? "LA"
+          : colorType === 6
+            ? "RGBA"
+            : withAlpha
+              ? "RGBA"
+              : "RGB";
   const outChannels = isPalette ? (withAlpha ? 4 : 3) : samples;
   const out16 = mode === "I;16" ? new Uint16Array(width * height) : null;
   const out8 = out16 ? null : new Uint8Array(width * height * outChannels);

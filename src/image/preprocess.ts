@@ -69,11 +69,14 @@ export function checkPreprocessSpec(spec: PreprocessSpec): void {
       throw new DenseNetError(`preprocess spec: ${what} must be an integer from 1 to ${MAX_PREPROCESS_SIDE}, got ${JSON.stringify(v)}`);
     }
   };
-  if (typeof spec !== "object" || spec === null) throw new DenseNetError("preprocess spec: must be an object {resize, crop, mean, std, mode}");
-  if (spec.mode !== "RGB" && spec.mode !== "L") throw new DenseNetError(`preprocess spec: mode must be "RGB" or "L", got ${JSON.stringify(spec.mode)}`);
+  if (typeof spec !== "object" || spec === null)
+    throw new DenseNetError("preprocess spec: must be an object {resize, crop, mean, std, mode}");
+  if (spec.mode !== "RGB" && spec.mode !== "L")
+    throw new DenseNetError(`preprocess spec: mode must be "RGB" or "L", got ${JSON.stringify(spec.mode)}`);
   side(spec.resize, "resize");
   if (Array.isArray(spec.crop)) {
-    if (spec.crop.length !== 2) throw new DenseNetError(`preprocess spec: crop must be a number or [height, width], got ${spec.crop.length} numbers`);
+    if (spec.crop.length !== 2)
+      throw new DenseNetError(`preprocess spec: crop must be a number or [height, width], got ${spec.crop.length} numbers`);
     side(spec.crop[0], "crop height");
     side(spec.crop[1], "crop width");
   } else side(spec.crop, "crop");

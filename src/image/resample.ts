@@ -91,7 +91,13 @@ export function resizeImage(img: ModelImage, width: number, height: number): Mod
 
 /** Rows [firstRow, lastRow) of (·, inW, channels) resampled to outW columns. */
 function horizontalPass(
-  src: Uint8Array, inW: number, channels: number, firstRow: number, lastRow: number, c: AxisCoefficients, outW: number,
+  src: Uint8Array,
+  inW: number,
+  channels: number,
+  firstRow: number,
+  lastRow: number,
+  c: AxisCoefficients,
+  outW: number,
 ): Uint8Array {
   const rows = lastRow - firstRow;
   const out = new Uint8ClampedArray(rows * outW * channels); // clamps like Pillow's clip8

@@ -22,9 +22,10 @@ export class WasmCodec<T> {
 
   private resolve(): URL {
     // import.meta.resolve is Node >= 20.6 and Deno; require.resolve finds the package elsewhere.
-    const js = typeof import.meta.resolve === "function"
-      ? import.meta.resolve(this.jsPath)
-      : pathToFileURL(createRequire(import.meta.url).resolve(this.jsPath)).href;
+    const js =
+      typeof import.meta.resolve === "function"
+        ? import.meta.resolve(this.jsPath)
+        : pathToFileURL(createRequire(import.meta.url).resolve(this.jsPath)).href;
     return new URL(js.replace(/\.js$/, ".wasm"));
   }
 

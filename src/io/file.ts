@@ -15,8 +15,12 @@ export const MAX_FILE_BYTES = 2 ** 32;
  * one-line DenseNetError. With `bound`, only the first `headBytes` are read at first, and
  * then no more than `total(head)` bytes in all: the format's own header says how much to read.
  */
-export async function readRegularFile(path: string, what: string, maxBytes = MAX_FILE_BYTES,
-  bound?: { readonly headBytes: number; readonly total: (head: Uint8Array) => number }): Promise<Uint8Array> {
+export async function readRegularFile(
+  path: string,
+  what: string,
+  maxBytes = MAX_FILE_BYTES,
+  bound?: { readonly headBytes: number; readonly total: (head: Uint8Array) => number },
+): Promise<Uint8Array> {
   const fail = (reason: string) => new DenseNetError(`cannot read ${what} '${path}': ${reason}`);
   try {
     // stat first: opening a FIFO for reading would block until a writer appears.
@@ -95,7 +99,13 @@ async function readAt(handle: import("node:fs/promises").FileHandle, bytes: Uint
   return at === bytes.length ? bytes : bytes.subarray(0, at);
 }
 
-function kindOf(info: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
+function kindOf(info: {
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+}): string {
   if (info.isDirectory()) return "a directory";
   if (info.isFIFO()) return "a FIFO";
   if (info.isCharacterDevice() || info.isBlockDevice()) return "a device";

@@ -12,7 +12,8 @@ export function checkJsonStructure(text: string, what: string, maxDepth: number)
   let expectKey = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x22) { // a string: find its end, honouring escapes
+    if (c === 0x22) {
+      // a string: find its end, honouring escapes
       let end = i + 1;
       while (end < text.length && text.charCodeAt(end) !== 0x22) end += text.charCodeAt(end) === 0x5c ? 2 : 1;
       const top = open[open.length - 1];
@@ -28,14 +29,17 @@ export function checkJsonStructure(text: string, what: string, maxDepth: number)
       }
       expectKey = false;
       i = end;
-    } else if (c === 0x7b || c === 0x5b) { // { [
+    } else if (c === 0x7b || c === 0x5b) {
+      // { [
       open.push(c === 0x7b ? new Set() : null);
       check(open.length <= maxDepth, `${what}: header nests deeper than ${maxDepth} levels`);
       expectKey = c === 0x7b;
-    } else if (c === 0x7d || c === 0x5d) { // } ]
+    } else if (c === 0x7d || c === 0x5d) {
+      // } ]
       open.pop();
       expectKey = false;
-    } else if (c === 0x2c) { // ,
+    } else if (c === 0x2c) {
+      // ,
       expectKey = open[open.length - 1] instanceof Set;
     }
   }

@@ -50,9 +50,13 @@ export function parseNpyHeader(bytes: Uint8Array, what = "npy"): NpyHeader {
   const dict = parsePyLiteral(header, what);
   check(dict instanceof Map, `${what}: malformed header: not a dict`);
   const keys = [...dict.keys()].sort();
-  check(keys.join() === "descr,fortran_order,shape",
-    () => `${what}: malformed header: keys are [${keys.join(", ")}], expected exactly descr, fortran_order and shape`);
-  const descr = dict.get("descr"), fortran = dict.get("fortran_order"), shape = dict.get("shape");
+  check(
+    keys.join() === "descr,fortran_order,shape",
+    () => `${what}: malformed header: keys are [${keys.join(", ")}], expected exactly descr, fortran_order and shape`,
+  );
+  const descr = dict.get("descr"),
+    fortran = dict.get("fortran_order"),
+    shape = dict.get("shape");
   check(typeof descr === "string", `${what}: malformed header: 'descr' is not a string`);
   check(typeof fortran === "boolean", `${what}: malformed header: 'fortran_order' is not True or False`);
   check(isTuple(shape) && shape.every((d) => typeof d === "number"), `${what}: malformed header: 'shape' is not a tuple of integers`);

@@ -32,9 +32,16 @@ export type PyValue = null | boolean | number | string | PyValue[] | Map<PyValue
 
 /** Storage classes torch writes, by the safetensors dtype name of their elements. */
 const STORAGE_DTYPES: Record<string, string> = {
-  "torch.FloatStorage": "F32", "torch.HalfStorage": "F16", "torch.BFloat16Storage": "BF16", "torch.DoubleStorage": "F64",
-  "torch.LongStorage": "I64", "torch.IntStorage": "I32", "torch.ShortStorage": "I16", "torch.CharStorage": "I8",
-  "torch.ByteStorage": "U8", "torch.BoolStorage": "BOOL",
+  "torch.FloatStorage": "F32",
+  "torch.HalfStorage": "F16",
+  "torch.BFloat16Storage": "BF16",
+  "torch.DoubleStorage": "F64",
+  "torch.LongStorage": "I64",
+  "torch.IntStorage": "I32",
+  "torch.ShortStorage": "I16",
+  "torch.CharStorage": "I8",
+  "torch.ByteStorage": "U8",
+  "torch.BoolStorage": "BOOL",
 };
 const CALLABLES = new Set(["collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter"]);
 
@@ -56,16 +63,32 @@ export function unpickle(data: Uint8Array, what: string): PyValue {
   /** Counts `n` more container items against MAX_PICKLE_ITEMS. */
   const grow = (n: number) => {
     items += n;
-    check(items <= MAX_PICKLE_ITEMS && stack.length <= MAX_PICKLE_ITEMS, `${what}: the pickle holds more than ${MAX_PICKLE_ITEMS} items: not a state_dict`);
+    check(
+      items <= MAX_PICKLE_ITEMS && stack.length <= MAX_PICKLE_ITEMS,
+      `${what}: the pickle holds more than ${MAX_PICKLE_ITEMS} items: not a state_dict`,
+    );
   };
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const stack: StackItem[] = [];
   const memo = new Map<number, PyValue>();
   let at = 0;
   const need = (n: number) => check(at + n <= data.length, `${what}: pickle is truncated at byte ${at}`);
-  const u8 = () => { need(1); return data[at++]; };
-  const u16 = () => { need(2); const v = view.getUint16(at, true); at += 2; return v; };
-  const u32 = () => { need(4); const v = view.getUint32(at, true); at += 4; return v; };
+  const u8 = () => {
+    need(1);
+    return data[at++];
+  };
+  const u16 = () => {
+    need(2);
+    const v = view.getUint16(at, true);
+    at += 2;
+    return v;
+  };
+  const u32 = () => {
+    need(4);
+    const v = view.getUint32(at, true);
+    at += 4;
+    return v;
+  };
   const text = (n: number) => {
     need(n);
     const s = new TextDecoder("utf-8", { fatal: false }).decode(data.subarray(at, at + n));
@@ -109,34 +132,98 @@ export function unpickle(data: Uint8Array, what: string): PyValue {
     if (stack.length > MAX_PICKLE_ITEMS) grow(0);
     const op = u8();
     switch (op) {
-      case 0x80: u8(); break; // PROTO
-      case 0x95: need(8); at += 8; break; // FRAME
-      case 0x2e: return pop(); // STOP
-      case 0x28: stack.push(MARK); break; // MARK
-      case 0x63: { const module = line(); stack.push(global(module, line())); break; } // GLOBAL
-      case 0x93: { const name = pop(), module = pop(); check(typeof name === "string" && typeof module === "string", `${what}: malformed STACK_GLOBAL`); stack.push(global(module, name)); break; }
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x68: case 0x6a: { // BINGET, LONG_BINGET
+      case 0x80:
+        u8();
+        break; // PROTO
+      case 0x95:
+        need(8);
+        at += 8;
+        break; // FRAME
+      case 0x2e:
+        return pop(); // STOP
+      case 0x28:
+        stack.push(MARK);
+        break; // MARK
+      case 0x63: {
+        const module = line();
+        stack.push(global(module, line()));
+        break;
+      } // GLOBAL
+      case 0x93: {
+        const name = pop(),
+          module = pop();
+        check(typeof name === "string" && typeof module === "string", `${what}: malformed STACK_GLOBAL`);
+        stack.push(global(module, name));
+        break;
+      }
+      case 0x71:
+        memo.set(u8(), top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(u32(), top());
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x68:
+      case 0x6a: {
+        // BINGET, LONG_BINGET
         const key = op === 0x68 ? u8() : u32();
         check(memo.has(key), `${what}: malformed pickle (memo ${key} unset)`);
         stack.push(memo.get(key)!);
         break;
       }
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x29: stack.push([]); break; // EMPTY_TUPLE
-      case 0x74: { const t = popMark(); grow(t.length); stack.push(t); break; } // TUPLE
-      case 0x85: stack.push([pop()]); break; // TUPLE1
-      case 0x86: { const b = pop(), a = pop(); stack.push([a, b]); break; } // TUPLE2
-      case 0x87: { const c = pop(), b = pop(), a = pop(); stack.push([a, b, c]); break; } // TUPLE3
-      case 0x58: stack.push(text(u32())); break; // BINUNICODE
-      case 0x8c: stack.push(text(u8())); break; // SHORT_BINUNICODE
-      case 0x4a: { need(4); stack.push(view.getInt32(at, true)); at += 4; break; } // BININT
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: stack.push(u16()); break; // BININT2
-      case 0x8a: { // LONG1
+      case 0x7d:
+        stack.push(new Map());
+        break; // EMPTY_DICT
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x29:
+        stack.push([]);
+        break; // EMPTY_TUPLE
+      case 0x74: {
+        const t = popMark();
+        grow(t.length);
+        stack.push(t);
+        break;
+      } // TUPLE
+      case 0x85:
+        stack.push([pop()]);
+        break; // TUPLE1
+      case 0x86: {
+        const b = pop(),
+          a = pop();
+        stack.push([a, b]);
+        break;
+      } // TUPLE2
+      case 0x87: {
+        const c = pop(),
+          b = pop(),
+          a = pop();
+        stack.push([a, b, c]);
+        break;
+      } // TUPLE3
+      case 0x58:
+        stack.push(text(u32()));
+        break; // BINUNICODE
+      case 0x8c:
+        stack.push(text(u8()));
+        break; // SHORT_BINUNICODE
+      case 0x4a: {
+        need(4);
+        stack.push(view.getInt32(at, true));
+        at += 4;
+        break;
+      } // BININT
+      case 0x4b:
+        stack.push(u8());
+        break; // BININT1
+      case 0x4d:
+        stack.push(u16());
+        break; // BININT2
+      case 0x8a: {
+        // LONG1
         const n = u8();
         need(n);
         let v = 0n;
@@ -147,24 +234,62 @@ export function unpickle(data: Uint8Array, what: string): PyValue {
         stack.push(Number(v));
         break;
       }
-      case 0x47: { need(8); stack.push(view.getFloat64(at, false)); at += 8; break; } // BINFLOAT
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x51: stack.push(persistent(pop(), what)); break; // BINPERSID
-      case 0x52: { const args = pop(), fn = pop(); stack.push(reduce(fn, args, what)); break; } // REDUCE
-      case 0x62: pop(); dictOf(top()); break; // BUILD: an OrderedDict's attributes (_metadata), ignored
-      case 0x73: { const v = pop(), k = pop(); grow(1); dictOf(top()).set(k, v); break; } // SETITEM
-      case 0x75: { // SETITEMS
-        const items = popMark(), dict = dictOf(top());
+      case 0x47: {
+        need(8);
+        stack.push(view.getFloat64(at, false));
+        at += 8;
+        break;
+      } // BINFLOAT
+      case 0x88:
+        stack.push(true);
+        break; // NEWTRUE
+      case 0x89:
+        stack.push(false);
+        break; // NEWFALSE
+      case 0x4e:
+        stack.push(null);
+        break; // NONE
+      case 0x51:
+        stack.push(persistent(pop(), what));
+        break; // BINPERSID
+      case 0x52: {
+        const args = pop(),
+          fn = pop();
+        stack.push(reduce(fn, args, what));
+        break;
+      } // REDUCE
+      case 0x62:
+        pop();
+        dictOf(top());
+        break; // BUILD: an OrderedDict's attributes (_metadata), ignored
+      case 0x73: {
+        const v = pop(),
+          k = pop();
+        grow(1);
+        dictOf(top()).set(k, v);
+        break;
+      } // SETITEM
+      case 0x75: {
+        // SETITEMS
+        const items = popMark(),
+          dict = dictOf(top());
         check(items.length % 2 === 0, `${what}: malformed SETITEMS`);
         grow(items.length / 2);
         for (let i = 0; i < items.length; i += 2) dict.set(items[i], items[i + 1]);
         break;
       }
-      case 0x61: { const v = pop(); const list = top(); check(Array.isArray(list), `${what}: malformed APPEND`); grow(1); (list as PyValue[]).push(v); break; }
-      case 0x65: { // APPENDS
-        const values = popMark(), list = top();
+      case 0x61: {
+        const v = pop();
+        const list = top();
+        check(Array.isArray(list), `${what}: malformed APPEND`);
+        grow(1);
+        (list as PyValue[]).push(v);
+        break;
+      }
+      case 0x65: {
+        // APPENDS
+        const values = popMark(),
+          list = top();
         check(Array.isArray(list), `${what}: malformed APPENDS`);
         grow(values.length);
         for (const v of values) (list as PyValue[]).push(v);
@@ -180,11 +305,19 @@ export function unpickle(data: Uint8Array, what: string): PyValue {
 function persistent(pid: PyValue, what: string): StorageRef {
   check(Array.isArray(pid) && pid.length >= 3 && pid[0] === "storage", () => `${what}: unsupported persistent id ${describe(pid)}`);
   const type = pid[1] as GlobalRef;
-  check(type !== null && typeof type === "object" && (type as GlobalRef).kind === "global" && Object.hasOwn(STORAGE_DTYPES, type.name) &&
-    typeof pid[2] === "string", () => `${what}: unsupported storage in persistent id ${describe(pid)}`);
+  check(
+    type !== null &&
+      typeof type === "object" &&
+      (type as GlobalRef).kind === "global" &&
+      Object.hasOwn(STORAGE_DTYPES, type.name) &&
+      typeof pid[2] === "string",
+    () => `${what}: unsupported storage in persistent id ${describe(pid)}`,
+  );
   const numel = pid[4];
-  check(numel === undefined || (Number.isSafeInteger(numel) && (numel as number) >= 0),
-    () => `${what}: storage '${pid[2] as string}' has an invalid element count ${describe(numel ?? null)}`);
+  check(
+    numel === undefined || (Number.isSafeInteger(numel) && (numel as number) >= 0),
+    () => `${what}: storage '${pid[2] as string}' has an invalid element count ${describe(numel ?? null)}`,
+  );
   return { kind: "storage", key: pid[2] as string, dtype: STORAGE_DTYPES[type.name], numel: numel as number | undefined };
 }
 
@@ -220,14 +353,24 @@ function reduce(fn: PyValue, args: PyValue, what: string): PyValue {
     case "torch._utils._rebuild_tensor_v2": {
       const [storage, offset, size, stride] = a;
       check(!(typeof offset === "number" && offset < 0), () => `${what}: a tensor record has a negative storage offset (${offset})`);
-      check(storage !== null && typeof storage === "object" && (storage as StorageRef).kind === "storage" &&
-        Number.isSafeInteger(offset) && isIntList(size) && isIntList(stride) && size.length === stride.length,
-        () => `${what}: malformed tensor record (storage offset, size, stride) ${describe(a)}`);
+      check(
+        storage !== null &&
+          typeof storage === "object" &&
+          (storage as StorageRef).kind === "storage" &&
+          Number.isSafeInteger(offset) &&
+          isIntList(size) &&
+          isIntList(stride) &&
+          size.length === stride.length,
+        () => `${what}: malformed tensor record (storage offset, size, stride) ${describe(a)}`,
+      );
       return { kind: "tensor", storage: storage as StorageRef, offset: offset as number, size, stride };
     }
     case "torch._utils._rebuild_parameter": {
       const tensor = a[0];
-      check(tensor !== null && typeof tensor === "object" && (tensor as TensorRef).kind === "tensor", `${what}: malformed parameter record`);
+      check(
+        tensor !== null && typeof tensor === "object" && (tensor as TensorRef).kind === "tensor",
+        `${what}: malformed parameter record`,
+      );
       return tensor;
     }
     default:

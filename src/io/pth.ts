@@ -12,7 +12,10 @@ import { isZip, readZip } from "./zip.js";
  * The pickle is read by a restricted unpickler that executes nothing (io/pickle.ts).
  */
 export function parsePth(bytes: Uint8Array, what: string): Map<string, StoredTensor> {
-  check(isZip(bytes), `${what}: not a torch.save ZIP checkpoint (the legacy pre-1.6 format is not supported; re-save it with a current torch)`);
+  check(
+    isZip(bytes),
+    `${what}: not a torch.save ZIP checkpoint (the legacy pre-1.6 format is not supported; re-save it with a current torch)`,
+  );
   const members = readZip(bytes, what);
   const pkl = [...members.keys()].find((name) => name.endsWith("/data.pkl") || name === "data.pkl");
   check(pkl !== undefined, `${what}: no data.pkl in the archive: not a torch.save checkpoint`);
@@ -27,8 +30,10 @@ export function parsePth(bytes: Uint8Array, what: string): Map<string, StoredTen
     const storage = members.get(`${prefix}data/${t.storage.key}`);
     check(storage !== undefined, () => `${what}: tensor '${key}' refers to a missing storage 'data/${t.storage.key}'`);
     const dtype = storageDtypes.get(t.storage.key);
-    check(dtype === undefined || dtype === t.storage.dtype,
-      () => `${what}: storage 'data/${t.storage.key}' is read both as ${dtype} and as ${t.storage.dtype}`);
+    check(
+      dtype === undefined || dtype === t.storage.dtype,
+      () => `${what}: storage 'data/${t.storage.key}' is read both as ${dtype} and as ${t.storage.dtype}`,
+    );
     storageDtypes.set(t.storage.key, t.storage.dtype);
     tensors.set(key, materialise(t, storage.data, `${what}: tensor '${key}'`));
   }
@@ -38,7 +43,8 @@ export function parsePth(bytes: Uint8Array, what: string): Map<string, StoredTen
 /** The dict of tensors: the top level, or its "state_dict" / "model" entry. */
 function stateDictOf(value: PyValue): Map<PyValue, PyValue> | null {
   if (!(value instanceof Map)) return null;
-  const hasTensors = (m: Map<PyValue, PyValue>) => [...m.values()].some((v) => v !== null && typeof v === "object" && (v as TensorRef).kind === "tensor");
+  const hasTensors = (m: Map<PyValue, PyValue>) =>
+    [...m.values()].some((v) => v !== null && typeof v === "object" && (v as TensorRef).kind === "tensor");
   if (hasTensors(value)) return value;
   for (const key of ["state_dict", "model"]) {
     const inner = value.get(key);
@@ -57,18 +63,28 @@ const MAX_ELEMENTS = MAX_TENSOR_ELEMENTS;
  */
 function materialise(t: TensorRef, storage: Uint8Array, what: string): StoredTensor {
   const item = ITEM_BYTES[t.storage.dtype];
-  check(storage.length % item === 0, () => `${what}: storage of ${storage.length} bytes is not a whole number of ${t.storage.dtype} elements`);
+  check(
+    storage.length % item === 0,
+    () => `${what}: storage of ${storage.length} bytes is not a whole number of ${t.storage.dtype} elements`,
+  );
   const stored = storage.length / item;
-  check(t.storage.numel === undefined || t.storage.numel === stored,
-    () => `${what}: its storage should hold ${t.storage.numel} elements but the archive member holds ${stored}`);
+  check(
+    t.storage.numel === undefined || t.storage.numel === stored,
+    () => `${what}: its storage should hold ${t.storage.numel} elements but the archive member holds ${stored}`,
+  );
   let count = 1;
   for (const n of t.size) count *= n;
   check(count <= MAX_ELEMENTS, () => `${what} has ${count} elements, over the limit of ${MAX_ELEMENTS}`);
   check(count <= stored, () => `${what} has ${count} elements but its storage holds only ${stored}`);
   let last = t.offset;
-  t.size.forEach((n, i) => { if (n > 0) last += (n - 1) * t.stride[i]; });
-  check(count === 0 || last < stored,
-    () => `${what} (offset ${t.offset}, size ${formatDims(t.size)}, stride ${formatDims(t.stride)}) reaches element ${last} of a ${stored}-element storage`);
+  t.size.forEach((n, i) => {
+    if (n > 0) last += (n - 1) * t.stride[i];
+  });
+  check(
+    count === 0 || last < stored,
+    () =>
+      `${what} (offset ${t.offset}, size ${formatDims(t.size)}, stride ${formatDims(t.stride)}) reaches element ${last} of a ${stored}-element storage`,
+  );
   const rank = t.size.length;
   let contiguous = true;
   for (let i = 0, expected = 1; i < rank; i++) {

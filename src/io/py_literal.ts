@@ -8,7 +8,9 @@ import { DenseNetError } from "../errors.js";
 
 export type PyLiteral = string | number | boolean | null | PyTuple | Map<string, PyLiteral>;
 /** A Python tuple (a JS array marked as such). */
-export interface PyTuple extends ReadonlyArray<PyLiteral> { readonly tuple: true }
+export interface PyTuple extends ReadonlyArray<PyLiteral> {
+  readonly tuple: true;
+}
 
 const MAX_DEPTH = 16;
 
@@ -23,7 +25,10 @@ export function parsePyLiteral(text: string, what: string): PyLiteral {
 
 class Parser {
   at = 0;
-  constructor(private readonly text: string, private readonly what: string) {}
+  constructor(
+    private readonly text: string,
+    private readonly what: string,
+  ) {}
 
   expect(condition: boolean, message: string): asserts condition {
     if (!condition) throw new DenseNetError(`${this.what}: malformed header: ${message} at character ${this.at}`);
@@ -42,7 +47,11 @@ class Parser {
     if (c === "(") return this.tuple(depth);
     if (c === "'" || c === '"') return this.string();
     if (c >= "0" && c <= "9") return this.integer();
-    for (const [word, v] of [["True", true], ["False", false], ["None", null]] as const) {
+    for (const [word, v] of [
+      ["True", true],
+      ["False", false],
+      ["None", null],
+    ] as const) {
       if (this.text.startsWith(word, this.at) && !/[A-Za-z0-9_]/.test(this.text[this.at + word.length] ?? "")) {
         this.at += word.length;
         return v;
@@ -56,7 +65,10 @@ class Parser {
     const out = new Map<string, PyLiteral>();
     for (;;) {
       this.space();
-      if (this.text[this.at] === "}") { this.at++; return out; }
+      if (this.text[this.at] === "}") {
+        this.at++;
+        return out;
+      }
       const key = this.value(depth + 1);
       this.expect(typeof key === "string", "dict keys must be strings");
       this.space();
@@ -65,7 +77,10 @@ class Parser {
       out.delete(key); // a repeated key: the last one wins, as in Python
       out.set(key, this.value(depth + 1));
       this.space();
-      if (this.text[this.at] === ",") { this.at++; continue; }
+      if (this.text[this.at] === ",") {
+        this.at++;
+        continue;
+      }
       this.expect(this.text[this.at] === "}", "expected ',' or '}'");
     }
   }
@@ -85,7 +100,10 @@ class Parser {
       items.push(this.value(depth + 1));
       this.space();
       comma = this.text[this.at] === ",";
-      if (comma) { this.at++; continue; }
+      if (comma) {
+        this.at++;
+        continue;
+      }
       this.expect(this.text[this.at] === ")", "expected ',' or ')'");
     }
   }

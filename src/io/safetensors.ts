@@ -28,7 +28,19 @@ const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 /** Deepest JSON nesting accepted in a header (a real one nests 3 deep: header, entry, list). */
 const MAX_HEADER_DEPTH = 64;
 export const ITEM_BYTES: Record<string, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, U16: 2, U32: 4, U64: 8, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  U16: 2,
+  U32: 4,
+  U64: 8,
+  BOOL: 1,
 };
 
 /** One tensor of a safetensors header: its byte range [begin, end) within the data section. */
@@ -91,14 +103,22 @@ export function parseSafetensorsHeader(header: Uint8Array, fileBytes: number, wh
     const dtype = e.dtype;
     check(typeof dtype === "string" && dtype in ITEM_BYTES, `${what}: tensor '${name}' has unknown dtype ${JSON.stringify(dtype)}`);
     const shape = e.shape;
-    check(Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0),
-      () => `${what}: tensor '${name}' has an invalid shape ${Array.isArray(shape) ? formatDims(shape) : typeof shape}`);
+    check(
+      Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0),
+      () => `${what}: tensor '${name}' has an invalid shape ${Array.isArray(shape) ? formatDims(shape) : typeof shape}`,
+    );
     const offsets = e.data_offsets;
-    check(Array.isArray(offsets) && offsets.length === 2 && offsets.every((o) => Number.isSafeInteger(o) && o >= 0) && offsets[0] <= offsets[1],
-      () => `${what}: tensor '${name}' has invalid data_offsets ${Array.isArray(offsets) ? formatDims(offsets) : typeof offsets}`);
+    check(
+      Array.isArray(offsets) && offsets.length === 2 && offsets.every((o) => Number.isSafeInteger(o) && o >= 0) && offsets[0] <= offsets[1],
+      () => `${what}: tensor '${name}' has invalid data_offsets ${Array.isArray(offsets) ? formatDims(offsets) : typeof offsets}`,
+    );
     const [begin, end] = offsets as number[];
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
-    check(end - begin === count * ITEM_BYTES[dtype], () => `${what}: tensor '${name}' (${dtype} ${formatDims(shape)}) should span ${count * ITEM_BYTES[dtype]} bytes but its offsets span ${end - begin}`);
+    check(
+      end - begin === count * ITEM_BYTES[dtype],
+      () =>
+        `${what}: tensor '${name}' (${dtype} ${formatDims(shape)}) should span ${count * ITEM_BYTES[dtype]} bytes but its offsets span ${end - begin}`,
+    );
     check(end <= dataBytes, `${what}: file is truncated: tensor '${name}' ends at byte ${end} of a ${dataBytes}-byte data section`);
     entries.push({ name, dtype, shape: shape as number[], begin, end });
   }
@@ -127,8 +147,14 @@ function checkContiguous(ranges: readonly { name: string; begin: number; end: nu
   const sorted = [...ranges].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let at = 0;
   for (const r of sorted) {
-    check(r.begin >= at, () => `${what}: tensor '${r.name}' (bytes ${r.begin}..${r.end}) overlaps the tensor before it, which ends at ${at}`);
-    check(r.begin === at, () => `${what}: tensor '${r.name}' starts at byte ${r.begin}, leaving a gap after byte ${at}: the data must be contiguous`);
+    check(
+      r.begin >= at,
+      () => `${what}: tensor '${r.name}' (bytes ${r.begin}..${r.end}) overlaps the tensor before it, which ends at ${at}`,
+    );
+    check(
+      r.begin === at,
+      () => `${what}: tensor '${r.name}' starts at byte ${r.begin}, leaving a gap after byte ${at}: the data must be contiguous`,
+    );
     at = r.end;
   }
   check(at === dataBytes, () => `${what}: the tensors cover ${at} bytes of a ${dataBytes}-byte data section: the file has trailing bytes`);
@@ -186,7 +212,12 @@ export function safetensorsMetadata(bytes: Uint8Array, what = "safetensors"): Re
 /** A header's `__metadata__` as a string map ({} where absent); values that are not strings are refused, as the format requires. */
 export function checkMetadata(metadata: unknown, what = "safetensors"): Record<string, string> {
   if (metadata === undefined) return {};
-  check(typeof metadata === "object" && metadata !== null && !Array.isArray(metadata) &&
-    Object.values(metadata).every((v) => typeof v === "string"), `${what}: __metadata__ must be an object of strings`);
+  check(
+    typeof metadata === "object" &&
+      metadata !== null &&
+      !Array.isArray(metadata) &&
+      Object.values(metadata).every((v) => typeof v === "string"),
+    `${what}: __metadata__ must be an object of strings`,
+  );
   return metadata as Record<string, string>;
 }

@@ -6,7 +6,14 @@
 import { closeSync } from "node:fs";
 import { check } from "../errors.js";
 import { openRegularFileSync, readFullySync } from "./file.js";
-import { ITEM_BYTES, type LazyTensor, checkMetadata, decodeFloats, parseSafetensorsHeader, safetensorsHeaderLength } from "./safetensors.js";
+import {
+  ITEM_BYTES,
+  type LazyTensor,
+  checkMetadata,
+  decodeFloats,
+  parseSafetensorsHeader,
+  safetensorsHeaderLength,
+} from "./safetensors.js";
 
 export interface SafetensorsFile {
   /** The tensors by name; each read() reads the file again. */
@@ -50,8 +57,10 @@ export function openSafetensorsFile(path: string, what: string): SafetensorsFile
       const count = (end - begin) / ITEM_BYTES[dtype];
       const readBytes = (raw: Uint8Array) => {
         check(open, `${what}: tensor '${name}' read after the file was closed`);
-        check(readFullySync(fd, raw, header.dataStart + begin, `model file '${path}'`),
-          `${what}: the file ended before tensor '${name}' (it shrank while it was read)`);
+        check(
+          readFullySync(fd, raw, header.dataStart + begin, `model file '${path}'`),
+          `${what}: the file ended before tensor '${name}' (it shrank while it was read)`,
+        );
       };
       // float32 is read straight into the array it is wanted in; other float dtypes into bytes, then converted.
       const read = (): Float32Array | null => {

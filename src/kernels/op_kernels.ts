@@ -7,6 +7,12 @@ export type OpKernel = (desc: number, base: number, scratch: number, ith: number
 
 /** The op kernels, in the order of their ids in a schedule table. */
 export const OP_KERNELS = [
-  "conv2d_gemm_f32", "conv2d_winograd_f32", "pad2d_nchw_f32", "pool2d_nchw_f32", "global_pool_f32", "linear_f32", "softmax_f32",
+  "conv2d_gemm_f32",
+  "conv2d_winograd_f32",
+  "pad2d_nchw_f32",
+  "pool2d_nchw_f32",
+  "global_pool_f32",
+  "linear_f32",
+  "softmax_f32",
 ] as const;
 export type OpKernelName = (typeof OP_KERNELS)[number];

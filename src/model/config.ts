@@ -37,8 +37,12 @@ export function isArchitectureName(name: string): name is ArchitectureName {
 
 /** torchvision's DenseNet(growth_rate, block_config, num_init_features, bn_size, ...) */
 export function densenetConfig(options: {
-  growthRate: number; blockConfig: readonly number[]; numInitFeatures: number;
-  bnSize?: number; numClasses?: number; inChannels?: number;
+  growthRate: number;
+  blockConfig: readonly number[];
+  numInitFeatures: number;
+  bnSize?: number;
+  numClasses?: number;
+  inChannels?: number;
 }): DenseNetConfig {
   const { growthRate, blockConfig, numInitFeatures, bnSize = 4, numClasses = 1000, inChannels = 3 } = options;
   const transitionChannels: number[] = [];
@@ -75,13 +79,18 @@ export function featureChannels(config: DenseNetConfig): number {
 }
 
 export function describeConfig(config: DenseNetConfig): string {
-  return `DenseNet(growth_rate=${config.growthRate}, block_config=(${config.blockConfig.join(", ")}), ` +
+  return (
+    `DenseNet(growth_rate=${config.growthRate}, block_config=(${config.blockConfig.join(", ")}), ` +
     `num_init_features=${config.numInitFeatures}, bn_size=${config.bnSize}, num_classes=${config.numClasses}` +
-    (config.inChannels !== 3 ? `, in_channels=${config.inChannels}` : "") + ")";
+    (config.inChannels !== 3 ? `, in_channels=${config.inChannels}` : "") +
+    ")"
+  );
 }
 
 export function unknownArchitecture(name: string): DenseNetError {
-  return new DenseNetError(`unknown model '${name}': expected a .safetensors, .pth or .onnx file, or one of ${Object.keys(ARCHITECTURES).join(", ")}`);
+  return new DenseNetError(
+    `unknown model '${name}': expected a .safetensors, .pth or .onnx file, or one of ${Object.keys(ARCHITECTURES).join(", ")}`,
+  );
 }
 
 /**
@@ -91,11 +100,13 @@ export function unknownArchitecture(name: string): DenseNetError {
  */
 export function nominalMacs(config: DenseNetConfig, height: number, width: number): number {
   const down = (s: number, k: number, st: number, p: number) => Math.floor((s + 2 * p - k) / st) + 1;
-  let h = down(height, 7, 2, 3), w = down(width, 7, 2, 3);
+  let h = down(height, 7, 2, 3),
+    w = down(width, 7, 2, 3);
   let macs = config.numInitFeatures * config.inChannels * 49 * h * w;
   h = down(h, 3, 2, 1);
   w = down(w, 3, 2, 1);
-  const k = config.growthRate, bottleneck = config.bnSize * k;
+  const k = config.growthRate,
+    bottleneck = config.bnSize * k;
   blockChannels(config).forEach(({ input, output }, b) => {
     for (let l = 0; l < config.blockConfig[b]; l++) macs += (bottleneck * (input + l * k) + k * bottleneck * 9) * h * w;
     if (b < config.blockConfig.length - 1) {

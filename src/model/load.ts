@@ -22,7 +22,10 @@ export async function loadModel(source: ModelSource, seed = 0): Promise<LoadedMo
     // A safetensors file is read in place, one tensor at a time as its weights are packed;
     // other formats are read whole.
     const file = openSafetensorsFile(source, source);
-    if (file) return withClose(file.close, () => fromWeights(source, normalizeKeys(file.tensors), false, parseModelMetadata(file.metadata, source)));
+    if (file)
+      return withClose(file.close, () =>
+        fromWeights(source, normalizeKeys(file.tensors), false, parseModelMetadata(file.metadata, source)),
+      );
     return fromBytes(await readRegularFile(source, "model file"), source);
   }
   return fromBytes(modelBytes(source), "model bytes");
@@ -42,8 +45,14 @@ function withClose(close: () => void, build: () => PlannedModel): PlannedModel {
 function modelBytes(source: unknown): Uint8Array {
   if (source instanceof Uint8Array) return source;
   if (source instanceof ArrayBuffer) return new Uint8Array(source);
-  const kind = source === null ? "null" : ArrayBuffer.isView(source) ? `a ${source.constructor.name}`
-    : typeof source === "object" ? `an object (${Object.prototype.toString.call(source)})` : `a ${typeof source}`;
+  const kind =
+    source === null
+      ? "null"
+      : ArrayBuffer.isView(source)
+        ? `a ${source.constructor.name}`
+        : typeof source === "object"
+          ? `an object (${Object.prototype.toString.call(source)})`
+          : `a ${typeof source}`;
   const hint = ArrayBuffer.isView(source) ? "; wrap its bytes: new Uint8Array(view.buffer, view.byteOffset, view.byteLength)" : "";
   throw new DenseNetError(`the model must be a file path, an architecture name, a Uint8Array or an ArrayBuffer; got ${kind}${hint}`);
 }
@@ -73,8 +82,16 @@ function fromWeights(name: string, weights: ReturnType<typeof normalizeKeys>, ra
   checkWidths(config, name);
   checkVariances(weights, name);
   return {
-    kind: "planned", name, config, graph: buildDenseNetGraph(config, reader), parameters: parameterCount(config), randomWeights: random,
-    inputNames: ["input"], outputNames: ["logits"], outputDims: (n) => [n, config.numClasses], metadata,
+    kind: "planned",
+    name,
+    config,
+    graph: buildDenseNetGraph(config, reader),
+    parameters: parameterCount(config),
+    randomWeights: random,
+    inputNames: ["input"],
+    outputNames: ["logits"],
+    outputDims: (n) => [n, config.numClasses],
+    metadata,
   };
 }
 
@@ -85,8 +102,11 @@ function fromWeights(name: string, weights: ReturnType<typeof normalizeKeys>, ra
  */
 function checkWidths(config: DenseNetConfig, name: string): void {
   const widths: [string, number][] = [
-    ["the stem (num_init_features)", config.numInitFeatures], ["the input channels", config.inChannels],
-    ["the growth rate", config.growthRate], ["the bottleneck (bn_size)", config.bnSize], ["the classifier (num_classes)", config.numClasses],
+    ["the stem (num_init_features)", config.numInitFeatures],
+    ["the input channels", config.inChannels],
+    ["the growth rate", config.growthRate],
+    ["the bottleneck (bn_size)", config.bnSize],
+    ["the classifier (num_classes)", config.numClasses],
     ...config.transitionChannels.map((c, i): [string, number] => [`transition${i + 1}`, c]),
     ...config.blockConfig.map((c, i): [string, number] => [`denseblock${i + 1} (layers)`, c]),
   ];

@@ -46,7 +46,9 @@ export function parseModelMetadata(entries: Readonly<Record<string, string>>, wh
       throw new DenseNetError(`${what}: metadata '${key}' is not valid JSON`);
     }
   };
-  const labels = Object.hasOwn(entries, "densenet.labels") ? checkLabels(json("densenet.labels"), `${what}: metadata 'densenet.labels'`) : null;
+  const labels = Object.hasOwn(entries, "densenet.labels")
+    ? checkLabels(json("densenet.labels"), `${what}: metadata 'densenet.labels'`)
+    : null;
   const preprocess = Object.hasOwn(entries, "densenet.preprocess")
     ? checkPreprocessing(json("densenet.preprocess"), `${what}: metadata 'densenet.preprocess'`)
     : null;
@@ -56,7 +58,10 @@ export function parseModelMetadata(entries: Readonly<Record<string, string>>, wh
 
 /** A list of class names: an array of strings. */
 export function checkLabels(value: unknown, what: string): string[] {
-  check(Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "string"), `${what} must be a non-empty array of strings`);
+  check(
+    Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "string"),
+    `${what} must be a non-empty array of strings`,
+  );
   return value as string[];
 }
 
@@ -66,18 +71,25 @@ export function checkPreprocessing(value: unknown, what: string): ModelPreproces
   const side = (x: unknown) => Number.isInteger(x) && (x as number) >= 1 && (x as number) <= MAX_PREPROCESS_SIDE;
   check(side(v.resize), () => `${what}: resize must be an integer from 1 to ${MAX_PREPROCESS_SIDE}, got ${JSON.stringify(v.resize)}`);
   const crop = v.crop;
-  check(side(crop) || (Array.isArray(crop) && crop.length === 2 && crop.every(side)),
-    () => `${what}: crop must be an integer or [height, width] from 1 to ${MAX_PREPROCESS_SIDE}, got ${JSON.stringify(crop)}`);
+  check(
+    side(crop) || (Array.isArray(crop) && crop.length === 2 && crop.every(side)),
+    () => `${what}: crop must be an integer or [height, width] from 1 to ${MAX_PREPROCESS_SIDE}, got ${JSON.stringify(crop)}`,
+  );
   const mode = v.mode ?? "RGB";
   check(mode === "RGB" || mode === "L", () => `${what}: mode must be "RGB" or "L", got ${JSON.stringify(mode)}`);
   const channels = mode === "RGB" ? 3 : 1;
   const numbers = (x: unknown, name: string, positive: boolean) => {
-    check(Array.isArray(x) && x.length === channels && x.every((n) => typeof n === "number" && Number.isFinite(n) && (!positive || n > 0)),
-      () => `${what}: ${name} must be ${channels} finite${positive ? " positive" : ""} numbers for mode ${mode}, got ${JSON.stringify(x)}`);
+    check(
+      Array.isArray(x) && x.length === channels && x.every((n) => typeof n === "number" && Number.isFinite(n) && (!positive || n > 0)),
+      () => `${what}: ${name} must be ${channels} finite${positive ? " positive" : ""} numbers for mode ${mode}, got ${JSON.stringify(x)}`,
+    );
     return x as number[];
   };
   return {
-    resize: v.resize as number, crop: Array.isArray(crop) ? [crop[0], crop[1]] : (crop as number),
-    mean: numbers(v.mean, "mean", false), std: numbers(v.std, "std", true), mode,
+    resize: v.resize as number,
+    crop: Array.isArray(crop) ? [crop[0], crop[1]] : (crop as number),
+    mean: numbers(v.mean, "mean", false),
+    std: numbers(v.std, "std", true),
+    mode,
   };
 }

@@ -28,7 +28,8 @@ export class SeededRandom {
       this.spare = null;
       return s;
     }
-    const u = 1 - this.uniform(), v = this.uniform();
+    const u = 1 - this.uniform(),
+      v = this.uniform();
     const r = Math.sqrt(-2 * Math.log(u));
     this.spare = r * Math.sin(2 * Math.PI * v);
     return r * Math.cos(2 * Math.PI * v);
@@ -46,7 +47,9 @@ export function randomWeights(config: DenseNetConfig, seed = 0): Map<string, Sto
   for (const [name, shape] of expectedShapes(config)) {
     const data = new Float32Array(elementCount(shape));
     const fanIn = shape.length > 1 ? elementCount(shape.slice(1)) : 1;
-    const fill = (f: () => number) => { for (let i = 0; i < data.length; i++) data[i] = f(); };
+    const fill = (f: () => number) => {
+      for (let i = 0; i < data.length; i++) data[i] = f();
+    };
     if (name.endsWith("running_var")) fill(() => 0.5 + 1.5 * rng.uniform());
     else if (name.endsWith("running_mean")) fill(() => 0.3 * rng.normal());
     else if (shape.length === 1 && name.endsWith(".weight")) fill(() => 0.5 + rng.uniform());

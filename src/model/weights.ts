@@ -36,7 +36,10 @@ export class WeightReader {
   /** What later()'s functions read into: as long as the largest float tensor, made on first use. */
   private scratch: Float32Array | null = null;
 
-  constructor(private readonly weights: ReadonlyMap<string, LazyTensor>, private readonly what = "weights") {}
+  constructor(
+    private readonly weights: ReadonlyMap<string, LazyTensor>,
+    private readonly what = "weights",
+  ) {}
 
   has(name: string): boolean {
     return this.weights.has(name);
@@ -75,21 +78,26 @@ export class WeightReader {
 
   private checked(name: string, shape: readonly number[]): LazyTensor {
     const t = this.entry(name);
-    check(sameShape(t.shape, shape),
-      `${this.what}: tensor '${name}' has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`);
+    check(sameShape(t.shape, shape), `${this.what}: tensor '${name}' has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`);
     check(FLOAT_DTYPES.has(t.dtype), `${this.what}: tensor '${name}' has dtype ${t.dtype}; expected a float type (F32, F16, BF16 or F64)`);
     return t;
   }
 
   private checkFinite(name: string, data: Float32Array): void {
     for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i])) throw new DenseNetError(`${this.what}: tensor '${name}' holds a non-finite value (${data[i]}) at index ${i}`);
+      if (!Number.isFinite(data[i]))
+        throw new DenseNetError(`${this.what}: tensor '${name}' holds a non-finite value (${data[i]}) at index ${i}`);
     }
   }
 
   private largestFloatTensor(): number {
     let most = 0;
-    for (const t of this.weights.values()) if (FLOAT_DTYPES.has(t.dtype)) most = Math.max(most, t.shape.reduce((a, b) => a * b, 1));
+    for (const t of this.weights.values())
+      if (FLOAT_DTYPES.has(t.dtype))
+        most = Math.max(
+          most,
+          t.shape.reduce((a, b) => a * b, 1),
+        );
     return most;
   }
 
@@ -114,8 +122,10 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  */
 export function inferConfig(reader: WeightReader): DenseNetConfig {
   const stem = reader.shape("features.conv0.weight");
-  check(stem.length === 4 && stem[2] === 7 && stem[3] === 7,
-    () => `weights: 'features.conv0.weight' has shape [${stem.join(", ")}]; a torchvision DenseNet stem is [C, in_channels, 7, 7]`);
+  check(
+    stem.length === 4 && stem[2] === 7 && stem[3] === 7,
+    () => `weights: 'features.conv0.weight' has shape [${stem.join(", ")}]; a torchvision DenseNet stem is [C, in_channels, 7, 7]`,
+  );
   const [numInitFeatures, inChannels] = stem;
   const blockConfig: number[] = [];
   for (let b = 1; reader.has(`features.denseblock${b}.denselayer1.conv1.weight`); b++) {
@@ -123,12 +133,17 @@ export function inferConfig(reader: WeightReader): DenseNetConfig {
     while (reader.has(`features.denseblock${b}.denselayer${layers + 1}.conv1.weight`)) layers++;
     blockConfig.push(layers);
   }
-  check(blockConfig.length > 0, "weights: no dense layers found (expected tensors named 'features.denseblock1.denselayer1.conv1.weight', ...)");
+  check(
+    blockConfig.length > 0,
+    "weights: no dense layers found (expected tensors named 'features.denseblock1.denselayer1.conv1.weight', ...)",
+  );
   const firstLayer = "features.denseblock1.denselayer1";
   const bottleneck = reader.shape(`${firstLayer}.conv1.weight`)[0];
   const growthRate = reader.shape(`${firstLayer}.conv2.weight`)[0];
-  check(growthRate > 0 && bottleneck % growthRate === 0,
-    () => `weights: bottleneck width ${bottleneck} of '${firstLayer}' is not a multiple of its growth rate ${growthRate}`);
+  check(
+    growthRate > 0 && bottleneck % growthRate === 0,
+    () => `weights: bottleneck width ${bottleneck} of '${firstLayer}' is not a multiple of its growth rate ${growthRate}`,
+  );
   const transitionChannels: number[] = [];
   for (let b = 1; b < blockConfig.length; b++) {
     transitionChannels.push(reader.shape(`features.transition${b}.conv.weight`)[0]);
@@ -136,7 +151,13 @@ export function inferConfig(reader: WeightReader): DenseNetConfig {
   const classifier = reader.shape("classifier.weight");
   check(classifier.length === 2, () => `weights: 'classifier.weight' has shape [${classifier.join(", ")}], expected [classes, features]`);
   const config: DenseNetConfig = {
-    inChannels, numInitFeatures, growthRate, bnSize: bottleneck / growthRate, blockConfig, transitionChannels, numClasses: classifier[0],
+    inChannels,
+    numInitFeatures,
+    growthRate,
+    bnSize: bottleneck / growthRate,
+    blockConfig,
+    transitionChannels,
+    numClasses: classifier[0],
   };
   checkAllShapes(reader, config);
   return config;
@@ -148,7 +169,8 @@ export function expectedShapes(config: DenseNetConfig): Map<string, number[]> {
   const bn = (prefix: string, c: number) => {
     for (const p of ["weight", "bias", "running_mean", "running_var"]) shapes.set(`${prefix}.${p}`, [c]);
   };
-  const k = config.growthRate, bottleneck = config.bnSize * k;
+  const k = config.growthRate,
+    bottleneck = config.bnSize * k;
   shapes.set("features.conv0.weight", [config.numInitFeatures, config.inChannels, 7, 7]);
   bn("features.norm0", config.numInitFeatures);
   blockChannels(config).forEach(({ input }, b) => {
@@ -176,8 +198,10 @@ export function expectedShapes(config: DenseNetConfig): Map<string, number[]> {
 function checkAllShapes(reader: WeightReader, config: DenseNetConfig): void {
   for (const [name, shape] of expectedShapes(config)) {
     const found = reader.shape(name);
-    check(sameShape(found, shape),
-      () => `weights: tensor '${name}' has shape [${found.join(", ")}], but ${describeConfig(config)} needs [${shape.join(", ")}]`);
+    check(
+      sameShape(found, shape),
+      () => `weights: tensor '${name}' has shape [${found.join(", ")}], but ${describeConfig(config)} needs [${shape.join(", ")}]`,
+    );
   }
 }
 

@@ -29,9 +29,13 @@ export interface ConcatLayout {
  * values that are not Concat outputs would overlap.
  */
 export function layoutConcats(concats: readonly ChannelConcat[], channels: (name: string) => number | null): ConcatLayout | string {
-  const parent = new Map<string, string>(), delta = new Map<string, number>();
+  const parent = new Map<string, string>(),
+    delta = new Map<string, number>();
   const find = (x: string): [string, number] => {
-    if (!parent.has(x)) { parent.set(x, x); delta.set(x, 0); }
+    if (!parent.has(x)) {
+      parent.set(x, x);
+      delta.set(x, 0);
+    }
     const p = parent.get(x)!;
     if (p === x) return [x, 0];
     const [root, d] = find(p);
@@ -42,18 +46,26 @@ export function layoutConcats(concats: readonly ChannelConcat[], channels: (name
   for (const c of concats) {
     let offset = 0;
     for (const input of c.inputs) {
-      const [ra, da] = find(c.output), [rb, db] = find(input);
+      const [ra, da] = find(c.output),
+        [rb, db] = find(input);
       if (ra === rb && db !== da + offset) return `'${input}' would need two different channel offsets`;
-      if (ra !== rb) { parent.set(rb, ra); delta.set(rb, da + offset - db); }
+      if (ra !== rb) {
+        parent.set(rb, ra);
+        delta.set(rb, da + offset - db);
+      }
       const n = channels(input);
       if (n === null) return `the channel count of '${input}' is not known`;
       offset += n;
     }
   }
-  const roots = new Map<string, number>(), groups: { channels: number; name: string; min: number }[] = [];
+  const roots = new Map<string, number>(),
+    groups: { channels: number; name: string; min: number }[] = [];
   const located = [...parent.keys()].map((name) => {
     const [root, d] = find(name);
-    if (!roots.has(root)) { roots.set(root, groups.length); groups.push({ channels: 0, name: root, min: Infinity }); }
+    if (!roots.has(root)) {
+      roots.set(root, groups.length);
+      groups.push({ channels: 0, name: root, min: Infinity });
+    }
     const g = groups[roots.get(root)!];
     g.min = Math.min(g.min, d);
     return { name, group: roots.get(root)!, at: d, n: channels(name)! };
@@ -63,7 +75,10 @@ export function layoutConcats(concats: readonly ChannelConcat[], channels: (name
   for (const v of located) {
     const g = groups[v.group];
     placements.set(v.name, { group: v.group, offset: v.at - g.min });
-    if (v.at - g.min + v.n > g.channels) { g.channels = v.at - g.min + v.n; g.name = v.name; }
+    if (v.at - g.min + v.n > g.channels) {
+      g.channels = v.at - g.min + v.n;
+      g.name = v.name;
+    }
   }
   const leaves = located.filter((v) => !outputs.has(v.name)).sort((a, b) => a.group - b.group || a.at - b.at);
   for (let i = 1; i < leaves.length; i++) {

@@ -49,7 +49,10 @@ export function readGraph(model: ModelProto): OnnxGraph {
   const opset = readOpset(model);
   check(graph.sparseInitializer.length === 0, "sparse initializers are not supported");
   check(graph.node.length <= MAX_NODES, () => `the graph has ${graph.node.length} nodes, over the limit of ${MAX_NODES}`);
-  check(graph.initializer.length <= MAX_NODES, () => `the graph has ${graph.initializer.length} initializers, over the limit of ${MAX_NODES}`);
+  check(
+    graph.initializer.length <= MAX_NODES,
+    () => `the graph has ${graph.initializer.length} initializers, over the limit of ${MAX_NODES}`,
+  );
   const constants = new Map<string, OnnxTensor>();
   for (const t of graph.initializer) {
     check(t.name.length > 0, "an initializer has no name");
@@ -107,8 +110,10 @@ function readOpset(model: ModelProto): number {
   const entry = model.opsetImport.find((o) => o.domain === "" || o.domain === "ai.onnx");
   // IR version 1-2 models predate opset_import and mean opset 1.
   const version = entry ? int64ToNumber(entry.version, "opset version") : 1;
-  check(version >= MIN_OPSET && version <= MAX_OPSET,
-    () => `ai.onnx opset ${version} is not supported (opsets ${MIN_OPSET} to ${MAX_OPSET} are)`);
+  check(
+    version >= MIN_OPSET && version <= MAX_OPSET,
+    () => `ai.onnx opset ${version} is not supported (opsets ${MIN_OPSET} to ${MAX_OPSET} are)`,
+  );
   return version;
 }
 
@@ -124,11 +129,16 @@ function readValueInfo(v: ValueInfoProto, what: string, required: boolean): Valu
     return { name: v.name, type: null, dims: null };
   }
   const type = toDataType(tensor.elemType);
-  check(type !== null, () => `${what} '${v.name}' has element type ${dataTypeName(tensor.elemType)}, which is not supported (float32 and int64 are)`);
-  const dims = present(tensor, "shape") ? tensor.shape!.dim.map((d): DeclaredDim => {
-    if (present(d, "dimValue")) return int64ToNumber(d.dimValue!, `${what} '${v.name}': dimension`);
-    return d.dimParam ? d.dimParam : null;
-  }) : null;
+  check(
+    type !== null,
+    () => `${what} '${v.name}' has element type ${dataTypeName(tensor.elemType)}, which is not supported (float32 and int64 are)`,
+  );
+  const dims = present(tensor, "shape")
+    ? tensor.shape!.dim.map((d): DeclaredDim => {
+        if (present(d, "dimValue")) return int64ToNumber(d.dimValue!, `${what} '${v.name}': dimension`);
+        return d.dimParam ? d.dimParam : null;
+      })
+    : null;
   return { name: v.name, type, dims };
 }
 
@@ -153,11 +163,20 @@ function constantValue(node: OnnxNode): OnnxTensor {
   const names = [...node.attributes.keys()];
   check(names.length === 1, () => `${node.label}: needs exactly one value attribute, found [${names.join(", ")}]`);
   switch (names[0]) {
-    case "value": return attrs.tensor("value");
-    case "value_float": return { data: Float32Array.of(attrs.float("value_float")), dims: [] };
-    case "value_floats": { const v = attrs.floats("value_floats"); return { data: Float32Array.from(v), dims: [v.length] }; }
-    case "value_int": return { data: BigInt64Array.of(BigInt(attrs.int("value_int"))), dims: [] };
-    case "value_ints": { const v = attrs.ints("value_ints"); return { data: BigInt64Array.from(v, BigInt), dims: [v.length] }; }
+    case "value":
+      return attrs.tensor("value");
+    case "value_float":
+      return { data: Float32Array.of(attrs.float("value_float")), dims: [] };
+    case "value_floats": {
+      const v = attrs.floats("value_floats");
+      return { data: Float32Array.from(v), dims: [v.length] };
+    }
+    case "value_int":
+      return { data: BigInt64Array.of(BigInt(attrs.int("value_int"))), dims: [] };
+    case "value_ints": {
+      const v = attrs.ints("value_ints");
+      return { data: BigInt64Array.from(v, BigInt), dims: [v.length] };
+    }
   }
   throw new DenseNetError(`${node.label}: attribute '${names[0]}' is not supported`);
 }
@@ -172,7 +191,11 @@ function topologicalOrder(nodes: readonly OnnxNode[], available: ReadonlySet<str
     for (const out of node.outputs) {
       if (out === "") continue;
       const other = producer.get(out);
-      check(!other && !available.has(out), () => `${node.label}: value '${out}' is produced twice${other ? ` (also by ${other.label})` : " (it is also a graph input or initializer)"}`);
+      check(
+        !other && !available.has(out),
+        () =>
+          `${node.label}: value '${out}' is produced twice${other ? ` (also by ${other.label})` : " (it is also a graph input or initializer)"}`,
+      );
       producer.set(out, node);
     }
   }
@@ -183,7 +206,9 @@ function topologicalOrder(nodes: readonly OnnxNode[], available: ReadonlySet<str
     for (const input of new Set(node.inputs)) {
       if (input === "" || available.has(input)) continue;
       if (!producer.has(input)) {
-        throw new DenseNetError(`${node.label}: input '${input}' is not a graph input, an initializer or any node's output (a missing initializer?)`);
+        throw new DenseNetError(
+          `${node.label}: input '${input}' is not a graph input, an initializer or any node's output (a missing initializer?)`,
+        );
       }
       count++;
       const list = users.get(input);
@@ -194,7 +219,8 @@ function topologicalOrder(nodes: readonly OnnxNode[], available: ReadonlySet<str
   }
   const ready = nodes.filter((n) => waiting.get(n) === 0);
   const order: OnnxNode[] = [];
-  for (let next = 0; next < ready.length; next++) { // a queue without shift(): linear time
+  for (let next = 0; next < ready.length; next++) {
+    // a queue without shift(): linear time
     const node = ready[next];
     order.push(node);
     for (const out of node.outputs) {
@@ -209,8 +235,11 @@ function topologicalOrder(nodes: readonly OnnxNode[], available: ReadonlySet<str
   return order;
 }
 
-function describeCycle(nodes: readonly OnnxNode[], waiting: ReadonlyMap<OnnxNode, number>,
-  producer: ReadonlyMap<string, OnnxNode>): string {
+function describeCycle(
+  nodes: readonly OnnxNode[],
+  waiting: ReadonlyMap<OnnxNode, number>,
+  producer: ReadonlyMap<string, OnnxNode>,
+): string {
   const stuck = (n: OnnxNode | undefined) => n !== undefined && waiting.get(n)! > 0;
   const path: OnnxNode[] = [];
   const onPath = new Map<OnnxNode, number>();

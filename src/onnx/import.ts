@@ -10,7 +10,6 @@ import { parseModelMetadata } from "../model/metadata.js";
 import { decodeModel } from "./proto.js";
 import { countGraphEntries } from "./wire_scan.js";
 
-
 /**
  * Imports an ONNX model (protobuf bytes). Every node is checked and compiled for the
  * interpreter first, so unsupported ops, attributes and inconsistent shapes are load-time
@@ -19,9 +18,14 @@ import { countGraphEntries } from "./wire_scan.js";
  */
 export function importOnnx(bytes: Uint8Array, name: string): PlannedModel | InterpretedModel {
   const counts = countGraphEntries(bytes);
-  check(counts === null || counts.nodes <= MAX_NODES, () => `${name}: the graph has ${counts!.nodes} nodes, over the limit of ${MAX_NODES}`);
-  check(counts === null || counts.initializers <= MAX_NODES,
-    () => `${name}: the graph has ${counts!.initializers} initializers, over the limit of ${MAX_NODES}`);
+  check(
+    counts === null || counts.nodes <= MAX_NODES,
+    () => `${name}: the graph has ${counts!.nodes} nodes, over the limit of ${MAX_NODES}`,
+  );
+  check(
+    counts === null || counts.initializers <= MAX_NODES,
+    () => `${name}: the graph has ${counts!.initializers} initializers, over the limit of ${MAX_NODES}`,
+  );
   const proto = decodeModel(bytes, name);
   let graph: OnnxGraph, program: Program;
   try {
@@ -34,7 +38,9 @@ export function importOnnx(bytes: Uint8Array, name: string): PlannedModel | Inte
   checkFiniteWeights(graph, name);
   checkBatchNormVariances(graph, name);
   const base = {
-    name, inputNames: graph.inputs.map((v) => v.name), outputNames: graph.outputs.map((v) => v.name),
+    name,
+    inputNames: graph.inputs.map((v) => v.name),
+    outputNames: graph.outputs.map((v) => v.name),
     parameters: [...graph.constants.values()].reduce((n, t) => n + (t.data instanceof Float32Array ? t.data.length : 0), 0),
     metadata: parseModelMetadata(Object.fromEntries((proto.metadataProps ?? []).map((p) => [p.key, p.value])), name),
   };
@@ -51,7 +57,11 @@ export function importOnnx(bytes: Uint8Array, name: string): PlannedModel | Inte
   const input = graph.inputs[0];
   const classes = planned.buffers[planned.output].channels;
   return {
-    ...base, kind: "planned", graph: planned, config: null, randomWeights: false,
+    ...base,
+    kind: "planned",
+    graph: planned,
+    config: null,
+    randomWeights: false,
     outputDims: (n) => (outputRank === 2 ? [n, classes] : [n, classes, 1, 1]),
     checkInput: (dims) => checkFixedDims(input, dims),
   };
@@ -75,12 +85,17 @@ function checkBatchNormVariances(graph: OnnxGraph, name: string): void {
     const eps = new Attributes(node).float("epsilon", 1e-5);
     const data = variance.data;
     const i = data.findIndex((v) => !(v + eps > 0));
-    check(i < 0, () => `${name}: ${node.label}: variance ${data[i]} at index ${i} with epsilon ${eps}: BatchNormalization needs var + epsilon > 0`);
+    check(
+      i < 0,
+      () => `${name}: ${node.label}: variance ${data[i]} at index ${i} with epsilon ${eps}: BatchNormalization needs var + epsilon > 0`,
+    );
   }
 }
 
 function checkFixedDims(input: ValueInfo, dims: readonly number[]): void {
   const declared = input.dims!;
-  check(declared.every((d, i) => typeof d !== "number" || d === dims[i]),
-    () => `input '${input.name}' has shape [${dims.join(", ")}], the model expects ${formatDeclared(declared)}`);
+  check(
+    declared.every((d, i) => typeof d !== "number" || d === dims[i]),
+    () => `input '${input.name}' has shape [${dims.join(", ")}], the model expects ${formatDeclared(declared)}`,
+  );
 }

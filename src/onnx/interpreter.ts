@@ -34,16 +34,23 @@ export function compileProgram(graph: OnnxGraph): Program {
   const steps: { node: OnnxNode; kernel: Kernel }[] = graph.nodes.map((node) => {
     const kernel = opDefinition(node).compile(node, new Attributes(node), ctx);
     const outputs = checkSizes(node, kernel.infer(node.inputs.map((name) => (name ? types.get(name) : undefined))));
-    node.outputs.forEach((name, i) => { if (name) types.set(name, outputs[i]); });
+    node.outputs.forEach((name, i) => {
+      if (name) types.set(name, outputs[i]);
+    });
     return { node, kernel };
   });
   const keep = new Set([...graph.outputs.map((o) => o.name), ...graph.constants.keys()]);
   const lastUse = new Map<string, number>();
-  steps.forEach(({ node }, i) => node.inputs.forEach((name) => { if (name && !keep.has(name)) lastUse.set(name, i); }));
+  steps.forEach(({ node }, i) =>
+    node.inputs.forEach((name) => {
+      if (name && !keep.has(name)) lastUse.set(name, i);
+    }),
+  );
   const program: Step[] = steps.map((s, i) => ({ ...s, last: s.node.inputs.filter((name) => name && lastUse.get(name) === i) }));
 
   return {
-    graph, types,
+    graph,
+    types,
     run(feeds) {
       const values = new Map<string, OnnxTensor>(graph.constants);
       for (const input of graph.inputs) values.set(input.name, checkFeed(input, feeds[input.name]));
@@ -51,7 +58,9 @@ export function compileProgram(graph: OnnxGraph): Program {
         const inputs = node.inputs.map((name) => (name ? values.get(name)! : undefined));
         const outputTypes = checkSizes(node, kernel.infer(inputs.map((t) => t && { type: dataType(t), shape: t.dims, value: t })));
         const outputs = kernel.run(inputs, outputTypes);
-        node.outputs.forEach((name, i) => { if (name) values.set(name, outputs[i]); });
+        node.outputs.forEach((name, i) => {
+          if (name) values.set(name, outputs[i]);
+        });
         for (const name of last) values.delete(name);
       }
       return Object.fromEntries(graph.outputs.map((o) => [o.name, values.get(o.name)!]));
@@ -65,8 +74,10 @@ const MAX_ELEMENTS = MAX_TENSOR_ELEMENTS;
 function checkSizes(node: OnnxNode, outputs: ValueType[]): ValueType[] {
   outputs.forEach((t, i) => {
     const n = t.shape === null ? null : product(t.shape);
-    check(n === null || n <= MAX_ELEMENTS,
-      () => `${node.label}: output ${i} of shape ${formatShape(t.shape!)} would hold ${n} elements, over the limit of ${MAX_ELEMENTS}`);
+    check(
+      n === null || n <= MAX_ELEMENTS,
+      () => `${node.label}: output ${i} of shape ${formatShape(t.shape!)} would hold ${n} elements, over the limit of ${MAX_ELEMENTS}`,
+    );
   });
   return outputs;
 }
@@ -76,10 +87,15 @@ function checkFeed(input: ValueInfo, feed: OnnxTensor | undefined): OnnxTensor {
   const name = input.name;
   check(feed !== undefined, () => `missing input '${name}'`);
   const data = typeof feed === "object" && feed !== null ? (feed as { data?: unknown }).data : undefined;
-  check((data instanceof Float32Array || data instanceof BigInt64Array) && Array.isArray(feed.dims),
-    () => `input '${name}' must be a tensor { data: Float32Array | BigInt64Array, dims: number[] }`);
+  check(
+    (data instanceof Float32Array || data instanceof BigInt64Array) && Array.isArray(feed.dims),
+    () => `input '${name}' must be a tensor { data: Float32Array | BigInt64Array, dims: number[] }`,
+  );
   const dims = feed.dims;
-  check(dims.every((d) => Number.isSafeInteger(d) && d >= 0), () => `input '${name}' has invalid shape [${dims.join(", ")}]`);
+  check(
+    dims.every((d) => Number.isSafeInteger(d) && d >= 0),
+    () => `input '${name}' has invalid shape [${dims.join(", ")}]`,
+  );
   check(dataType(feed) === input.type, () => `input '${name}' is ${dataType(feed)}, the model expects ${input.type}`);
   const count = elementCount(dims);
   check(feed.data.length === count, () => `input '${name}' has ${feed.data.length} values, shape [${dims.join(", ")}] needs ${count}`);

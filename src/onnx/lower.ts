@@ -48,7 +48,10 @@ class Lowering implements LoweringContext {
   private layout!: ConcatLayout;
   private readonly groupBuffers = new Map<number, number>();
 
-  constructor(private readonly onnx: OnnxGraph, private readonly types: ReadonlyMap<string, ValueType>) {
+  constructor(
+    private readonly onnx: OnnxGraph,
+    private readonly types: ReadonlyMap<string, ValueType>,
+  ) {
     this.opset = onnx.opset;
     this.ctx = { opset: onnx.opset, constant: (name) => onnx.constants.get(name) };
   }
@@ -57,24 +60,35 @@ class Lowering implements LoweringContext {
     const { onnx } = this;
     need(onnx.inputs.length === 1 && onnx.outputs.length === 1, "the planned path takes one input and one output");
     const input = onnx.inputs[0];
-    need(input.type === "float32" && input.dims?.length === 4 && typeof input.dims[1] === "number",
-      () => `input '${input.name}' is not a float32 (N, C, H, W) image batch with a fixed C`);
+    need(
+      input.type === "float32" && input.dims?.length === 4 && typeof input.dims[1] === "number",
+      () => `input '${input.name}' is not a float32 (N, C, H, W) image batch with a fixed C`,
+    );
     this.findAliases();
     this.countUses();
     this.layoutConcats();
     need(!this.layout.placements.has(this.canon(input.name)), "the graph input is concatenated directly");
     const inputBuffer = this.buffer(input.name, input.dims[1] as number);
-    this.values.set(this.canon(input.name), { kind: "map", view: { buffer: inputBuffer, channel: 0 }, channels: input.dims[1] as number, nonNegative: false });
+    this.values.set(this.canon(input.name), {
+      kind: "map",
+      view: { buffer: inputBuffer, channel: 0 },
+      channels: input.dims[1] as number,
+      nonNegative: false,
+    });
     for (const node of onnx.nodes) if (!this.fused.has(node) && !this.alias.has(node.outputs[0])) this.lowerNode(node);
 
     const outputName = onnx.outputs[0].name;
     const out = this.value(outputName);
     const shape = this.shape(outputName);
-    need((out.kind === "map" || out.kind === "flat") && out.view.channel === 0 && this.buffers[out.view.buffer].channels === out.channels,
-      "the output is not a whole buffer");
+    need(
+      (out.kind === "map" || out.kind === "flat") && out.view.channel === 0 && this.buffers[out.view.buffer].channels === out.channels,
+      "the output is not a whole buffer",
+    );
     const rank = shape?.length;
-    need(rank === 2 ? out.kind === "flat" : rank === 4 && shape![2] === 1 && shape![3] === 1,
-      () => `output '${outputName}' is not (N, C) or (N, C, 1, 1)`);
+    need(
+      rank === 2 ? out.kind === "flat" : rank === 4 && shape![2] === 1 && shape![3] === 1,
+      () => `output '${outputName}' is not (N, C) or (N, C, 1, 1)`,
+    );
     return { graph: { buffers: this.buffers, ops: this.ops, input: inputBuffer, output: out.view.buffer }, outputRank: rank as 2 | 4 };
   }
 
@@ -123,11 +137,16 @@ class Lowering implements LoweringContext {
   }
 
   private layoutConcats(): void {
-    const concats: ChannelConcat[] = this.onnx.nodes.filter((n) => n.opType === "Concat").map((node) => {
-      const axis = new Attributes(node).int("axis");
-      need(normalizeAxis(axis, 4) === 1 && this.shape(node.outputs[0])?.length === 4, () => `${node.label} does not concatenate (N, C, H, W) maps along C`);
-      return { output: this.canon(node.outputs[0]), inputs: node.inputs.map((i) => this.canon(i)) };
-    });
+    const concats: ChannelConcat[] = this.onnx.nodes
+      .filter((n) => n.opType === "Concat")
+      .map((node) => {
+        const axis = new Attributes(node).int("axis");
+        need(
+          normalizeAxis(axis, 4) === 1 && this.shape(node.outputs[0])?.length === 4,
+          () => `${node.label} does not concatenate (N, C, H, W) maps along C`,
+        );
+        return { output: this.canon(node.outputs[0]), inputs: node.inputs.map((i) => this.canon(i)) };
+      });
     const layout = layoutConcats(concats, (name) => {
       const c = this.shape(name)?.[1];
       return typeof c === "number" ? c : null;
@@ -174,7 +193,9 @@ class Lowering implements LoweringContext {
   }
 
   batchNorm(node: OnnxNode, relu: boolean): Affine {
-    const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => this.constant(node, i, "BatchNormalization parameter").data as Float32Array);
+    const [scale, bias, mean, variance] = [1, 2, 3, 4].map(
+      (i) => this.constant(node, i, "BatchNormalization parameter").data as Float32Array,
+    );
     return batchNormAffine(scale, bias, mean, variance, new Attributes(node).float("epsilon", 1e-5), relu);
   }
 
@@ -195,12 +216,22 @@ class Lowering implements LoweringContext {
     const spec = windowSpec(node, attrs, kernel ?? attrs.kernel!);
     need(spec.kernel.length === 2, () => `${node.label} is not 2-D`);
     const x = this.shape(node.inputs[0]);
-    const sizes = spec.autoPad.startsWith("SAME") && spec.strides.every((s) => s === 1) ? [1, 1] : x?.slice(2) ?? [null, null];
+    const sizes = spec.autoPad.startsWith("SAME") && spec.strides.every((s) => s === 1) ? [1, 1] : (x?.slice(2) ?? [null, null]);
     const g = windowGeometry(spec, sizes);
-    need(g.begin.every((p) => p !== null), () => `${node.label}: auto_pad needs the input size`);
-    const [t, l] = g.begin as number[], [b, r] = g.end as number[];
+    need(
+      g.begin.every((p) => p !== null),
+      () => `${node.label}: auto_pad needs the input size`,
+    );
+    const [t, l] = g.begin as number[],
+      [b, r] = g.end as number[];
     const pads: Pads = [t, l, b, r];
-    return { spec, kernel: spec.kernel as unknown as Pair, stride: spec.strides as unknown as Pair, dilation: spec.dilations as unknown as Pair, pads };
+    return {
+      spec,
+      kernel: spec.kernel as unknown as Pair,
+      stride: spec.strides as unknown as Pair,
+      dilation: spec.dilations as unknown as Pair,
+      pads,
+    };
   }
 
   concatSlot(name: string): { buffer: number | undefined; offset: number } | undefined {

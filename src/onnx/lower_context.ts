@@ -13,13 +13,30 @@ export const need: (condition: unknown, reason: string | (() => string)) => asse
 };
 
 /** A (C, H, W) per-image map at a buffer view. */
-export interface MapValue { readonly kind: "map"; readonly view: View; readonly channels: number; readonly nonNegative: boolean }
+export interface MapValue {
+  readonly kind: "map";
+  readonly view: View;
+  readonly channels: number;
+  readonly nonNegative: boolean;
+}
 /** A per-channel affine (+ ReLU) of a map, applied by whichever op reads it. */
-export interface AffineValue { readonly kind: "affine"; readonly source: MapValue; readonly affine: Affine }
+export interface AffineValue {
+  readonly kind: "affine";
+  readonly source: MapValue;
+  readonly affine: Affine;
+}
 /** Explicit zero padding (top, left, bottom, right) of a map or affine, waiting to merge into a window op. */
-export interface PaddedValue { readonly kind: "padded"; readonly source: MapValue | AffineValue; readonly pads: Pads }
+export interface PaddedValue {
+  readonly kind: "padded";
+  readonly source: MapValue | AffineValue;
+  readonly pads: Pads;
+}
 /** A (N, C) row per image, stored as a (C, 1, 1) buffer view. */
-export interface FlatValue { readonly kind: "flat"; readonly view: View; readonly channels: number }
+export interface FlatValue {
+  readonly kind: "flat";
+  readonly view: View;
+  readonly channels: number;
+}
 export type Value = MapValue | AffineValue | PaddedValue | FlatValue;
 
 /** A 2-D window op's geometry with explicit pads. */

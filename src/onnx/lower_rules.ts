@@ -21,7 +21,7 @@ function conv(l: LoweringContext, node: OnnxNode): void {
   const [m, c] = weight.dims;
   need(weight.dims.length === 4, () => `${node.label} is not 2-D`);
   need(new Attributes(node).int("group", 1) === 1, () => `${node.label}: group > 1 has no planned kernel`);
-  const bias = node.inputs[2] ? l.constant(node, 2, "bias").data as Float32Array : null;
+  const bias = node.inputs[2] ? (l.constant(node, 2, "bias").data as Float32Array) : null;
   const { kernel, stride, dilation, pads } = l.window(node, weight.dims.slice(2));
   const x = l.operand(node);
   need(x.source.channels === c, () => `${node.label}: weights for ${c} input channels, input has ${x.source.channels}`);
@@ -40,8 +40,21 @@ function conv(l: LoweringContext, node: OnnxNode): void {
     out = relu.outputs[0];
   }
   const convOp = (input: View, output: View, pre: Affine | null, nominalInput?: View): Op => ({
-    kind: "conv", name: opName(node), input, output, inChannels: c, outChannels: m, kernel, stride, pads: allPads,
-    dilation, weight: w.weight, bias: w.bias, pre, relu: relu !== null, ...(nominalInput ? { nominalInput } : {}),
+    kind: "conv",
+    name: opName(node),
+    input,
+    output,
+    inChannels: c,
+    outChannels: m,
+    kernel,
+    stride,
+    pads: allPads,
+    dilation,
+    weight: w.weight,
+    bias: w.bias,
+    pre,
+    relu: relu !== null,
+    ...(nominalInput ? { nominalInput } : {}),
   });
   const pointwise = kernel.every((k) => k === 1) && stride.every((s) => s === 1) && allPads.every((p) => p === 0);
   const pool = relu || !pointwise ? null : l.soleReader(out, "AveragePool");
@@ -59,7 +72,16 @@ function conv(l: LoweringContext, node: OnnxNode): void {
   if (pointwise && !x.pre && !relu && spatial?.[2] === 1 && spatial[3] === 1) {
     // A 1x1 conv on a (C, 1, 1) map is a linear layer (a Caffe2-style classifier).
     const view = l.place(out, m);
-    l.emit({ kind: "linear", name: opName(node), input: x.source.view, output: view, inFeatures: c, outFeatures: m, weight: w.weight, bias: w.bias });
+    l.emit({
+      kind: "linear",
+      name: opName(node),
+      input: x.source.view,
+      output: view,
+      inFeatures: c,
+      outFeatures: m,
+      weight: w.weight,
+      bias: w.bias,
+    });
     l.set(out, { kind: "map", view, channels: m, nonNegative: false });
     return;
   }
@@ -74,25 +96,49 @@ function swapsWithPointwise(l: LoweringContext, pool: OnnxNode): boolean {
   return pool.outputs.length === 1 && (pads.every((p) => p === 0) || new Attributes(pool).int("count_include_pad", 0) === 0);
 }
 
-function poolOp(l: LoweringContext, node: OnnxNode, input: View, output: View, channels: number, pre: Affine | null,
-  extra: Window["pads"] = [0, 0, 0, 0], nonNegative = false): Op {
+function poolOp(
+  l: LoweringContext,
+  node: OnnxNode,
+  input: View,
+  output: View,
+  channels: number,
+  pre: Affine | null,
+  extra: Window["pads"] = [0, 0, 0, 0],
+  nonNegative = false,
+): Op {
   const { spec, kernel, stride, dilation, pads } = l.window(node);
   const max = node.opType === "MaxPool";
   let countIncludePad = !max && new Attributes(node).int("count_include_pad", 0) === 1;
   if (extra.some((p) => p > 0)) {
     if (max) {
       // Zero padding equals max-pool padding only when every window also sees a real value >= 0.
-      need(nonNegative && dilation.every((d) => d === 1) && addPads(pads, extra).every((p, i) => p < kernel[i % 2]),
-        () => `${node.label}: the Pad before it is not equivalent to max-pool padding`);
+      need(
+        nonNegative && dilation.every((d) => d === 1) && addPads(pads, extra).every((p, i) => p < kernel[i % 2]),
+        () => `${node.label}: the Pad before it is not equivalent to max-pool padding`,
+      );
     } else {
       // Explicit zeros count as elements: only exact when the pool counts its own padding too (or has none).
-      need(!spec.ceil && (countIncludePad || pads.every((p) => p === 0)), () => `${node.label}: the Pad before it does not merge into average-pool padding`);
+      need(
+        !spec.ceil && (countIncludePad || pads.every((p) => p === 0)),
+        () => `${node.label}: the Pad before it does not merge into average-pool padding`,
+      );
       countIncludePad = true;
     }
   }
   return {
-    kind: "pool", name: opName(node), mode: max ? "max" : "avg", input, output, channels, kernel, stride,
-    pads: addPads(pads, extra), dilation, ceilMode: spec.ceil, countIncludePad, pre,
+    kind: "pool",
+    name: opName(node),
+    mode: max ? "max" : "avg",
+    input,
+    output,
+    channels,
+    kernel,
+    stride,
+    pads: addPads(pads, extra),
+    dilation,
+    ceilMode: spec.ceil,
+    countIncludePad,
+    pre,
   };
 }
 
@@ -106,11 +152,19 @@ function pool(l: LoweringContext, node: OnnxNode): void {
 
 function globalPool(l: LoweringContext, node: OnnxNode): void {
   const x = l.operand(node);
-  need(x.extra.every((p) => p === 0), () => `${node.label} reads a padded map`);
+  need(
+    x.extra.every((p) => p === 0),
+    () => `${node.label} reads a padded map`,
+  );
   const view = l.place(node.outputs[0], x.source.channels);
   l.emit({
-    kind: "globalPool", name: opName(node), mode: node.opType === "GlobalMaxPool" ? "max" : "avg",
-    input: x.source.view, output: view, channels: x.source.channels, pre: x.pre,
+    kind: "globalPool",
+    name: opName(node),
+    mode: node.opType === "GlobalMaxPool" ? "max" : "avg",
+    input: x.source.view,
+    output: view,
+    channels: x.source.channels,
+    pre: x.pre,
   });
   l.set(node.outputs[0], { kind: "map", view, channels: x.source.channels, nonNegative: x.nonNegative });
 }
@@ -130,8 +184,10 @@ function relu(l: LoweringContext, node: OnnxNode): void {
     return;
   }
   need(x.kind === "map" || x.kind === "affine", () => `${node.label} has no planned equivalent here`);
-  const affine: Affine = x.kind === "affine" ? { ...x.affine, relu: true }
-    : { scale: new Float32Array(x.channels).fill(1), shift: new Float32Array(x.channels), relu: true };
+  const affine: Affine =
+    x.kind === "affine"
+      ? { ...x.affine, relu: true }
+      : { scale: new Float32Array(x.channels).fill(1), shift: new Float32Array(x.channels), relu: true };
   l.set(node.outputs[0], { kind: "affine", source: x.kind === "affine" ? x.source : x, affine });
 }
 
@@ -139,12 +195,19 @@ function concat(l: LoweringContext, node: OnnxNode): void {
   const parts = node.inputs.map((name) => {
     const v = l.value(name);
     const slot = l.concatSlot(name)!;
-    need(v.kind === "map" && v.view.buffer === slot.buffer && v.view.channel === slot.offset,
-      () => `${node.label}: input '${name}' is not written into the concatenation buffer`);
+    need(
+      v.kind === "map" && v.view.buffer === slot.buffer && v.view.channel === slot.offset,
+      () => `${node.label}: input '${name}' is not written into the concatenation buffer`,
+    );
     return v;
   });
   const channels = parts.reduce((n, v) => n + v.channels, 0);
-  l.set(node.outputs[0], { kind: "map", view: l.place(node.outputs[0], channels), channels, nonNegative: parts.every((v) => v.nonNegative) });
+  l.set(node.outputs[0], {
+    kind: "map",
+    view: l.place(node.outputs[0], channels),
+    channels,
+    nonNegative: parts.every((v) => v.nonNegative),
+  });
 }
 
 function pad(l: LoweringContext, node: OnnxNode): void {
@@ -161,7 +224,8 @@ function pad(l: LoweringContext, node: OnnxNode): void {
 /** Flatten/Reshape between (N, C, 1, 1) and (N, C): the same per-image data. */
 function reshape(l: LoweringContext, node: OnnxNode): void {
   const x = l.value(node.inputs[0]);
-  const from = l.shape(node.inputs[0]), to = l.shape(node.outputs[0]);
+  const from = l.shape(node.inputs[0]),
+    to = l.shape(node.outputs[0]);
   need(x.kind === "map" || x.kind === "flat", () => `${node.label} reshapes a value with a pending affine or padding`);
   const oneByOne = x.kind === "flat" || (from?.[2] === 1 && from[3] === 1);
   // An unknown first dimension is the batch (the per-image part below is fixed); a known one must equal the input's.
@@ -169,10 +233,20 @@ function reshape(l: LoweringContext, node: OnnxNode): void {
   const flat = to?.length === 2 && to[1] === x.channels;
   const map = to?.length === 4 && to[1] === x.channels && to[2] === 1 && to[3] === 1;
   need(oneByOne && sameBatch && (flat || map), () => `${node.label} changes the per-image layout`);
-  l.set(node.outputs[0], flat ? { kind: "flat", view: x.view, channels: x.channels } : { kind: "map", view: x.view, channels: x.channels, nonNegative: false });
+  l.set(
+    node.outputs[0],
+    flat ? { kind: "flat", view: x.view, channels: x.channels } : { kind: "map", view: x.view, channels: x.channels, nonNegative: false },
+  );
 }
 
-function linear(l: LoweringContext, node: OnnxNode, weight: Float32Array, outFeatures: number, bias: Float32Array | null, out: string): void {
+function linear(
+  l: LoweringContext,
+  node: OnnxNode,
+  weight: Float32Array,
+  outFeatures: number,
+  bias: Float32Array | null,
+  out: string,
+): void {
   const x = l.value(node.inputs[0]);
   need(x.kind === "flat", () => `${node.label} does not read an (N, C) matrix`);
   need(weight.length === outFeatures * x.channels, () => `${node.label}: weight does not match ${x.channels} input features`);
@@ -186,24 +260,32 @@ function softmax(l: LoweringContext, node: OnnxNode): void {
   const x = l.value(node.inputs[0]);
   need(x.kind === "flat" || x.kind === "map", () => `${node.label} reads a value with a pending affine or padding`);
   const shape = l.shape(node.inputs[0]);
-  need(shape && (shape.length === 2 || (shape.length === 4 && shape[2] === 1 && shape[3] === 1)),
-    () => `${node.label} does not read an (N, C) or (N, C, 1, 1) value`);
+  need(
+    shape && (shape.length === 2 || (shape.length === 4 && shape[2] === 1 && shape[3] === 1)),
+    () => `${node.label} does not read an (N, C) or (N, C, 1, 1) value`,
+  );
   // From opset 13 Softmax runs along `axis` alone (default -1); before, over every dim from `axis` (default 1) on.
   const axis = normalizeAxis(new Attributes(node).int("axis", l.opset >= 13 ? -1 : 1), shape.length);
   need(axis === 1, () => `${node.label}: axis ${axis} is not the channel axis`);
   const view = l.place(node.outputs[0], x.channels);
   l.emit({ kind: "softmax", name: opName(node), input: x.view, output: view, channels: x.channels });
-  l.set(node.outputs[0], x.kind === "flat" ? { kind: "flat", view, channels: x.channels } : { kind: "map", view, channels: x.channels, nonNegative: true });
+  l.set(
+    node.outputs[0],
+    x.kind === "flat" ? { kind: "flat", view, channels: x.channels } : { kind: "map", view, channels: x.channels, nonNegative: true },
+  );
 }
 
 function gemm(l: LoweringContext, node: OnnxNode): void {
   const a = new Attributes(node);
-  need(a.float("alpha", 1) === 1 && a.float("beta", 1) === 1 && a.int("transA", 0) === 0, () => `${node.label}: alpha, beta or transA has no planned equivalent`);
+  need(
+    a.float("alpha", 1) === 1 && a.float("beta", 1) === 1 && a.int("transA", 0) === 0,
+    () => `${node.label}: alpha, beta or transA has no planned equivalent`,
+  );
   const b = l.constant(node, 1, "B matrix");
   const [rows, cols] = b.dims;
   const transB = a.int("transB", 0) === 1;
   const n = transB ? rows : cols;
-  const weight = transB ? b.data as Float32Array : transpose(b.data as Float32Array, rows, cols);
+  const weight = transB ? (b.data as Float32Array) : transpose(b.data as Float32Array, rows, cols);
   const bias = node.inputs[2] ? rowBias(l.constant(node, 2, "C bias"), n) : null;
   need(!node.inputs[2] || bias, () => `${node.label}: C is not a per-output bias`);
   linear(l, node, weight, n, bias, node.outputs[0]);
@@ -246,8 +328,24 @@ function rowBias(t: OnnxTensor, n: number): Float32Array | null {
  * Clip, Sigmoid, Mul (or an Add that does not fold) keep the graph on the interpreter.
  */
 export const LOWER_RULES = {
-  Conv: conv, BatchNormalization: standaloneBatchNorm, Relu: relu, MaxPool: pool, AveragePool: pool,
-  GlobalAveragePool: globalPool, GlobalMaxPool: globalPool, Concat: concat, Pad: pad, Flatten: reshape, Reshape: reshape,
-  Gemm: gemm, MatMul: matmul, Softmax: softmax,
-  Identity: null, Dropout: null, Add: null, Mul: null, Clip: null, Sigmoid: null,
+  Conv: conv,
+  BatchNormalization: standaloneBatchNorm,
+  Relu: relu,
+  MaxPool: pool,
+  AveragePool: pool,
+  GlobalAveragePool: globalPool,
+  GlobalMaxPool: globalPool,
+  Concat: concat,
+  Pad: pad,
+  Flatten: reshape,
+  Reshape: reshape,
+  Gemm: gemm,
+  MatMul: matmul,
+  Softmax: softmax,
+  Identity: null,
+  Dropout: null,
+  Add: null,
+  Mul: null,
+  Clip: null,
+  Sigmoid: null,
 } as const satisfies Record<OpType, LowerRule | null>;

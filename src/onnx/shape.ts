@@ -83,13 +83,18 @@ export interface WindowGeometry {
 /** ONNX's output size and padding rules (auto_pad, ceil_mode) for spatial input sizes `sizes`. */
 export function windowGeometry(spec: WindowSpec, sizes: Shape): WindowGeometry {
   const r = spec.kernel.length;
-  const begin: Dim[] = [], end: Dim[] = [], out: Dim[] = [];
+  const begin: Dim[] = [],
+    end: Dim[] = [],
+    out: Dim[] = [];
   for (let i = 0; i < r; i++) {
     const size = sizes[i];
-    const k = spec.kernel[i], s = spec.strides[i], d = spec.dilations[i];
+    const k = spec.kernel[i],
+      s = spec.strides[i],
+      d = spec.dilations[i];
     const extent = (k - 1) * d + 1;
     if (spec.autoPad === "NOTSET" || spec.autoPad === "VALID") {
-      const pb = spec.autoPad === "VALID" ? 0 : spec.pads[i], pe = spec.autoPad === "VALID" ? 0 : spec.pads[i + r];
+      const pb = spec.autoPad === "VALID" ? 0 : spec.pads[i],
+        pe = spec.autoPad === "VALID" ? 0 : spec.pads[i + r];
       begin.push(pb);
       end.push(pe);
       out.push(size === null ? null : windowOutput(size, k, s, pb, pe, d, spec.ceil && spec.autoPad === "NOTSET"));
@@ -117,14 +122,21 @@ export function windowGeometry(spec: WindowSpec, sizes: Shape): WindowGeometry {
  * that counts padding; a ceil-mode window's overhang beyond the padding is not counted).
  * `offsetStrides` gives the offsets' meaning (row-major input strides by default).
  */
-export function windowTaps(inSizes: readonly number[], geometry: WindowGeometry, spec: WindowSpec,
-  offsetStrides: readonly number[] = stridesOf(inSizes)): { taps: Int32Array; inPadded: Int32Array; volume: number } {
+export function windowTaps(
+  inSizes: readonly number[],
+  geometry: WindowGeometry,
+  spec: WindowSpec,
+  offsetStrides: readonly number[] = stridesOf(inSizes),
+): { taps: Int32Array; inPadded: Int32Array; volume: number } {
   const r = inSizes.length;
-  const out = geometry.out as number[], begin = geometry.begin as number[], end = geometry.end as number[];
+  const out = geometry.out as number[],
+    begin = geometry.begin as number[],
+    end = geometry.end as number[];
   // Per axis, per output index: each kernel tap's coordinate offset (or -1) and whether it is in the padded extent.
   const axisTaps = inSizes.map((size, a) => {
     const k = spec.kernel[a];
-    const offsets = new Int32Array(out[a] * k), padded = new Uint8Array(out[a] * k);
+    const offsets = new Int32Array(out[a] * k),
+      padded = new Uint8Array(out[a] * k);
     for (let o = 0; o < out[a]; o++) {
       for (let t = 0; t < k; t++) {
         const pos = o * spec.strides[a] - begin[a] + t * spec.dilations[a];
@@ -136,14 +148,17 @@ export function windowTaps(inSizes: readonly number[], geometry: WindowGeometry,
   });
   const volume = elementCount(spec.kernel);
   const positions = elementCount(out);
-  const taps = new Int32Array(positions * volume), inPadded = new Int32Array(positions);
+  const taps = new Int32Array(positions * volume),
+    inPadded = new Int32Array(positions);
   const index = new Array<number>(r).fill(0); // output multi-index
   const tap = new Array<number>(r).fill(0);
   for (let p = 0; p < positions; p++) {
     tap.fill(0);
     let count = 0;
     for (let t = 0; t < volume; t++) {
-      let offset = 0, inside = true, pad = true;
+      let offset = 0,
+        inside = true,
+        pad = true;
       for (let a = 0; a < r; a++) {
         const at = index[a] * axisTaps[a].k + tap[a];
         const o = axisTaps[a].offsets[at];

@@ -6,10 +6,26 @@ import { elementCount } from "../tensor.js";
 
 /** TensorProto.DataType names, for messages. */
 const DATA_TYPE_NAMES: Record<number, string> = {
-  0: "undefined", 1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64", 8: "string",
-  9: "bool", 10: "float16", 11: "float64", 12: "uint32", 13: "uint64", 14: "complex64", 15: "complex128", 16: "bfloat16",
+  0: "undefined",
+  1: "float32",
+  2: "uint8",
+  3: "int8",
+  4: "uint16",
+  5: "int16",
+  6: "int32",
+  7: "int64",
+  8: "string",
+  9: "bool",
+  10: "float16",
+  11: "float64",
+  12: "uint32",
+  13: "uint64",
+  14: "complex64",
+  15: "complex128",
+  16: "bfloat16",
 };
-const FLOAT = 1, INT64 = 7;
+const FLOAT = 1,
+  INT64 = 7;
 
 export function dataTypeName(code: number): string {
   return DATA_TYPE_NAMES[code] ?? `type ${code}`;
@@ -36,7 +52,10 @@ export function int64ToNumber(v: Int64, what: string): number {
 /** The tensor a TensorProto holds; `what` names it in errors ("initializer 'w'"). */
 export function readTensorProto(t: TensorProto, what: string): OnnxTensor {
   const dims = t.dims.map((d) => int64ToNumber(d, `${what}: dimension`));
-  check(dims.every((d) => d >= 0), () => `${what}: negative dimension in shape [${dims.join(", ")}]`);
+  check(
+    dims.every((d) => d >= 0),
+    () => `${what}: negative dimension in shape [${dims.join(", ")}]`,
+  );
   const type = toDataType(t.dataType);
   check(type !== null, () => `${what}: element type ${dataTypeName(t.dataType)} is not supported (float32 and int64 are)`);
   check(t.dataLocation !== 1 && t.externalData.length === 0, () => `${what}: tensors stored in external data files are not supported`);
@@ -46,15 +65,16 @@ export function readTensorProto(t: TensorProto, what: string): OnnxTensor {
   const size = type === "float32" ? 4 : 8;
   const raw = t.rawData;
   if (raw && raw.length > 0) {
-    check(raw.length === count * size,
-      () => `${what}: raw data holds ${raw.length} bytes, shape [${dims.join(", ")}] of ${type} needs ${count * size}`);
+    check(
+      raw.length === count * size,
+      () => `${what}: raw data holds ${raw.length} bytes, shape [${dims.join(", ")}] of ${type} needs ${count * size}`,
+    );
     const bytes = new Uint8Array(raw.length);
     bytes.set(raw); // copy: raw may sit at an offset not aligned for a typed-array view
     return type === "float32" ? { data: new Float32Array(bytes.buffer), dims } : { data: new BigInt64Array(bytes.buffer), dims };
   }
   const values = type === "float32" ? t.floatData : t.int64Data;
-  check(values.length === count,
-    () => `${what}: holds ${values.length} values, shape [${dims.join(", ")}] needs ${count}`);
+  check(values.length === count, () => `${what}: holds ${values.length} values, shape [${dims.join(", ")}] needs ${count}`);
   return type === "float32"
     ? { data: Float32Array.from(t.floatData), dims }
     : { data: BigInt64Array.from(t.int64Data, int64ToBigInt), dims };

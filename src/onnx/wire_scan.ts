@@ -36,7 +36,8 @@ function scanFields(bytes: Uint8Array, from: number, to: number, visit: (field: 
   while (at < to) {
     const key = varint();
     if (key < 0) return false;
-    const field = Math.floor(key / 8), wire = key % 8;
+    const field = Math.floor(key / 8),
+      wire = key % 8;
     if (wire === 0) {
       if (varint() < 0) return false;
       if (!visit(field, -1, -1)) return false;

@@ -10,7 +10,9 @@ import type { ExecutionPlan } from "./plan.js";
  */
 export function featuresView(graph: Graph | PackedGraph, plan: ExecutionPlan): { offset: number; elements: number } | null {
   let last = -1;
-  graph.ops.forEach((op, i) => { if (op.kind === "globalPool") last = i; });
+  graph.ops.forEach((op, i) => {
+    if (op.kind === "globalPool") last = i;
+  });
   if (last < 0) return null;
   const pool = graph.ops[last];
   const buffer = pool.output.buffer;

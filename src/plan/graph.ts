@@ -160,9 +160,15 @@ export interface Graph {
 
 /** Folds an inference-mode BatchNorm into a per-channel scale and shift (computed in f64). */
 export function batchNormAffine(
-  weight: Float32Array, bias: Float32Array, mean: Float32Array, variance: Float32Array, eps: number, relu: boolean,
+  weight: Float32Array,
+  bias: Float32Array,
+  mean: Float32Array,
+  variance: Float32Array,
+  eps: number,
+  relu: boolean,
 ): Affine {
-  const scale = new Float32Array(weight.length), shift = new Float32Array(weight.length);
+  const scale = new Float32Array(weight.length),
+    shift = new Float32Array(weight.length);
   for (let c = 0; c < weight.length; c++) {
     const s = weight[c] / Math.sqrt(variance[c] + eps);
     scale[c] = s;
@@ -175,13 +181,22 @@ export function batchNormAffine(
  * Folds a per-output-channel affine that follows a conv into the conv itself:
  * W'[o, :] = W[o, :] * scale[o], b'[o] = b[o] * scale[o] + shift[o] (in f64).
  */
-export function foldAffineIntoConv(weight: Float32Array, bias: Float32Array | null, affine: Affine, outChannels: number):
-  { weight: Float32Array; bias: Float32Array } {
+export function foldAffineIntoConv(
+  weight: Float32Array,
+  bias: Float32Array | null,
+  affine: Affine,
+  outChannels: number,
+): { weight: Float32Array; bias: Float32Array } {
   return { weight: foldAffineIntoWeight(weight, affine, outChannels), bias: foldAffineIntoBias(bias, affine, outChannels) };
 }
 
 /** The weight half of foldAffineIntoConv: W'[o, :] = W[o, :] * scale[o], into `w` (which may be `weight` itself). */
-export function foldAffineIntoWeight(weight: Float32Array, affine: Affine, outChannels: number, w: Float32Array = new Float32Array(weight.length)): Float32Array {
+export function foldAffineIntoWeight(
+  weight: Float32Array,
+  affine: Affine,
+  outChannels: number,
+  w: Float32Array = new Float32Array(weight.length),
+): Float32Array {
   const per = weight.length / outChannels;
   for (let o = 0; o < outChannels; o++) {
     const s = affine.scale[o];

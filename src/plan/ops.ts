@@ -6,8 +6,15 @@ import * as L from "../kernels/layout.js";
 import { type Op, type OpKind, type OpOf, type Pads, type Pair, weightValues } from "./graph.js";
 import { type OpDef, fields } from "./op_def.js";
 import {
-  MICRO_KERNELS, NO_WEIGHTS, type PackedWeights, allocBias, allocFloats,
-  microKernelRows, packPanels, packPre, panelsLength,
+  MICRO_KERNELS,
+  NO_WEIGHTS,
+  type PackedWeights,
+  allocBias,
+  allocFloats,
+  microKernelRows,
+  packPanels,
+  packPre,
+  panelsLength,
 } from "./panels.js";
 import { WINOGRAD_OPS } from "./winograd.js";
 import { type Spatial, windowOutput } from "./window.js";
@@ -41,24 +48,38 @@ const conv: OpDef<OpOf<"conv">> = {
     const packed = allocFloats(mem, panelsLength(op.outChannels, k, mr));
     packPanels(packed.view, weightValues(op.weight), op.outChannels, k, mr);
     return {
-      matrix: packed.ptr, bias: allocBias(mem, op.bias, Math.ceil(op.outChannels / mr) * mr),
-      ...packPre(mem, op.pre), ukernel: MICRO_KERNELS[microKernel],
+      matrix: packed.ptr,
+      bias: allocBias(mem, op.bias, Math.ceil(op.outChannels / mr) * mr),
+      ...packPre(mem, op.pre),
+      ukernel: MICRO_KERNELS[microKernel],
     };
   },
   descriptor(op, { inOff, outOff, input, output }) {
-    const f = fields(L.CONV_FIELDS), w = op.weights;
-    f[L.CONV_A] = w.matrix; f[L.CONV_BIAS] = w.bias; f[L.CONV_PRE_SCALE] = w.preScale; f[L.CONV_PRE_SHIFT] = w.preShift;
-    f[L.CONV_IN_OFF] = inOff; f[L.CONV_OUT_OFF] = outOff;
-    f[L.CONV_CIN] = op.inChannels; f[L.CONV_H] = input.height; f[L.CONV_W] = input.width;
-    f[L.CONV_COUT] = op.outChannels; f[L.CONV_OH] = output.height; f[L.CONV_OW] = output.width;
-    [f[L.CONV_KH], f[L.CONV_KW]] = op.kernel; [f[L.CONV_SH], f[L.CONV_SW]] = op.stride;
-    [f[L.CONV_PH], f[L.CONV_PW]] = op.pads; [f[L.CONV_DH], f[L.CONV_DW]] = op.dilation;
+    const f = fields(L.CONV_FIELDS),
+      w = op.weights;
+    f[L.CONV_A] = w.matrix;
+    f[L.CONV_BIAS] = w.bias;
+    f[L.CONV_PRE_SCALE] = w.preScale;
+    f[L.CONV_PRE_SHIFT] = w.preShift;
+    f[L.CONV_IN_OFF] = inOff;
+    f[L.CONV_OUT_OFF] = outOff;
+    f[L.CONV_CIN] = op.inChannels;
+    f[L.CONV_H] = input.height;
+    f[L.CONV_W] = input.width;
+    f[L.CONV_COUT] = op.outChannels;
+    f[L.CONV_OH] = output.height;
+    f[L.CONV_OW] = output.width;
+    [f[L.CONV_KH], f[L.CONV_KW]] = op.kernel;
+    [f[L.CONV_SH], f[L.CONV_SW]] = op.stride;
+    [f[L.CONV_PH], f[L.CONV_PW]] = op.pads;
+    [f[L.CONV_DH], f[L.CONV_DW]] = op.dilation;
     f[L.CONV_FLAGS] = (op.relu ? L.CONV_FLAG_RELU : 0) | (w.preRelu ? L.CONV_FLAG_PRE_RELU : 0);
     f[L.CONV_UKERNEL] = w.ukernel;
     f[L.CONV_KC] = GEMM_KC;
     return f;
   },
-  describe: (op, input, output) => `conv ${op.kernel[0]}x${op.kernel[1]}/${op.stride[0]} ${op.inChannels}->${op.outChannels}` +
+  describe: (op, input, output) =>
+    `conv ${op.kernel[0]}x${op.kernel[1]}/${op.stride[0]} ${op.inChannels}->${op.outChannels}` +
     `${preNote(op.weights, "BN-ReLU packed")} @ ${at(input, output)}`,
   scratchBytes: (_op, kernels) => kernels.conv2d_gemm_scratch_bytes(GEMM_KC),
 };
@@ -70,18 +91,27 @@ const pool: OpDef<OpOf<"pool">> = {
   macs: () => 0,
   pack: (op, mem) => ({ ...NO_WEIGHTS, ...packPre(mem, op.pre) }),
   descriptor(op, { inOff, outOff, input, output }) {
-    const f = fields(L.POOL_FIELDS), w = op.weights;
-    f[L.POOL_IN_OFF] = inOff; f[L.POOL_OUT_OFF] = outOff; f[L.POOL_C] = op.channels;
-    f[L.POOL_H] = input.height; f[L.POOL_W] = input.width; f[L.POOL_OH] = output.height; f[L.POOL_OW] = output.width;
-    [f[L.POOL_KH], f[L.POOL_KW]] = op.kernel; [f[L.POOL_SH], f[L.POOL_SW]] = op.stride;
+    const f = fields(L.POOL_FIELDS),
+      w = op.weights;
+    f[L.POOL_IN_OFF] = inOff;
+    f[L.POOL_OUT_OFF] = outOff;
+    f[L.POOL_C] = op.channels;
+    f[L.POOL_H] = input.height;
+    f[L.POOL_W] = input.width;
+    f[L.POOL_OH] = output.height;
+    f[L.POOL_OW] = output.width;
+    [f[L.POOL_KH], f[L.POOL_KW]] = op.kernel;
+    [f[L.POOL_SH], f[L.POOL_SW]] = op.stride;
     [f[L.POOL_PH], f[L.POOL_PW], f[L.POOL_PH_END], f[L.POOL_PW_END]] = op.pads;
     [f[L.POOL_DH], f[L.POOL_DW]] = op.dilation;
     f[L.POOL_MODE] = poolMode(op.mode);
     f[L.POOL_FLAGS] = (op.countIncludePad ? L.POOL_FLAG_COUNT_PAD : 0) | (w.preRelu ? L.POOL_FLAG_PRE_RELU : 0);
-    f[L.POOL_PRE_SCALE] = w.preScale; f[L.POOL_PRE_SHIFT] = w.preShift;
+    f[L.POOL_PRE_SCALE] = w.preScale;
+    f[L.POOL_PRE_SHIFT] = w.preShift;
     return f;
   },
-  describe: (op, input, output) => `${op.mode} pool ${op.kernel[0]}x${op.kernel[1]}/${op.stride[0]} ${op.channels} ch` +
+  describe: (op, input, output) =>
+    `${op.mode} pool ${op.kernel[0]}x${op.kernel[1]}/${op.stride[0]} ${op.channels} ch` +
     `${preNote(op.weights, "BN-ReLU fused")} @ ${at(input, output)}`,
   scratchBytes: noScratch,
 };
@@ -93,12 +123,16 @@ const globalPool: OpDef<OpOf<"globalPool">> = {
   macs: () => 0,
   pack: (op, mem) => ({ ...NO_WEIGHTS, ...packPre(mem, op.pre) }),
   descriptor(op, { inOff, outOff, input }) {
-    const f = fields(L.GPOOL_FIELDS), w = op.weights;
-    f[L.GPOOL_IN_OFF] = inOff; f[L.GPOOL_OUT_OFF] = outOff; f[L.GPOOL_C] = op.channels;
+    const f = fields(L.GPOOL_FIELDS),
+      w = op.weights;
+    f[L.GPOOL_IN_OFF] = inOff;
+    f[L.GPOOL_OUT_OFF] = outOff;
+    f[L.GPOOL_C] = op.channels;
     f[L.GPOOL_HW] = input.height * input.width;
     f[L.GPOOL_MODE] = poolMode(op.mode);
     f[L.GPOOL_FLAGS] = w.preRelu ? L.POOL_FLAG_PRE_RELU : 0;
-    f[L.GPOOL_PRE_SCALE] = w.preScale; f[L.GPOOL_PRE_SHIFT] = w.preShift;
+    f[L.GPOOL_PRE_SCALE] = w.preScale;
+    f[L.GPOOL_PRE_SHIFT] = w.preShift;
     return f;
   },
   describe: (op, input) => `global ${op.mode} pool ${op.channels} ch @ ${input.height}x${input.width}`,
@@ -113,8 +147,12 @@ const linear: OpDef<OpOf<"linear">> = {
   pack: (op, mem) => ({ ...NO_WEIGHTS, matrix: mem.allocF32(weightValues(op.weight)), bias: op.bias ? mem.allocF32(op.bias) : 0 }),
   descriptor(op, { inOff, outOff }) {
     const f = fields(L.LINEAR_FIELDS);
-    f[L.LINEAR_IN_OFF] = inOff; f[L.LINEAR_OUT_OFF] = outOff; f[L.LINEAR_W] = op.weights.matrix; f[L.LINEAR_BIAS] = op.weights.bias;
-    f[L.LINEAR_M] = op.outFeatures; f[L.LINEAR_K] = op.inFeatures;
+    f[L.LINEAR_IN_OFF] = inOff;
+    f[L.LINEAR_OUT_OFF] = outOff;
+    f[L.LINEAR_W] = op.weights.matrix;
+    f[L.LINEAR_BIAS] = op.weights.bias;
+    f[L.LINEAR_M] = op.outFeatures;
+    f[L.LINEAR_K] = op.inFeatures;
     return f;
   },
   describe: (op) => `linear ${op.inFeatures}->${op.outFeatures}`,
@@ -129,7 +167,9 @@ const softmax: OpDef<OpOf<"softmax">> = {
   pack: () => NO_WEIGHTS,
   descriptor(op, { inOff, outOff }) {
     const f = fields(L.SOFTMAX_FIELDS);
-    f[L.SOFTMAX_IN_OFF] = inOff; f[L.SOFTMAX_OUT_OFF] = outOff; f[L.SOFTMAX_C] = op.channels;
+    f[L.SOFTMAX_IN_OFF] = inOff;
+    f[L.SOFTMAX_OUT_OFF] = outOff;
+    f[L.SOFTMAX_C] = op.channels;
     return f;
   },
   describe: (op) => `softmax ${op.channels}`,

@@ -63,7 +63,8 @@ export function packPanels(out: Float32Array, weight: Float32Array, m: number, k
   const blocks = Math.ceil(m / mr);
   for (let b = 0; b < blocks; b++) {
     for (let r = 0; r < mr && b * mr + r < m; r++) {
-      const row = (b * mr + r) * k, base = b * k * mr + r;
+      const row = (b * mr + r) * k,
+        base = b * k * mr + r;
       for (let i = 0; i < k; i++) out[base + i * mr] = weight[row + i];
     }
   }

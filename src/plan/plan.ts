@@ -51,20 +51,25 @@ export interface ExecutionPlan {
 export function planGraph(graph: PackedGraph, mem: LinearMemory, height: number, width: number): ExecutionPlan {
   const sizes = inferSpatial(graph, height, width);
   const bytes = graph.buffers.map((b, i) => b.channels * sizes[i].height * sizes[i].width * 4);
-  const first = graph.buffers.map(() => Infinity), last = graph.buffers.map(() => -Infinity);
+  const first = graph.buffers.map(() => Infinity),
+    last = graph.buffers.map(() => -Infinity);
   const touch = (buffer: number, step: number) => {
     first[buffer] = Math.min(first[buffer], step);
     last[buffer] = Math.max(last[buffer], step);
   };
   touch(graph.input, -1);
-  graph.ops.forEach((op, i) => { touch(op.input.buffer, i); touch(op.output.buffer, i); });
+  graph.ops.forEach((op, i) => {
+    touch(op.input.buffer, i);
+    touch(op.output.buffer, i);
+  });
   touch(graph.output, graph.ops.length);
   const arena = assignOffsets(bytes.map((b, i) => ({ bytes: b, first: first[i], last: last[i] })));
   const offset = (v: View) => arena.offsets[v.buffer] + v.channel * sizes[v.buffer].height * sizes[v.buffer].width * 4;
 
   const steps = graph.ops.map((op): Step => {
     const def = opDef(op);
-    const input = sizes[op.input.buffer], output = sizes[op.output.buffer];
+    const input = sizes[op.input.buffer],
+      output = sizes[op.output.buffer];
     const fields = def.descriptor(op, { inOff: offset(op.input), outOff: offset(op.output), input, output });
     const desc = mem.alloc(fields.length * 4, 16);
     mem.u32(desc, fields.length).set(fields);
@@ -74,9 +79,18 @@ export function planGraph(graph: PackedGraph, mem: LinearMemory, height: number,
   mem.u32(schedule, steps.length * 2).set(steps.flatMap((s) => [OP_KERNELS.indexOf(s.kernel), s.desc]));
   const inChannels = graph.buffers[graph.input].channels;
   return {
-    height, width, steps, schedule, arenaBytes: arena.bytes,
-    inputOffset: arena.offsets[graph.input], outputOffset: arena.offsets[graph.output],
-    inputElements: inChannels * height * width, outputElements: graph.buffers[graph.output].channels,
-    macs: graphMacs(graph, sizes), nominalMacs: nominalGraphMacs(graph, sizes), sizes, bufferOffsets: arena.offsets,
+    height,
+    width,
+    steps,
+    schedule,
+    arenaBytes: arena.bytes,
+    inputOffset: arena.offsets[graph.input],
+    outputOffset: arena.offsets[graph.output],
+    inputElements: inChannels * height * width,
+    outputElements: graph.buffers[graph.output].channels,
+    macs: graphMacs(graph, sizes),
+    nominalMacs: nominalGraphMacs(graph, sizes),
+    sizes,
+    bufferOffsets: arena.offsets,
   };
 }

@@ -29,11 +29,15 @@ export function inferSpatial(graph: GraphGeometry, height: number, width: number
     }
     const out = def.outputSize(op, input, sizes);
     if (out.height < 1 || out.width < 1) {
-      throw new DenseNetError(`input ${height}x${width} is too small: '${op.name}' would produce a ${out.height}x${out.width} output from ${input.height}x${input.width}`);
+      throw new DenseNetError(
+        `input ${height}x${width} is too small: '${op.name}' would produce a ${out.height}x${out.width} output from ${input.height}x${input.width}`,
+      );
     }
     const known = sizes[op.output.buffer];
     if (known && (known.height !== out.height || known.width !== out.width)) {
-      throw new DenseNetError(`op '${op.name}' writes ${out.height}x${out.width} into '${graph.buffers[op.output.buffer].name}', which is ${known.height}x${known.width}`);
+      throw new DenseNetError(
+        `op '${op.name}' writes ${out.height}x${out.width} into '${graph.buffers[op.output.buffer].name}', which is ${known.height}x${known.width}`,
+      );
     }
     sizes[op.output.buffer] = out;
   }

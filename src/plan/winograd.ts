@@ -15,8 +15,16 @@ import type { Spatial } from "./window.js";
 
 /** 3x3, stride 1, padding 1 on every side, no dilation, and few enough input channels. */
 export function winogradEligible(op: ConvOp): boolean {
-  return op.kernel[0] === 3 && op.kernel[1] === 3 && op.stride[0] === 1 && op.stride[1] === 1 &&
-    op.pads.every((p) => p === 1) && op.dilation[0] === 1 && op.dilation[1] === 1 && op.inChannels <= L.WINO_MAX_CIN;
+  return (
+    op.kernel[0] === 3 &&
+    op.kernel[1] === 3 &&
+    op.stride[0] === 1 &&
+    op.stride[1] === 1 &&
+    op.pads.every((p) => p === 1) &&
+    op.dilation[0] === 1 &&
+    op.dilation[1] === 1 &&
+    op.inChannels <= L.WINO_MAX_CIN
+  );
 }
 
 /** The graph with every eligible conv running as Winograd F(2x2, 3x3). */
@@ -31,8 +39,16 @@ export function useWinograd(graph: Graph): Graph {
     const padded = { buffer: buffers.push({ name: `${op.name}.winograd_input`, channels: op.inChannels }) - 1, channel: 0 };
     ops.push({ kind: "winogradInput", name: `${op.name}.pad`, input: op.input, output: padded, channels: op.inChannels, pre: op.pre });
     ops.push({
-      kind: "winogradConv", name: op.name, input: padded, output: op.output, source: op.input, inChannels: op.inChannels,
-      outChannels: op.outChannels, weight: op.weight, bias: op.bias, relu: op.relu,
+      kind: "winogradConv",
+      name: op.name,
+      input: padded,
+      output: op.output,
+      source: op.input,
+      inChannels: op.inChannels,
+      outChannels: op.outChannels,
+      weight: op.weight,
+      bias: op.bias,
+      relu: op.relu,
     });
   }
   return { ...graph, buffers, ops };
@@ -65,13 +81,35 @@ export function packWinogradWeights(out: Float32Array, length: number, weight: F
     for (let c = 0; c < cin; c++) {
       const g = (o * cin + c) * 9; // g_oc is weight[g .. g + 9), row-major 3x3
       // (G g)[i][k] for the three columns k of g.
-      const w00 = weight[g], w10 = weight[g + 3], w20 = weight[g + 6];
-      const w01 = weight[g + 1], w11 = weight[g + 4], w21 = weight[g + 7];
-      const w02 = weight[g + 2], w12 = weight[g + 5], w22 = weight[g + 8];
+      const w00 = weight[g],
+        w10 = weight[g + 3],
+        w20 = weight[g + 6];
+      const w01 = weight[g + 1],
+        w11 = weight[g + 4],
+        w21 = weight[g + 7];
+      const w02 = weight[g + 2],
+        w12 = weight[g + 5],
+        w22 = weight[g + 8];
       const at = rowBase + c * mr;
       winogradRow(out, at, length, 0, 1 * w00 + 0 * w10 + 0 * w20, 1 * w01 + 0 * w11 + 0 * w21, 1 * w02 + 0 * w12 + 0 * w22);
-      winogradRow(out, at, length, 1, 0.5 * w00 + 0.5 * w10 + 0.5 * w20, 0.5 * w01 + 0.5 * w11 + 0.5 * w21, 0.5 * w02 + 0.5 * w12 + 0.5 * w22);
-      winogradRow(out, at, length, 2, 0.5 * w00 + -0.5 * w10 + 0.5 * w20, 0.5 * w01 + -0.5 * w11 + 0.5 * w21, 0.5 * w02 + -0.5 * w12 + 0.5 * w22);
+      winogradRow(
+        out,
+        at,
+        length,
+        1,
+        0.5 * w00 + 0.5 * w10 + 0.5 * w20,
+        0.5 * w01 + 0.5 * w11 + 0.5 * w21,
+        0.5 * w02 + 0.5 * w12 + 0.5 * w22,
+      );
+      winogradRow(
+        out,
+        at,
+        length,
+        2,
+        0.5 * w00 + -0.5 * w10 + 0.5 * w20,
+        0.5 * w01 + -0.5 * w11 + 0.5 * w21,
+        0.5 * w02 + -0.5 * w12 + 0.5 * w22,
+      );
       winogradRow(out, at, length, 3, 0 * w00 + 0 * w10 + 1 * w20, 0 * w01 + 0 * w11 + 1 * w21, 0 * w02 + 0 * w12 + 1 * w22);
     }
   }
@@ -95,15 +133,24 @@ const winogradInput: OpDef<OpOf<"winogradInput">> = {
   macs: () => 0,
   pack: (op, mem) => ({ ...NO_WEIGHTS, ...packPre(mem, op.pre) }),
   descriptor(op, { inOff, outOff, input, output }) {
-    const f = fields(L.PAD_FIELDS), w = op.weights;
-    f[L.PAD_IN_OFF] = inOff; f[L.PAD_OUT_OFF] = outOff; f[L.PAD_C] = op.channels;
-    f[L.PAD_H] = input.height; f[L.PAD_W] = input.width; f[L.PAD_OH] = output.height; f[L.PAD_OW] = output.width;
-    f[L.PAD_TOP] = L.WINO_PAD; f[L.PAD_LEFT] = L.WINO_PAD;
+    const f = fields(L.PAD_FIELDS),
+      w = op.weights;
+    f[L.PAD_IN_OFF] = inOff;
+    f[L.PAD_OUT_OFF] = outOff;
+    f[L.PAD_C] = op.channels;
+    f[L.PAD_H] = input.height;
+    f[L.PAD_W] = input.width;
+    f[L.PAD_OH] = output.height;
+    f[L.PAD_OW] = output.width;
+    f[L.PAD_TOP] = L.WINO_PAD;
+    f[L.PAD_LEFT] = L.WINO_PAD;
     f[L.PAD_FLAGS] = w.preRelu ? L.POOL_FLAG_PRE_RELU : 0;
-    f[L.PAD_PRE_SCALE] = w.preScale; f[L.PAD_PRE_SHIFT] = w.preShift;
+    f[L.PAD_PRE_SCALE] = w.preScale;
+    f[L.PAD_PRE_SHIFT] = w.preShift;
     return f;
   },
-  describe: (op, input, output) => `pad for Winograd ${op.channels} ch${op.weights.preScale !== 0 ? " (BN-ReLU fused)" : ""} @ ${at(input, output)}`,
+  describe: (op, input, output) =>
+    `pad for Winograd ${op.channels} ch${op.weights.preScale !== 0 ? " (BN-ReLU fused)" : ""} @ ${at(input, output)}`,
   scratchBytes: () => 0,
 };
 
@@ -120,17 +167,26 @@ const winogradConv: OpDef<OpOf<"winogradConv">> = {
     const packed = allocFloats(mem, L.WINO_XI * length);
     packWinogradWeights(packed.view, length, weightValues(op.weight), op.outChannels, op.inChannels, L.WINO_ROWS);
     return {
-      ...NO_WEIGHTS, matrix: packed.ptr, bias: allocBias(mem, op.bias, Math.ceil(op.outChannels / L.WINO_ROWS) * L.WINO_ROWS),
+      ...NO_WEIGHTS,
+      matrix: packed.ptr,
+      bias: allocBias(mem, op.bias, Math.ceil(op.outChannels / L.WINO_ROWS) * L.WINO_ROWS),
       ukernel: MICRO_KERNELS[kernel],
     };
   },
   // A CONV descriptor (see WINO_MAX_CIN in kernels/layout.ts): CONV_IN_OFF is the padded copy of CONV_H x CONV_W.
   descriptor(op, { inOff, outOff, input, output }) {
-    const f = fields(L.CONV_FIELDS), w = op.weights;
-    f[L.CONV_A] = w.matrix; f[L.CONV_BIAS] = w.bias;
-    f[L.CONV_IN_OFF] = inOff; f[L.CONV_OUT_OFF] = outOff;
-    f[L.CONV_CIN] = op.inChannels; f[L.CONV_H] = input.height; f[L.CONV_W] = input.width;
-    f[L.CONV_COUT] = op.outChannels; f[L.CONV_OH] = output.height; f[L.CONV_OW] = output.width;
+    const f = fields(L.CONV_FIELDS),
+      w = op.weights;
+    f[L.CONV_A] = w.matrix;
+    f[L.CONV_BIAS] = w.bias;
+    f[L.CONV_IN_OFF] = inOff;
+    f[L.CONV_OUT_OFF] = outOff;
+    f[L.CONV_CIN] = op.inChannels;
+    f[L.CONV_H] = input.height;
+    f[L.CONV_W] = input.width;
+    f[L.CONV_COUT] = op.outChannels;
+    f[L.CONV_OH] = output.height;
+    f[L.CONV_OW] = output.width;
     f[L.CONV_FLAGS] = op.relu ? L.CONV_FLAG_RELU : 0;
     f[L.CONV_UKERNEL] = w.ukernel;
     return f;

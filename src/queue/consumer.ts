@@ -100,9 +100,12 @@ export class Consumer {
     const closed = this.worker.close().then(() => ({ closed: true, unstored: 0 }));
     const idle = this.inHand === 0 ? Promise.resolve() : new Promise<void>((wake) => this.idle.push(wake));
     let timer: NodeJS.Timeout | undefined;
-    const stuck = idle.then(() => new Promise<{ closed: boolean; unstored: number }>((resolve) => {
-      timer = setTimeout(() => resolve({ closed: false, unstored: this.unstored.size }), this.unstored.size > 0 ? graceMs : 1000);
-    }));
+    const stuck = idle.then(
+      () =>
+        new Promise<{ closed: boolean; unstored: number }>((resolve) => {
+          timer = setTimeout(() => resolve({ closed: false, unstored: this.unstored.size }), this.unstored.size > 0 ? graceMs : 1000);
+        }),
+    );
     try {
       return await Promise.race([closed, stuck]);
     } finally {

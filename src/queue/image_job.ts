@@ -14,8 +14,10 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 function topOf(top: unknown, classes: number): number {
   const most = classes >= 1 ? classes : 1_000_000; // an ONNX graph whose class count no plan revealed
   if (top === undefined) return Math.min(5, most);
-  check(Number.isInteger(top) && (top as number) >= 1 && (top as number) <= most,
-    () => `'top' must be an integer from 1 to ${most} (the model's classes), got ${JSON.stringify(top)?.slice(0, 20)}`);
+  check(
+    Number.isInteger(top) && (top as number) >= 1 && (top as number) <= most,
+    () => `'top' must be an integer from 1 to ${most} (the model's classes), got ${JSON.stringify(top)?.slice(0, 20)}`,
+  );
   return top as number;
 }
 
@@ -24,8 +26,14 @@ export async function runImageJob(modelName: string, session: Session, data: Rec
   const { image, top } = data;
   check(!("inputs" in data), "job data has both 'image' and 'inputs': give one (an image to classify, or tensors to infer)");
   check(typeof image === "string" && image.length > 0, "'image' must be the base64 text of a JPEG or PNG file");
-  check(image.length <= MAX_BASE64_CHARS, () => `'image' has ${image.length} base64 characters, more than the ${MAX_BASE64_CHARS} of a 64 MiB file`);
-  check(image.length % 4 === 0 && BASE64.test(image), "'image' is not base64 (A-Z, a-z, 0-9, '+', '/', '=' padding to a multiple of 4; no line breaks)");
+  check(
+    image.length <= MAX_BASE64_CHARS,
+    () => `'image' has ${image.length} base64 characters, more than the ${MAX_BASE64_CHARS} of a 64 MiB file`,
+  );
+  check(
+    image.length % 4 === 0 && BASE64.test(image),
+    "'image' is not base64 (A-Z, a-z, 0-9, '+', '/', '=' padding to a multiple of 4; no line breaks)",
+  );
   const k = topOf(top, modelSignature(session).outputs[0].shape[1]);
   const bytes = Buffer.from(image, "base64");
   const tensor = await imageTensor(session, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), "job image");

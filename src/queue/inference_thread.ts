@@ -6,7 +6,10 @@ import type { ModelSpec } from "./model_specs.js";
 
 /** Why a job failed; `invalidInput`: its data was refused, so a retry would fail the same way. */
 export class JobFailure extends Error {
-  constructor(message: string, readonly invalidInput: boolean) {
+  constructor(
+    message: string,
+    readonly invalidInput: boolean,
+  ) {
     super(message);
   }
 }
@@ -31,7 +34,10 @@ export class InferenceThread {
   /** A restart after the thread died, shared by the jobs that wait for it. */
   private restarting: Promise<void> | null = null;
 
-  private constructor(private readonly init: InferenceThreadInit, readonly models: readonly ModelSummary[]) {}
+  private constructor(
+    private readonly init: InferenceThreadInit,
+    readonly models: readonly ModelSummary[],
+  ) {}
 
   /** Starts the thread and loads every model; a model that cannot be loaded rejects with its DenseNetError. */
   static async start(specs: readonly ModelSpec[], threads: number): Promise<InferenceThread> {
@@ -73,7 +79,8 @@ export class InferenceThread {
     const died = (why: string) => {
       if (this.thread !== thread) return;
       this.thread = null;
-      for (const job of this.pending.values()) job.reject(new JobFailure(`the inference thread stopped (${why}) while running this job`, false));
+      for (const job of this.pending.values())
+        job.reject(new JobFailure(`the inference thread stopped (${why}) while running this job`, false));
       this.pending.clear();
     };
     thread.on("error", (e) => died(e.message.split("\n")[0]));
@@ -84,8 +91,11 @@ export class InferenceThread {
   async process(data: unknown): Promise<object> {
     if (this.closing) throw new JobFailure("the worker is closing", false);
     while (!this.thread) {
-      this.restarting ??= InferenceThread.spawn(this.init).then(({ thread }) => this.adopt(thread))
-        .finally(() => { this.restarting = null; });
+      this.restarting ??= InferenceThread.spawn(this.init)
+        .then(({ thread }) => this.adopt(thread))
+        .finally(() => {
+          this.restarting = null;
+        });
       await this.restarting;
     }
     const thread = this.thread;

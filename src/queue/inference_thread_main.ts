@@ -25,12 +25,17 @@ async function load(): Promise<boolean> {
       sessions.set(spec.name, session);
       // Refuses, at start-up, a model the protocol cannot serve (one on the interpreter).
       const { inputs, outputs } = modelMetadata(spec.name, session);
-      const description = `${session.info.parameters.toLocaleString("en-US")} parameters, ` +
+      const description =
+        `${session.info.parameters.toLocaleString("en-US")} parameters, ` +
         `input [${inputs[0].shape.join(", ")}], output [${outputs[0].shape.join(", ")}]`;
       models.push({ name: spec.name, source: spec.source, description });
     } catch (e) {
       await Promise.all([...sessions.values()].map((s) => s.release()));
-      post({ kind: "load-failed", message: `model '${spec.name}' (${spec.source}): ${errorText(e)}`, invalidInput: e instanceof DenseNetError });
+      post({
+        kind: "load-failed",
+        message: `model '${spec.name}' (${spec.source}): ${errorText(e)}`,
+        invalidInput: e instanceof DenseNetError,
+      });
       return false;
     }
   }
@@ -52,7 +57,8 @@ if (await load()) {
       running.add(job);
     } else {
       // The main thread terminates this thread on "closed" (Deno's parentPort has no close()).
-      void Promise.all(running).then(() => Promise.all([...sessions.values()].map((s) => s.release())))
+      void Promise.all(running)
+        .then(() => Promise.all([...sessions.values()].map((s) => s.release())))
         .then(() => post({ kind: "closed" }));
     }
   });

@@ -18,7 +18,11 @@ export type ModelSessions = ReadonlyMap<string, Session>;
 export async function processJob(sessions: ModelSessions, data: unknown): Promise<object> {
   check(typeof data === "object" && data !== null && !Array.isArray(data), "job data must be a JSON object with a 'model' field");
   const { model } = data as Record<string, unknown>;
-  check(typeof model === "string", () => `job data must name its model in a string field 'model', got ${model === undefined ? "none" : JSON.stringify(model).slice(0, 60)}`);
+  check(
+    typeof model === "string",
+    () =>
+      `job data must name its model in a string field 'model', got ${model === undefined ? "none" : JSON.stringify(model).slice(0, 60)}`,
+  );
   const session = sessions.get(model);
   if (!session) {
     throw new DenseNetError(`unknown model '${model.slice(0, 128)}': this worker serves [${[...sessions.keys()].join(", ")}]`);

@@ -16,9 +16,7 @@ export interface ModelSummary {
   readonly description: string;
 }
 
-export type ToInferenceThread =
-  | { readonly kind: "job"; readonly id: number; readonly data: unknown }
-  | { readonly kind: "close" };
+export type ToInferenceThread = { readonly kind: "job"; readonly id: number; readonly data: unknown } | { readonly kind: "close" };
 
 export type FromInferenceThread =
   | { readonly kind: "ready"; readonly models: readonly ModelSummary[] }

@@ -31,7 +31,9 @@ export function parseModelSpecs(values: readonly string[], fallback: ModelSpec):
     if (source === "") throw new DenseNetError(`--model '${value}' names no file`);
     const name = named ? value.slice(0, eq) : fileStem(source);
     if (!MODEL_NAME.test(name)) {
-      throw new DenseNetError(`--model '${value}': model name '${name}' must be 1 to 128 letters, digits, '.', '_' or '-' (give one as NAME=PATH)`);
+      throw new DenseNetError(
+        `--model '${value}': model name '${name}' must be 1 to 128 letters, digits, '.', '_' or '-' (give one as NAME=PATH)`,
+      );
     }
     return { name, source };
   });

@@ -3,7 +3,9 @@
 // two DenseNet layers is usually passed within microseconds), then sleep in Atomics.wait.
 
 export const BARRIER_BYTES = 16;
-const ARRIVED = 0, GENERATION = 1, ABORTED = 2;
+const ARRIVED = 0,
+  GENERATION = 1,
+  ABORTED = 2;
 const SPINS = 20000;
 const WAIT_SLICE_MS = 50;
 

@@ -36,7 +36,15 @@ export interface KernelTable {
 }
 
 /** Runs worker ith's share (of nth) of every step of a schedule, in order, on one arena. */
-export function runSchedule(t: KernelTable, schedule: Schedule, arena: number, scratch: number, ith = 0, nth = 1, hooks: StepHooks = {}): void {
+export function runSchedule(
+  t: KernelTable,
+  schedule: Schedule,
+  arena: number,
+  scratch: number,
+  ith = 0,
+  nth = 1,
+  hooks: StepHooks = {},
+): void {
   const pairs = new Uint32Array(t.memory.buffer, schedule.table, schedule.steps * 2);
   const { before, after } = hooks;
   for (let s = 0; s < schedule.steps; s++) {
@@ -51,16 +59,34 @@ export function runSchedule(t: KernelTable, schedule: Schedule, arena: number, s
  * arena, all nth workers run their shares of every step with `barrier` between steps (none
  * for nth = 1), and worker 0 copies the output vector to the output stage.
  */
-export function runImage(t: KernelTable, schedule: Schedule, staging: Staging, image: number, arena: number, scratch: number,
-  ith = 0, nth = 1, barrier: Int32Array | null = null, hooks: StepHooks = {}): void {
+export function runImage(
+  t: KernelTable,
+  schedule: Schedule,
+  staging: Staging,
+  image: number,
+  arena: number,
+  scratch: number,
+  ith = 0,
+  nth = 1,
+  barrier: Int32Array | null = null,
+  hooks: StepHooks = {},
+): void {
   const f32 = new Float32Array(t.memory.buffer);
-  const sync = () => { if (barrier) arriveAndWait(barrier, nth); };
+  const sync = () => {
+    if (barrier) arriveAndWait(barrier, nth);
+  };
   if (ith === 0) {
     const src = (staging.inputStage >>> 2) + image * staging.inputElements;
     f32.copyWithin((arena + staging.inputOffset) >>> 2, src, src + staging.inputElements);
   }
   sync();
-  runSchedule(t, schedule, arena, scratch, ith, nth, { before: hooks.before, after: (s) => { sync(); hooks.after?.(s); } });
+  runSchedule(t, schedule, arena, scratch, ith, nth, {
+    before: hooks.before,
+    after: (s) => {
+      sync();
+      hooks.after?.(s);
+    },
+  });
   if (ith === 0) {
     const dst = (staging.outputStage >>> 2) + image * staging.outputElements;
     const src = (arena + staging.outputOffset) >>> 2;

@@ -27,8 +27,8 @@ export type KernelBuild = "relaxed-simd" | "simd";
 
 // (module (func (result v128) v128.const i32x4 0 0 0 0)): the smallest module using SIMD.
 const SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 11,
 ]);
 
 let compiled: Promise<{ module: WebAssembly.Module; build: KernelBuild }> | null = null;

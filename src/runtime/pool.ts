@@ -13,10 +13,17 @@ const WORKER_URL = new URL("./worker.js", import.meta.url);
 export class WorkerPool {
   private readonly piscina: Piscina;
 
-  constructor(setup: WorkerSetup, readonly threads: number) {
+  constructor(
+    setup: WorkerSetup,
+    readonly threads: number,
+  ) {
     this.piscina = new Piscina({
-      filename: WORKER_URL.href, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: 1,
-      idleTimeout: Infinity, workerData: setup,
+      filename: WORKER_URL.href,
+      minThreads: threads,
+      maxThreads: threads,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Infinity,
+      workerData: setup,
     });
   }
 
@@ -27,10 +34,14 @@ export class WorkerPool {
    */
   async run(tasks: readonly RunTask[], barrier: Int32Array): Promise<void> {
     let failure: unknown = null;
-    await Promise.all(tasks.map((task) => this.piscina.run(task).catch((e: unknown) => {
-      failure ??= e;
-      abortRun(barrier);
-    })));
+    await Promise.all(
+      tasks.map((task) =>
+        this.piscina.run(task).catch((e: unknown) => {
+          failure ??= e;
+          abortRun(barrier);
+        }),
+      ),
+    );
     if (failure !== null) {
       const message = failure instanceof Error ? failure.message : String(failure);
       throw new DenseNetError(`a worker failed during the run: ${message.split("\n")[0]}`);

@@ -78,7 +78,10 @@ export class Batcher {
   private waiting = 0;
   private running: Promise<void> | null = null;
 
-  constructor(private readonly options: BatcherOptions, private readonly observe: BatchObserver = () => {}) {}
+  constructor(
+    private readonly options: BatcherOptions,
+    private readonly observe: BatchObserver = () => {},
+  ) {}
 
   /** Requests waiting to run. */
   get depth(): number {
@@ -133,8 +136,11 @@ export class Batcher {
     }
     const size = `${h}x${w}`;
     if (sizes.has(size)) return;
-    check(sizes.size < this.options.maxSizes,
-      () => `the model already serves ${sizes.size} image sizes (${[...sizes].join(", ")}), the most it plans (--max-sizes); send one of those`);
+    check(
+      sizes.size < this.options.maxSizes,
+      () =>
+        `the model already serves ${sizes.size} image sizes (${[...sizes].join(", ")}), the most it plans (--max-sizes); send one of those`,
+    );
     session.plan(h, w);
     sizes.add(size);
   }
@@ -167,7 +173,10 @@ export class Batcher {
       const ready = group.images >= this.options.maxBatch || wait <= 0;
       if (ready && (!next || group.items[0].arrived < next.items[0].arrived)) next = group;
       if (!ready && group.timer === null) {
-        group.timer = setTimeout(() => { group.timer = null; this.kick(); }, Math.ceil(wait));
+        group.timer = setTimeout(() => {
+          group.timer = null;
+          this.kick();
+        }, Math.ceil(wait));
       }
     }
     if (!next) return;
@@ -181,7 +190,8 @@ export class Batcher {
   /** Takes the oldest requests of `group` up to maxBatch images (at least one request). */
   private take(group: Group): Pending[] {
     const limit = this.unbatchable.has(group.model.session) ? 1 : this.options.maxBatch;
-    let images = 0, n = 0;
+    let images = 0,
+      n = 0;
     while (n < group.items.length && (n === 0 || images + group.items[n].count <= limit)) images += group.items[n++].count;
     const batch = group.items.splice(0, n);
     group.images -= images;

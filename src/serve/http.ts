@@ -5,7 +5,11 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 /** An error with the HTTP status (and headers) its response gets. */
 export class HttpError extends Error {
   override name = "HttpError";
-  constructor(readonly status: number, message: string, readonly headers: Readonly<Record<string, string>> = {}) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
     super(message);
   }
 }
@@ -58,7 +62,13 @@ export function oneLine(text: string, max = 300): string {
 }
 
 /** Writes a complete response: bytes as they are, a string, or anything else as JSON. */
-export function send(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}, contentType = "application/json"): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+  contentType = "application/json",
+): void {
   const bytes = body instanceof Uint8Array ? body : Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
   res.writeHead(status, { "Content-Type": contentType, "Content-Length": String(bytes.length), ...headers });
   res.end(bytes);

@@ -17,13 +17,15 @@ class Histogram {
   observe(value: number): void {
     this.sum += value;
     this.count++;
-    this.buckets.forEach((b, i) => { if (value <= b) this.counts[i]++; });
+    this.buckets.forEach((b, i) => {
+      if (value <= b) this.counts[i]++;
+    });
   }
 }
 
 /** `name="value"` pairs, with Prometheus' escapes (backslash, double quote, newline). */
 function labels(pairs: Record<string, string>): string {
-  const text = Object.entries(pairs).map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, "\\\"").replace(/\n/g, "\\n")}"`);
+  const text = Object.entries(pairs).map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`);
   return text.join(",");
 }
 
@@ -38,7 +40,10 @@ export class Metrics {
   private readonly started = performance.now();
 
   /** `queueDepth` and `inFlight` are read when the metrics are rendered. */
-  constructor(private readonly queueDepth: () => number, private readonly inFlight: () => number) {}
+  constructor(
+    private readonly queueDepth: () => number,
+    private readonly inFlight: () => number,
+  ) {}
 
   /**
    * One answered request. `model` is "" where the request named no served model; status 499
@@ -84,7 +89,11 @@ export class Metrics {
   render(): string {
     const out: string[] = [];
     const header = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    header("densenet_requests_total", "counter", "Requests answered, by model, endpoint and HTTP status code (499: the client left first).");
+    header(
+      "densenet_requests_total",
+      "counter",
+      "Requests answered, by model, endpoint and HTTP status code (499: the client left first).",
+    );
     for (const { labels: l, value } of this.requests.values()) out.push(`densenet_requests_total{${labels(l)}} ${value}`);
     header("densenet_request_errors_total", "counter", "Requests answered with a 4xx or 5xx status, by model and endpoint.");
     const errors = new Map<string, { l: Record<string, string>; n: number }>();

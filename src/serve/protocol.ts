@@ -89,8 +89,11 @@ const signatures = new WeakMap<Session, ModelSignature>();
 
 function computeSignature(session: Session): ModelSignature {
   const info = session.info;
-  check(info.execution === "planned" && session.inputNames.length === 1 && session.outputNames.length === 1,
-    () => `model '${info.name}' cannot be served: it runs on the op-by-op interpreter (${info.notPlanned}); serve takes image models on the planned kernels`);
+  check(
+    info.execution === "planned" && session.inputNames.length === 1 && session.outputNames.length === 1,
+    () =>
+      `model '${info.name}' cannot be served: it runs on the op-by-op interpreter (${info.notPlanned}); serve takes image models on the planned kernels`,
+  );
   return {
     inputs: [{ name: session.inputNames[0], datatype: "FP32", shape: [-1, session.inputChannels, -1, -1] }],
     outputs: [{ name: session.outputNames[0], datatype: "FP32", shape: [-1, session.outputClasses ?? -1] }],
@@ -135,11 +138,17 @@ export function parseInferRequest(body: unknown, session: Session, binary?: Uint
     inputs[name] = parseTensor(entry, spec, bytes);
   });
   for (const spec of signature.inputs) check(Object.hasOwn(inputs, spec.name), () => `missing input '${spec.name}'`);
-  check(bytes.used === bytes.data.length, () => `the request has ${bytes.data.length} bytes of binary data, its inputs' binary_data_size take ${bytes.used}`);
+  check(
+    bytes.used === bytes.data.length,
+    () => `the request has ${bytes.data.length} bytes of binary data, its inputs' binary_data_size take ${bytes.used}`,
+  );
   const params = body.parameters;
   check(params === undefined || isObject(params), () => `'parameters' must be an object, got ${describe(params)}`);
   const allBinary = params?.binary_data_output;
-  check(allBinary === undefined || typeof allBinary === "boolean", () => `parameters.binary_data_output must be a boolean, got ${describe(allBinary)}`);
+  check(
+    allBinary === undefined || typeof allBinary === "boolean",
+    () => `parameters.binary_data_output must be a boolean, got ${describe(allBinary)}`,
+  );
   return { ...(id === undefined ? {} : { id }), inputs, ...parseOutputs(body.outputs, signature, allBinary === true) };
 }
 
@@ -148,7 +157,8 @@ function parseOutputs(outputs: unknown, signature: ModelSignature, allBinary: bo
   const names = signature.outputs.map((s) => s.name);
   if (outputs === undefined) return { outputs: names, binaryOutputs: allBinary ? names : [] };
   check(Array.isArray(outputs), () => `'outputs' must be an array of {"name": ...}, got ${describe(outputs)}`);
-  const chosen: string[] = [], binary: string[] = [];
+  const chosen: string[] = [],
+    binary: string[] = [];
   outputs.forEach((entry: unknown, i: number) => {
     check(isObject(entry) && typeof entry.name === "string", () => `outputs[${i}] must be an object with a string 'name'`);
     const name = entry.name;
@@ -157,7 +167,10 @@ function parseOutputs(outputs: unknown, signature: ModelSignature, allBinary: bo
     const p = entry.parameters;
     check(p === undefined || isObject(p), () => `outputs[${i}].parameters must be an object`);
     const flag = p?.binary_data;
-    check(flag === undefined || typeof flag === "boolean", () => `outputs[${i}].parameters.binary_data must be a boolean, got ${describe(flag)}`);
+    check(
+      flag === undefined || typeof flag === "boolean",
+      () => `outputs[${i}].parameters.binary_data must be a boolean, got ${describe(flag)}`,
+    );
     chosen.push(name);
     if (flag ?? allBinary) binary.push(name);
   });
@@ -169,25 +182,43 @@ function parseTensor(entry: Record<string, unknown>, spec: TensorSpec, binary: {
   const what = `input '${spec.name}'`;
   const { shape, datatype } = entry;
   check(datatype === "FP32", () => `${what}: datatype must be "FP32", got ${describe(datatype)}`);
-  check(Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d)),
-    () => `${what}: 'shape' must be an array of integers, got ${describe(shape)}`);
+  check(
+    Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d)),
+    () => `${what}: 'shape' must be an array of integers, got ${describe(shape)}`,
+  );
   const dims = shape as number[];
-  check(dims.length === spec.shape.length,
-    () => `${what}: shape [${dims.join(", ")}] must have rank ${spec.shape.length} ([${formatSpec(spec.shape)}])`);
-  check(dims.every((d) => d >= 1), () => `${what}: shape [${dims.join(", ")}] must hold positive integers`);
-  check(spec.shape.every((d, i) => d === -1 || d === dims[i]),
-    () => `${what}: shape [${dims.join(", ")}] does not match the model's [${formatSpec(spec.shape)}]`);
+  check(
+    dims.length === spec.shape.length,
+    () => `${what}: shape [${dims.join(", ")}] must have rank ${spec.shape.length} ([${formatSpec(spec.shape)}])`,
+  );
+  check(
+    dims.every((d) => d >= 1),
+    () => `${what}: shape [${dims.join(", ")}] must hold positive integers`,
+  );
+  check(
+    spec.shape.every((d, i) => d === -1 || d === dims[i]),
+    () => `${what}: shape [${dims.join(", ")}] does not match the model's [${formatSpec(spec.shape)}]`,
+  );
   check(dims[0] <= MAX_BATCH, () => `${what}: batch ${dims[0]} exceeds the maximum of ${MAX_BATCH} images`);
-  check(dims.slice(2).every((d) => d <= MAX_SIDE), () => `${what}: image ${dims.slice(2).join("x")} exceeds the maximum side of ${MAX_SIDE}`);
+  check(
+    dims.slice(2).every((d) => d <= MAX_SIDE),
+    () => `${what}: image ${dims.slice(2).join("x")} exceeds the maximum side of ${MAX_SIDE}`,
+  );
   const count = elementCount(dims);
   const params = entry.parameters;
   check(params === undefined || isObject(params), () => `${what}: 'parameters' must be an object, got ${describe(params)}`);
   const size = params?.binary_data_size;
   if (size === undefined) return { data: flattenData(entry.data, count, dims, what), dims };
   check(entry.data === undefined, () => `${what}: give either 'data' or parameters.binary_data_size, not both`);
-  check(size === count * 4, () => `${what}: binary_data_size must be ${count * 4} (${count} float32 of shape [${dims.join(", ")}]), got ${describe(size)}`);
+  check(
+    size === count * 4,
+    () => `${what}: binary_data_size must be ${count * 4} (${count} float32 of shape [${dims.join(", ")}]), got ${describe(size)}`,
+  );
   const end = binary.used + count * 4;
-  check(end <= binary.data.length, () => `${what}: binary data ends at byte ${binary.data.length}, the input needs bytes ${binary.used} to ${end}`);
+  check(
+    end <= binary.data.length,
+    () => `${what}: binary data ends at byte ${binary.data.length}, the input needs bytes ${binary.used} to ${end}`,
+  );
   const data = readFloat32(binary.data.subarray(binary.used, end));
   binary.used = end;
   const bad = data.findIndex((v) => !Number.isFinite(v));
@@ -266,7 +297,10 @@ function outputData(name: string, tensor: AnyTensor): { datatype: Datatype; data
   if (tensor.data instanceof Float32Array) {
     const data = Array.from(tensor.data);
     const bad = data.findIndex((v) => !Number.isFinite(v));
-    check(bad < 0, () => `output '${name}' holds a non-finite value (${data[bad]}) at index ${bad}: the input overflowed float32 in the network`);
+    check(
+      bad < 0,
+      () => `output '${name}' holds a non-finite value (${data[bad]}) at index ${bad}: the input overflowed float32 in the network`,
+    );
     return { datatype: "FP32", data };
   }
   const data = Array.from(tensor.data, Number);
@@ -281,10 +315,16 @@ function outputData(name: string, tensor: AnyTensor): { datatype: Datatype; data
  * send after it, in output order. For a request with none, `binary` is empty and the JSON is
  * inferResponse's.
  */
-export function binaryInferResponse(modelName: string, request: InferRequest, outputs: Readonly<Record<string, AnyTensor>>): { json: InferResponse; binary: Uint8Array[] } {
+export function binaryInferResponse(
+  modelName: string,
+  request: InferRequest,
+  outputs: Readonly<Record<string, AnyTensor>>,
+): { json: InferResponse; binary: Uint8Array[] } {
   const binary: Uint8Array[] = [];
   const json: InferResponse = {
-    model_name: modelName, model_version: MODEL_VERSION, ...(request.id === undefined ? {} : { id: request.id }),
+    model_name: modelName,
+    model_version: MODEL_VERSION,
+    ...(request.id === undefined ? {} : { id: request.id }),
     outputs: request.outputs.map((name) => {
       const tensor = outputs[name];
       check(tensor, () => `the model gave no output '${name}'`);

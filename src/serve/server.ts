@@ -29,7 +29,16 @@ export interface ServerOptions extends BatcherOptions {
 }
 
 /** Endpoint labels of the metrics: a fixed set, whatever the client sends. */
-type Endpoint = "server_metadata" | "health_live" | "health_ready" | "model_metadata" | "model_ready" | "infer" | "classify" | "metrics" | "other";
+type Endpoint =
+  | "server_metadata"
+  | "health_live"
+  | "health_ready"
+  | "model_metadata"
+  | "model_ready"
+  | "infer"
+  | "classify"
+  | "metrics"
+  | "other";
 
 interface Route {
   readonly endpoint: Endpoint;
@@ -43,10 +52,14 @@ const MODEL_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(?:\/(ready|in
 /** Maps a request path to its route; null for paths the server does not have. */
 function route(pathname: string): Route | null {
   switch (pathname) {
-    case "/v2": return { endpoint: "server_metadata", method: "GET" };
-    case "/v2/health/live": return { endpoint: "health_live", method: "GET" };
-    case "/v2/health/ready": return { endpoint: "health_ready", method: "GET" };
-    case "/metrics": return { endpoint: "metrics", method: "GET" };
+    case "/v2":
+      return { endpoint: "server_metadata", method: "GET" };
+    case "/v2/health/live":
+      return { endpoint: "health_live", method: "GET" };
+    case "/v2/health/ready":
+      return { endpoint: "health_ready", method: "GET" };
+    case "/metrics":
+      return { endpoint: "metrics", method: "GET" };
   }
   const m = MODEL_PATH.exec(pathname);
   if (!m) return null;
@@ -56,7 +69,8 @@ function route(pathname: string): Route | null {
   } catch {
     throw new HttpError(400, `model name in the path is not valid percent-encoding: '${oneLine(m[1], 80)}'`);
   }
-  if (m[2] !== undefined && m[2] !== MODEL_VERSION) throw new HttpError(404, `model '${model}' has no version '${oneLine(m[2], 40)}'; its only version is ${MODEL_VERSION}`);
+  if (m[2] !== undefined && m[2] !== MODEL_VERSION)
+    throw new HttpError(404, `model '${model}' has no version '${oneLine(m[2], 40)}'; its only version is ${MODEL_VERSION}`);
   const action = m[3];
   if (action === "infer") return { endpoint: "infer", method: "POST", model };
   if (action === "classify") return { endpoint: "classify", method: "POST", model };
@@ -75,11 +89,14 @@ export class InferenceServer {
   private held = 0;
 
   constructor(private readonly options: ServerOptions) {
-    this.metrics = new Metrics(() => this.batcher.depth, () => this.inFlight);
+    this.metrics = new Metrics(
+      () => this.batcher.depth,
+      () => this.inFlight,
+    );
     this.batcher = new Batcher(options, (model, images, seconds) => this.metrics.batch(model, images, seconds));
     this.http = createServer((req, res) => {
       this.handle(req, res).catch((e: unknown) => {
-        console.error(`densenet serve: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+        console.error(`densenet serve: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
         res.destroy();
       });
     });
@@ -136,17 +153,25 @@ export class InferenceServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     this.inFlight++;
-    let endpoint: Endpoint = "other", model = "";
+    let endpoint: Endpoint = "other",
+      model = "";
     const abort = new AbortController();
     let held = 0;
     const reserve = (bytes: number) => {
       if (this.held + bytes > this.options.maxMemoryBytes) {
-        throw new HttpError(503, `the server holds ${mib(this.held)} MiB of requests, its limit is ${mib(this.options.maxMemoryBytes)} MiB (--max-memory-mb); retry later`, { "Retry-After": "1" });
+        throw new HttpError(
+          503,
+          `the server holds ${mib(this.held)} MiB of requests, its limit is ${mib(this.options.maxMemoryBytes)} MiB (--max-memory-mb); retry later`,
+          { "Retry-After": "1" },
+        );
       }
       this.held += bytes;
       held += bytes;
     };
-    const timer = setTimeout(() => abort.abort(new HttpError(504, `no answer within ${this.options.timeoutMs} ms (--timeout-ms)`)), this.options.timeoutMs);
+    const timer = setTimeout(
+      () => abort.abort(new HttpError(504, `no answer within ${this.options.timeoutMs} ms (--timeout-ms)`)),
+      this.options.timeoutMs,
+    );
     res.once("close", () => {
       clearTimeout(timer);
       this.inFlight--;
@@ -165,7 +190,8 @@ export class InferenceServer {
       const r = route(url.pathname);
       if (!r) throw new HttpError(404, `no route for ${oneLine(url.pathname, 100)}; see /v2/models/{name}/infer`);
       endpoint = r.endpoint;
-      if (req.method !== r.method) throw new HttpError(405, `${endpoint} takes ${r.method}, not ${oneLine(req.method ?? "", 20)}`, { Allow: r.method });
+      if (req.method !== r.method)
+        throw new HttpError(405, `${endpoint} takes ${r.method}, not ${oneLine(req.method ?? "", 20)}`, { Allow: r.method });
       let session: Session | undefined;
       if (r.model !== undefined) {
         session = this.models.get(r.model);
@@ -181,17 +207,33 @@ export class InferenceServer {
   }
 
   /** The body of a routed request. */
-  private async answer(r: Route, req: IncomingMessage, url: URL, session: Session | undefined, signal: AbortSignal, reserve: Reserve): Promise<Answer> {
+  private async answer(
+    r: Route,
+    req: IncomingMessage,
+    url: URL,
+    session: Session | undefined,
+    signal: AbortSignal,
+    reserve: Reserve,
+  ): Promise<Answer> {
     switch (r.endpoint) {
-      case "server_metadata": return { body: { name: PLATFORM, version: packageVersion(), extensions: ["binary_tensor_data"] } };
-      case "health_live": return { body: { live: true } };
-      case "health_ready": return { status: this.ready ? 200 : 503, body: { ready: this.ready } };
-      case "metrics": return { body: this.metrics.render(), type: "text/plain; version=0.0.4; charset=utf-8" };
-      case "model_metadata": return { body: modelMetadata(r.model!, session!) };
-      case "model_ready": return { status: this.ready ? 200 : 503, body: { name: r.model, ready: this.ready } };
-      case "infer": return this.infer(r.model!, session!, req, signal, reserve);
-      case "classify": return { body: await this.classify(r.model!, session!, req, url, signal, reserve) };
-      case "other": throw new HttpError(404, `no route for ${url.pathname}`);
+      case "server_metadata":
+        return { body: { name: PLATFORM, version: packageVersion(), extensions: ["binary_tensor_data"] } };
+      case "health_live":
+        return { body: { live: true } };
+      case "health_ready":
+        return { status: this.ready ? 200 : 503, body: { ready: this.ready } };
+      case "metrics":
+        return { body: this.metrics.render(), type: "text/plain; version=0.0.4; charset=utf-8" };
+      case "model_metadata":
+        return { body: modelMetadata(r.model!, session!) };
+      case "model_ready":
+        return { status: this.ready ? 200 : 503, body: { name: r.model, ready: this.ready } };
+      case "infer":
+        return this.infer(r.model!, session!, req, signal, reserve);
+      case "classify":
+        return { body: await this.classify(r.model!, session!, req, url, signal, reserve) };
+      case "other":
+        throw new HttpError(404, `no route for ${url.pathname}`);
     }
   }
 
@@ -212,14 +254,25 @@ export class InferenceServer {
     const response = binaryInferResponse(name, request, { [session.outputNames[0]]: logits });
     if (response.binary.length === 0) return { body: response.json };
     const json = Buffer.from(JSON.stringify(response.json));
-    return { body: Buffer.concat([json, ...response.binary]), headers: { [BINARY_HEADER]: String(json.length) }, type: "application/octet-stream" };
+    return {
+      body: Buffer.concat([json, ...response.binary]),
+      headers: { [BINARY_HEADER]: String(json.length) },
+      type: "application/octet-stream",
+    };
   }
 
   /**
    * An image body (JPEG, PNG: the format is read from the bytes) decoded and preprocessed as
    * the model's metadata says, as `densenet classify` does, then batched like infer requests.
    */
-  private async classify(name: string, session: Session, req: IncomingMessage, url: URL, signal: AbortSignal, reserve: Reserve): Promise<unknown> {
+  private async classify(
+    name: string,
+    session: Session,
+    req: IncomingMessage,
+    url: URL,
+    signal: AbortSignal,
+    reserve: Reserve,
+  ): Promise<unknown> {
     const classes = modelSignature(session).outputs[0].shape[1];
     const top = topParameter(url, classes);
     const bytes = await readBody(req, this.options.maxBodyBytes, reserve);
@@ -258,7 +311,11 @@ const BINARY_HEADER = "inference-header-content-length";
 function headerLength(value: string | string[] | undefined, bodyLength: number): number | null {
   if (value === undefined) return null;
   const n = typeof value === "string" && /^[0-9]{1,10}$/.test(value) ? Number(value) : NaN;
-  if (!(n <= bodyLength)) throw new HttpError(400, `${BINARY_HEADER} must be an integer from 0 to the body's ${bodyLength} bytes, got '${oneLine(String(value), 20)}'`);
+  if (!(n <= bodyLength))
+    throw new HttpError(
+      400,
+      `${BINARY_HEADER} must be an integer from 0 to the body's ${bodyLength} bytes, got '${oneLine(String(value), 20)}'`,
+    );
   return n;
 }
 
@@ -268,7 +325,8 @@ function topParameter(url: URL, classes: number): number {
   const text = url.searchParams.get("top");
   if (text === null) return Math.min(5, classes);
   const k = /^[0-9]{1,6}$/.test(text) ? Number(text) : NaN;
-  if (!(k >= 1 && k <= classes)) throw new HttpError(400, `top must be an integer from 1 to ${classes} (the model's classes), got '${oneLine(text, 20)}'`);
+  if (!(k >= 1 && k <= classes))
+    throw new HttpError(400, `top must be an integer from 1 to ${classes} (the model's classes), got '${oneLine(text, 20)}'`);
   return k;
 }
 
@@ -294,6 +352,6 @@ function errorResponse(e: unknown): { status: number; message: string; headers: 
     console.error(`densenet serve: a run failed: ${e.message}`);
     return { status: 500, message: e.message, headers: {} };
   }
-  console.error(`densenet serve: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  console.error(`densenet serve: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   return { status: 500, message: `internal error: ${oneLine(e instanceof Error ? e.message : String(e))}`, headers: {} };
 }

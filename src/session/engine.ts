@@ -58,7 +58,8 @@ async function startEngine(loaded: PlannedModel, options: EngineOptions): Promis
   // The pool's workers start (their threads boot and instantiate the kernels on the shared
   // memory, which holds no static data) while this thread packs the weights. Piscina is
   // loaded only for a pool: one thread runs on the calling thread.
-  const pool = options.threads > 1 ? new (await import("../runtime/pool.js")).WorkerPool({ module, memory: mem.memory }, options.threads) : null;
+  const pool =
+    options.threads > 1 ? new (await import("../runtime/pool.js")).WorkerPool({ module, memory: mem.memory }, options.threads) : null;
   try {
     const before = mem.used;
     const packed = packGraph(options.winograd ? useWinograd(loaded.graph) : loaded.graph, mem, options.microKernel);
@@ -68,7 +69,17 @@ async function startEngine(loaded: PlannedModel, options: EngineOptions): Promis
     const barrier = mem.alloc(BARRIER_BYTES);
     const { graph: _unpacked, close: _close, ...model } = loaded; // the unpacked weights can be garbage-collected
     return {
-      model, mem, kernels, table: kernelTable(mem.memory, kernels), graph: packed, weightBytes, scratch, pool, barrier, build, threads: options.threads,
+      model,
+      mem,
+      kernels,
+      table: kernelTable(mem.memory, kernels),
+      graph: packed,
+      weightBytes,
+      scratch,
+      pool,
+      barrier,
+      build,
+      threads: options.threads,
     };
   } catch (e) {
     await pool?.destroy();
@@ -102,8 +113,12 @@ export class Staging {
 function stagingFor(staging: Staging, plan: ExecutionPlan, batch: number) {
   const stage = staging.reserve(batch * plan.inputElements * 4, batch * plan.outputElements * 4);
   return {
-    inputStage: stage.input, outputStage: stage.output, inputOffset: plan.inputOffset, outputOffset: plan.outputOffset,
-    inputElements: plan.inputElements, outputElements: plan.outputElements,
+    inputStage: stage.input,
+    outputStage: stage.output,
+    inputOffset: plan.inputOffset,
+    outputOffset: plan.outputOffset,
+    inputElements: plan.inputElements,
+    outputElements: plan.outputElements,
   };
 }
 
@@ -111,7 +126,14 @@ function stagingFor(staging: Staging, plan: ExecutionPlan, batch: number) {
  * Runs a batch of `batch` images (C, H, W each, back to back in `input`) on the calling
  * thread, with `plan` (entry's plan, or a view of it) on the entry's first arena.
  */
-export function runOnCallingThread(engine: Engine, staging: Staging, entry: PlanEntry, plan: ExecutionPlan, input: Float32Array, batch: number): Float32Array {
+export function runOnCallingThread(
+  engine: Engine,
+  staging: Staging,
+  entry: PlanEntry,
+  plan: ExecutionPlan,
+  input: Float32Array,
+  batch: number,
+): Float32Array {
   const stage = stagingFor(staging, plan, batch);
   engine.mem.f32(stage.inputStage, input.length).set(input);
   const schedule = { table: plan.schedule, steps: plan.steps.length };
@@ -124,8 +146,17 @@ export function runOnCallingThread(engine: Engine, staging: Staging, entry: Plan
  * images left as threads; the remaining (batch mod threads) images are each split across
  * all workers. The entry must be pinned by the caller.
  */
-export async function runOnPool(engine: Engine, pool: WorkerPool, cache: PlanCache, staging: Staging, entry: PlanEntry,
-  plan: ExecutionPlan, input: Float32Array, batch: number, fault: Fault | null): Promise<Float32Array> {
+export async function runOnPool(
+  engine: Engine,
+  pool: WorkerPool,
+  cache: PlanCache,
+  staging: Staging,
+  entry: PlanEntry,
+  plan: ExecutionPlan,
+  input: Float32Array,
+  batch: number,
+  fault: Fault | null,
+): Promise<Float32Array> {
   const nth = engine.threads;
   const shared = batch % nth;
   cache.ensureArenas(entry, batch >= nth ? nth : 1);
@@ -133,10 +164,23 @@ export async function runOnPool(engine: Engine, pool: WorkerPool, cache: PlanCac
   engine.mem.f32(stage.inputStage, input.length).set(input);
   const barrier = barrierView(engine.mem.memory.buffer, engine.barrier);
   resetBarrier(barrier);
-  const tasks = Array.from({ length: nth }, (_, ith): RunTask => ({
-    kind: "run", ith, nth, barrier: engine.barrier, schedule: plan.schedule, steps: plan.steps.length,
-    arenas: entry.arenas, scratch: engine.scratch[ith], ...stage, batch, shared, fault: fault?.worker === ith ? fault : undefined,
-  }));
+  const tasks = Array.from(
+    { length: nth },
+    (_, ith): RunTask => ({
+      kind: "run",
+      ith,
+      nth,
+      barrier: engine.barrier,
+      schedule: plan.schedule,
+      steps: plan.steps.length,
+      arenas: entry.arenas,
+      scratch: engine.scratch[ith],
+      ...stage,
+      batch,
+      shared,
+      fault: fault?.worker === ith ? fault : undefined,
+    }),
+  );
   await pool.run(tasks, barrier);
   return engine.mem.f32(stage.outputStage, batch * plan.outputElements).slice();
 }

@@ -30,10 +30,14 @@ export function copyFeeds(feeds: unknown, inputNames: readonly string[]): Record
 function copyTensor(t: unknown, name: string): AnyTensor {
   const data = typeof t === "object" && t !== null ? (t as { data?: unknown }).data : undefined;
   const dims = typeof t === "object" && t !== null ? (t as { dims?: unknown }).dims : undefined;
-  check((data instanceof Float32Array || data instanceof BigInt64Array) && Array.isArray(dims),
-    () => `input '${name}' must be a tensor { data: Float32Array | BigInt64Array, dims: number[] }`);
-  check(dims.length <= 64 && dims.every((d) => Number.isSafeInteger(d) && d >= 0),
-    () => `input '${name}' has invalid shape ${formatDims(dims)}: dims must be at most 64 non-negative integers`);
+  check(
+    (data instanceof Float32Array || data instanceof BigInt64Array) && Array.isArray(dims),
+    () => `input '${name}' must be a tensor { data: Float32Array | BigInt64Array, dims: number[] }`,
+  );
+  check(
+    dims.length <= 64 && dims.every((d) => Number.isSafeInteger(d) && d >= 0),
+    () => `input '${name}' has invalid shape ${formatDims(dims)}: dims must be at most 64 non-negative integers`,
+  );
   return data instanceof Float32Array ? { data: data.slice(), dims: [...dims] } : { data: data.slice(), dims: [...dims] };
 }
 
@@ -43,13 +47,18 @@ export function checkImages(input: AnyTensor, channels: number): [number, number
   const dims = input.dims;
   const c = channels;
   check(dims.length === 4, () => `input must have rank 4 (N, ${c}, H, W), got shape ${formatDims(dims)}`);
-  check(dims.every((d) => Number.isSafeInteger(d) && d >= 1), () => `input shape ${formatDims(dims)} must hold positive integers`);
+  check(
+    dims.every((d) => Number.isSafeInteger(d) && d >= 1),
+    () => `input shape ${formatDims(dims)} must hold positive integers`,
+  );
   const [n, ch, h, w] = dims;
   check(ch === c, () => `input has ${ch} channels, the model expects ${c} (shape [N, ${c}, H, W])`);
   check(n <= MAX_BATCH, () => `batch ${n} exceeds the maximum of ${MAX_BATCH} images per run`);
   check(h <= MAX_SIDE && w <= MAX_SIDE, () => `input ${h}x${w} exceeds the maximum side of ${MAX_SIDE}`);
-  check(input.data.length === elementCount(dims),
-    () => `input data has ${input.data.length} values, shape ${formatDims(dims)} needs ${elementCount(dims)}`);
+  check(
+    input.data.length === elementCount(dims),
+    () => `input data has ${input.data.length} values, shape ${formatDims(dims)} needs ${elementCount(dims)}`,
+  );
   checkFinite(input.data, "input");
   return [n, ch, h, w];
 }
@@ -71,10 +80,11 @@ export function checkOutputs(outputs: Readonly<Record<string, AnyTensor>>): void
     const data = t.data;
     for (let i = 0; i < data.length; i++) {
       if (!Number.isFinite(data[i])) {
-        throw new DenseNetError(`output '${name}' holds a non-finite value (${data[i]}) at index ${i}: ` +
-          "the computation overflowed float32 (input or weights too large)");
+        throw new DenseNetError(
+          `output '${name}' holds a non-finite value (${data[i]}) at index ${i}: ` +
+            "the computation overflowed float32 (input or weights too large)",
+        );
       }
     }
   }
 }
-

@@ -25,24 +25,39 @@ export interface SessionOptions {
 }
 
 export function checkSize(height: number, width: number): void {
-  check(Number.isSafeInteger(height) && Number.isSafeInteger(width) && height >= 1 && width >= 1,
-    () => `height and width must be positive integers, got ${String(height).slice(0, 20)} and ${String(width).slice(0, 20)}`);
+  check(
+    Number.isSafeInteger(height) && Number.isSafeInteger(width) && height >= 1 && width >= 1,
+    () => `height and width must be positive integers, got ${String(height).slice(0, 20)} and ${String(width).slice(0, 20)}`,
+  );
 }
 
 /** The options with defaults filled in, each checked; `defaultThreads` gives the thread count when none is set. */
 export function checkOptions(options: SessionOptions | null | undefined, defaultThreads: () => number, maxThreads: number) {
-  check(options === undefined || options === null || (typeof options === "object" && !Array.isArray(options)),
-    "options must be an object (or omitted)");
+  check(
+    options === undefined || options === null || (typeof options === "object" && !Array.isArray(options)),
+    "options must be an object (or omitted)",
+  );
   const o = options ?? {};
   const threads = o.threads ?? defaultThreads();
-  check(Number.isInteger(threads) && threads >= 1 && threads <= maxThreads, () => `threads must be an integer from 1 to ${maxThreads}, got ${String(threads).slice(0, 40)}`);
+  check(
+    Number.isInteger(threads) && threads >= 1 && threads <= maxThreads,
+    () => `threads must be an integer from 1 to ${maxThreads}, got ${String(threads).slice(0, 40)}`,
+  );
   const seed = o.seed ?? 0;
-  check(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 31 - 1, () => `seed must be an integer from 0 to ${2 ** 31 - 1}, got ${String(seed).slice(0, 40)}`);
-  check(o.microKernel === undefined || (typeof o.microKernel === "string" && Object.hasOwn(MICRO_KERNELS, o.microKernel)),
-    () => `microKernel must be one of ${Object.keys(MICRO_KERNELS).join(", ")}, got ${String(o.microKernel).slice(0, 40)}`);
+  check(
+    Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 31 - 1,
+    () => `seed must be an integer from 0 to ${2 ** 31 - 1}, got ${String(seed).slice(0, 40)}`,
+  );
+  check(
+    o.microKernel === undefined || (typeof o.microKernel === "string" && Object.hasOwn(MICRO_KERNELS, o.microKernel)),
+    () => `microKernel must be one of ${Object.keys(MICRO_KERNELS).join(", ")}, got ${String(o.microKernel).slice(0, 40)}`,
+  );
   const winograd = o.winograd ?? true;
   check(typeof winograd === "boolean", "winograd must be true or false");
   const planCacheBytes = o.planCacheBytes ?? DEFAULT_PLAN_CACHE_BYTES;
-  check(Number.isSafeInteger(planCacheBytes) && planCacheBytes >= 0, () => `planCacheBytes must be a non-negative integer, got ${String(planCacheBytes).slice(0, 40)}`);
+  check(
+    Number.isSafeInteger(planCacheBytes) && planCacheBytes >= 0,
+    () => `planCacheBytes must be a non-negative integer, got ${String(planCacheBytes).slice(0, 40)}`,
+  );
   return { ...o, threads, seed, winograd, planCacheBytes };
 }

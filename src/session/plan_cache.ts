@@ -30,7 +30,9 @@ export class PlanCache {
   private filled = false;
 
   constructor(
-    private readonly graph: PackedGraph, private readonly mem: RecyclingMemory, readonly maxBytes = DEFAULT_PLAN_CACHE_BYTES,
+    private readonly graph: PackedGraph,
+    private readonly mem: RecyclingMemory,
+    readonly maxBytes = DEFAULT_PLAN_CACHE_BYTES,
   ) {
     // Before the memory grows, evict old plans if the new bytes would overflow the bound — and,
     // once the cache has been full, always: from then on its memory is enough for its bound,

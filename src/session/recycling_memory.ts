@@ -111,17 +111,28 @@ export class RecyclingMemory extends LinearMemory {
 
   private insertFree(range: Range): void {
     if (range.end <= range.start) return;
-    let lo = 0, hi = this.free.length;
+    let lo = 0,
+      hi = this.free.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (this.free[mid].start < range.start) lo = mid + 1;
       else hi = mid;
     }
     let { start, end } = range;
-    const before = this.free[lo - 1], after = this.free[lo];
-    let from = lo, count = 0;
-    if (before && before.end >= start) { start = before.start; end = Math.max(end, before.end); from = lo - 1; count++; }
-    if (after && after.start <= end) { end = Math.max(end, after.end); count++; }
+    const before = this.free[lo - 1],
+      after = this.free[lo];
+    let from = lo,
+      count = 0;
+    if (before && before.end >= start) {
+      start = before.start;
+      end = Math.max(end, before.end);
+      from = lo - 1;
+      count++;
+    }
+    if (after && after.start <= end) {
+      end = Math.max(end, after.end);
+      count++;
+    }
     this.free.splice(from, count, { start, end });
   }
 }

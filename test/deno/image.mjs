@@ -7,11 +7,22 @@ import { decodeImage, preprocess } from "../../dist/index.js";
 
 const [specJson, ...files] = Deno.args;
 const spec = JSON.parse(specJson);
-const sha = (a) => createHash("sha256").update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest("hex");
+const sha = (a) =>
+  createHash("sha256")
+    .update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
+    .digest("hex");
 const out = [];
 for (const file of files) {
   const img = await decodeImage(readFileSync(file), file);
   const tensor = preprocess([img], spec);
-  out.push({ file, mode: img.mode, width: img.width, height: img.height, pixels: sha(img.data), dims: tensor.dims, tensor: sha(tensor.data) });
+  out.push({
+    file,
+    mode: img.mode,
+    width: img.width,
+    height: img.height,
+    pixels: sha(img.data),
+    dims: tensor.dims,
+    tensor: sha(tensor.data),
+  });
 }
 console.log(JSON.stringify(out));

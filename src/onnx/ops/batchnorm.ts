@@ -5,7 +5,9 @@ import { formatShape, sameDim } from "../shape.js";
 import { type OpDef, floatInput, floatOut, nodeCheck, shapeOf } from "./types.js";
 
 export const batchNormalization: OpDef = {
-  attributes: ["epsilon", "momentum", "spatial", "training_mode"], inputs: [5, 5], outputs: [1, 5],
+  attributes: ["epsilon", "momentum", "spatial", "training_mode"],
+  inputs: [5, 5],
+  outputs: [1, 5],
   compile(node, attrs) {
     const epsilon = attrs.float("epsilon", 1e-5);
     nodeCheck(node, attrs.int("spatial", 1) === 1, "spatial = 0 (per-element statistics) is not supported");
@@ -17,14 +19,18 @@ export const batchNormalization: OpDef = {
         const channels = x?.[1] ?? null;
         ["scale", "B", "mean", "var"].forEach((what, k) => {
           const p = floatInput(node, inputs, k + 1).shape;
-          nodeCheck(node, p === null || (p.length === 1 && sameDim(p[0], channels)),
-            () => `${what} has shape ${formatShape(p!)}, the input ${formatShape(x!)} needs [${channels}]`);
+          nodeCheck(
+            node,
+            p === null || (p.length === 1 && sameDim(p[0], channels)),
+            () => `${what} has shape ${formatShape(p!)}, the input ${formatShape(x!)} needs [${channels}]`,
+          );
         });
         return [floatOut(x)];
       },
       run([xT, scale, bias, mean, variance]) {
         const x = xT as Tensor;
-        const channels = x.dims[1], inner = elementCount(x.dims.slice(2));
+        const channels = x.dims[1],
+          inner = elementCount(x.dims.slice(2));
         const y = new Float32Array(x.data.length);
         for (let c = 0; c < channels; c++) {
           const s = Number(scale!.data[c]) / Math.sqrt(Number(variance!.data[c]) + epsilon);

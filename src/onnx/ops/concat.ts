@@ -5,15 +5,25 @@ import { type OpDef, type ValueType, dimsOf, nodeCheck } from "./types.js";
 import { elementCount } from "../../tensor.js";
 
 export const concat: OpDef = {
-  attributes: ["axis"], inputs: [1, Infinity], outputs: [1, 1],
+  attributes: ["axis"],
+  inputs: [1, Infinity],
+  outputs: [1, 1],
   compile(node, attrs) {
     const axisAttr = attrs.int("axis");
     return {
       infer(inputs) {
         const values = inputs as ValueType[];
-        nodeCheck(node, values.every((v) => v !== undefined), "inputs may not be omitted");
+        nodeCheck(
+          node,
+          values.every((v) => v !== undefined),
+          "inputs may not be omitted",
+        );
         const type = values[0].type;
-        nodeCheck(node, values.every((v) => v.type === type), "inputs must all have the same element type");
+        nodeCheck(
+          node,
+          values.every((v) => v.type === type),
+          "inputs must all have the same element type",
+        );
         const shapes = values.map((v) => v.shape);
         const known = shapes.find((s) => s !== null);
         if (!known) return [{ type, shape: null }];
@@ -23,12 +33,20 @@ export const concat: OpDef = {
         const out: Dim[] = [...known];
         let total: Dim = 0;
         shapes.forEach((s, i) => {
-          if (s === null) { total = null; return; }
+          if (s === null) {
+            total = null;
+            return;
+          }
           nodeCheck(node, s.length === rank, () => `input ${i} has rank ${s.length}, input 0 has rank ${rank}`);
           s.forEach((d, j) => {
             if (j === axis) return;
             if (out[j] === null) out[j] = d;
-            else nodeCheck(node, d === null || d === out[j], () => `input ${i} has shape ${formatShape(s)}, which differs from ${formatShape(known)} off axis ${axis}`);
+            else
+              nodeCheck(
+                node,
+                d === null || d === out[j],
+                () => `input ${i} has shape ${formatShape(s)}, which differs from ${formatShape(known)} off axis ${axis}`,
+              );
           });
           total = total === null || s[axis] === null ? null : total + s[axis]!;
         });

@@ -9,7 +9,9 @@ import { checkedGeometry, readWindowAttributes, windowSpec } from "./window.js";
 export const MAX_CONV_MACS = 2 ** 32;
 
 export const conv: OpDef = {
-  attributes: ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"], inputs: [2, 3], outputs: [1, 1],
+  attributes: ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"],
+  inputs: [2, 3],
+  outputs: [1, 1],
   compile(node, attrs) {
     const window = readWindowAttributes(node, attrs);
     const group = attrs.int("group", 1);
@@ -17,8 +19,11 @@ export const conv: OpDef = {
     /** The window for weights of shape w (kernel_shape, when given, must agree with it). */
     const specFor = (w: readonly number[]) => {
       const kernel = w.slice(2);
-      nodeCheck(node, !window.kernel || window.kernel.join() === kernel.join(),
-        () => `kernel_shape [${window.kernel!.join(", ")}] disagrees with weight shape [${w.join(", ")}]`);
+      nodeCheck(
+        node,
+        !window.kernel || window.kernel.join() === kernel.join(),
+        () => `kernel_shape [${window.kernel!.join(", ")}] disagrees with weight shape [${w.join(", ")}]`,
+      );
       return windowSpec(node, window, kernel);
     };
     return {
@@ -29,8 +34,12 @@ export const conv: OpDef = {
         if (x && w) nodeCheck(node, x.length === w.length, () => `input ${formatShape(x)} and weight ${formatShape(w)} differ in rank`);
         const m = w?.[0] ?? null;
         if (x && w) {
-          nodeCheck(node, sameDim(x[1], w[1] === null ? null : w[1] * group),
-            () => `weight shape ${formatShape(w)} needs ${w[1]! * group} input channels (${w[1]} x group ${group}), input ${formatShape(x)} has ${x[1]}`);
+          nodeCheck(
+            node,
+            sameDim(x[1], w[1] === null ? null : w[1] * group),
+            () =>
+              `weight shape ${formatShape(w)} needs ${w[1]! * group} input channels (${w[1]} x group ${group}), input ${formatShape(x)} has ${x[1]}`,
+          );
         }
         nodeCheck(node, m === null || m % group === 0, () => `${m} output channels do not split into ${group} groups`);
         if (inputs[2]) {
@@ -41,18 +50,26 @@ export const conv: OpDef = {
         let spatial: Shape = new Array(rank - 2).fill(null);
         if (x && w?.every((d) => d !== null)) spatial = checkedGeometry(node, specFor(w as number[]), x).out;
         const macs = product([m, w?.[1] ?? null, ...(w?.slice(2) ?? [null]), ...spatial]);
-        nodeCheck(node, macs === null || macs <= MAX_CONV_MACS,
-          () => `needs ${macs} multiply-adds per image, over the interpreter's limit of ${MAX_CONV_MACS}`);
+        nodeCheck(
+          node,
+          macs === null || macs <= MAX_CONV_MACS,
+          () => `needs ${macs} multiply-adds per image, over the interpreter's limit of ${MAX_CONV_MACS}`,
+        );
         return [floatOut([x?.[0] ?? null, m, ...spatial])];
       },
       run([xT, wT, bT], [out]) {
-        const x = xT as Tensor, w = wT as Tensor, b = bT as Tensor | undefined;
+        const x = xT as Tensor,
+          w = wT as Tensor,
+          b = bT as Tensor | undefined;
         const dims = dimsOf(out);
         const spec = specFor(w.dims);
         const { taps, volume } = windowTaps(x.dims.slice(2), checkedGeometry(node, spec, x.dims), spec);
-        const [n, cin] = x.dims, m = dims[1];
-        const cg = cin / group, mg = m / group;
-        const planeIn = elementCount(x.dims.slice(2)), positions = taps.length / volume;
+        const [n, cin] = x.dims,
+          m = dims[1];
+        const cg = cin / group,
+          mg = m / group;
+        const planeIn = elementCount(x.dims.slice(2)),
+          positions = taps.length / volume;
         const y = new Float32Array(n * m * positions);
         const acc = new Float64Array(positions);
         for (let i = 0; i < n; i++) {

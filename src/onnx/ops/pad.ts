@@ -26,15 +26,28 @@ function readPad(node: OnnxNode, attrs: Attributes, opset: number): PadReader {
     pads(rank, padsInput, axesInput) {
       const raw = attrPads ?? (padsInput ? int64Values(padsInput as Int64Tensor, `${node.label}: pads`) : null);
       if (raw === null) return null;
-      const axes = axesInput ? int64Values(axesInput as Int64Tensor, `${node.label}: axes`).map((a) => {
-        const axis = normalizeAxis(a, rank);
-        nodeCheck(node, axis !== null, () => `axis ${a} is out of range for rank ${rank}`);
-        return axis;
-      }) : [...Array(rank).keys()];
-      nodeCheck(node, raw.length === 2 * axes.length, () => `pads ${formatDims(raw)} need ${2 * axes.length} values for ${axes.length} axes`);
-      nodeCheck(node, raw.every((p) => Math.abs(p) <= MAX_WINDOW), () => `pads ${formatDims(raw)}: a pad over ${MAX_WINDOW} is not supported`);
+      const axes = axesInput
+        ? int64Values(axesInput as Int64Tensor, `${node.label}: axes`).map((a) => {
+            const axis = normalizeAxis(a, rank);
+            nodeCheck(node, axis !== null, () => `axis ${a} is out of range for rank ${rank}`);
+            return axis;
+          })
+        : [...Array(rank).keys()];
+      nodeCheck(
+        node,
+        raw.length === 2 * axes.length,
+        () => `pads ${formatDims(raw)} need ${2 * axes.length} values for ${axes.length} axes`,
+      );
+      nodeCheck(
+        node,
+        raw.every((p) => Math.abs(p) <= MAX_WINDOW),
+        () => `pads ${formatDims(raw)}: a pad over ${MAX_WINDOW} is not supported`,
+      );
       const pads = new Array<number>(2 * rank).fill(0);
-      axes.forEach((axis, i) => { pads[axis] = raw[i]; pads[axis + rank] = raw[i + axes.length]; });
+      axes.forEach((axis, i) => {
+        pads[axis] = raw[i];
+        pads[axis + rank] = raw[i + axes.length];
+      });
       return pads;
     },
   };
@@ -47,11 +60,13 @@ export function constantPadding(node: OnnxNode, ctx: CompileContext, rank: numbe
   const pads = reader.pads(rank, padsName ? ctx.constant(padsName) : undefined, axesName ? ctx.constant(axesName) : undefined);
   const valueTensor = valueName ? ctx.constant(valueName) : undefined;
   if (pads === null || (axesName && !ctx.constant(axesName)) || (valueName && !valueTensor)) return null;
-  return { pads, value: valueTensor ? Number(valueTensor.data[0]) : reader.attributeValue ?? 0 };
+  return { pads, value: valueTensor ? Number(valueTensor.data[0]) : (reader.attributeValue ?? 0) };
 }
 
 export const pad: OpDef = {
-  attributes: ["mode", "pads", "value"], inputs: [1, 4], outputs: [1, 1],
+  attributes: ["mode", "pads", "value"],
+  inputs: [1, 4],
+  outputs: [1, 1],
   compile(node, attrs, ctx) {
     const reader = readPad(node, attrs, ctx.opset);
     return {
@@ -66,13 +81,19 @@ export const pad: OpDef = {
         const r = x.shape.length;
         const pads = reader.pads(r, inputs[1]?.value, inputs[3]?.value);
         const dims: Dim[] = x.shape.map((d, i) => (d === null || pads === null ? null : d + pads[i] + pads[i + r]));
-        nodeCheck(node, dims.every((d) => d === null || d >= 0), () => `pads [${pads!.join(", ")}] crop ${formatShape(x.shape!)} below zero size`);
+        nodeCheck(
+          node,
+          dims.every((d) => d === null || d >= 0),
+          () => `pads [${pads!.join(", ")}] crop ${formatShape(x.shape!)} below zero size`,
+        );
         return [floatOut(dims)];
       },
       run([xT, padsT, valueT, axesT], [out]) {
-        const x = xT as Tensor, dims = dimsOf(out), r = dims.length;
+        const x = xT as Tensor,
+          dims = dimsOf(out),
+          r = dims.length;
         const pads = reader.pads(r, padsT, axesT)!;
-        const value = valueT ? (valueT as Tensor).data[0] : reader.attributeValue ?? 0;
+        const value = valueT ? (valueT as Tensor).data[0] : (reader.attributeValue ?? 0);
         const y = new Float32Array(elementCount(dims)).fill(value);
         copyShifted(x, y, dims, pads.slice(0, r));
         return [{ data: y, dims }];
@@ -86,10 +107,14 @@ function copyShifted(x: Tensor, y: Float32Array, dims: readonly number[], begin:
   const r = dims.length;
   const index = new Array<number>(r).fill(0);
   for (let i = 0; i < x.data.length; i++) {
-    let at = 0, inside = true;
+    let at = 0,
+      inside = true;
     for (let a = 0; a < r; a++) {
       const o = index[a] + begin[a];
-      if (o < 0 || o >= dims[a]) { inside = false; break; }
+      if (o < 0 || o >= dims[a]) {
+        inside = false;
+        break;
+      }
       at = at * dims[a] + o;
     }
     if (inside) y[at] = x.data[i];

@@ -15,7 +15,8 @@ function poolInput(node: OnnxNode, inputs: readonly (ValueType | undefined)[]) {
 
 /** Calls body(planeIn, planeOut) for each (n, c) plane of x and the output. */
 function forEachPlane(x: Tensor, outPlane: number, body: (inOffset: number, outOffset: number) => void): void {
-  const planes = x.dims[0] * x.dims[1], inPlane = elementCount(x.dims.slice(2));
+  const planes = x.dims[0] * x.dims[1],
+    inPlane = elementCount(x.dims.slice(2));
   for (let q = 0; q < planes; q++) body(q * inPlane, q * outPlane);
 }
 
@@ -26,7 +27,9 @@ function poolSpec(node: OnnxNode, attrs: Parameters<OpDef["compile"]>[1]): Windo
 }
 
 export const maxPool: OpDef = {
-  attributes: [...WINDOW_ATTRIBUTES, "storage_order"], inputs: [1, 1], outputs: [1, 2],
+  attributes: [...WINDOW_ATTRIBUTES, "storage_order"],
+  inputs: [1, 1],
+  outputs: [1, 2],
   compile(node, attrs) {
     const spec = poolSpec(node, attrs);
     const storageOrder = attrs.int("storage_order", 0);
@@ -38,18 +41,22 @@ export const maxPool: OpDef = {
         return [floatOut(shape), { type: "int64", shape }];
       },
       run([input], [out]) {
-        const x = input as Tensor, dims = dimsOf(out);
+        const x = input as Tensor,
+          dims = dimsOf(out);
         const spatial = x.dims.slice(2);
         const geometry = checkedGeometry(node, spec, x.dims);
         const { taps, volume } = windowTaps(spatial, geometry, spec);
         // Indices count in row-major order, or column-major over the spatial axes with storage_order 1.
         const columnStrides = spatial.map((_, a) => elementCount(spatial.slice(0, a)));
         const indexTaps = storageOrder === 1 ? windowTaps(spatial, geometry, spec, columnStrides).taps : taps;
-        const positions = taps.length / volume, inPlane = stridesOf(x.dims)[1];
-        const y = new Float32Array(elementCount(dims)), indices = new BigInt64Array(y.length);
+        const positions = taps.length / volume,
+          inPlane = stridesOf(x.dims)[1];
+        const y = new Float32Array(elementCount(dims)),
+          indices = new BigInt64Array(y.length);
         forEachPlane(x, positions, (inOffset, outOffset) => {
           for (let p = 0; p < positions; p++) {
-            let best = -Infinity, at = -1;
+            let best = -Infinity,
+              at = -1;
             for (let t = p * volume; t < (p + 1) * volume; t++) {
               if (taps[t] >= 0 && (at < 0 || x.data[inOffset + taps[t]] > best)) {
                 best = x.data[inOffset + taps[t]];
@@ -69,7 +76,9 @@ export const maxPool: OpDef = {
 };
 
 export const averagePool: OpDef = {
-  attributes: [...WINDOW_ATTRIBUTES, "count_include_pad"], inputs: [1, 1], outputs: [1, 1],
+  attributes: [...WINDOW_ATTRIBUTES, "count_include_pad"],
+  inputs: [1, 1],
+  outputs: [1, 1],
   compile(node, attrs) {
     const spec = poolSpec(node, attrs);
     const countPad = attrs.int("count_include_pad", 0) === 1;
@@ -79,13 +88,15 @@ export const averagePool: OpDef = {
         return [floatOut(x ? [x[0], x[1], ...checkedGeometry(node, spec, x).out] : null)];
       },
       run([input], [out]) {
-        const x = input as Tensor, dims = dimsOf(out);
+        const x = input as Tensor,
+          dims = dimsOf(out);
         const { taps, inPadded, volume } = windowTaps(x.dims.slice(2), checkedGeometry(node, spec, x.dims), spec);
         const positions = taps.length / volume;
         const y = new Float32Array(elementCount(dims));
         forEachPlane(x, positions, (inOffset, outOffset) => {
           for (let p = 0; p < positions; p++) {
-            let sum = 0, count = 0;
+            let sum = 0,
+              count = 0;
             for (let t = p * volume; t < (p + 1) * volume; t++) {
               if (taps[t] < 0) continue;
               sum += x.data[inOffset + taps[t]];
@@ -102,17 +113,22 @@ export const averagePool: OpDef = {
 
 function globalPool(reduce: (values: Float32Array) => number): OpDef {
   return {
-    attributes: [], inputs: [1, 1], outputs: [1, 1],
+    attributes: [],
+    inputs: [1, 1],
+    outputs: [1, 1],
     compile: (node) => ({
       infer(inputs) {
         const x = poolInput(node, inputs);
         return [floatOut(x ? [x[0], x[1], ...x.slice(2).map(() => 1)] : null)];
       },
       run([input], [out]) {
-        const x = input as Tensor, dims = dimsOf(out);
+        const x = input as Tensor,
+          dims = dimsOf(out);
         const inPlane = elementCount(x.dims.slice(2));
         const y = new Float32Array(x.dims[0] * x.dims[1]);
-        forEachPlane(x, 1, (inOffset, outOffset) => { y[outOffset] = reduce(x.data.subarray(inOffset, inOffset + inPlane)); });
+        forEachPlane(x, 1, (inOffset, outOffset) => {
+          y[outOffset] = reduce(x.data.subarray(inOffset, inOffset + inPlane));
+        });
         return [{ data: y, dims }];
       },
     }),

@@ -13,15 +13,48 @@ import { softmax } from "./softmax.js";
 import { type OpDef, nodeError } from "./types.js";
 
 export type OpType =
-  | "Conv" | "BatchNormalization" | "Relu" | "MaxPool" | "AveragePool" | "GlobalAveragePool" | "GlobalMaxPool"
-  | "Concat" | "Gemm" | "MatMul" | "Flatten" | "Reshape" | "Softmax" | "Dropout" | "Identity" | "Clip" | "Sigmoid"
-  | "Add" | "Mul" | "Pad";
+  | "Conv"
+  | "BatchNormalization"
+  | "Relu"
+  | "MaxPool"
+  | "AveragePool"
+  | "GlobalAveragePool"
+  | "GlobalMaxPool"
+  | "Concat"
+  | "Gemm"
+  | "MatMul"
+  | "Flatten"
+  | "Reshape"
+  | "Softmax"
+  | "Dropout"
+  | "Identity"
+  | "Clip"
+  | "Sigmoid"
+  | "Add"
+  | "Mul"
+  | "Pad";
 
 export const OPS = {
-  Conv: conv, BatchNormalization: batchNormalization, Relu: relu, MaxPool: maxPool, AveragePool: averagePool,
-  GlobalAveragePool: globalAveragePool, GlobalMaxPool: globalMaxPool, Concat: concat, Gemm: gemm, MatMul: matmul,
-  Flatten: flatten, Reshape: reshape, Softmax: softmax, Dropout: dropout, Identity: identity, Clip: clip,
-  Sigmoid: sigmoid, Add: add, Mul: mul, Pad: pad,
+  Conv: conv,
+  BatchNormalization: batchNormalization,
+  Relu: relu,
+  MaxPool: maxPool,
+  AveragePool: averagePool,
+  GlobalAveragePool: globalAveragePool,
+  GlobalMaxPool: globalMaxPool,
+  Concat: concat,
+  Gemm: gemm,
+  MatMul: matmul,
+  Flatten: flatten,
+  Reshape: reshape,
+  Softmax: softmax,
+  Dropout: dropout,
+  Identity: identity,
+  Clip: clip,
+  Sigmoid: sigmoid,
+  Add: add,
+  Mul: mul,
+  Pad: pad,
 } as const satisfies Record<OpType, OpDef>;
 
 export function isOpType(name: string): name is OpType {
@@ -34,10 +67,14 @@ export function opDefinition(node: OnnxNode): OpDef {
     throw nodeError(node, `operator '${node.opType}' is not supported (supported: ${Object.keys(OPS).join(", ")}, Constant)`);
   }
   const def: OpDef = OPS[node.opType];
-  const [minIn, maxIn] = def.inputs, [minOut, maxOut] = def.outputs;
+  const [minIn, maxIn] = def.inputs,
+    [minOut, maxOut] = def.outputs;
   const inputs = node.inputs.length;
   if (inputs < minIn || inputs > maxIn) {
-    throw nodeError(node, `has ${inputs} inputs; it takes ${minIn === maxIn ? minIn : `${minIn} to ${maxIn === Infinity ? "any number" : maxIn}`}`);
+    throw nodeError(
+      node,
+      `has ${inputs} inputs; it takes ${minIn === maxIn ? minIn : `${minIn} to ${maxIn === Infinity ? "any number" : maxIn}`}`,
+    );
   }
   const missing = node.inputs.slice(0, minIn).indexOf("");
   if (missing >= 0) throw nodeError(node, `required input ${missing} is missing`);

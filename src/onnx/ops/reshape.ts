@@ -9,13 +9,17 @@ const passThrough = (typeOf: (inputs: readonly (ValueType | undefined)[]) => Val
 });
 
 export const identity: OpDef = {
-  attributes: [], inputs: [1, 1], outputs: [1, 1],
+  attributes: [],
+  inputs: [1, 1],
+  outputs: [1, 1],
   compile: () => passThrough(([x]) => ({ type: x!.type, shape: x!.shape })),
 };
 
 /** Dropout at inference is the identity; its mask output and training mode are refused. */
 export const dropout: OpDef = {
-  attributes: ["ratio", "seed"], inputs: [1, 3], outputs: [1, 2],
+  attributes: ["ratio", "seed"],
+  inputs: [1, 3],
+  outputs: [1, 2],
   compile(node) {
     nodeCheck(node, node.outputs.length < 2, "the mask output is not supported (inference only)");
     nodeCheck(node, !node.inputs[2], "the training_mode input is not supported (inference only)");
@@ -25,7 +29,9 @@ export const dropout: OpDef = {
 
 /** Flatten to 2-D: (product of dims before axis, product of the rest). */
 export const flatten: OpDef = {
-  attributes: ["axis"], inputs: [1, 1], outputs: [1, 1],
+  attributes: ["axis"],
+  inputs: [1, 1],
+  outputs: [1, 1],
   compile(node, attrs) {
     const axisAttr = attrs.int("axis", 1);
     return {
@@ -42,7 +48,9 @@ export const flatten: OpDef = {
 
 /** Reshape to the shape input: 0 copies the input's dimension (unless allowzero), one -1 is inferred. */
 export const reshape: OpDef = {
-  attributes: ["allowzero"], inputs: [2, 2], outputs: [1, 1],
+  attributes: ["allowzero"],
+  inputs: [2, 2],
+  outputs: [1, 1],
   compile(node, attrs) {
     const allowZero = attrs.int("allowzero", 0) === 1;
     return {
@@ -53,7 +61,12 @@ export const reshape: OpDef = {
           const rank = shape!.shape?.[0] ?? null;
           return [{ type: x!.type, shape: rank === null ? null : new Array<Dim>(rank).fill(null) }];
         }
-        return [{ type: x!.type, shape: reshapeDims(node, x!.shape, int64Values(shape!.value as Int64Tensor, `${node.label}: shape`), allowZero) }];
+        return [
+          {
+            type: x!.type,
+            shape: reshapeDims(node, x!.shape, int64Values(shape!.value as Int64Tensor, `${node.label}: shape`), allowZero),
+          },
+        ];
       },
       run: ([x], [out]) => [reshaped(x!, dimsOf(out))],
     };
@@ -62,8 +75,16 @@ export const reshape: OpDef = {
 
 function reshapeDims(node: Parameters<OpDef["compile"]>[0], input: Shape | null, target: readonly number[], allowZero: boolean): Shape {
   const what = () => `cannot reshape ${input ? formatShape(input) : "a tensor"} to [${target.join(", ")}]`;
-  nodeCheck(node, target.filter((d) => d === -1).length <= 1 && target.every((d) => d >= -1), () => `${what()}: at most one -1 and no other negative size`);
-  nodeCheck(node, !(allowZero && target.includes(0) && target.includes(-1)), () => `${what()}: with allowzero, 0 and -1 cannot both appear`);
+  nodeCheck(
+    node,
+    target.filter((d) => d === -1).length <= 1 && target.every((d) => d >= -1),
+    () => `${what()}: at most one -1 and no other negative size`,
+  );
+  nodeCheck(
+    node,
+    !(allowZero && target.includes(0) && target.includes(-1)),
+    () => `${what()}: with allowzero, 0 and -1 cannot both appear`,
+  );
   const dims: Dim[] = target.map((d, i) => {
     if (d !== 0 || allowZero) return d;
     nodeCheck(node, input === null || i < input.length, () => `${what()}: 0 at position ${i} copies no input dimension`);

@@ -5,7 +5,9 @@ import { normalizeAxis } from "../shape.js";
 import { type OpDef, floatInput, floatOut, nodeCheck } from "./types.js";
 
 export const softmax: OpDef = {
-  attributes: ["axis"], inputs: [1, 1], outputs: [1, 1],
+  attributes: ["axis"],
+  inputs: [1, 1],
+  outputs: [1, 1],
   compile(node, attrs, ctx) {
     const coerce2d = ctx.opset < 13;
     const axisAttr = attrs.int("axis", coerce2d ? 1 : -1);
@@ -25,7 +27,9 @@ export const softmax: OpDef = {
         const axis = axisOf(x.dims.length);
         const size = (from: number, to: number) => elementCount(x.dims.slice(from, to));
         // Softmax over `len` elements spaced `inner` apart, for each of `outer` x `inner` starts.
-        const outer = size(0, axis), len = coerce2d ? size(axis, x.dims.length) : x.dims[axis], inner = coerce2d ? 1 : size(axis + 1, x.dims.length);
+        const outer = size(0, axis),
+          len = coerce2d ? size(axis, x.dims.length) : x.dims[axis],
+          inner = coerce2d ? 1 : size(axis + 1, x.dims.length);
         const y = new Float32Array(x.data.length);
         for (let o = 0; o < outer; o++) {
           for (let i = 0; i < inner; i++) {
