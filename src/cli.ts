@@ -9,7 +9,7 @@ import { describeConfig } from "./model/config.js";
 import { SeededRandom } from "./model/random_weights.js";
 import { MAX_BATCH, MAX_SIDE, MAX_THREADS, Session, defaultThreads } from "./session.js";
 import type { AnyTensor } from "./tensor.js";
-import { integerFlag, readTensorOrImage, writeOutputFile } from "./cli/common.js";
+import { type FlagValues, integerOf, readTensorOrImage, writeOutputFile } from "./cli/common.js";
 
 /** Commands with flags of their own, loaded only when run (their dependencies cost the others nothing). */
 const OWN_COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
@@ -67,16 +67,9 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-type Flags = {
-  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true }
-    ? string[]
-    : (typeof OPTIONS)[K]["type"] extends "boolean"
-      ? boolean
-      : string;
-};
+type Flags = FlagValues<typeof OPTIONS>;
 
-const integer = (flags: Flags, name: keyof Flags, fallback: number, min: number, max: number) =>
-  integerFlag(flags[name] as string | undefined, name, fallback, min, max);
+const integer = integerOf<Flags>;
 
 /**
  * parseArgs takes "--seed -1" for a flag missing its value; for a flag that takes a value,

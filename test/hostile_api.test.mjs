@@ -75,8 +75,8 @@ Contract("options: null means none; seed, threads and the others are checked", a
 
 Contract("model sources that are not a path, bytes or a name are named precisely", async () => {
   const bytes = readFileSync(narrow);
-  // @ts-expect-error: a wrong type, on purpose
   await rejectsWith(
+    // @ts-expect-error: a wrong type, on purpose
     Session.create(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
     /got a DataView; wrap its bytes: new Uint8Array/,
   );

@@ -20,6 +20,22 @@ export function integerFlag(text: string | undefined, name: string, fallback: nu
   return value;
 }
 
+/** The values node:util's parseArgs gives for an options table: string[] for `multiple`, boolean for booleans, else string. */
+export type FlagValues<O extends Readonly<Record<string, { readonly type: "string" | "boolean"; readonly multiple?: boolean }>>> = {
+  [K in keyof O]?: O[K] extends { multiple: true } ? string[] : O[K]["type"] extends "boolean" ? boolean : string;
+};
+
+/** integerFlag on flag `name` of parsed flags. */
+export function integerOf<F extends Readonly<Record<string, unknown>>>(
+  flags: F,
+  name: keyof F & string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  return integerFlag(flags[name] as string | undefined, name, fallback, min, max);
+}
+
 /** A comma-separated list of finite numbers ("0.485,0.456,0.406"). */
 export function numberListFlag(text: string | undefined, name: string): number[] | undefined {
   if (text === undefined) return undefined;

@@ -17,7 +17,7 @@ import { DEFAULT_MODEL_NAME, DEFAULT_MODEL_PATH } from "../default_model.js";
 import { DenseNetError } from "../errors.js";
 import { InferenceServer, type ServerOptions } from "../serve/server.js";
 import { MAX_BATCH, MAX_THREADS, Session, defaultThreads } from "../session.js";
-import { integerFlag } from "./common.js";
+import { type FlagValues, integerOf } from "./common.js";
 import { modelSignature } from "../serve/protocol.js";
 
 const OPTIONS = {
@@ -35,16 +35,9 @@ const OPTIONS = {
   seed: { type: "string" },
 } as const;
 
-type Flags = {
-  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true }
-    ? string[]
-    : (typeof OPTIONS)[K]["type"] extends "boolean"
-      ? boolean
-      : string;
-};
+type Flags = FlagValues<typeof OPTIONS>;
 
-const integer = (flags: Flags, name: keyof Flags, fallback: number, min: number, max: number) =>
-  integerFlag(flags[name] as string | undefined, name, fallback, min, max);
+const integer = integerOf<Flags>;
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 

@@ -10,7 +10,7 @@ import { Consumer, type ConsumerOptions } from "../queue/consumer.js";
 import { InferenceThread } from "../queue/inference_thread.js";
 import { type ModelSpec, parseModelSpecs } from "../queue/model_specs.js";
 import { MAX_THREADS, defaultThreads } from "../session.js";
-import { integerFlag } from "./common.js";
+import { integerOf } from "./common.js";
 
 /**
  * densenet worker: consume inference jobs from a BullMQ queue on Redis
@@ -54,13 +54,7 @@ interface WorkerSettings {
   readonly threads: number;
 }
 
-const integer = (
-  flags: Flags,
-  name: "concurrency" | "threads" | "lock-duration" | "stalled-interval",
-  fallback: number,
-  min: number,
-  max: number,
-) => integerFlag(flags[name], name, fallback, min, max);
+const integer = integerOf<Flags>;
 
 function redisUrl(text: string | undefined): string {
   if (!text) throw new DenseNetError("--redis is required, e.g. --redis redis://127.0.0.1:6379 (see densenet --help)");

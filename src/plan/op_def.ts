@@ -1,4 +1,5 @@
 // The shape of an op kind's definition (see plan/ops.ts for the table of them).
+import * as L from "../kernels/layout.js";
 import type { LinearMemory } from "../kernels/memory.js";
 import type { OpKernelName } from "../kernels/op_kernels.js";
 import type { Op } from "./graph.js";
@@ -42,4 +43,27 @@ export interface OpDef<O extends Op> {
 /** An i32 descriptor of `length` fields, all 0 ("absent") until set. */
 export function fields(length: number): number[] {
   return new Array<number>(length).fill(0);
+}
+
+/**
+ * A CONV descriptor with the fields every conv kernel reads (packed matrix, bias, micro-kernel,
+ * offsets, channels and sizes) set; the caller adds what its kernel needs besides.
+ */
+export function convFields(
+  op: { readonly inChannels: number; readonly outChannels: number; readonly weights: PackedWeights },
+  { inOff, outOff, input, output }: StepPlacement,
+): number[] {
+  const f = fields(L.CONV_FIELDS);
+  f[L.CONV_A] = op.weights.matrix;
+  f[L.CONV_BIAS] = op.weights.bias;
+  f[L.CONV_UKERNEL] = op.weights.ukernel;
+  f[L.CONV_IN_OFF] = inOff;
+  f[L.CONV_OUT_OFF] = outOff;
+  f[L.CONV_CIN] = op.inChannels;
+  f[L.CONV_H] = input.height;
+  f[L.CONV_W] = input.width;
+  f[L.CONV_COUT] = op.outChannels;
+  f[L.CONV_OH] = output.height;
+  f[L.CONV_OW] = output.width;
+  return f;
 }

@@ -4,7 +4,7 @@
 // descriptor layout in kernels/layout.ts, and its name in kernels/op_kernels.ts.
 import * as L from "../kernels/layout.js";
 import { type Op, type OpKind, type OpOf, type Pads, type Pair, weightValues } from "./graph.js";
-import { type OpDef, fields } from "./op_def.js";
+import { type OpDef, convFields, fields } from "./op_def.js";
 import {
   MICRO_KERNELS,
   NO_WEIGHTS,
@@ -54,27 +54,16 @@ const conv: OpDef<OpOf<"conv">> = {
       ukernel: MICRO_KERNELS[microKernel],
     };
   },
-  descriptor(op, { inOff, outOff, input, output }) {
-    const f = fields(L.CONV_FIELDS),
+  descriptor(op, at) {
+    const f = convFields(op, at),
       w = op.weights;
-    f[L.CONV_A] = w.matrix;
-    f[L.CONV_BIAS] = w.bias;
     f[L.CONV_PRE_SCALE] = w.preScale;
     f[L.CONV_PRE_SHIFT] = w.preShift;
-    f[L.CONV_IN_OFF] = inOff;
-    f[L.CONV_OUT_OFF] = outOff;
-    f[L.CONV_CIN] = op.inChannels;
-    f[L.CONV_H] = input.height;
-    f[L.CONV_W] = input.width;
-    f[L.CONV_COUT] = op.outChannels;
-    f[L.CONV_OH] = output.height;
-    f[L.CONV_OW] = output.width;
     [f[L.CONV_KH], f[L.CONV_KW]] = op.kernel;
     [f[L.CONV_SH], f[L.CONV_SW]] = op.stride;
     [f[L.CONV_PH], f[L.CONV_PW]] = op.pads;
     [f[L.CONV_DH], f[L.CONV_DW]] = op.dilation;
     f[L.CONV_FLAGS] = (op.relu ? L.CONV_FLAG_RELU : 0) | (w.preRelu ? L.CONV_FLAG_PRE_RELU : 0);
-    f[L.CONV_UKERNEL] = w.ukernel;
     f[L.CONV_KC] = GEMM_KC;
     return f;
   },

@@ -1,6 +1,6 @@
 import * as L from "../kernels/layout.js";
 import { type ConvOp, type Graph, type Op, type OpOf, weightValues } from "./graph.js";
-import { type OpDef, fields } from "./op_def.js";
+import { type OpDef, convFields, fields } from "./op_def.js";
 import { MICRO_KERNELS, NO_WEIGHTS, allocBias, allocFloats, packPre, panelsLength } from "./panels.js";
 import type { Spatial } from "./window.js";
 
@@ -174,21 +174,9 @@ const winogradConv: OpDef<OpOf<"winogradConv">> = {
     };
   },
   // A CONV descriptor (see WINO_MAX_CIN in kernels/layout.ts): CONV_IN_OFF is the padded copy of CONV_H x CONV_W.
-  descriptor(op, { inOff, outOff, input, output }) {
-    const f = fields(L.CONV_FIELDS),
-      w = op.weights;
-    f[L.CONV_A] = w.matrix;
-    f[L.CONV_BIAS] = w.bias;
-    f[L.CONV_IN_OFF] = inOff;
-    f[L.CONV_OUT_OFF] = outOff;
-    f[L.CONV_CIN] = op.inChannels;
-    f[L.CONV_H] = input.height;
-    f[L.CONV_W] = input.width;
-    f[L.CONV_COUT] = op.outChannels;
-    f[L.CONV_OH] = output.height;
-    f[L.CONV_OW] = output.width;
+  descriptor(op, at) {
+    const f = convFields(op, at);
     f[L.CONV_FLAGS] = op.relu ? L.CONV_FLAG_RELU : 0;
-    f[L.CONV_UKERNEL] = w.ukernel;
     return f;
   },
   describe: (op, input, output) => `conv 3x3/1 ${op.inChannels}->${op.outChannels} Winograd F(2x2,3x3) @ ${at(input, output)}`,
