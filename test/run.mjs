@@ -19,9 +19,11 @@ child.stdout.on("data", (chunk) => {
   process.stdout.write(chunk);
 });
 child.on("close", (code) => {
-  const total = Number(/Total:\s+(\d+)/.exec(output)?.[1] ?? 0);
-  const passed = Number(/Passed:\s+(\d+)/.exec(output)?.[1] ?? 0);
-  const skipped = Number(/Skipped:\s+(\d+)/.exec(output)?.[1] ?? 0);
+  // uvu's own summary is the last one (a test may print a nested run's summary before it).
+  const last = (label) => Number([...output.matchAll(new RegExp(`${label}:\\s+(\\d+)`, "g"))].at(-1)?.[1] ?? 0);
+  const total = last("Total");
+  const passed = last("Passed");
+  const skipped = last("Skipped");
   const failed = total - passed - skipped;
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
   process.exitCode = code !== 0 || failed > 0 || total === 0 || skipped > 0 ? 1 : 0;

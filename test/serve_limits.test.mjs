@@ -201,12 +201,13 @@ Limits(
 );
 
 Limits("the event loop stays free while a batch runs on the pool: /v2/health/live answers during the run", async () => {
-  const server = new InferenceServer({ ...OPTIONS, maxDelayMs: 0 });
+  const server = new InferenceServer({ ...OPTIONS, maxDelayMs: 0, maxBodyBytes: 32 * 2 ** 20 });
   const { port } = await server.listen();
   server.addModel("tiny", await Session.create(new URL("tiny121.safetensors", fixturesDir).pathname, { threads: 2 }));
   server.setReady();
   try {
-    const images = { data: randomArray(16 * 3 * 160 * 160, 12), dims: [16, 3, 160, 160] };
+    // A batch long enough (~0.5 s here) that a liveness answer cannot come after it by chance.
+    const images = { data: randomArray(24 * 3 * 224 * 224, 12), dims: [24, 3, 224, 224] };
     const { body, headers } = binaryBody(
       { inputs: [{ name: "input", shape: images.dims, datatype: "FP32", parameters: { binary_data_size: images.data.byteLength } }] },
       [images],
