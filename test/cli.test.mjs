@@ -1,36 +1,15 @@
 // The `densenet` command: run/info/bench end to end, and bad input as one line on stderr
 // with exit code 1 (never a stack trace or a hang).
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { formatNpy, parseNpy } from "../dist/index.js";
+import { densenet, failsWith } from "./cli_helpers.mjs";
 import { fixture } from "./helpers.mjs";
 
-const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), "densenet-cli-"));
-
-// A plain environment: the test runner's colour settings make Node print warnings on stderr.
-const env = { ...process.env };
-delete env.FORCE_COLOR;
-delete env.NO_COLOR;
-
-function densenet(...args) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 120_000, env });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function failsWith(args, pattern) {
-  const r = densenet(...args);
-  assert.is(r.code, 1, `exit code for ${args.join(" ")}; stderr: ${r.stderr}`);
-  const lines = r.stderr.trim().split("\n");
-  assert.is(lines.length, 1, `one line on stderr, got: ${r.stderr}`);
-  assert.ok(lines[0].startsWith("densenet: "), lines[0]);
-  assert.ok(pattern.test(lines[0]), `'${lines[0]}' does not match ${pattern}`);
-}
 
 const Cli = suite("densenet CLI");
 

@@ -1,33 +1,20 @@
 // The command line under hostile use: integer flags strictly decimal, negative values reach
 // the range check, non-regular input files, and output paths that cannot be written — each
 // one line on stderr and exit 1, never "internal error" (exit 2) or a hang.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
-import * as assert from "uvu/assert";
 import { formatNpy } from "../dist/index.js";
+import { failsWith } from "./cli_helpers.mjs";
 import { fixturesDir, randomArray } from "./helpers.mjs";
 
-const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const model = fileURLToPath(new URL("legacy_keys.safetensors", fixturesDir));
 const tmp = mkdtempSync(join(tmpdir(), "densenet-hostile-cli-"));
 const input = join(tmp, "x.npy");
 writeFileSync(input, formatNpy({ data: randomArray(3 * 32 * 32, 3), dims: [1, 3, 32, 32] }));
-const env = { ...process.env };
-delete env.FORCE_COLOR;
-delete env.NO_COLOR;
-
-function failsWith(args, pattern) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 30_000, env });
-  assert.is(r.status, 1, `exit code for ${args.join(" ")}; stderr: ${r.stderr}`);
-  const lines = r.stderr.trim().split("\n");
-  assert.is(lines.length, 1, `one line: ${r.stderr}`);
-  assert.match(lines[0], pattern);
-}
-
 const Cli = suite("CLI under hostile use");
 
 Cli("integer flags take plain decimal digits only", () => {

@@ -5,24 +5,8 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { parseModelSpecs } from "../dist/queue/model_specs.js";
 import { MODEL_PATH } from "./queue_jobs.mjs";
+import { densenet, failsWith, plainEnv as env } from "./cli_helpers.mjs";
 import { cli, waitFor, within } from "./queue_helpers.mjs";
-
-const env = { ...process.env };
-delete env.FORCE_COLOR;
-delete env.NO_COLOR;
-
-function densenet(...args) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 60_000, env });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function failsWith(args, pattern) {
-  const r = densenet(...args);
-  assert.is(r.code, 1, `exit code for ${args.join(" ")}; stderr: ${r.stderr}`);
-  const lines = r.stderr.trim().split("\n");
-  assert.is(lines.length, 1, `one line on stderr, got: ${r.stderr}`);
-  assert.match(lines[0], pattern);
-}
 
 // Port 9 on loopback (discard) has no Redis; every failure below happens before connecting.
 const NOWHERE = "redis://127.0.0.1:9";
