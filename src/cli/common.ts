@@ -68,12 +68,6 @@ export async function readTensorOrImage(path: string, session: Session): Promise
   return imageTensor(session, bytes, path);
 }
 
-/** The preprocessing a session's model uses, for messages. */
-export async function describePreprocessing(session: Session): Promise<string> {
-  const p = (await import("../classify.js")).preprocessingOf(session);
-  return `${p.mode}, resize ${p.resize}, crop ${Array.isArray(p.crop) ? p.crop.join("x") : p.crop}, mean [${p.mean.join(", ")}], std [${p.std.join(", ")}]`;
-}
-
 /** Writes an output file; a bad path (missing folder, a directory, no permission, a full disk) is a one-line error. */
 export async function writeOutputFile(path: string, bytes: Uint8Array): Promise<void> {
   try {
