@@ -107,7 +107,9 @@ OnRedis("a Redis killed and restarted mid-run (append-only file) loses no job; j
 });
 
 OnRedis("SIGTERM: the worker finishes the job in hand, takes no other, exits 0", async () => {
-  const jobs = await makeJobs(6, { seed: 4, invalidEvery: 1000 });
+  // Enough jobs that one is in hand at some probe below: a handful of small jobs could all
+  // finish between two probes (20 ms apart) on a fast run.
+  const jobs = await makeJobs(40, { seed: 4, invalidEvery: 1000 });
   await withRedis("sigterm", {}, async ({ redis, queue, client, workers }) => {
     // The worker is frozen while it holds a job and SIGTERM is queued for it, so the signal
     // provably arrives mid-job.
@@ -122,7 +124,7 @@ OnRedis("SIGTERM: the worker finishes the job in hand, takes no other, exits 0",
         if (inHand.length === 0) w.child.kill("SIGCONT");
         return inHand.length > 0;
       },
-      10_000,
+      20_000,
       "the worker holding a job",
     );
     w.child.kill("SIGTERM");
