@@ -1,6 +1,7 @@
 // node:http plumbing for the server: a bounded body reader, JSON responses, and the error
 // type that carries an HTTP status. Runs on Node and on Deno's node:http.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { parseJsonBytes } from "./json_bytes.js";
 
 /** An error with the HTTP status (and headers) its response gets. */
 export class HttpError extends Error {
@@ -47,10 +48,15 @@ export function readBody(req: IncomingMessage, limit: number, reserve: (bytes: n
   });
 }
 
-/** Parses a JSON body; bad JSON is a 400 naming the parser's complaint. */
-export function parseJson(bytes: Buffer): unknown {
+const PACKED_KEYS: ReadonlySet<string> = new Set(["data"]);
+
+/**
+ * Parses a JSON body; bad JSON is a 400 naming the parser's complaint. Number arrays under
+ * "data" (infer requests' tensors) come back as Float32Arrays, read straight from the bytes.
+ */
+export function parseJson(bytes: Uint8Array): unknown {
   try {
-    return JSON.parse(bytes.toString("utf8"));
+    return parseJsonBytes(bytes, PACKED_KEYS);
   } catch (e) {
     throw new HttpError(400, `request body is not valid JSON: ${oneLine((e as Error).message, 160)}`);
   }

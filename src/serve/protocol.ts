@@ -248,41 +248,36 @@ function tensorBytes(tensor: AnyTensor): Uint8Array {
 
 /**
  * The values of `data` (a flat array, or arrays nested as deep as the shape's rank) as float32,
- * in row-major order; exactly `count` finite numbers.
+ * in row-major order; exactly `count` finite numbers. Arrays of numbers may come as
+ * Float32Arrays (parseJsonBytes packs a request's `data` so).
  */
 function flattenData(data: unknown, count: number, dims: readonly number[], what: string): Float32Array {
-  check(Array.isArray(data), () => `${what}: 'data' must be an array of numbers, got ${describe(data)}`);
-  const needs = () => `shape [${dims.join(", ")}] needs ${count}`;
-  if (data.length === count && (count === 0 || !Array.isArray(data[0]))) return toFloat32(data, what);
-  const leaves: unknown[] = [];
-  const walk = (node: unknown[], depth: number): void => {
-    for (const item of node) {
-      if (Array.isArray(item)) {
+  check(isList(data), () => `${what}: 'data' must be an array of numbers, got ${describe(data)}`);
+  const out = new Float32Array(count);
+  let n = 0;
+  const tooMany = () => `${what}: 'data' has more than ${count} values; shape [${dims.join(", ")}] needs ${count}`;
+  const put = (v: unknown): void => {
+    check(n < count, tooMany);
+    if (typeof v !== "number") throw new DenseNetError(`${what}: data[${n}] must be a number, got ${describe(v)}`);
+    out[n] = v;
+    if (!Number.isFinite(out[n])) throw new DenseNetError(`${what}: data[${n}] = ${v} is not a finite float32`);
+    n++;
+  };
+  const walk = (node: ArrayLike<unknown>, depth: number): void => {
+    for (let i = 0; i < node.length; i++) {
+      const item = node[i];
+      if (isList(item)) {
         check(depth + 1 < dims.length, () => `${what}: 'data' is nested deeper than the shape's rank ${dims.length}`);
         walk(item, depth + 1);
-      } else {
-        leaves.push(item);
-        check(leaves.length <= count, () => `${what}: 'data' has more than ${count} values; ${needs()}`);
-      }
+      } else put(item);
     }
   };
   walk(data, 0);
-  check(leaves.length === count, () => `${what}: 'data' has ${leaves.length} values; ${needs()}`);
-  return toFloat32(leaves, what);
-}
-
-function toFloat32(values: readonly unknown[], what: string): Float32Array {
-  const out = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (typeof v !== "number") throw new DenseNetError(`${what}: data[${i}] must be a number, got ${describe(v)}`);
-    out[i] = v;
-    if (!Number.isFinite(out[i])) {
-      throw new DenseNetError(`${what}: data[${i}] = ${v} is not a finite float32`);
-    }
-  }
+  check(n === count, () => `${what}: 'data' has ${n} values; shape [${dims.join(", ")}] needs ${count}`);
   return out;
 }
+
+const isList = (v: unknown): v is ArrayLike<unknown> => Array.isArray(v) || v instanceof Float32Array;
 
 /**
  * The response body for `request`'s chosen outputs, all as JSON (binaryOutputs is ignored).
