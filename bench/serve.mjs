@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Load benchmark of `densenet serve` on loopback, bounded in time:
 //
-//   node bench/serve.mjs [--seconds 10] [--clients 1,4,16,64] [--models densenet121@224,default]
+//   node bench/serve.mjs [--seconds 5] [--rounds 3] [--offline-seconds S] [--clients 1,4,16,64] [--models densenet121@224,default]
 //                        [--threads T] [--max-batch 8] [--max-delay-ms 5] [--runtime node|deno]
 //                        [--formats json,binary] [--out bench/results/serve.json]
 //
@@ -14,7 +14,11 @@
 //     request (JSON, or the binary tensor data extension tritonclient uses: a JSON header and
 //     raw float32 bytes, binary logits back), waits for the answer and sends again. Throughput (images/s), latency p50/p95/p99, errors, the mean
 //     batch the server ran (from /metrics), and the latency of /v2/health/live probed every
-//     100 ms during the load.
+//     100 ms during the load. Each point is --rounds rounds of --seconds of load; before
+//     each round and after the last the clients pause while this process measures the
+//     offline rate at --max-batch (--offline-seconds), and a round's ratio is its throughput
+//     over the mean of the offline rates just before and after it; the point's ratio is the
+//     median round's (this host's speed drifts by 20-30 % within minutes).
 // Writes the JSON and an SVG chart (same name, .svg) under bench/results/.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -30,7 +34,9 @@ const option = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
 };
-const seconds = Number(option("seconds", "10"));
+const seconds = Number(option("seconds", "5"));
+const rounds = Number(option("rounds", "3"));
+const offlineSeconds = Number(option("offline-seconds", String(seconds)));
 const clientCounts = option("clients", "1,4,16,64").split(",").map(Number);
 const modelSpecs = option("models", "densenet121@224,default").split(",");
 const threads = Number(option("threads", String(availableParallelism())));
@@ -40,7 +46,7 @@ const runtime = option("runtime", "node");
 const formats = option("formats", "json,binary").split(",");
 if (formats.some((f) => f !== "json" && f !== "binary")) throw new Error("--formats takes json and/or binary");
 const out = option("out", join(ROOT, "bench", "results", "serve.json"));
-for (const [name, v] of Object.entries({ seconds, threads, maxBatch, maxDelayMs })) {
+for (const [name, v] of Object.entries({ seconds, rounds, offlineSeconds, threads, maxBatch, maxDelayMs })) {
   if (!(Number.isFinite(v) && v >= 0)) throw new Error(`bad --${name}`);
 }
 
@@ -60,7 +66,7 @@ async function resolveModel(spec) {
 }
 
 /** Session.run throughput (images/s) at `batch` for about `seconds`, after one warm-up run. */
-async function offline(session, channels, size, batch) {
+async function offline(session, channels, size, batch, seconds) {
   const rng = new SeededRandom(99);
   const input = { data: new Float32Array(batch * channels * size * size).map(() => rng.normal()), dims: [batch, channels, size, size] };
   await session.run(input);
@@ -166,67 +172,98 @@ function startServer(model) {
 
 const metric = (text, name) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
 
-/** C closed-loop clients for `seconds` after a warm-up; returns throughput, latency and liveness. */
-async function load(port, bodies, clients, format) {
+/** The bench model's batch and run-time totals from /metrics. */
+async function runTotals(agent, port) {
+  const text = (await post(agent, port, "/metrics")).text;
+  return {
+    runs: metric(text, 'densenet_batch_size_count\\{model="bench"\\}'),
+    images: metric(text, 'densenet_batch_size_sum\\{model="bench"\\}'),
+    runSeconds: metric(text, 'densenet_run_duration_seconds_sum\\{model="bench"\\}'),
+  };
+}
+
+/**
+ * C closed-loop clients, after a warm-up, for `rounds` rounds of `seconds` each; between
+ * rounds (and before the first and after the last) the clients pause and `offlineRate()`
+ * measures the offline baseline, so each round is compared with the baseline measured just
+ * before and just after it. Returns throughput, latency, liveness and the per-round ratios.
+ */
+async function load(port, bodies, clients, format, offlineRate) {
   const agent = new Agent({ keepAlive: true, maxSockets: clients + 2 });
   const path = "/v2/models/bench/infer";
   await Promise.all(Array.from({ length: clients }, (_, c) => post(agent, port, path, bodies[c % bodies.length])));
-  const before = await post(agent, port, "/metrics");
   const latencies = [],
-    live = [];
+    live = [],
+    offline = [await offlineRate()],
+    perRound = [];
   let errors = 0,
-    firstError = null,
-    stop = false;
-  const t0 = performance.now();
-  const probe = (async () => {
-    while (!stop) {
-      live.push((await post(agent, port, "/v2/health/live")).ms);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-  await Promise.all(
-    Array.from({ length: clients }, async (_, c) => {
-      while (performance.now() - t0 < seconds * 1000) {
-        const r = await post(agent, port, path, bodies[c % bodies.length]);
-        if (r.status === 200) latencies.push(r.ms);
-        else {
-          errors++;
-          firstError ??= `${r.status} ${r.text.slice(0, 200)}`;
-        }
+    firstError = null;
+  for (let round = 0; round < rounds; round++) {
+    const before = await runTotals(agent, port);
+    let stop = false,
+      requests = 0;
+    const t0 = performance.now();
+    const probe = (async () => {
+      while (!stop) {
+        live.push((await post(agent, port, "/v2/health/live")).ms);
+        await new Promise((r) => setTimeout(r, 100));
       }
-    }),
-  );
-  const elapsed = (performance.now() - t0) / 1000;
-  stop = true;
-  await probe;
-  const after = await post(agent, port, "/metrics");
+    })();
+    await Promise.all(
+      Array.from({ length: clients }, async (_, c) => {
+        while (performance.now() - t0 < seconds * 1000) {
+          const r = await post(agent, port, path, bodies[c % bodies.length]);
+          if (r.status === 200) {
+            latencies.push(r.ms);
+            requests++;
+          } else {
+            errors++;
+            firstError ??= `${r.status} ${r.text.slice(0, 200)}`;
+          }
+        }
+      }),
+    );
+    const elapsed = (performance.now() - t0) / 1000;
+    stop = true;
+    await probe;
+    const after = await runTotals(agent, port);
+    offline.push(await offlineRate());
+    const rate = requests / elapsed;
+    perRound.push({
+      seconds: elapsed,
+      requests,
+      images_per_s: rate,
+      offline_images_per_s: (offline[round] + offline[round + 1]) / 2,
+      vs_offline: rate / ((offline[round] + offline[round + 1]) / 2),
+      runs: after.runs - before.runs,
+      images: after.images - before.images,
+      run_seconds: after.runSeconds - before.runSeconds,
+    });
+  }
   agent.destroy();
-  const runs =
-    metric(after.text, 'densenet_batch_size_count\\{model="bench"\\}') -
-    metric(before.text, 'densenet_batch_size_count\\{model="bench"\\}');
-  const images =
-    metric(after.text, 'densenet_batch_size_sum\\{model="bench"\\}') - metric(before.text, 'densenet_batch_size_sum\\{model="bench"\\}');
-  const runSeconds =
-    metric(after.text, 'densenet_run_duration_seconds_sum\\{model="bench"\\}') -
-    metric(before.text, 'densenet_run_duration_seconds_sum\\{model="bench"\\}');
   latencies.sort((a, b) => a - b);
   live.sort((a, b) => a - b);
+  const sum = (key) => perRound.reduce((t, r) => t + r[key], 0);
+  const ratios = perRound.map((r) => r.vs_offline).sort((a, b) => a - b);
   return {
     format,
     clients,
-    seconds: elapsed,
-    requests: latencies.length,
+    seconds: sum("seconds"),
+    requests: sum("requests"),
     errors,
     first_error: firstError,
-    images_per_s: latencies.length / elapsed,
+    images_per_s: sum("requests") / sum("seconds"),
     p50_ms: quantile(latencies, 0.5),
     p95_ms: quantile(latencies, 0.95),
     p99_ms: quantile(latencies, 0.99),
-    mean_batch: runs ? images / runs : null,
-    run_busy: runSeconds / elapsed,
+    mean_batch: sum("runs") ? sum("images") / sum("runs") : null,
+    run_busy: sum("run_seconds") / sum("seconds"),
     live_p50_ms: quantile(live, 0.5),
     live_p99_ms: quantile(live, 0.99),
     live_max_ms: live.at(-1) ?? null,
+    offline_max_batch_images_per_s: offline.reduce((t, v) => t + v, 0) / offline.length,
+    vs_offline_max_batch: ratios[(ratios.length - 1) >> 1],
+    rounds: perRound,
   };
 }
 
@@ -235,8 +272,8 @@ async function benchModel(spec) {
   const session = await Session.create(model.source, { threads });
   const channels = session.inputChannels;
   const baseline = {
-    batch_1: await offline(session, channels, model.size, 1),
-    [`batch_${maxBatch}`]: await offline(session, channels, model.size, maxBatch),
+    batch_1: await offline(session, channels, model.size, 1, seconds),
+    [`batch_${maxBatch}`]: await offline(session, channels, model.size, maxBatch, seconds),
   };
   console.log(
     `${model.label}: offline ${baseline.batch_1.toFixed(1)} images/s at batch 1, ${baseline[`batch_${maxBatch}`].toFixed(1)} at batch ${maxBatch}`,
@@ -252,13 +289,10 @@ async function benchModel(spec) {
     for (const format of formats) {
       const bodies = images.map((image) => encodeBody(format, image, dims));
       for (const clients of clientCounts) {
-        // This host's speed drifts by 20-30 % within minutes: each point is compared with the
-        // offline rate measured just before and just after it, in the same process.
-        const before = await offline(session, channels, model.size, maxBatch);
-        const p = await load(server.port, bodies, clients, format);
-        const after = await offline(session, channels, model.size, maxBatch);
-        p.offline_max_batch_images_per_s = (before + after) / 2;
-        p.vs_offline_max_batch = p.images_per_s / p.offline_max_batch_images_per_s;
+        // This host's speed drifts by 20-30 % within minutes: each round of load is compared
+        // with the offline rate measured just before and just after it, in the same process;
+        // the point's ratio is the median round's.
+        const p = await load(server.port, bodies, clients, format, () => offline(session, channels, model.size, maxBatch, offlineSeconds));
         points.push(p);
         console.log(
           `  ${format}, ${clients} clients: ${p.images_per_s.toFixed(1)} images/s (${(100 * p.vs_offline_max_batch).toFixed(0)} % of offline at batch ${maxBatch}: ${p.offline_max_batch_images_per_s.toFixed(1)}), ` +
@@ -321,7 +355,9 @@ const result = {
   threads,
   max_batch: maxBatch,
   max_delay_ms: maxDelayMs,
-  seconds_per_point: seconds,
+  seconds_per_round: seconds,
+  rounds_per_point: rounds,
+  offline_seconds: offlineSeconds,
   formats,
   models: [],
 };
