@@ -167,6 +167,19 @@ export class Session {
     return this.model.outputNames;
   }
 
+  /**
+   * A planned model's input and output shapes for metadata: input (N, C, H, W) and output
+   * (N, classes) or (N, classes, 1, 1), with -1 for each dimension that varies per run (N, H
+   * and W unless the file fixes them, as an ONNX graph may).
+   */
+  get declaredShapes(): { input: number[]; output: number[] } {
+    const model = this.requirePlanned().engine.model;
+    const declared = model.declaredInput ?? [];
+    const input = [0, 1, 2, 3].map((i) => (i === 1 ? this.inputChannels : (declared[i] ?? -1)));
+    const output = model.outputDims(input[0]);
+    return { input, output };
+  }
+
   /** Channels of the image input of a planned model. */
   get inputChannels(): number {
     const { graph } = this.requirePlanned().engine;

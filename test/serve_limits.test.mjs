@@ -7,6 +7,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Session } from "../dist/index.js";
 import { InferenceServer } from "../dist/serve/server.js";
+import { modelMetadata } from "../dist/serve/protocol.js";
 import { injectFaultForTesting } from "../dist/session/fault.js";
 import { fixturesDir, randomArray } from "./helpers.mjs";
 import {
@@ -172,8 +173,9 @@ Limits(
     const reference = await Session.create(path, { threads: 1 });
     try {
       const meta = (await request(port, "GET", "/v2/models/caffe2")).json;
-      assert.equal(meta.inputs, [{ name: "data_0", datatype: "FP32", shape: [-1, 3, -1, -1] }]);
-      assert.equal(meta.outputs, [{ name: "fc6_1", datatype: "FP32", shape: [-1, 10] }]);
+      // the metadata shows the dimensions the graph fixes (and -1 for none here)
+      assert.equal(meta.inputs, [{ name: "data_0", datatype: "FP32", shape: [2, 3, 64, 64] }]);
+      assert.equal(meta.outputs, [{ name: "fc6_1", datatype: "FP32", shape: [2, 10, 1, 1] }]);
       const tensors = Array.from({ length: 6 }, (_, i) => ({ data: randomArray(2 * 3 * 64 * 64, 300 + i), dims: [2, 3, 64, 64] }));
       const body = (t) => ({ inputs: [{ name: "data_0", shape: t.dims, datatype: "FP32", data: Array.from(t.data) }] });
       for (let round = 0; round < 2; round++) {
@@ -189,13 +191,30 @@ Limits(
       const one = { data: randomArray(3 * 64 * 64, 1), dims: [1, 3, 64, 64] };
       const refused = await request(port, "POST", "/v2/models/caffe2/infer", body(one));
       assert.is(refused.status, 400, refused.text);
-      assert.match(refused.json.error, /input 'data_0' has shape \[1, 3, 64, 64\], the model expects \[2, 3, 64, 64\]/);
+      assert.match(refused.json.error, /input 'data_0': shape \[1, 3, 64, 64\] does not match the model's \[2, 3, 64, 64\]/);
       const metrics = (await request(port, "GET", "/metrics")).text;
       assert.is(metricValue(metrics, 'densenet_batch_size_count{model="caffe2"}'), 12, "every request ran on its own");
       assert.is(metricValue(metrics, 'densenet_batch_size_sum{model="caffe2"}'), 24);
     } finally {
       await server.close();
       await reference.release();
+    }
+  },
+);
+
+Limits(
+  "metadata: an ONNX graph with a symbolic batch and a fixed 224x224 shows [-1, 3, 224, 224]; a torchvision file [-1, C, -1, -1]",
+  async () => {
+    const onnx = await Session.create(new URL("onnx/tiny121.opset13.onnx", fixturesDir).pathname, { threads: 1 });
+    const torch = await Session.create(new URL("tiny121.safetensors", fixturesDir).pathname, { threads: 1 });
+    try {
+      const meta = modelMetadata("m", onnx);
+      assert.equal(meta.inputs[0].shape, [-1, 3, 224, 224]);
+      assert.equal(meta.outputs[0].shape, [-1, 10]);
+      assert.equal(modelMetadata("t", torch).inputs[0].shape, [-1, 3, -1, -1]);
+    } finally {
+      await onnx.release();
+      await torch.release();
     }
   },
 );

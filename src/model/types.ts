@@ -28,6 +28,8 @@ export interface PlannedModel extends ModelBase {
   outputDims(n: number): number[];
   /** Checks an input batch's shape against dimensions the model fixes (ONNX inputs), before planning. */
   checkInput?(dims: readonly number[]): void;
+  /** The input's (N, C, H, W) as the file declares it: a size where it is fixed, null where it varies (absent: only C is fixed). */
+  readonly declaredInput?: readonly (number | null)[];
   /**
    * Where the graph's weights are read on demand from an open file (a streamed safetensors
    * file): closes it. Called once the weights are packed, or when packing fails.

@@ -64,6 +64,7 @@ export function importOnnx(bytes: Uint8Array, name: string): PlannedModel | Inte
     randomWeights: false,
     outputDims: (n) => (outputRank === 2 ? [n, classes] : [n, classes, 1, 1]),
     checkInput: (dims) => checkFixedDims(input, dims),
+    ...(input.dims?.length === 4 ? { declaredInput: input.dims.map((d) => (typeof d === "number" ? d : null)) } : {}),
   };
 }
 

@@ -70,11 +70,11 @@ export const MODEL_VERSION = "1";
 export const PLATFORM = "densenet-wasm";
 
 /**
- * A planned model's signature: one image input (N, C, H, W) FP32 with N, H, W variable, and
- * one output (N, classes) FP32. Models on the interpreter are not servable (one line says why).
- * An ONNX graph may fix N, H or W, or give (N, classes, 1, 1): the metadata does not show that
- * (the session does not expose declared shapes); such a request gets a 400 naming the shape the
- * model expects, responses carry the real output shape, and batching adapts (see Batcher).
+ * A planned model's signature: one image input (N, C, H, W) FP32 and one output (N, classes)
+ * FP32 — or (N, classes, 1, 1), as some ONNX exports give — with -1 for the dimensions that
+ * vary per request: N, H and W unless an ONNX graph fixes them (a request that does not match
+ * a fixed one gets a 400; batching adapts to a fixed N: see Batcher). Models on the
+ * interpreter are not servable (one line says why).
  */
 export function modelSignature(session: Session): ModelSignature {
   let signature = signatures.get(session);
@@ -94,9 +94,10 @@ function computeSignature(session: Session): ModelSignature {
     () =>
       `model '${info.name}' cannot be served: it runs on the op-by-op interpreter (${info.notPlanned}); serve takes image models on the planned kernels`,
   );
+  const shapes = session.declaredShapes;
   return {
-    inputs: [{ name: session.inputNames[0], datatype: "FP32", shape: [-1, session.inputChannels, -1, -1] }],
-    outputs: [{ name: session.outputNames[0], datatype: "FP32", shape: [-1, session.outputClasses ?? -1] }],
+    inputs: [{ name: session.inputNames[0], datatype: "FP32", shape: shapes.input }],
+    outputs: [{ name: session.outputNames[0], datatype: "FP32", shape: shapes.output }],
   };
 }
 
