@@ -536,6 +536,35 @@ function exitStatus(result) {
 
 // ------------------------------------------------------------------ main
 
+/**
+ * Cold start and peak RSS of `densenet run` against onnxruntime-node's script on DenseNet-121
+ * (bench/footprint.mjs, interleaved runs, medians): the issue's definition of those two rows,
+ * which the harness processes above (Benchmark.js loaded, several batches) do not measure.
+ * Null when the run does not include DenseNet-121 and onnxruntime-node, or when it fails.
+ */
+async function footprintStep(args, tmp) {
+  if (!args.models.includes("densenet121") || !args.runtimes.includes("onnxruntime-node") || !args.runtimes.includes(OURS)) return null;
+  const json = join(tmp, "footprint.json");
+  const runsArg = String(args.quick ? 3 : 5);
+  say(`footprint: densenet run vs onnxruntime-node, DenseNet-121, ${runsArg} interleaved runs (bench/footprint.mjs)`);
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, "bench", "footprint.mjs"), "--runs", runsArg, "--json", json], {
+    encoding: "utf8",
+    timeout: 5 * 60 * 1000,
+  });
+  if (r.status !== 0 || !existsSync(json)) {
+    note(`footprint step failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout || "").trim().split("\n").at(-1)}`);
+    return null;
+  }
+  const f = JSON.parse(readFileSync(json, "utf8"));
+  return {
+    runs: f.runs,
+    cold_start_s: { ours: f.runtimes[OURS].cold_start_median_s, peer: f.runtimes["onnxruntime-node"].cold_start_median_s },
+    peak_rss_mb: { ours: f.runtimes[OURS].peak_rss_median_mb, peer: f.runtimes["onnxruntime-node"].peak_rss_median_mb },
+    cold_start_ratio: f.cold_start_ratio,
+    peak_rss_ratio: f.peak_rss_ratio,
+  };
+}
+
 async function main() {
   const { args, exit } = commandLine(readArgs, HELP, "bench");
   if (!args) return exit;
@@ -566,7 +595,9 @@ async function main() {
     const { rows, runtimesInfo } = bestRows(args, status, models, runs);
     const agreement = checkAgreement(args, models, rows);
     for (const r of rows) delete r.output; // temporary files
+    const footprint = await footprintStep(args, tmp);
     const result = resultRecord({ args, models, start, rounds, endCanary, runtimesInfo, rows, agreement, runs, setupS, tRounds });
+    result.footprint = footprint;
     writeReport(args, result);
     return exitStatus(result);
   } finally {

@@ -88,6 +88,62 @@ export function tableLines(result) {
   return out;
 }
 
+/**
+ * The speed issue's target rows (DenseNet-121 at 224², ratios of this run): each as
+ * { measure, value, target, met, detail }, or [] when the run lacks DenseNet-121.
+ */
+export function targetRows(result) {
+  const find = (b, t, id) =>
+    result.rows.find((r) => r.model === "densenet121" && r.batch === b && r.threads === t && r.runtime === id && r.status === "ok");
+  const vs = (b, t, peer) => {
+    const ours = find(b, t, OURS),
+      other = find(b, t, peer);
+    return ours && other
+      ? { value: ours.ms_per_image / other.ms_per_image, detail: `${fmt(ours.ms_per_image)} / ${fmt(other.ms_per_image)} ms` }
+      : null;
+  };
+  /** @type {{ measure: string, v: { value: number, detail: string } | null, target: number }[]} */
+  const rows = [
+    { measure: "batch 1, 1 thread: ours / onnxruntime-node", v: vs(1, 1, "onnxruntime-node"), target: 2.0 },
+    { measure: "batch 1, 2 threads: ours / onnxruntime-node", v: vs(1, 2, "onnxruntime-node"), target: 1.6 },
+    { measure: "batch 8, 2 threads, per image: ours / onnxruntime-node", v: vs(8, 2, "onnxruntime-node"), target: 1.6 },
+    { measure: "batch 1, 1 thread: ours / onnxruntime-web", v: vs(1, 1, "onnxruntime-web"), target: 0.33 },
+  ];
+  const f = result.footprint;
+  if (f) {
+    rows.push({
+      measure: "cold start, `densenet run` / onnxruntime-node's script",
+      v: {
+        value: f.cold_start_s.ours / f.cold_start_s.peer,
+        detail: `${f.cold_start_s.ours.toFixed(2)} / ${f.cold_start_s.peer.toFixed(2)} s`,
+      },
+      target: 1.0,
+    });
+    rows.push({
+      measure: "peak RSS, `densenet run`, batch 1, 1 thread (MB)",
+      v: { value: f.peak_rss_mb.ours, detail: `onnxruntime-node ${fmt(f.peak_rss_mb.peer, 0)} MB` },
+      target: 110,
+    });
+  }
+  return rows.flatMap(({ measure, v, target }) =>
+    v ? [{ measure, value: v.value, target, met: v.value <= target, detail: v.detail }] : [],
+  );
+}
+
+/** The target rows as markdown table lines (empty when there are none). */
+export function targetTable(result) {
+  const rows = targetRows(result);
+  if (!rows.length) return [];
+  const num = (r) => (r.target >= 10 ? fmt(r.value, 0) : `${fmt(r.value, 2)}×`);
+  return [
+    "| measure (DenseNet-121 224², this run) | now | target | met | from |",
+    "|---|---|---|---|---|",
+    ...rows.map(
+      (r) => `| ${r.measure} | ${num(r)} | ≤ ${r.target >= 10 ? r.target : `${r.target}×`} | ${r.met ? "yes" : "**no**"} | ${r.detail} |`,
+    ),
+  ];
+}
+
 /** The whole text report: machine, canary, configuration, table, notes. */
 export function textReport(result) {
   const c = result.config;
@@ -103,6 +159,7 @@ export function textReport(result) {
       `; took ${(result.duration_s / 60).toFixed(1)} min`,
     "",
     ...tableLines(result),
+    ...(targetRows(result).length ? ["", "targets of the speed issue (ratios of this run):", ...targetTable(result)] : []),
     "",
     "ms/img and p95: median and 95th percentile of one run's time / batch (the best round's Benchmark.js sample); " +
       "img/s and GFLOP/s from the median; GFLOP = 2 x conv+linear MACs.",
@@ -316,6 +373,16 @@ export function readmeSection(result, { jsonPath = "bench/results/suite.json", s
       });
       lines.push(`| ${id} | ${cells.join(" | ")} |`);
     }
+  }
+  const targets = targetTable(result);
+  if (targets.length) {
+    lines.push("");
+    lines.push(
+      "The speed issue's targets, as ratios of this run (cold start and peak RSS: `bench/footprint.mjs` inside the suite, " +
+        `${result.footprint?.runs ?? "-"} interleaved runs of \`densenet run\` and onnxruntime-node's script, medians):`,
+    );
+    lines.push("");
+    lines.push(...targets);
   }
   lines.push("");
   const a = result.agreement;
