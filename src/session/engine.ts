@@ -2,6 +2,7 @@
 // packed into it once, per-thread GEMM scratch, a run barrier and, for threads > 1, a worker
 // pool; and the two ways a batch runs on a plan (on the calling thread, or on the pool).
 import type { PlannedModel } from "../model/load.js";
+import type { WinogradTile } from "../plan/graph.js";
 import { type MicroKernel, type PackedGraph, packGraph } from "../plan/pack_weights.js";
 import type { ExecutionPlan } from "../plan/plan.js";
 import { scratchBytes } from "../plan/scratch.js";
@@ -18,7 +19,8 @@ import { type Range, RecyclingMemory } from "./recycling_memory.js";
 export interface EngineOptions {
   readonly threads: number;
   readonly microKernel?: MicroKernel;
-  readonly winograd: boolean;
+  /** The Winograd tile of the 3x3 stride-1 convs, or false: im2col GEMM. */
+  readonly winograd: WinogradTile | false;
 }
 
 /** A planned model without its unpacked graph (the engine holds the packed one). */
@@ -62,7 +64,7 @@ async function startEngine(loaded: PlannedModel, options: EngineOptions): Promis
     options.threads > 1 ? new (await import("../runtime/pool.js")).WorkerPool({ module, memory: mem.memory }, options.threads) : null;
   try {
     const before = mem.used;
-    const packed = packGraph(options.winograd ? useWinograd(loaded.graph) : loaded.graph, mem, options.microKernel);
+    const packed = packGraph(options.winograd ? useWinograd(loaded.graph, options.winograd) : loaded.graph, mem, options.microKernel);
     const weightBytes = mem.used - before;
     const scratchSize = scratchBytes(packed, kernels);
     const scratch = Array.from({ length: options.threads }, () => mem.alloc(scratchSize));
