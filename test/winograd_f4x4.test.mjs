@@ -1,0 +1,189 @@
+// Winograd F(4x4, 3x3) (assembly/conv2d_winograd_f4x4_f32.ts): the kernel against a float64
+// direct conv (test/reference.mjs) over odd shapes, with the error bound of winograd4Bound and
+// the measured error stated; 1, 2, 3 and 7 simulated workers and both 4x8 micro-kernels
+// bitwise equal; and through Session (winograd: "f4x4"): thread counts and batch composition
+// bitwise equal, the PyTorch golden fixtures within 1e-4 of max|logit| with the same top-1.
+import { readFileSync } from "node:fs";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { Session } from "../dist/index.js";
+import { parseNpy } from "../dist/io/npy.js";
+import { useWinograd, winogradInputSize } from "../dist/plan/winograd.js";
+import {
+  assertBitwiseEqual,
+  assertMatchesReference,
+  assertWithin,
+  fixture,
+  fixturesDir,
+  randomArray,
+  rejectsWith,
+  runGraph,
+} from "./helpers.mjs";
+import { convReference, winograd4Bound } from "./reference.mjs";
+
+/** A graph of one 3x3 pad-1 conv from buffer 0 (the input) to buffer 1, DenseNet-like magnitudes (He-scaled weights). */
+function convGraph({ cin, cout, pre = false, relu = false, bias = true, seed }) {
+  const k = cin * 9;
+  const op = {
+    kind: "conv",
+    name: "conv",
+    input: { buffer: 0, channel: 0 },
+    output: { buffer: 1, channel: 0 },
+    inChannels: cin,
+    outChannels: cout,
+    kernel: [3, 3],
+    stride: [1, 1],
+    pads: [1, 1, 1, 1],
+    dilation: [1, 1],
+    weight: randomArray(cout * k, seed, Math.sqrt(2 / k)),
+    bias: bias ? randomArray(cout, seed + 7, 0.3) : null,
+    pre: pre
+      ? { scale: randomArray(cin, seed + 11).map((v) => 0.5 + Math.abs(v)), shift: randomArray(cin, seed + 12, 0.5), relu: true }
+      : null,
+    relu,
+  };
+  const graph = {
+    buffers: [
+      { name: "x", channels: cin },
+      { name: "y", channels: cout },
+    ],
+    ops: [op],
+    input: 0,
+    output: 1,
+  };
+  return { op, graph };
+}
+
+const Kernel = suite("conv2d_winograd_f4x4_f32 (with pad2d_nchw_f32)");
+
+// Measured max|err| / max|ref| on these cases (seeds as below): 0.9e-7 (1x1 image) to 8.2e-6
+// (128 -> 32 at 14x14); F(2x2) measures 1e-7 to 4e-7 on the same data, the direct im2col GEMM
+// ~1e-7. RELATIVE_LIMIT leaves ~4x room and still fails a kernel that rounds like F(6x6, 3x3)
+// or misses a term (the bound alone allows ~1000x the measured error: it is a worst case).
+const RELATIVE_LIMIT = 3e-5;
+
+const CASES = [
+  { name: "7 -> 32 channels, 9x11 (odd sizes: clipped tiles)", h: 9, w: 11, op: { cin: 7, cout: 32 } },
+  { name: "DenseNet shape 128 -> 32 at 7x7 (one tile panel)", h: 7, w: 7, op: { cin: 128, cout: 32, pre: true, relu: true } },
+  { name: "DenseNet shape 128 -> 32 at 14x14, pre BN-ReLU, ReLU", h: 14, w: 14, op: { cin: 128, cout: 32, pre: true, relu: true } },
+  { name: "5 -> 13 channels (neither a multiple of 4), 13x9, pre BN-ReLU", h: 13, w: 9, op: { cin: 5, cout: 13, pre: true } },
+  { name: "a 1x1 image, no bias", h: 1, w: 1, op: { cin: 3, cout: 4, bias: false } },
+  { name: "wide rows, 3x40 (several 4-tile groups per row)", h: 3, w: 40, op: { cin: 6, cout: 8 } },
+  { name: "tall, 17x2", h: 17, w: 2, op: { cin: 4, cout: 6, pre: true } },
+  { name: "258 -> 3 channels (long reduction, one short row block), 5x6, ReLU", h: 5, w: 6, op: { cin: 258, cout: 3, relu: true } },
+];
+
+CASES.forEach(({ name, h, w, op: params }, i) => {
+  Kernel(name, async () => {
+    const { op, graph: direct } = convGraph({ ...params, seed: 900 + 10 * i });
+    const x = randomArray(params.cin * h * w, 950 + i);
+    const ref = convReference(op, x, h, w);
+    const bound = winograd4Bound(op, x, h, w);
+    const maxRef = ref.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const graph = useWinograd(direct, "f4x4");
+    assert.equal(
+      graph.ops.map((o) => [o.kind, o.tile]),
+      [
+        ["winogradInput", "f4x4"],
+        ["winogradConv", "f4x4"],
+      ],
+      "the conv became a pad and an F(4x4) Winograd conv",
+    );
+    const outputs = [];
+    for (const microKernel of /** @type {const} */ (["4x8", "4x8-shuffle"])) {
+      for (const nth of [1, 2, 3, 7]) {
+        const buffers = await runGraph(graph, x, h, w, { nth, microKernel });
+        assert.equal([buffers[1].height, buffers[1].width], [h, w], "output size");
+        const padded = winogradInputSize({ height: h, width: w }, "f4x4");
+        assert.equal([buffers[2].height, buffers[2].width], [padded.height, padded.width], "padded input size");
+        const what = `${name} (${microKernel}, ${nth} workers)`;
+        assertWithin(buffers[1].data, ref.data, (j) => bound[j], `${what}: error bound`);
+        assertWithin(buffers[1].data, ref.data, () => RELATIVE_LIMIT * maxRef, `${what}: ${RELATIVE_LIMIT} * max|ref|`);
+        outputs.push(buffers[1].data);
+      }
+    }
+    outputs.slice(1).forEach((other, j) => assertBitwiseEqual(other, outputs[0], `${name}: run ${j + 1} vs run 0`));
+  });
+});
+
+Kernel.run();
+
+const Sessions = suite('Session { winograd: "f4x4" }');
+
+Sessions("narrow_odd 45x37: bitwise identical at 1, 2 and 3 threads, and in a batch of 3 as alone", async () => {
+  const [h, w] = [45, 37];
+  const batch = { data: randomArray(3 * 3 * h * w, 77), dims: [3, 3, h, w] };
+  const image = (i) => ({ data: batch.data.slice(i * 3 * h * w, (i + 1) * 3 * h * w), dims: [1, 3, h, w] });
+  const outputs = [];
+  for (const threads of [1, 2, 3]) {
+    const session = await Session.create(fixture("narrow_odd.safetensors"), { threads, winograd: "f4x4" });
+    try {
+      const all = (await session.run(batch)).data;
+      const classes = all.length / 3;
+      for (let i = 0; i < 3; i++) {
+        assertBitwiseEqual(
+          (await session.run(image(i))).data,
+          all.slice(i * classes, (i + 1) * classes),
+          `${threads} threads: image ${i} alone vs in the batch`,
+        );
+      }
+      outputs.push(all);
+    } finally {
+      await session.release();
+    }
+  }
+  outputs.slice(1).forEach((out, i) => assertBitwiseEqual(out, outputs[0], `${i + 2} threads vs 1`));
+});
+
+Sessions("the plan runs its 3x3 convs as F(4x4) (and as F(2x2) by default)", async () => {
+  for (const [winograd, label] of [
+    ["f4x4", "F(4x4,3x3)"],
+    [undefined, "F(2x2,3x3)"],
+    [true, "F(2x2,3x3)"],
+  ]) {
+    const session = await Session.create(fixture("narrow_odd.safetensors"), { threads: 1, winograd });
+    try {
+      const convs = session.plan(45, 37).steps.filter((s) => s.description.startsWith("conv") && s.description.includes("Winograd"));
+      assert.ok(convs.length > 0, "some convs run as Winograd");
+      assert.ok(
+        convs.every((s) => s.description.includes(label)),
+        `${String(winograd)}: every Winograd conv is ${label}`,
+      );
+    } finally {
+      await session.release();
+    }
+  }
+});
+
+Sessions("a winograd option or DENSENET_WINOGRAD that names no tile is refused in one line", async () => {
+  await rejectsWith(
+    Session.create(fixture("narrow_odd.safetensors"), { winograd: "f6x6" }),
+    /^winograd must be true, false, "f2x2" or "f4x4", got f6x6$/,
+  );
+  const saved = process.env.DENSENET_WINOGRAD;
+  process.env.DENSENET_WINOGRAD = "F4";
+  try {
+    await rejectsWith(Session.create(fixture("narrow_odd.safetensors")), /^DENSENET_WINOGRAD must be f2x2, f4x4 or off, got F4$/);
+  } finally {
+    if (saved === undefined) delete process.env.DENSENET_WINOGRAD;
+    else process.env.DENSENET_WINOGRAD = saved;
+  }
+});
+
+Sessions.run();
+
+const Golden = suite('golden with winograd: "f4x4": torchvision DenseNets vs PyTorch');
+const manifest = JSON.parse(readFileSync(new URL("manifest.json", fixturesDir), "utf8"));
+assert.ok(manifest.length >= 4, "fixture manifest lists the committed fixtures");
+for (const f of manifest) {
+  Golden(`${f.name}: [${f.input_shape.join(", ")}] matches PyTorch within 1e-4 * max|logit|, same top-1`, async () => {
+    const session = await Session.create(fixture(`${f.name}.safetensors`), { threads: 1, winograd: "f4x4" });
+    try {
+      const y = await session.run(parseNpy(readFileSync(new URL(`${f.name}.input.npy`, fixturesDir))));
+      assertMatchesReference(y, parseNpy(readFileSync(new URL(`${f.name}.output.npy`, fixturesDir))));
+    } finally {
+      await session.release();
+    }
+  });
+}
+Golden.run();
