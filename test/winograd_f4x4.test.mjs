@@ -135,24 +135,44 @@ Sessions("narrow_odd 45x37: bitwise identical at 1, 2 and 3 threads, and in a ba
   outputs.slice(1).forEach((out, i) => assertBitwiseEqual(out, outputs[0], `${i + 2} threads vs 1`));
 });
 
-Sessions("the plan runs its 3x3 convs as F(4x4) (and as F(2x2) by default)", async () => {
-  for (const [winograd, label] of [
-    ["f4x4", "F(4x4,3x3)"],
-    [undefined, "F(2x2,3x3)"],
-    [true, "F(2x2,3x3)"],
-  ]) {
-    const session = await Session.create(fixture("narrow_odd.safetensors"), { threads: 1, winograd });
-    try {
-      const convs = session.plan(45, 37).steps.filter((s) => s.description.startsWith("conv") && s.description.includes("Winograd"));
-      assert.ok(convs.length > 0, "some convs run as Winograd");
-      assert.ok(
-        convs.every((s) => s.description.includes(label)),
-        `${String(winograd)}: every Winograd conv is ${label}`,
-      );
-    } finally {
-      await session.release();
-    }
+/** Runs fn with DENSENET_WINOGRAD set to value (unset for undefined), then restores it. */
+async function withWinogradEnv(value, fn) {
+  const saved = process.env.DENSENET_WINOGRAD;
+  if (value === undefined) delete process.env.DENSENET_WINOGRAD;
+  else process.env.DENSENET_WINOGRAD = value;
+  try {
+    return await fn();
+  } finally {
+    if (saved === undefined) delete process.env.DENSENET_WINOGRAD;
+    else process.env.DENSENET_WINOGRAD = saved;
   }
+}
+
+/** The Winograd tiles of the 3x3 convs in narrow_odd's plan for these options. */
+async function planTiles(options) {
+  const session = await Session.create(fixture("narrow_odd.safetensors"), { threads: 1, ...options });
+  try {
+    const convs = session.plan(45, 37).steps.filter((s) => s.description.startsWith("conv 3x3/1"));
+    assert.ok(convs.length > 0, "narrow_odd has 3x3 stride-1 convs");
+    return [...new Set(convs.map((s) => /Winograd (F\(\dx\d,3x3\))/.exec(s.description)?.[1] ?? "im2col"))];
+  } finally {
+    await session.release();
+  }
+}
+
+Sessions("the option picks the tile; DENSENET_WINOGRAD is the default; F(2x2) without either", async () => {
+  await withWinogradEnv(undefined, async () => {
+    assert.equal(await planTiles({}), ["F(2x2,3x3)"], "default");
+    assert.equal(await planTiles({ winograd: true }), ["F(2x2,3x3)"], "true");
+    assert.equal(await planTiles({ winograd: "f2x2" }), ["F(2x2,3x3)"], "f2x2");
+    assert.equal(await planTiles({ winograd: "f4x4" }), ["F(4x4,3x3)"], "f4x4");
+    assert.equal(await planTiles({ winograd: false }), ["im2col"], "false");
+  });
+  await withWinogradEnv("f4x4", async () => {
+    assert.equal(await planTiles({}), ["F(4x4,3x3)"], "DENSENET_WINOGRAD=f4x4");
+    assert.equal(await planTiles({ winograd: "f2x2" }), ["F(2x2,3x3)"], "the option over DENSENET_WINOGRAD");
+  });
+  await withWinogradEnv("off", async () => assert.equal(await planTiles({}), ["im2col"], "DENSENET_WINOGRAD=off"));
 });
 
 Sessions("a winograd option or DENSENET_WINOGRAD that names no tile is refused in one line", async () => {
@@ -160,14 +180,9 @@ Sessions("a winograd option or DENSENET_WINOGRAD that names no tile is refused i
     Session.create(fixture("narrow_odd.safetensors"), { winograd: "f6x6" }),
     /^winograd must be true, false, "f2x2" or "f4x4", got f6x6$/,
   );
-  const saved = process.env.DENSENET_WINOGRAD;
-  process.env.DENSENET_WINOGRAD = "F4";
-  try {
-    await rejectsWith(Session.create(fixture("narrow_odd.safetensors")), /^DENSENET_WINOGRAD must be f2x2, f4x4 or off, got F4$/);
-  } finally {
-    if (saved === undefined) delete process.env.DENSENET_WINOGRAD;
-    else process.env.DENSENET_WINOGRAD = saved;
-  }
+  await withWinogradEnv("F4", () =>
+    rejectsWith(Session.create(fixture("narrow_odd.safetensors")), /^DENSENET_WINOGRAD must be f2x2, f4x4 or off, got F4$/),
+  );
 });
 
 Sessions.run();
