@@ -28,6 +28,9 @@ const XI = WINO4_XI; // 36 transformed positions
 const M_XI_BYTES = 4 * ROWS * GEMM_NR; // bytes between consecutive xi of the GEMM results
 const TMP_BYTES = 36 * 16; // the transforms' 6x6 (or 4x6) intermediate vectors
 const ROW_BYTES = 64; // one clipped output row of 4 tiles
+// Channel blocks whose GEMMs run together: for each xi, the B panel V_xi (Cin x 8, 4 KB for
+// Cin = 128) stays in L1 while CHUNK blocks of A_xi stream past it (contiguous in memory).
+const CHUNK = 8;
 
 /** Tiles per tile row for an output width: ceil(ow / 4) rounded up to a multiple of WINO_TILE_GROUP (plan/winograd.ts: winogradTilesW). */
 // @ts-ignore: decorator
@@ -37,14 +40,14 @@ const ROW_BYTES = 64; // one clipped output row of 4 tiles
 
 /** Per-worker scratch bytes for F(4x4) Winograd convs with up to maxCin input channels. */
 export function conv2d_winograd_f4x4_scratch_bytes(maxCin: i32): i32 {
-  return XI * maxCin * GEMM_NR * 4 + XI * M_XI_BYTES + 16 + TMP_BYTES + ROW_BYTES;
+  return XI * maxCin * GEMM_NR * 4 + CHUNK * XI * M_XI_BYTES + 16 + TMP_BYTES + ROW_BYTES;
 }
 
 /**
  * One image of a 3x3 stride-1 pad-1 convolution by Winograd F(4x4, 3x3). For each panel of
  * 8 tiles: transform the 6x6 input patches of all channels into 36 B panels, then for each
- * block of 4 output channels run the 36 GEMMs and transform the 4x8 results back into 4x4
- * output tiles (+ bias, optional ReLU). Worker ith of nth takes a contiguous range of the
+ * block of 4 output channels run the 36 GEMMs (CHUNK blocks at a time, xi-major) and
+ * transform the 4x8 results back into 4x4 output tiles (+ bias, optional ReLU). Worker ith of nth takes a contiguous range of the
  * (panel, channel block) units, numbered panel-major; results do not depend on the split.
  */
 export function conv2d_winograd_f4x4_f32(d: usize, base: usize, scratch: usize, ith: i32, nth: i32): void {
@@ -59,7 +62,7 @@ export function conv2d_winograd_f4x4_f32(d: usize, base: usize, scratch: usize, 
   const relu = (field(d, CONV_FLAGS) & CONV_FLAG_RELU) != 0;
   const shuffle = field(d, CONV_UKERNEL) == UKERNEL_4X8_SHUFFLE;
   const vBytes = <usize>cin * GEMM_NR << 2; // one xi's B panel
-  const v = scratch, mt = v + <usize>XI * vBytes, zero = mt + XI * M_XI_BYTES, tmp = zero + 16, row = tmp + TMP_BYTES;
+  const v = scratch, mt = v + <usize>XI * vBytes, zero = mt + CHUNK * XI * M_XI_BYTES, tmp = zero + 16, row = tmp + TMP_BYTES;
   v128.store(zero, f32x4.splat(0));
   const aXiBytes = <usize>blocks * cin * ROWS << 2, aBlockBytes = <usize>cin * ROWS << 2;
   const inPlane = <usize>field(d, CONV_H) * pw << 2;
@@ -72,20 +75,26 @@ export function conv2d_winograd_f4x4_f32(d: usize, base: usize, scratch: usize, 
       if (g < groups) transformInput(x, cin, inPlane, pw, (t0 + 4 * g) / tw, (t0 + 4 * g) % tw, v + (<usize>g << 4), vBytes, tmp);
       else zeroColumns(v + (<usize>g << 4), cin * XI);
     }
-    for (let bi = b0; bi < b1; bi++) {
+    for (let c0 = b0; c0 < b1; c0 += CHUNK) {
+      const c1 = min(b1, c0 + CHUNK);
+      // M of block bi at mt + ((bi - c0) * XI + xi) * M_XI_BYTES.
       for (let xi = 0; xi < XI; xi++) {
-        const ap = a + <usize>xi * aXiBytes + <usize>bi * aBlockBytes;
-        const bp = v + <usize>xi * vBytes, cp = mt + <usize>xi * M_XI_BYTES;
-        if (shuffle) gemm_f32_4x8_shuffle(ap, bp, cp, GEMM_NR, cin, zero, 0);
-        else gemm_f32_4x8(ap, bp, cp, GEMM_NR, cin, zero, 0);
+        const bp = v + <usize>xi * vBytes;
+        for (let bi = c0; bi < c1; bi++) {
+          const ap = a + <usize>xi * aXiBytes + <usize>bi * aBlockBytes, cp = mt + <usize>((bi - c0) * XI + xi) * M_XI_BYTES;
+          if (shuffle) gemm_f32_4x8_shuffle(ap, bp, cp, GEMM_NR, cin, zero, 0);
+          else gemm_f32_4x8(ap, bp, cp, GEMM_NR, cin, zero, 0);
+        }
       }
-      const m0 = bi * ROWS;
-      for (let r = 0; r < min(ROWS, m - m0); r++) {
-        const plane = out + (<usize>(m0 + r) * oh * ow << 2);
-        const b = load<f32>(bias + (<usize>(m0 + r) << 2));
-        for (let g = 0; g < groups; g++) {
-          const t = t0 + 4 * g;
-          transformOutput(mt + (<usize>r * GEMM_NR << 2) + (<usize>g << 4), plane, (t / tw) * 4, (t % tw) * 4, oh, ow, b, relu, tmp, row);
+      for (let bi = c0; bi < c1; bi++) {
+        const m0 = bi * ROWS, mb = mt + <usize>(bi - c0) * XI * M_XI_BYTES;
+        for (let r = 0; r < min(ROWS, m - m0); r++) {
+          const plane = out + (<usize>(m0 + r) * oh * ow << 2);
+          const b = load<f32>(bias + (<usize>(m0 + r) << 2));
+          for (let g = 0; g < groups; g++) {
+            const t = t0 + 4 * g;
+            transformOutput(mb + (<usize>r * GEMM_NR << 2) + (<usize>g << 4), plane, (t / tw) * 4, (t % tw) * 4, oh, ow, b, relu, tmp, row);
+          }
         }
       }
     }
