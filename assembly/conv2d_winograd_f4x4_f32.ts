@@ -31,6 +31,10 @@ const ROW_BYTES = 64; // one clipped output row of 4 tiles
 // Channel blocks whose GEMMs run together: for each xi, the B panel V_xi (Cin x 8, 4 KB for
 // Cin = 128) stays in L1 while CHUNK blocks of A_xi stream past it (contiguous in memory).
 const CHUNK = 8;
+// Bytes between consecutive B panels beyond the panel itself: with Cin a multiple of 16 the
+// panels would be a multiple of 4 KB apart, and the input transform's 36 stores per channel
+// would all fall in one L1 set.
+const PANEL_SKEW = 64;
 
 /** Tiles per tile row for an output width: ceil(ow / 4) rounded up to a multiple of WINO_TILE_GROUP (plan/winograd.ts: winogradTilesW). */
 // @ts-ignore: decorator
@@ -40,7 +44,7 @@ const CHUNK = 8;
 
 /** Per-worker scratch bytes for F(4x4) Winograd convs with up to maxCin input channels. */
 export function conv2d_winograd_f4x4_scratch_bytes(maxCin: i32): i32 {
-  return XI * maxCin * GEMM_NR * 4 + CHUNK * XI * M_XI_BYTES + 16 + TMP_BYTES + ROW_BYTES;
+  return XI * (maxCin * GEMM_NR * 4 + PANEL_SKEW) + CHUNK * XI * M_XI_BYTES + 16 + TMP_BYTES + ROW_BYTES;
 }
 
 /**
@@ -61,7 +65,7 @@ export function conv2d_winograd_f4x4_f32(d: usize, base: usize, scratch: usize, 
   const a = ptr(d, CONV_A), bias = ptr(d, CONV_BIAS);
   const relu = (field(d, CONV_FLAGS) & CONV_FLAG_RELU) != 0;
   const shuffle = field(d, CONV_UKERNEL) == UKERNEL_4X8_SHUFFLE;
-  const vBytes = <usize>cin * GEMM_NR << 2; // one xi's B panel
+  const vBytes = (<usize>cin * GEMM_NR << 2) + PANEL_SKEW; // from one xi's B panel to the next
   const v = scratch, mt = v + <usize>XI * vBytes, zero = mt + CHUNK * XI * M_XI_BYTES, tmp = zero + 16, row = tmp + TMP_BYTES;
   v128.store(zero, f32x4.splat(0));
   const aXiBytes = <usize>blocks * cin * ROWS << 2, aBlockBytes = <usize>cin * ROWS << 2;
@@ -73,7 +77,7 @@ export function conv2d_winograd_f4x4_f32(d: usize, base: usize, scratch: usize, 
     const groups = min(2, (th * tw - t0) >> 2);
     for (let g = 0; g < 2; g++) {
       if (g < groups) transformInput(x, cin, inPlane, pw, (t0 + 4 * g) / tw, (t0 + 4 * g) % tw, v + (<usize>g << 4), vBytes, tmp);
-      else zeroColumns(v + (<usize>g << 4), cin * XI);
+      else for (let xi = 0; xi < XI; xi++) zeroColumns(v + <usize>xi * vBytes + (<usize>g << 4), cin);
     }
     for (let c0 = b0; c0 < b1; c0 += CHUNK) {
       const c1 = min(b1, c0 + CHUNK);
