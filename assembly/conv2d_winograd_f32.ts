@@ -15,6 +15,10 @@ import { gemm_f32_4x8, gemm_f32_4x8_shuffle } from "./gemm_f32_4x8";
 // with no bounds checks (the input was zero-padded by pad2d_nchw_f32).
 
 const ROWS = WINO_ROWS; // the micro-kernel's rows
+// Bytes between consecutive B panels beyond the panel itself: with Cin a multiple of 16 the
+// panels would be a multiple of 4 KB apart, and the input transform's 16 stores per channel
+// would all fall in one L1 set.
+const PANEL_SKEW = 64;
 
 /** Tiles per tile row for an output width: ceil(ow / 2) rounded up to a multiple of WINO_TILE_GROUP (plan/winograd.ts: winogradTilesW). */
 // @ts-ignore: decorator
@@ -24,7 +28,7 @@ const ROWS = WINO_ROWS; // the micro-kernel's rows
 
 /** Per-worker scratch bytes for Winograd convs with up to maxCin input channels. */
 export function conv2d_winograd_scratch_bytes(maxCin: i32): i32 {
-  return WINO_XI * maxCin * GEMM_NR * 4 + WINO_XI * ROWS * GEMM_NR * 4 + 64;
+  return WINO_XI * (maxCin * GEMM_NR * 4 + PANEL_SKEW) + WINO_XI * ROWS * GEMM_NR * 4 + 64;
 }
 
 /**
@@ -45,7 +49,7 @@ export function conv2d_winograd_f32(d: usize, base: usize, scratch: usize, ith: 
   const a = ptr(d, CONV_A), bias = ptr(d, CONV_BIAS);
   const relu = (field(d, CONV_FLAGS) & CONV_FLAG_RELU) != 0;
   const shuffle = field(d, CONV_UKERNEL) == UKERNEL_4X8_SHUFFLE;
-  const vBytes = <usize>cin * GEMM_NR << 2; // one xi's B panel
+  const vBytes = (<usize>cin * GEMM_NR << 2) + PANEL_SKEW; // from one xi's B panel to the next
   const v = scratch, mt = v + <usize>WINO_XI * vBytes, zero = mt + WINO_XI * ROWS * GEMM_NR * 4, tmp = zero + 16;
   v128.store(zero, f32x4.splat(0));
   const aXiBytes = <usize>blocks * cin * ROWS << 2, aBlockBytes = <usize>cin * ROWS << 2;
@@ -57,7 +61,7 @@ export function conv2d_winograd_f32(d: usize, base: usize, scratch: usize, ith: 
     const groups = min(2, (th * tw - t0) >> 2);
     for (let g = 0; g < 2; g++) {
       if (g < groups) transformInput(x, cin, inPlane, pw, (t0 + 4 * g) / tw, (t0 + 4 * g) % tw, v + (<usize>g << 4), vBytes);
-      else zeroColumns(v + (<usize>g << 4), cin * 16);
+      else for (let xi = 0; xi < WINO_XI; xi++) zeroColumns(v + <usize>xi * vBytes + (<usize>g << 4), cin);
     }
     for (let bi = b0; bi < b1; bi++) {
       for (let xi = 0; xi < WINO_XI; xi++) {
