@@ -173,15 +173,41 @@ Sessions("the option picks the tile; DENSENET_WINOGRAD is the default; F(2x2) wi
     assert.equal(await planTiles({ winograd: "f2x2" }), ["F(2x2,3x3)"], "the option over DENSENET_WINOGRAD");
   });
   await withWinogradEnv("off", async () => assert.equal(await planTiles({}), ["im2col"], "DENSENET_WINOGRAD=off"));
+  // narrow_odd's three blocks are 56, 28 and 14 pixels wide at the nominal 224x224 (whatever size is planned).
+  await withWinogradEnv("auto", async () => assert.equal(await planTiles({}), ["F(4x4,3x3)", "F(2x2,3x3)"], "DENSENET_WINOGRAD=auto"));
+});
+
+Sessions('"auto": F(4x4) for the convs at 28x28 and larger at the nominal 224x224, F(2x2) below, whatever size is run', async () => {
+  const session = await Session.create(fixture("tiny121.safetensors"), { threads: 1, winograd: "auto" });
+  try {
+    for (const side of [224, 96]) {
+      const convs = session.plan(side, side).steps.filter((s) => s.description.startsWith("conv 3x3/1"));
+      const byBlock = new Map();
+      for (const s of convs) {
+        const block = /denseblock(\d)/.exec(s.name)[1];
+        byBlock.set(block, [...new Set([...(byBlock.get(block) ?? []), /Winograd (F\(\dx\d,3x3\))/.exec(s.description)?.[1]])]);
+      }
+      // Blocks 1-4 of a 224x224 input are 56, 28, 14 and 7 pixels wide.
+      assert.equal(
+        Object.fromEntries(byBlock),
+        { 1: ["F(4x4,3x3)"], 2: ["F(4x4,3x3)"], 3: ["F(2x2,3x3)"], 4: ["F(2x2,3x3)"] },
+        `planned at ${side}x${side}`,
+      );
+    }
+    const x = parseNpy(readFileSync(new URL("tiny121.input.npy", fixturesDir)));
+    assertMatchesReference(await session.run(x), parseNpy(readFileSync(new URL("tiny121.output.npy", fixturesDir))));
+  } finally {
+    await session.release();
+  }
 });
 
 Sessions("a winograd option or DENSENET_WINOGRAD that names no tile is refused in one line", async () => {
   await rejectsWith(
     Session.create(fixture("narrow_odd.safetensors"), { winograd: "f6x6" }),
-    /^winograd must be true, false, "f2x2" or "f4x4", got f6x6$/,
+    /^winograd must be true, false, "f2x2", "f4x4" or "auto", got f6x6$/,
   );
   await withWinogradEnv("F4", () =>
-    rejectsWith(Session.create(fixture("narrow_odd.safetensors")), /^DENSENET_WINOGRAD must be f2x2, f4x4 or off, got F4$/),
+    rejectsWith(Session.create(fixture("narrow_odd.safetensors")), /^DENSENET_WINOGRAD must be f2x2, f4x4, auto or off, got F4$/),
   );
 });
 

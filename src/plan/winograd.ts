@@ -31,8 +31,11 @@ export function winogradEligible(op: ConvOp): boolean {
   );
 }
 
-/** The graph with every eligible conv running as Winograd with output tiles `tile` (F(2x2, 3x3) by default). */
-export function useWinograd(graph: Graph, tile: WinogradTile = "f2x2"): Graph {
+/**
+ * The graph with every eligible conv running as Winograd with output tiles `tile` (F(2x2, 3x3)
+ * by default), or the tile `tile(op)` chooses for each (plan/winograd_auto.ts).
+ */
+export function useWinograd(graph: Graph, tiles: WinogradTile | ((op: ConvOp) => WinogradTile) = "f2x2"): Graph {
   const buffers = [...graph.buffers];
   const ops: Op[] = [];
   for (const op of graph.ops) {
@@ -40,6 +43,7 @@ export function useWinograd(graph: Graph, tile: WinogradTile = "f2x2"): Graph {
       ops.push(op);
       continue;
     }
+    const tile = typeof tiles === "function" ? tiles(op) : tiles;
     const padded = { buffer: buffers.push({ name: `${op.name}.winograd_input`, channels: op.inChannels }) - 1, channel: 0 };
     ops.push({
       kind: "winogradInput",
