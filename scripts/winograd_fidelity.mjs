@@ -2,7 +2,7 @@
 // Whole-model fidelity of the 3x3 conv algorithms, side by side: for every PyTorch golden
 // fixture (test/fixtures/manifest.json, and the full-size ones of `make_fixtures.py --full`
 // where a directory is given), max|y - ref| / max|ref| and top-1 agreement with the 3x3
-// convs as im2col GEMM, Winograd F(2x2, 3x3) and F(4x4, 3x3); then the 500-image
+// convs as im2col GEMM, Winograd F(2x2, 3x3), F(4x4, 3x3) and "auto"; then the 500-image
 // Fashion-MNIST slice against PyTorch's committed logits. One thread; prints a table.
 //
 //   node scripts/winograd_fidelity.mjs [FULL_FIXTURES_DIR]
@@ -15,6 +15,7 @@ const MODES = [
   ["im2col", false],
   ["F(2x2)", "f2x2"],
   ["F(4x4)", "f4x4"],
+  ["auto", "auto"],
 ];
 
 /** max|y - ref| / max|ref| over the whole output, and how many rows' argmax agree. */
