@@ -218,9 +218,10 @@ function absSandwich(p, x, n, q) {
  * error at output (p, q) of a tile is then within
  *   (K + 20) u  sum_c sum_ij |A^T|_pi |A^T|_qj (|G| |g_oc| |G|^T)_ij (|B^T| |d_c| |B|)_ij
  * (K = input channels; 20 >= 4 (V) + 1 (U) + 1 (products) + 6 (output transform) + 1 (bias),
- * with slack for the second-order terms), plus (K + 3) u |bias|. The weighted sum is what
- * F(4x4) pays for its fewer multiplies: on DenseNet-like data it is ~10-20x the direct conv's
- * sum |g| |d| (F(2x2)'s is ~2-4x), see the tests' measured errors.
+ * with slack for the second-order terms), plus (K + 3) u |bias|. The weights |A^T|, |B^T| (up
+ * to 8 and 5) are what F(4x4) pays for its fewer multiplies. Measured on DenseNet's 128 -> 32
+ * convs (He-scaled weights, BN-ReLU'd unit-normal inputs) at 7x7 to 56x56: the error is
+ * 0.05-0.1 % of this bound and 3e-6 to 8e-6 of max|y|, where F(2x2) gives 3e-7 to 4e-7.
  */
 export function winograd4Bound(op, x, h, w) {
   const k = op.inChannels,
