@@ -11,6 +11,7 @@ import { Session, imageTensor } from "../dist/index.js";
 import { parseNpy } from "../dist/io/npy.js";
 import { idxImages, readIdx } from "./idx.mjs";
 
+/** @type {[string, import("../dist/index.js").SessionOptions["winograd"]][]} */
 const MODES = [
   ["im2col", false],
   ["F(2x2)", "f2x2"],
@@ -56,7 +57,7 @@ async function fixtureRows(dir) {
 
 async function fashionRow() {
   const fashion = (name) => new URL(`../test/fixtures/fashion/${name}`, import.meta.url);
-  const images = idxImages(readIdx(fashion("slice-images-idx3-ubyte.gz")));
+  const images = idxImages(/** @type {any} */ (readIdx(fashion("slice-images-idx3-ubyte.gz"))));
   const torch = parseNpy(readFileSync(fashion("t10k-logits.npy")));
   const cells = [];
   for (const [, winograd] of MODES) {
@@ -65,7 +66,7 @@ async function fashionRow() {
       winograd,
     });
     const tensors = [];
-    for (const image of images) tensors.push(await imageTensor(session, image));
+    for (const image of images) tensors.push(await imageTensor(session, /** @type {any} */ (image)));
     const per = tensors[0].data.length;
     const batch = new Float32Array(per * tensors.length);
     tensors.forEach((t, i) => batch.set(t.data, i * per));

@@ -24,6 +24,7 @@ import { convReference, winograd4Bound } from "./reference.mjs";
 /** A graph of one 3x3 pad-1 conv from buffer 0 (the input) to buffer 1, DenseNet-like magnitudes (He-scaled weights). */
 function convGraph({ cin, cout, pre = false, relu = false, bias = true, seed }) {
   const k = cin * 9;
+  /** @type {import("../dist/plan/graph.js").ConvOp} */
   const op = {
     kind: "conv",
     name: "conv",
@@ -42,6 +43,7 @@ function convGraph({ cin, cout, pre = false, relu = false, bias = true, seed }) 
       : null,
     relu,
   };
+  /** @type {import("../dist/plan/graph.js").Graph} */
   const graph = {
     buffers: [
       { name: "x", channels: cin },
@@ -83,7 +85,7 @@ CASES.forEach(({ name, h, w, op: params }, i) => {
     const maxRef = ref.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     const graph = useWinograd(direct, "f4x4");
     assert.equal(
-      graph.ops.map((o) => [o.kind, o.tile]),
+      graph.ops.map((o) => [o.kind, "tile" in o ? o.tile : null]),
       [
         ["winogradInput", "f4x4"],
         ["winogradConv", "f4x4"],
@@ -204,7 +206,7 @@ Sessions('"auto": F(4x4) for the convs at 28x28 and larger at the nominal 224x22
 
 Sessions("a winograd option or DENSENET_WINOGRAD that names no tile is refused in one line", async () => {
   await rejectsWith(
-    Session.create(fixture("narrow_odd.safetensors"), { winograd: "f6x6" }),
+    Session.create(fixture("narrow_odd.safetensors"), { winograd: /** @type {any} */ ("f6x6") }),
     /^winograd must be true, false, "f2x2", "f4x4" or "auto", got f6x6$/,
   );
   await withWinogradEnv("F4", () =>
