@@ -15,6 +15,14 @@ import { gemm_f32_4x8, gemm_f32_4x8_shuffle } from "./gemm_f32_4x8";
 // with no bounds checks (the input was zero-padded by pad2d_nchw_f32).
 
 const ROWS = WINO_ROWS; // the micro-kernel's rows
+// Bytes between consecutive B panels beyond the panel itself: with Cin a multiple of 16 the
+// panels would be a multiple of 4 KB apart, and the input transform's 16 stores per channel
+// would all fall in one L1 set.
+const PANEL_SKEW = 64;
+// Channel blocks whose GEMMs run together, xi-major: each B panel V_xi stays in L1 while
+// CHUNK blocks of A_xi (contiguous in memory) stream past it.
+const CHUNK = 8;
+const M_XI_BYTES = 4 * ROWS * GEMM_NR; // bytes between consecutive xi of the GEMM results
 
 /** Tiles per tile row for an output width: ceil(ow / 2) rounded up to a multiple of WINO_TILE_GROUP (plan/winograd.ts: winogradTilesW). */
 // @ts-ignore: decorator
@@ -24,7 +32,7 @@ const ROWS = WINO_ROWS; // the micro-kernel's rows
 
 /** Per-worker scratch bytes for Winograd convs with up to maxCin input channels. */
 export function conv2d_winograd_scratch_bytes(maxCin: i32): i32 {
-  return WINO_XI * maxCin * GEMM_NR * 4 + WINO_XI * ROWS * GEMM_NR * 4 + 64;
+  return WINO_XI * (maxCin * GEMM_NR * 4 + PANEL_SKEW) + CHUNK * WINO_XI * M_XI_BYTES + 64;
 }
 
 /**
@@ -45,8 +53,8 @@ export function conv2d_winograd_f32(d: usize, base: usize, scratch: usize, ith: 
   const a = ptr(d, CONV_A), bias = ptr(d, CONV_BIAS);
   const relu = (field(d, CONV_FLAGS) & CONV_FLAG_RELU) != 0;
   const shuffle = field(d, CONV_UKERNEL) == UKERNEL_4X8_SHUFFLE;
-  const vBytes = <usize>cin * GEMM_NR << 2; // one xi's B panel
-  const v = scratch, mt = v + <usize>WINO_XI * vBytes, zero = mt + WINO_XI * ROWS * GEMM_NR * 4, tmp = zero + 16;
+  const vBytes = (<usize>cin * GEMM_NR << 2) + PANEL_SKEW; // from one xi's B panel to the next
+  const v = scratch, mt = v + <usize>WINO_XI * vBytes, zero = mt + CHUNK * WINO_XI * M_XI_BYTES, tmp = zero + 16;
   v128.store(zero, f32x4.splat(0));
   const aXiBytes = <usize>blocks * cin * ROWS << 2, aBlockBytes = <usize>cin * ROWS << 2;
   const inPlane = <usize>field(d, CONV_H) * pw << 2;
@@ -57,22 +65,28 @@ export function conv2d_winograd_f32(d: usize, base: usize, scratch: usize, ith: 
     const groups = min(2, (th * tw - t0) >> 2);
     for (let g = 0; g < 2; g++) {
       if (g < groups) transformInput(x, cin, inPlane, pw, (t0 + 4 * g) / tw, (t0 + 4 * g) % tw, v + (<usize>g << 4), vBytes);
-      else zeroColumns(v + (<usize>g << 4), cin * 16);
+      else for (let xi = 0; xi < WINO_XI; xi++) zeroColumns(v + <usize>xi * vBytes + (<usize>g << 4), cin);
     }
-    for (let bi = b0; bi < b1; bi++) {
+    for (let c0 = b0; c0 < b1; c0 += CHUNK) {
+      const c1 = min(b1, c0 + CHUNK);
+      // M of block bi at mt + ((bi - c0) * WINO_XI + xi) * M_XI_BYTES.
       for (let xi = 0; xi < WINO_XI; xi++) {
-        const ap = a + <usize>xi * aXiBytes + <usize>bi * aBlockBytes;
-        const bp = v + <usize>xi * vBytes, cp = mt + (<usize>xi * ROWS * GEMM_NR << 2);
-        if (shuffle) gemm_f32_4x8_shuffle(ap, bp, cp, GEMM_NR, cin, zero, 0);
-        else gemm_f32_4x8(ap, bp, cp, GEMM_NR, cin, zero, 0);
+        const bp = v + <usize>xi * vBytes;
+        for (let bi = c0; bi < c1; bi++) {
+          const ap = a + <usize>xi * aXiBytes + <usize>bi * aBlockBytes, cp = mt + <usize>((bi - c0) * WINO_XI + xi) * M_XI_BYTES;
+          if (shuffle) gemm_f32_4x8_shuffle(ap, bp, cp, GEMM_NR, cin, zero, 0);
+          else gemm_f32_4x8(ap, bp, cp, GEMM_NR, cin, zero, 0);
+        }
       }
-      const m0 = bi * ROWS;
-      for (let r = 0; r < min(ROWS, m - m0); r++) {
-        const plane = out + (<usize>(m0 + r) * oh * ow << 2);
-        const b = load<f32>(bias + (<usize>(m0 + r) << 2));
-        for (let g = 0; g < groups; g++) {
-          const t = t0 + 4 * g;
-          transformOutput(mt + (<usize>r * GEMM_NR << 2) + (<usize>g << 4), plane, (t / tw) * 2, (t % tw) * 2, oh, ow, b, relu, tmp);
+      for (let bi = c0; bi < c1; bi++) {
+        const m0 = bi * ROWS, mb = mt + <usize>(bi - c0) * WINO_XI * M_XI_BYTES;
+        for (let r = 0; r < min(ROWS, m - m0); r++) {
+          const plane = out + (<usize>(m0 + r) * oh * ow << 2);
+          const b = load<f32>(bias + (<usize>(m0 + r) << 2));
+          for (let g = 0; g < groups; g++) {
+            const t = t0 + 4 * g;
+            transformOutput(mb + (<usize>r * GEMM_NR << 2) + (<usize>g << 4), plane, (t / tw) * 2, (t % tw) * 2, oh, ow, b, relu, tmp);
+          }
         }
       }
     }

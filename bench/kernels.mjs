@@ -2,9 +2,11 @@
 // GEMM kernel benchmark: the micro-kernels' peak (data in L1) and the conv GEMM replayed on
 // DenseNet-121's real layer shapes (bench/densenet121_layers.tsv), for each kernel build and
 // micro-kernel shape, in one run on one thread. Prints a table; --json writes
-// bench/results/kernels.json.
+// bench/results/kernels.json. Each 3x3 stride-1 shape is also run as Winograd F(2x2, 3x3) and
+// F(4x4, 3x3) (pad copy + conv, the steps the plan runs; GFLOP/s counted as the direct conv's),
+// with the 4x8 and 4x8-shuffle micro-kernels; --winograd-only runs just those rows.
 //
-//   node bench/kernels.mjs [--runs 5] [--json] [--write-layers]
+//   node bench/kernels.mjs [--runs 5] [--json] [--write-layers] [--winograd-only]
 //
 // --write-layers regenerates the layer list from the planned densenet121 graph (the
 // executed shapes: transitions pool before their 1x1 conv).
@@ -17,18 +19,24 @@ import { inferSpatial } from "../dist/plan/shapes.js";
 import { packGraph } from "../dist/plan/pack_weights.js";
 import { planGraph } from "../dist/plan/plan.js";
 import { scratchBytes } from "../dist/plan/scratch.js";
+import { useWinograd } from "../dist/plan/winograd.js";
 import { instantiateKernels } from "../dist/runtime/kernels.js";
 import { LinearMemory } from "../dist/kernels/memory.js";
 import { commandLine, integer, parseOptions } from "./lib/args.mjs";
 
 const LAYERS = new URL("./densenet121_layers.tsv", import.meta.url);
-const OPTIONS = { runs: { type: "string", default: "5" }, json: { type: "boolean" }, "write-layers": { type: "boolean" } };
+const OPTIONS = {
+  runs: { type: "string", default: "5" },
+  json: { type: "boolean" },
+  "write-layers": { type: "boolean" },
+  "winograd-only": { type: "boolean" },
+};
 const { args, exit } = commandLine(
   (argv) => {
     const v = parseOptions(argv, OPTIONS);
     return { ...v, runs: integer("runs", v.runs) };
   },
-  "usage: node bench/kernels.mjs [--runs 5] [--json] [--write-layers]",
+  "usage: node bench/kernels.mjs [--runs 5] [--json] [--write-layers] [--winograd-only]",
   "kernels",
 );
 if (!args) process.exit(exit);
@@ -113,8 +121,11 @@ function microPeak(kernels, mem, micro) {
   return (2 * mr * 8 * kc * calls) / (ms * 1e6);
 }
 
-/** One conv of the list, planned alone with random weights; best-of-runs time and GFLOP/s. */
-function layerRate(kernels, layer, micro, rng) {
+/**
+ * One conv of the list, planned alone with random weights (as Winograd with output tiles
+ * `tile` if given: its pad copy and conv steps both timed); best-of-runs time and GFLOP/s.
+ */
+function layerRate(kernels, layer, micro, rng, tile) {
   const mem = new LinearMemory();
   const k = kernels.instantiate(mem.memory);
   const kk = layer.cin * layer.k * layer.k;
@@ -146,18 +157,43 @@ function layerRate(kernels, layer, micro, rng) {
     input: 0,
     output: 1,
   };
-  const packed = packGraph(graph, mem, micro);
+  const packed = packGraph(tile ? useWinograd(graph, tile) : graph, mem, micro);
   const plan = planGraph(packed, mem, layer.h, layer.w);
   const arena = mem.alloc(plan.arenaBytes),
     scratch = mem.alloc(scratchBytes(packed, k));
   mem.f32(arena + plan.inputOffset, plan.inputElements).set(random(plan.inputElements));
-  const step = plan.steps[0];
+  const steps = plan.steps.map((step) => ({ run: k[step.kernel], desc: step.desc }));
   const reps = Math.max(1, Math.round(2e7 / (plan.macs + 1)));
   const ms =
     timeBest(() => {
-      for (let i = 0; i < reps; i++) k.conv2d_gemm_f32(step.desc, arena, scratch, 0, 1);
+      for (let i = 0; i < reps; i++) for (const step of steps) step.run(step.desc, arena, scratch, 0, 1);
     }, runs) / reps;
   return { ms, gflops: (2 * plan.macs) / (ms * 1e6), macs: plan.macs };
+}
+
+/** The 3x3 stride-1 pad-1 shapes as Winograd F(2x2) and F(4x4): ms per layer, and F(2x2) / F(4x4). */
+function winogradRows(kernels, layers, micro, build) {
+  const rows = layers
+    .filter((l) => l.k === 3 && l.stride === 1 && l.pad === 1)
+    .map((layer) => {
+      const f2 = layerRate(kernels, layer, micro, new SeededRandom(11), "f2x2");
+      const f4 = layerRate(kernels, layer, micro, new SeededRandom(11), "f4x4");
+      return { ...layer, macs: f2.macs, f2x2_ms: f2.ms, f4x4_ms: f4.ms, f2x2_gflops: f2.gflops, f4x4_gflops: f4.gflops };
+    });
+  const total = (key) => rows.reduce((s, r) => s + r[key] * r.count, 0);
+  console.log(
+    `\n${build}, ${micro}: DenseNet-121's 3x3 convs as Winograd (pad + conv; direct-conv GFLOP/s): ` +
+      `F(2x2) ${total("f2x2_ms").toFixed(1)} ms, F(4x4) ${total("f4x4_ms").toFixed(1)} ms per image (${(total("f2x2_ms") / total("f4x4_ms")).toFixed(2)}x)`,
+  );
+  console.log("  cin  cout    h x w   count  F(2x2) ms  GFLOP/s  F(4x4) ms  GFLOP/s  F2/F4");
+  for (const r of rows) {
+    console.log(
+      `  ${String(r.cin).padStart(4)} ${String(r.cout).padStart(5)} ${String(r.h).padStart(4)}x${String(r.w).padEnd(4)} ${String(r.count).padStart(5)} ` +
+        `${r.f2x2_ms.toFixed(3).padStart(10)} ${r.f2x2_gflops.toFixed(1).padStart(8)} ${r.f4x4_ms.toFixed(3).padStart(10)} ${r.f4x4_gflops.toFixed(1).padStart(8)}` +
+        `  ${(r.f2x2_ms / r.f4x4_ms).toFixed(2).padStart(5)}`,
+    );
+  }
+  return rows;
 }
 
 async function main() {
@@ -169,6 +205,9 @@ async function main() {
     const kernels = { instantiate: (memory) => instantiateKernels(module, memory) };
     const mem = new LinearMemory();
     const k = kernels.instantiate(mem.memory);
+    for (const micro of ["4x8", "4x8-shuffle"])
+      results.builds.push({ build, micro_kernel: micro, winograd: winogradRows(kernels, layers, micro, build) });
+    if (args["winograd-only"]) continue;
     for (const micro of ["4x8", "4x8-shuffle", "6x8"]) {
       const peak = microPeak(k, mem, micro);
       const rng = new SeededRandom(7);

@@ -67,7 +67,7 @@ Contract("options: null means none; seed, threads and the others are checked", a
   // @ts-expect-error: a wrong type, on purpose
   await rejectsWith(Session.create(narrow, 5), /options must be an object/);
   // @ts-expect-error: a wrong type, on purpose
-  await rejectsWith(Session.create(narrow, { winograd: "no" }), /winograd must be true or false/);
+  await rejectsWith(Session.create(narrow, { winograd: "no" }), /winograd must be true, false, "f2x2", "f4x4" or "auto", got no/);
   // @ts-expect-error: a wrong type, on purpose
   await rejectsWith(Session.create(narrow, { microKernel: {} }), /microKernel must be one of/);
   await rejectsWith(Session.create(narrow, { planCacheBytes: -1 }), /planCacheBytes must be a non-negative integer/);

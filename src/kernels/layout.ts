@@ -54,6 +54,12 @@ export const WINO_XI = 16; // transformed positions per 4x4 patch: 16 weight mat
 export const WINO_ROWS = GEMM_MR_4X8; // it runs the 4-row micro-kernels (4x8 or 4x8-shuffle)
 export const WINO_TILE_GROUP = 4; // tiles per vectorised transform: each tile row is padded to a multiple of this
 export const WINO_PAD = 1; // the padded input holds the image at (WINO_PAD, WINO_PAD)
+/**
+ * Winograd F(4x4, 3x3) (assembly/conv2d_winograd_f4x4_f32.ts) reads the same CONV descriptor,
+ * with 36 transformed weight matrices in CONV_A and tiles of 4x4: ceil(OH/4) rows of
+ * WINO4_TILES_W(OW) tiles; WINO_MAX_CIN, WINO_ROWS, WINO_TILE_GROUP and WINO_PAD hold for it too.
+ */
+export const WINO4_XI = 36; // transformed positions per 6x6 patch: 36 weight matrices, 36 GEMMs per tile panel
 
 /** Zero-padded copy with an optional pre-activation: the input of a Winograd conv. Workers split channels. */
 export const PAD_IN_OFF = 0; // (C, H, W)

@@ -14,5 +14,6 @@ export const OP_KERNELS = [
   "global_pool_f32",
   "linear_f32",
   "softmax_f32",
+  "conv2d_winograd_f4x4_f32",
 ] as const;
 export type OpKernelName = (typeof OP_KERNELS)[number];

@@ -65,10 +65,15 @@ export interface ConvOp {
   readonly nominalInput?: View;
 }
 
+/** The output tile of a Winograd conv: F(2x2, 3x3) or F(4x4, 3x3) (see plan/winograd.ts). */
+export type WinogradTile = "f2x2" | "f4x4";
+
 /** The zero-padded, pre-activated copy of a Winograd conv's input (made by the pass in plan/winograd.ts). */
 export interface WinogradInputOp {
   readonly kind: "winogradInput";
   readonly name: string;
+  /** The tile of the conv that reads it (which decides the padded size). */
+  readonly tile: WinogradTile;
   readonly input: View;
   readonly output: View;
   readonly channels: number;
@@ -76,13 +81,14 @@ export interface WinogradInputOp {
 }
 
 /**
- * A 3x3 stride-1 pad-1 conv run as Winograd F(2x2, 3x3) (made by the pass in
+ * A 3x3 stride-1 pad-1 conv run as Winograd F(2x2, 3x3) or F(4x4, 3x3) (made by the pass in
  * plan/winograd.ts): it reads `input`, a WinogradInputOp's padded copy of `source`, and its
  * output keeps `source`'s size.
  */
 export interface WinogradConvOp {
   readonly kind: "winogradConv";
   readonly name: string;
+  readonly tile: WinogradTile;
   readonly input: View;
   readonly output: View;
   readonly source: View;

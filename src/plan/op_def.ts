@@ -18,12 +18,13 @@ export interface StepPlacement {
 export interface ScratchSizes {
   conv2d_gemm_scratch_bytes(kc: number): number;
   conv2d_winograd_scratch_bytes(maxCin: number): number;
+  conv2d_winograd_f4x4_scratch_bytes(maxCin: number): number;
 }
 
 /** Everything the planner and the runtime need to know about one op kind. */
 export interface OpDef<O extends Op> {
-  /** The kernel (assembly/) that runs the op. */
-  readonly kernel: OpKernelName;
+  /** The kernel (assembly/) that runs the op, or which one for this op (the Winograd tiles). */
+  readonly kernel: OpKernelName | ((op: OpGeometry<O>) => OpKernelName);
   /** The op reads a (C, 1, 1) vector (a classifier layer), not a map. */
   readonly vectorInput: boolean;
   /** The output's size for an input of `input`; `sizes` holds every buffer's size known so far. */

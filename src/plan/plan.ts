@@ -73,7 +73,13 @@ export function planGraph(graph: PackedGraph, mem: LinearMemory, height: number,
     const fields = def.descriptor(op, { inOff: offset(op.input), outOff: offset(op.output), input, output });
     const desc = mem.alloc(fields.length * 4, 16);
     mem.u32(desc, fields.length).set(fields);
-    return { kernel: def.kernel, desc, name: op.name, description: def.describe(op, input, output), macs: opMacs(op, output) };
+    return {
+      kernel: typeof def.kernel === "function" ? def.kernel(op) : def.kernel,
+      desc,
+      name: op.name,
+      description: def.describe(op, input, output),
+      macs: opMacs(op, output),
+    };
   });
   const schedule = mem.alloc(steps.length * 8, 16);
   mem.u32(schedule, steps.length * 2).set(steps.flatMap((s) => [OP_KERNELS.indexOf(s.kernel), s.desc]));

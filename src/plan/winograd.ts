@@ -1,16 +1,20 @@
 import * as L from "../kernels/layout.js";
-import { type ConvOp, type Graph, type Op, type OpOf, weightValues } from "./graph.js";
+import { type ConvOp, type Graph, type Op, type OpOf, type WinogradTile, weightValues } from "./graph.js";
 import { type OpDef, convFields, fields } from "./op_def.js";
 import { MICRO_KERNELS, NO_WEIGHTS, allocBias, allocFloats, packPre, panelsLength } from "./panels.js";
+import { packWinograd4Weights } from "./winograd_f4x4.js";
 import type { Spatial } from "./window.js";
 
 // Winograd F(2x2, 3x3) for DenseNet's 3x3 convs (stride 1, padding 1): 16 multiply-adds
-// per 2x2 output tile and channel pair instead of 36. A graph pass replaces each eligible conv
+// per 2x2 output tile and channel pair instead of 36; or F(4x4, 3x3): 36 per 4x4 tile instead
+// of 144 (1.78x fewer than F(2x2) where the tiles fit the image; its weights take 36/16 of
+// F(2x2)'s memory, and it rounds more: see test/reference.mjs). A graph pass replaces each eligible conv
 // by a WinogradInputOp (zero-padded, pre-activated copy of the input, so the kernel's
 // vectorised input transform needs no bounds checks) and a WinogradConvOp reading that copy.
 // Everything Winograd-specific lives here: the pass, the two op kinds' definitions (their
-// sizes, packing and descriptors, in the op table of plan/ops.ts) and the weight transform;
-// assembly/conv2d_winograd_f32.ts has the kernel; the constants both sides use are WINO_* in
+// sizes, packing and descriptors, in the op table of plan/ops.ts) and F(2x2)'s weight transform
+// (F(4x4)'s is in plan/winograd_f4x4.ts); assembly/conv2d_winograd_f32.ts and
+// conv2d_winograd_f4x4_f32.ts have the kernels; the constants both sides use are WINO_* in
 // kernels/layout.ts.
 
 /** 3x3, stride 1, padding 1 on every side, no dilation, and few enough input channels. */
@@ -27,8 +31,11 @@ export function winogradEligible(op: ConvOp): boolean {
   );
 }
 
-/** The graph with every eligible conv running as Winograd F(2x2, 3x3). */
-export function useWinograd(graph: Graph): Graph {
+/**
+ * The graph with every eligible conv running as Winograd with output tiles `tile` (F(2x2, 3x3)
+ * by default), or the tile `tile(op)` chooses for each (plan/winograd_auto.ts).
+ */
+export function useWinograd(graph: Graph, tiles: WinogradTile | ((op: ConvOp) => WinogradTile) = "f2x2"): Graph {
   const buffers = [...graph.buffers];
   const ops: Op[] = [];
   for (const op of graph.ops) {
@@ -36,11 +43,21 @@ export function useWinograd(graph: Graph): Graph {
       ops.push(op);
       continue;
     }
+    const tile = typeof tiles === "function" ? tiles(op) : tiles;
     const padded = { buffer: buffers.push({ name: `${op.name}.winograd_input`, channels: op.inChannels }) - 1, channel: 0 };
-    ops.push({ kind: "winogradInput", name: `${op.name}.pad`, input: op.input, output: padded, channels: op.inChannels, pre: op.pre });
+    ops.push({
+      kind: "winogradInput",
+      name: `${op.name}.pad`,
+      tile,
+      input: op.input,
+      output: padded,
+      channels: op.inChannels,
+      pre: op.pre,
+    });
     ops.push({
       kind: "winogradConv",
       name: op.name,
+      tile,
       input: padded,
       output: op.output,
       source: op.input,
@@ -54,15 +71,25 @@ export function useWinograd(graph: Graph): Graph {
   return { ...graph, buffers, ops };
 }
 
-/** Tiles per tile row (ceil(width / 2) rounded up to whole groups: groups never straddle rows). */
-export function winogradTilesW(width: number): number {
-  return Math.ceil(Math.ceil(width / 2) / L.WINO_TILE_GROUP) * L.WINO_TILE_GROUP;
+/** Output rows and columns per tile. */
+const TILE_SIZE: Record<WinogradTile, number> = { f2x2: 2, f4x4: 4 };
+
+/** Tiles per tile row (ceil(width / tile size) rounded up to whole groups: groups never straddle rows). */
+export function winogradTilesW(width: number, tile: WinogradTile = "f2x2"): number {
+  return Math.ceil(Math.ceil(width / TILE_SIZE[tile]) / L.WINO_TILE_GROUP) * L.WINO_TILE_GROUP;
 }
 
-/** The padded input's size: every tile's 4x4 patch, plus 2 columns the vector loads overrun. */
-export function winogradInputSize(input: Spatial): Spatial {
-  return { height: 2 * Math.ceil(input.height / 2) + 2 * L.WINO_PAD, width: 2 * winogradTilesW(input.width) + 4 };
+/**
+ * The padded input's size: every tile's patch (tile size + 2 square), plus the columns the
+ * vector loads overrun (F(2x2): 12 floats read for a group's 10; F(4x4): 20 for 18).
+ */
+export function winogradInputSize(input: Spatial, tile: WinogradTile = "f2x2"): Spatial {
+  const t = TILE_SIZE[tile];
+  return { height: t * Math.ceil(input.height / t) + 2 * L.WINO_PAD, width: t * winogradTilesW(input.width, tile) + 4 };
 }
+
+/** The transformed weight matrices of a tile: F(2x2) 16, F(4x4) 36. */
+const POSITIONS: Record<WinogradTile, number> = { f2x2: L.WINO_XI, f4x4: L.WINO4_XI };
 
 // G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], the F(2x2, 3x3) weight transform (written out in packWinogradWeights).
 
@@ -129,7 +156,7 @@ const at = (input: Spatial, output: Spatial) => `${input.height}x${input.width} 
 const winogradInput: OpDef<OpOf<"winogradInput">> = {
   kernel: "pad2d_nchw_f32",
   vectorInput: false,
-  outputSize: (_op, input) => winogradInputSize(input),
+  outputSize: (op, input) => winogradInputSize(input, op.tile),
   macs: () => 0,
   pack: (op, mem) => ({ ...NO_WEIGHTS, ...packPre(mem, op.pre) }),
   descriptor(op, { inOff, outOff, input, output }) {
@@ -155,7 +182,7 @@ const winogradInput: OpDef<OpOf<"winogradInput">> = {
 };
 
 const winogradConv: OpDef<OpOf<"winogradConv">> = {
-  kernel: "conv2d_winograd_f32",
+  kernel: (op) => (op.tile === "f4x4" ? "conv2d_winograd_f4x4_f32" : "conv2d_winograd_f32"),
   vectorInput: false,
   outputSize: (op, _input, sizes) => sizes[op.source.buffer]!,
   // As the direct 3x3 conv counts them.
@@ -164,8 +191,9 @@ const winogradConv: OpDef<OpOf<"winogradConv">> = {
     // The kernel runs the 4-row micro-kernels: 6x8 falls back to 4x8.
     const kernel = microKernel === "6x8" ? "4x8" : microKernel;
     const length = panelsLength(op.outChannels, op.inChannels, L.WINO_ROWS);
-    const packed = allocFloats(mem, L.WINO_XI * length);
-    packWinogradWeights(packed.view, length, weightValues(op.weight), op.outChannels, op.inChannels, L.WINO_ROWS);
+    const packed = allocFloats(mem, POSITIONS[op.tile] * length);
+    const pack = op.tile === "f4x4" ? packWinograd4Weights : packWinogradWeights;
+    pack(packed.view, length, weightValues(op.weight), op.outChannels, op.inChannels, L.WINO_ROWS);
     return {
       ...NO_WEIGHTS,
       matrix: packed.ptr,
@@ -179,8 +207,10 @@ const winogradConv: OpDef<OpOf<"winogradConv">> = {
     f[L.CONV_FLAGS] = op.relu ? L.CONV_FLAG_RELU : 0;
     return f;
   },
-  describe: (op, input, output) => `conv 3x3/1 ${op.inChannels}->${op.outChannels} Winograd F(2x2,3x3) @ ${at(input, output)}`,
-  scratchBytes: (op, kernels) => kernels.conv2d_winograd_scratch_bytes(op.inChannels),
+  describe: (op, input, output) =>
+    `conv 3x3/1 ${op.inChannels}->${op.outChannels} Winograd ${op.tile === "f4x4" ? "F(4x4,3x3)" : "F(2x2,3x3)"} @ ${at(input, output)}`,
+  scratchBytes: (op, kernels) =>
+    op.tile === "f4x4" ? kernels.conv2d_winograd_f4x4_scratch_bytes(op.inChannels) : kernels.conv2d_winograd_scratch_bytes(op.inChannels),
 };
 
 /** The Winograd op kinds' entries of the op table (plan/ops.ts). */

@@ -9,6 +9,7 @@ export type KernelExports = { readonly [K in OpKernelName]: OpKernel } & KernelH
 interface KernelHelpers {
   conv2d_gemm_scratch_bytes(kc: number): number;
   conv2d_winograd_scratch_bytes(maxCin: number): number;
+  conv2d_winograd_f4x4_scratch_bytes(maxCin: number): number;
   gemm_f32_4x8(a: number, b: number, c: number, ldc: number, kc: number, bias: number, flags: number): void;
   gemm_f32_4x8_shuffle(a: number, b: number, c: number, ldc: number, kc: number, bias: number, flags: number): void;
   gemm_f32_6x8(a: number, b: number, c: number, ldc: number, kc: number, bias: number, flags: number): void;

@@ -2,10 +2,12 @@
 // packed into it once, per-thread GEMM scratch, a run barrier and, for threads > 1, a worker
 // pool; and the two ways a batch runs on a plan (on the calling thread, or on the pool).
 import type { PlannedModel } from "../model/load.js";
+import type { WinogradTile } from "../plan/graph.js";
 import { type MicroKernel, type PackedGraph, packGraph } from "../plan/pack_weights.js";
 import type { ExecutionPlan } from "../plan/plan.js";
 import { scratchBytes } from "../plan/scratch.js";
 import { useWinograd } from "../plan/winograd.js";
+import { autoWinogradTiles, nominalInputSize } from "../plan/winograd_auto.js";
 import { BARRIER_BYTES, barrierView, resetBarrier } from "../runtime/barrier.js";
 import { type KernelTable, runImage } from "../runtime/executor.js";
 import { type KernelBuild, type KernelExports, compileKernels, instantiateKernels, kernelTable } from "../runtime/kernels.js";
@@ -18,7 +20,8 @@ import { type Range, RecyclingMemory } from "./recycling_memory.js";
 export interface EngineOptions {
   readonly threads: number;
   readonly microKernel?: MicroKernel;
-  readonly winograd: boolean;
+  /** The Winograd tile of the 3x3 stride-1 convs ("auto": by their size, plan/winograd_auto.ts), or false: im2col GEMM. */
+  readonly winograd: WinogradTile | "auto" | false;
 }
 
 /** A planned model without its unpacked graph (the engine holds the packed one). */
@@ -62,7 +65,7 @@ async function startEngine(loaded: PlannedModel, options: EngineOptions): Promis
     options.threads > 1 ? new (await import("../runtime/pool.js")).WorkerPool({ module, memory: mem.memory }, options.threads) : null;
   try {
     const before = mem.used;
-    const packed = packGraph(options.winograd ? useWinograd(loaded.graph) : loaded.graph, mem, options.microKernel);
+    const packed = packGraph(withWinograd(loaded, options.winograd), mem, options.microKernel);
     const weightBytes = mem.used - before;
     const scratchSize = scratchBytes(packed, kernels);
     const scratch = Array.from({ length: options.threads }, () => mem.alloc(scratchSize));
@@ -85,6 +88,13 @@ async function startEngine(loaded: PlannedModel, options: EngineOptions): Promis
     await pool?.destroy();
     throw e;
   }
+}
+
+/** The model's graph with its 3x3 stride-1 convs as Engine.winograd says. */
+function withWinograd(loaded: PlannedModel, winograd: EngineOptions["winograd"]) {
+  if (winograd === false) return loaded.graph;
+  const tiles = winograd === "auto" ? autoWinogradTiles(loaded.graph, nominalInputSize(loaded.metadata)) : winograd;
+  return useWinograd(loaded.graph, tiles);
 }
 
 /** Input and output staging of a batch for the pool: grows to the largest batch seen (the old range is reused). */

@@ -1,6 +1,7 @@
 // Session.create's options, checked one by one with the defaults filled in, and the size
 // check shared by plan() and profile().
 import { check } from "../errors.js";
+import type { WinogradTile } from "../plan/graph.js";
 import { type MicroKernel, MICRO_KERNELS } from "../plan/pack_weights.js";
 import { DEFAULT_PLAN_CACHE_BYTES } from "./plan_cache.js";
 
@@ -15,8 +16,17 @@ export interface SessionOptions {
   seed?: number;
   /** The GEMM micro-kernel ("4x8", "4x8-shuffle", "6x8"); by default the fastest for the engine. */
   microKernel?: MicroKernel;
-  /** Run 3x3 stride-1 pad-1 convs as Winograd F(2x2, 3x3) (default true); false: im2col GEMM. */
-  winograd?: boolean;
+  /**
+   * How 3x3 stride-1 pad-1 convs run: `"f2x2"` (or `true`) Winograd F(2x2, 3x3); `"f4x4"`
+   * Winograd F(4x4, 3x3), 1.78x fewer multiplies where its 4x4 tiles fit the image, but 2.25x
+   * F(2x2)'s transformed-weight memory and a few times its float32 rounding (still far inside
+   * 1e-4 of the logits); `"auto"` F(4x4) for the convs whose output is at least 28x28 at the
+   * model's nominal input size (its preprocessing crop, else 224x224) and F(2x2) for the
+   * smaller ones, where F(4x4)'s larger weights cost more than it saves; `false` im2col GEMM.
+   * Default: the environment variable DENSENET_WINOGRAD (`f2x2`, `f4x4`, `auto` or `off`)
+   * where it is set, else `"f2x2"`.
+   */
+  winograd?: boolean | WinogradTile | "auto";
   /**
    * Bytes of linear memory the plans of different input sizes may keep (default 256 MiB). Past
    * it the least recently used size is evicted and its memory reused; the plan in use is always kept.
@@ -52,12 +62,31 @@ export function checkOptions(options: SessionOptions | null | undefined, default
     o.microKernel === undefined || (typeof o.microKernel === "string" && Object.hasOwn(MICRO_KERNELS, o.microKernel)),
     () => `microKernel must be one of ${Object.keys(MICRO_KERNELS).join(", ")}, got ${String(o.microKernel).slice(0, 40)}`,
   );
-  const winograd = o.winograd ?? true;
-  check(typeof winograd === "boolean", "winograd must be true or false");
+  const winograd = o.winograd ?? winogradFromEnvironment();
+  check(
+    typeof winograd === "boolean" || winograd === "f2x2" || winograd === "f4x4" || winograd === "auto",
+    () => `winograd must be true, false, "f2x2", "f4x4" or "auto", got ${String(winograd).slice(0, 40)}`,
+  );
   const planCacheBytes = o.planCacheBytes ?? DEFAULT_PLAN_CACHE_BYTES;
   check(
     Number.isSafeInteger(planCacheBytes) && planCacheBytes >= 0,
     () => `planCacheBytes must be a non-negative integer, got ${String(planCacheBytes).slice(0, 40)}`,
   );
-  return { ...o, threads, seed, winograd, planCacheBytes };
+  return { ...o, threads, seed, winograd: winograd === true ? "f2x2" : winograd, planCacheBytes };
+}
+
+/** DENSENET_WINOGRAD's choice (`f2x2`, `f4x4`, `auto`, `off`), "f2x2" where it is unset or unreadable (Deno without --allow-env). */
+function winogradFromEnvironment(): WinogradTile | "auto" | false {
+  let value: string | undefined;
+  try {
+    value = globalThis.process?.env?.DENSENET_WINOGRAD;
+  } catch {
+    return "f2x2";
+  }
+  if (value === undefined || value === "") return "f2x2";
+  check(
+    value === "f2x2" || value === "f4x4" || value === "auto" || value === "off",
+    () => `DENSENET_WINOGRAD must be f2x2, f4x4, auto or off, got ${value.slice(0, 40)}`,
+  );
+  return value === "off" ? false : value;
 }
