@@ -1,5 +1,6 @@
 // Images in, classes out: decode, preprocess as the model's metadata says (torchvision's eval
 // transform), run in batches, softmax, top-k with labels.
+import { exp as deterministicExp } from "./exp.js";
 import { readFile } from "node:fs/promises";
 import { DenseNetError, check } from "./errors.js";
 import { type DecodedImage, decodeImage, preprocess } from "./image/index.js";
@@ -78,7 +79,10 @@ export async function imageTensor(session: ImageModel, input: ImageInput, name?:
   return preprocess([await loadImage(input, name)], preprocessingOf(session));
 }
 
-/** Softmax of each row of logits (N, K), in float64, and its k most probable classes. */
+/**
+ * Softmax of each row of logits (N, K), in float64, and its k most probable classes. The
+ * exponential is exp.ts's, so the probabilities are the same bits in Node and Deno.
+ */
 export function topClasses(logits: Tensor, k: number, labels: readonly string[] | null): ClassScore[][] {
   const [n, classes] = [logits.dims[0], logits.data.length / logits.dims[0]];
   check(Number.isInteger(k) && k >= 1, () => `top must be a positive integer, got ${k}`);
@@ -87,7 +91,7 @@ export function topClasses(logits: Tensor, k: number, labels: readonly string[] 
     const row = logits.data.subarray(i * classes, (i + 1) * classes);
     let max = -Infinity;
     for (const v of row) max = Math.max(max, v);
-    const exp = Array.from(row, (v) => Math.exp(v - max));
+    const exp = Array.from(row, (v) => deterministicExp(v - max));
     const sum = exp.reduce((a, b) => a + b, 0);
     const order = exp
       .map((_, j) => j)
