@@ -43,6 +43,11 @@ export function arriveAndWait(b: Int32Array, nth: number): void {
   }
 }
 
+/** Whether the run was aborted (another worker failed). */
+export function isAborted(b: Int32Array): boolean {
+  return Atomics.load(b, ABORTED) !== 0;
+}
+
 /** Marks the run failed and wakes every waiter (callable from any thread). */
 export function abortRun(b: Int32Array): void {
   Atomics.store(b, ABORTED, 1);

@@ -12,7 +12,9 @@ export interface WorkerSetup {
  * [0, batch - shared) are split between workers whole (worker w takes images
  * ownImageStart(whole, w, nth) up to ownImageStart(whole, w + 1, nth), each on its own
  * arena, arenas[w]); the last `shared` images are run by all workers together on arenas[0],
- * each step split (ith, nth) with a barrier after it.
+ * each step split (ith, nth): in static shares with barriers where the plan's sync table says
+ * (claims = 0), or in chunks claimed from claim slot j at claims + j * claimSlotBytes(steps)
+ * for the j-th shared image, waiting there for completed work (runtime/claim.ts).
  */
 export interface RunTask extends Staging {
   readonly kind: "run";
@@ -22,6 +24,10 @@ export interface RunTask extends Staging {
   /** [kernel id, descriptor] u32 pairs. */
   readonly schedule: number;
   readonly steps: number;
+  /** The plan's sync table: a u32 per step, 1 where workers sharing an image wait before it. */
+  readonly sync: number;
+  /** Address of the zeroed claim slots, one per shared image; 0: static shares. */
+  readonly claims: number;
   readonly arenas: readonly number[];
   readonly scratch: number;
   readonly batch: number;

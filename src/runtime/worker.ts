@@ -2,7 +2,8 @@
 // its part of each run (see RunTask). Errors go back to the session as rejections.
 import { workerData } from "node:worker_threads";
 import { RunAborted, abortRun, barrierView } from "./barrier.js";
-import { type KernelTable, type StepHooks, runImage } from "./executor.js";
+import { claimSlotBytes, claimedSync } from "./claim.js";
+import { type ImageSync, type KernelTable, type StepHooks, barrierSync, runImage } from "./executor.js";
 import { instantiateKernels, kernelTable } from "./kernels.js";
 import { type RunTask, type WorkerSetup, ownImageStart } from "./task.js";
 
@@ -23,14 +24,19 @@ function faultHooks(fault: RunTask["fault"]): StepHooks {
 
 export default function run(t: RunTask): number {
   const barrier = barrierView(setup.memory.buffer, t.barrier);
-  const schedule = { table: t.schedule, steps: t.steps };
+  const schedule = { table: t.schedule, steps: t.steps, sync: t.sync };
   const hooks = faultHooks(t.fault);
   try {
     const whole = t.batch - t.shared;
     for (let i = ownImageStart(whole, t.ith, t.nth); i < ownImageStart(whole, t.ith + 1, t.nth); i++) {
       runImage(table, schedule, t, i, t.arenas[t.ith], t.scratch, 0, 1, null, hooks);
     }
-    for (let i = whole; i < t.batch; i++) runImage(table, schedule, t, i, t.arenas[0], t.scratch, t.ith, t.nth, barrier, hooks);
+    for (let i = whole; i < t.batch; i++) {
+      const sync: ImageSync = t.claims
+        ? claimedSync(setup.memory.buffer, t.claims + (i - whole) * claimSlotBytes(t.steps), t.steps, t.ith, barrier)
+        : barrierSync(barrier, t.nth);
+      runImage(table, schedule, t, i, t.arenas[0], t.scratch, t.ith, t.nth, sync, hooks);
+    }
     return t.ith;
   } catch (e) {
     if (!(e instanceof RunAborted)) abortRun(barrier);

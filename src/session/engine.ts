@@ -7,6 +7,7 @@ import type { ExecutionPlan } from "../plan/plan.js";
 import { scratchBytes } from "../plan/scratch.js";
 import { useWinograd } from "../plan/winograd.js";
 import { BARRIER_BYTES, barrierView, resetBarrier } from "../runtime/barrier.js";
+import { claimSlotBytes } from "../runtime/claim.js";
 import { type KernelTable, runImage } from "../runtime/executor.js";
 import { type KernelBuild, type KernelExports, compileKernels, instantiateKernels, kernelTable } from "../runtime/kernels.js";
 import type { WorkerPool } from "../runtime/pool.js";
@@ -19,7 +20,12 @@ export interface EngineOptions {
   readonly threads: number;
   readonly microKernel?: MicroKernel;
   readonly winograd: boolean;
+  /** How workers sharing an image split each step: fixed shares, or chunks claimed dynamically (default). */
+  readonly schedule?: WorkSchedule;
 }
+
+/** "static": each worker computes a fixed share of every step, with a barrier between dependent steps; "dynamic": workers claim chunks of each step's work from a shared counter and wait only for unfinished work. */
+export type WorkSchedule = "static" | "dynamic";
 
 /** A planned model without its unpacked graph (the engine holds the packed one). */
 export type EngineModel = Omit<PlannedModel, "graph">;
@@ -40,6 +46,7 @@ export interface Engine {
   readonly barrier: number;
   readonly build: KernelBuild;
   readonly threads: number;
+  readonly schedule: WorkSchedule;
 }
 
 /** Packs the model's weights (reading them from its file where they are read on demand, then closing it) and starts its pool. */
@@ -80,6 +87,7 @@ async function startEngine(loaded: PlannedModel, options: EngineOptions): Promis
       barrier,
       build,
       threads: options.threads,
+      schedule: options.schedule ?? "dynamic",
     };
   } catch (e) {
     await pool?.destroy();
@@ -91,6 +99,7 @@ async function startEngine(loaded: PlannedModel, options: EngineOptions): Promis
 export class Staging {
   private input: Range = { start: 0, end: 0 };
   private output: Range = { start: 0, end: 0 };
+  private claims: Range = { start: 0, end: 0 };
 
   constructor(private readonly mem: RecyclingMemory) {}
 
@@ -99,6 +108,13 @@ export class Staging {
     this.input = this.fit(this.input, inputBytes);
     this.output = this.fit(this.output, outputBytes);
     return { input: this.input.start, output: this.output.start };
+  }
+
+  /** Address of `bytes` of zeroed claim slots. */
+  claimSlots(bytes: number): number {
+    this.claims = this.fit(this.claims, bytes);
+    this.mem.u32(this.claims.start, bytes / 4).fill(0);
+    return this.claims.start;
   }
 
   private fit(range: Range, bytes: number): Range {
@@ -164,6 +180,7 @@ export async function runOnPool(
   engine.mem.f32(stage.inputStage, input.length).set(input);
   const barrier = barrierView(engine.mem.memory.buffer, engine.barrier);
   resetBarrier(barrier);
+  const claims = engine.schedule === "dynamic" && shared > 0 ? staging.claimSlots(shared * claimSlotBytes(plan.steps.length)) : 0;
   const tasks = Array.from(
     { length: nth },
     (_, ith): RunTask => ({
@@ -173,6 +190,8 @@ export async function runOnPool(
       barrier: engine.barrier,
       schedule: plan.schedule,
       steps: plan.steps.length,
+      sync: plan.syncTable,
+      claims,
       arenas: entry.arenas,
       scratch: engine.scratch[ith],
       ...stage,

@@ -22,6 +22,14 @@ export interface SessionOptions {
    * it the least recently used size is evicted and its memory reused; the plan in use is always kept.
    */
   planCacheBytes?: number;
+  /**
+   * How the workers of a pool split an image's steps between them: "dynamic" (default) —
+   * each step's work is cut into chunks (about 4 per worker) that workers claim from a shared
+   * counter, and a worker waits only for unfinished work of the steps it depends on; "static"
+   * — each worker computes a fixed share of every step, with a barrier between dependent
+   * steps (a descheduled worker stalls the others at each). Outputs are bitwise the same.
+   */
+  schedule?: "static" | "dynamic";
 }
 
 export function checkSize(height: number, width: number): void {
@@ -59,5 +67,7 @@ export function checkOptions(options: SessionOptions | null | undefined, default
     Number.isSafeInteger(planCacheBytes) && planCacheBytes >= 0,
     () => `planCacheBytes must be a non-negative integer, got ${String(planCacheBytes).slice(0, 40)}`,
   );
-  return { ...o, threads, seed, winograd, planCacheBytes };
+  const schedule = o.schedule ?? "dynamic";
+  check(schedule === "static" || schedule === "dynamic", () => `schedule must be "static" or "dynamic", got ${String(schedule).slice(0, 40)}`);
+  return { ...o, threads, seed, winograd, planCacheBytes, schedule };
 }
