@@ -9,8 +9,8 @@ import { RunAborted, isAborted } from "./barrier.js";
 import type { ImageSync } from "./executor.js";
 
 export const CLAIM_RECORD_BYTES = 16;
-const NEXT = 0,
-  DONE = 1,
+// Word indices in a step's record; word 0 (next) is the kernels' alone.
+const DONE = 1,
   COUNT = 2;
 const SPINS = 20000;
 const WAIT_SLICE_MS = 50;
@@ -55,7 +55,7 @@ function waitWhile(words: Int32Array, index: number, pending: (value: number) =>
     // Read once, wait on that value: a change after the read makes the wait return at once.
     const value = Atomics.load(words, index);
     if (!pending(value)) return;
-    if (isAborted(barrier)) throw new RunAborted("run aborted: another worker failed");
+    if (isAborted(barrier)) throw new RunAborted();
     Atomics.wait(words, index, value, WAIT_SLICE_MS);
   }
 }

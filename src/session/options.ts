@@ -68,6 +68,9 @@ export function checkOptions(options: SessionOptions | null | undefined, default
     () => `planCacheBytes must be a non-negative integer, got ${String(planCacheBytes).slice(0, 40)}`,
   );
   const schedule = o.schedule ?? "dynamic";
-  check(schedule === "static" || schedule === "dynamic", () => `schedule must be "static" or "dynamic", got ${String(schedule).slice(0, 40)}`);
+  check(
+    schedule === "static" || schedule === "dynamic",
+    () => `schedule must be "static" or "dynamic", got ${String(schedule).slice(0, 40)}`,
+  );
   return { ...o, threads, seed, winograd, planCacheBytes, schedule };
 }
