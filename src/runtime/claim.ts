@@ -1,7 +1,9 @@
-// Dynamic work claiming for the workers running one image together. Each image gets a slot
-// of claim records in shared memory, zeroed before the run: a header i32 (the input is
-// staged: 1) and per step four i32s [next, done, count, 0] that the kernels use to claim
-// chunks of the step's work (assembly/desc.ts). A worker waits only where the plan says
+// Dynamic work claiming. A run's claim area in shared memory, zeroed before the run, starts
+// with a record whose first i32 hands out the batch's whole images (each worker claims the
+// next until none is left, and runs it alone on its own arena); then each image that all
+// workers run together gets a slot: a header i32 (the input is staged: 1) and per step four
+// i32s [next, done, count, 0] that the kernels use to claim chunks of the step's work
+// (assembly/desc.ts). A worker waits only where the plan says
 // (plan/sync.ts), and then for the *work* of the steps since the last wait to be done, not
 // for every worker to arrive: a worker that is descheduled, or still busy with its own whole
 // images, holds up the others only while it holds an unfinished chunk.
@@ -18,6 +20,21 @@ const WAIT_SLICE_MS = 50;
 /** Bytes of one image's claim slot for a plan of `steps` steps. */
 export function claimSlotBytes(steps: number): number {
   return (steps + 1) * CLAIM_RECORD_BYTES;
+}
+
+/** Bytes of a run's claim area: the whole-image counter and a slot per shared image. */
+export function claimAreaBytes(steps: number, shared: number): number {
+  return CLAIM_RECORD_BYTES + shared * claimSlotBytes(steps);
+}
+
+/** Address of the claim slot of the j-th shared image in the claim area at `area`. */
+export function claimSlot(area: number, steps: number, j: number): number {
+  return area + CLAIM_RECORD_BYTES + j * claimSlotBytes(steps);
+}
+
+/** Claims the next whole image of the run: its index, or `whole` or more when none is left. */
+export function claimImage(buffer: ArrayBufferLike, area: number): number {
+  return Atomics.add(new Int32Array(buffer, area, 1), 0, 1);
 }
 
 /**

@@ -2,7 +2,7 @@
 // its part of each run (see RunTask). Errors go back to the session as rejections.
 import { workerData } from "node:worker_threads";
 import { RunAborted, abortRun, barrierView } from "./barrier.js";
-import { claimSlotBytes, claimedSync } from "./claim.js";
+import { claimImage, claimSlot, claimedSync } from "./claim.js";
 import { type ImageSync, type KernelTable, type StepHooks, barrierSync, runImage } from "./executor.js";
 import { instantiateKernels, kernelTable } from "./kernels.js";
 import { type RunTask, type WorkerSetup, ownImageStart } from "./task.js";
@@ -28,12 +28,19 @@ export default function run(t: RunTask): number {
   const hooks = faultHooks(t.fault);
   try {
     const whole = t.batch - t.shared;
-    for (let i = ownImageStart(whole, t.ith, t.nth); i < ownImageStart(whole, t.ith + 1, t.nth); i++) {
-      runImage(table, schedule, t, i, t.arenas[t.ith], t.scratch, 0, 1, null, hooks);
+    const buffer = setup.memory.buffer;
+    if (t.claims) {
+      for (let i = claimImage(buffer, t.claims); i < whole; i = claimImage(buffer, t.claims)) {
+        runImage(table, schedule, t, i, t.arenas[t.ith], t.scratch, 0, 1, null, hooks);
+      }
+    } else {
+      for (let i = ownImageStart(whole, t.ith, t.nth); i < ownImageStart(whole, t.ith + 1, t.nth); i++) {
+        runImage(table, schedule, t, i, t.arenas[t.ith], t.scratch, 0, 1, null, hooks);
+      }
     }
     for (let i = whole; i < t.batch; i++) {
       const sync: ImageSync = t.claims
-        ? claimedSync(setup.memory.buffer, t.claims + (i - whole) * claimSlotBytes(t.steps), t.steps, t.ith, barrier)
+        ? claimedSync(buffer, claimSlot(t.claims, t.steps, i - whole), t.steps, t.ith, barrier)
         : barrierSync(barrier, t.nth);
       runImage(table, schedule, t, i, t.arenas[0], t.scratch, t.ith, t.nth, sync, hooks);
     }

@@ -7,7 +7,7 @@ import type { ExecutionPlan } from "../plan/plan.js";
 import { scratchBytes } from "../plan/scratch.js";
 import { useWinograd } from "../plan/winograd.js";
 import { BARRIER_BYTES, barrierView, resetBarrier } from "../runtime/barrier.js";
-import { claimSlotBytes } from "../runtime/claim.js";
+import { claimAreaBytes } from "../runtime/claim.js";
 import { type KernelTable, runImage } from "../runtime/executor.js";
 import { type KernelBuild, type KernelExports, compileKernels, instantiateKernels, kernelTable } from "../runtime/kernels.js";
 import type { WorkerPool } from "../runtime/pool.js";
@@ -110,8 +110,8 @@ export class Staging {
     return { input: this.input.start, output: this.output.start };
   }
 
-  /** Address of `bytes` of zeroed claim slots. */
-  claimSlots(bytes: number): number {
+  /** Address of `bytes` of zeroed claim area (runtime/claim.ts). */
+  claimArea(bytes: number): number {
     this.claims = this.fit(this.claims, bytes);
     this.mem.u32(this.claims.start, bytes / 4).fill(0);
     return this.claims.start;
@@ -180,7 +180,7 @@ export async function runOnPool(
   engine.mem.f32(stage.inputStage, input.length).set(input);
   const barrier = barrierView(engine.mem.memory.buffer, engine.barrier);
   resetBarrier(barrier);
-  const claims = engine.schedule === "dynamic" && shared > 0 ? staging.claimSlots(shared * claimSlotBytes(plan.steps.length)) : 0;
+  const claims = engine.schedule === "dynamic" ? staging.claimArea(claimAreaBytes(plan.steps.length, shared)) : 0;
   const tasks = Array.from(
     { length: nth },
     (_, ith): RunTask => ({
