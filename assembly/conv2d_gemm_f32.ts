@@ -41,9 +41,9 @@ export function conv2d_gemm_f32(d: usize, base: usize, scratch: usize, ith: i32,
   const a = ptr(d, CONV_A), bias = ptr(d, CONV_BIAS), out = base + ptr(d, CONV_OUT_OFF);
   const panel = scratch, cols = scratch + (<usize>kcMax * GEMM_NR << 2), tile = cols + 64;
   const aBlockBytes = <usize>kTotal * mr << 2;
-  let chunk = firstChunk(claim, ith, count), u1 = chunkStart(total, blocks, chunk + 1, count, claim);
+  let chunk = firstChunk(claim, ith, nth, count), u1 = chunkStart(total, blocks, chunk + 1, count, claim);
   for (let u = chunkStart(total, blocks, chunk, count, claim); chunk < count;) {
-    if (u >= u1) { chunk = nextChunk(claim, count); u = chunkStart(total, blocks, chunk, count, claim); u1 = chunkStart(total, blocks, chunk + 1, count, claim); continue; }
+    if (u >= u1) { chunk = nextChunk(claim, ith, nth, count, chunk); u = chunkStart(total, blocks, chunk, count, claim); u1 = chunkStart(total, blocks, chunk + 1, count, claim); continue; }
     const pi = u / blocks, b0 = u % blocks, b1 = min(blocks, b0 + u1 - u);
     u += b1 - b0;
     const n0 = pi * GEMM_NR, nr = min(GEMM_NR, n - n0);

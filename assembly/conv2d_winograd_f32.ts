@@ -51,9 +51,9 @@ export function conv2d_winograd_f32(d: usize, base: usize, scratch: usize, ith: 
   v128.store(zero, f32x4.splat(0));
   const aXiBytes = <usize>blocks * cin * ROWS << 2, aBlockBytes = <usize>cin * ROWS << 2;
   const inPlane = <usize>field(d, CONV_H) * pw << 2;
-  let chunk = firstChunk(claim, ith, count), u1 = chunkStart(total, blocks, chunk + 1, count, claim);
+  let chunk = firstChunk(claim, ith, nth, count), u1 = chunkStart(total, blocks, chunk + 1, count, claim);
   for (let u = chunkStart(total, blocks, chunk, count, claim); chunk < count;) {
-    if (u >= u1) { chunk = nextChunk(claim, count); u = chunkStart(total, blocks, chunk, count, claim); u1 = chunkStart(total, blocks, chunk + 1, count, claim); continue; }
+    if (u >= u1) { chunk = nextChunk(claim, ith, nth, count, chunk); u = chunkStart(total, blocks, chunk, count, claim); u1 = chunkStart(total, blocks, chunk + 1, count, claim); continue; }
     const pi = u / blocks, b0 = u % blocks, b1 = min(blocks, b0 + u1 - u);
     u += b1 - b0;
     const t0 = pi * GEMM_NR;

@@ -17,7 +17,7 @@ export function global_pool_f32(d: usize, base: usize, scratch: usize, ith: i32,
   const scale = ptr(d, GPOOL_PRE_SCALE), shift = ptr(d, GPOOL_PRE_SHIFT);
   const dst = base + ptr(d, GPOOL_OUT_OFF);
   const count = chunkCount(ch, nth, claim);
-  for (let chunk = firstChunk(claim, ith, count); chunk < count; chunk = nextChunk(claim, count)) {
+  for (let chunk = firstChunk(claim, ith, nth, count); chunk < count; chunk = nextChunk(claim, ith, nth, count, chunk)) {
     const c0 = chunkStart(ch, 1, chunk, count, claim), c1 = chunkStart(ch, 1, chunk + 1, count, claim);
     let src = base + ptr(d, GPOOL_IN_OFF) + ((<usize>c0 * hw) << 2);
     for (let c = c0; c < c1; c++) {

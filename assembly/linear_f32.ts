@@ -13,7 +13,7 @@ export function linear_f32(d: usize, base: usize, scratch: usize, ith: i32, nth:
   const wts = ptr(d, LINEAR_W), bias = ptr(d, LINEAR_BIAS);
   const k16 = k & ~15;
   const count = chunkCount(m, nth, claim);
-  for (let chunk = firstChunk(claim, ith, count); chunk < count; chunk = nextChunk(claim, count)) {
+  for (let chunk = firstChunk(claim, ith, nth, count); chunk < count; chunk = nextChunk(claim, ith, nth, count, chunk)) {
     const r0 = chunkStart(m, 1, chunk, count, claim), r1 = chunkStart(m, 1, chunk + 1, count, claim);
     for (let r = r0; r < r1; r++) {
       const row = wts + ((<usize>r * k) << 2);

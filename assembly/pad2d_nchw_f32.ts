@@ -19,7 +19,7 @@ export function pad2d_nchw_f32(d: usize, base: usize, scratch: usize, ith: i32, 
   const inRow = <usize>w << 2, outRow = <usize>ow << 2;
   const pre = scale != 0;
   const count = chunkCount(ch, nth, claim);
-  for (let chunk = firstChunk(claim, ith, count); chunk < count; chunk = nextChunk(claim, count)) {
+  for (let chunk = firstChunk(claim, ith, nth, count); chunk < count; chunk = nextChunk(claim, ith, nth, count, chunk)) {
     const c0 = chunkStart(ch, 1, chunk, count, claim), c1 = chunkStart(ch, 1, chunk + 1, count, claim);
     for (let c = c0; c < c1; c++) {
       let s: f32 = 1, t: f32 = 0;

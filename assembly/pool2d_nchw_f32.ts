@@ -29,7 +29,7 @@ export function pool2d_nchw_f32(d: usize, base: usize, scratch: usize, ith: i32,
   const avg2x2 = unit && !isMax && kh == 2 && kw == 2 && ph == 0 && pw == 0 && oh * 2 <= h && ow * 2 <= w;
   const max3x3 = unit && isMax && kh == 3 && kw == 3 && ph == 1 && pw == 1 && oh == (h - 1) / 2 + 1 && ow == (w - 1) / 2 + 1;
   const count = chunkCount(ch, nth, claim);
-  for (let chunk = firstChunk(claim, ith, count); chunk < count; chunk = nextChunk(claim, count)) {
+  for (let chunk = firstChunk(claim, ith, nth, count); chunk < count; chunk = nextChunk(claim, ith, nth, count, chunk)) {
     const c0 = chunkStart(ch, 1, chunk, count, claim), c1 = chunkStart(ch, 1, chunk + 1, count, claim);
     let src = base + ptr(d, POOL_IN_OFF) + <usize>c0 * inPlane;
     let dst = base + ptr(d, POOL_OUT_OFF) + <usize>c0 * outPlane;

@@ -26,7 +26,7 @@ function expNonPositive(x: f64): f64 {
 export function softmax_f32(d: usize, base: usize, scratch: usize, ith: i32, nth: i32, claim: usize): void {
   // One unit of work. Static: worker ith's chunk ith, so worker 0 computes it; claimed: one chunk.
   const count = chunkCount(1, nth, claim);
-  for (let chunk = firstChunk(claim, ith, count); chunk < count; chunk = nextChunk(claim, count)) {
+  for (let chunk = firstChunk(claim, ith, nth, count); chunk < count; chunk = nextChunk(claim, ith, nth, count, chunk)) {
     if (chunk == 0) softmaxVector(d, base);
   }
 }

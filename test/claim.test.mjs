@@ -2,19 +2,21 @@
 // claim record, computes exactly the chunks it claims — resuming at chunk k (as if other
 // workers had taken chunks 0..k-1) it writes a suffix of the output that shrinks with k and
 // leaves the rest untouched, the chunks together cover every output once, each value bitwise
-// the static one, and the record ends as [chunks + claimers, chunks, chunks]. Session level:
+// the static one, and the record counts them all done. Session level:
 // "static" and "dynamic" schedules give the same bits at 1..4 threads and any batch
 // composition. Plan level: sync points from arena ranges.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Session } from "../dist/index.js";
 import { LinearMemory } from "../dist/kernels/memory.js";
+import { CLAIM_COUNT, CLAIM_DONE, CLAIM_MAX_RANGES, CLAIM_NEXT } from "../dist/kernels/layout.js";
 import { OP_KERNELS } from "../dist/kernels/op_kernels.js";
 import { packGraph } from "../dist/plan/pack_weights.js";
 import { planGraph } from "../dist/plan/plan.js";
 import { scratchBytes } from "../dist/plan/scratch.js";
 import { syncPoints } from "../dist/plan/sync.js";
 import { useWinograd } from "../dist/plan/winograd.js";
+import { claimRecordBytes } from "../dist/runtime/claim.js";
 import { compileKernels, instantiateKernels, kernelTable } from "../dist/runtime/kernels.js";
 import { assertBitwiseEqual, fixture, randomArray, rejectsWith } from "./helpers.mjs";
 
@@ -50,9 +52,20 @@ const conv = (cin, cout, k, seed) => ({
 });
 
 /**
+ * The record's range counters as if chunks 0..k-1 of `count` had been claimed: the chunks are
+ * split into min(nth, CLAIM_MAX_RANGES) home ranges as shareStart splits them (assembly/desc.ts).
+ */
+function claimedBefore(k, count, nth) {
+  const ranges = Math.min(nth, CLAIM_MAX_RANGES);
+  const start = (r) => Math.floor((count * r) / ranges);
+  return Array.from({ length: ranges }, (_, r) => Math.min(Math.max(k - start(r), 0), start(r + 1) - start(r)));
+}
+
+/**
  * Plans `graph`, runs every step with static shares on one worker, then reruns its last step
- * with a claim record: for each k, from chunk k on, by one claimer (after `others` claimers
- * that found nothing left when k = 0). Returns what each rerun wrote.
+ * with a claim record: first by worker 0 then the nth - 1 others (who find nothing left),
+ * then for each k from chunk k on (as if chunks 0..k-1 were taken), by worker nth - 1.
+ * Returns what each rerun wrote and the record's [done, count].
  */
 async function claimRuns(graph, input, h, w, nth) {
   const mem = new LinearMemory();
@@ -61,7 +74,9 @@ async function claimRuns(graph, input, h, w, nth) {
   const plan = planGraph(packGraph(graph, mem), mem, h, w);
   const arena = mem.alloc(plan.arenaBytes);
   const scratch = mem.alloc(scratchBytes(graph, kernels));
-  const record = mem.alloc(16);
+  const record = mem.alloc(claimRecordBytes(nth));
+  const words = () => mem.u32(record, claimRecordBytes(nth) / 4);
+  const state = () => [words()[CLAIM_DONE], words()[CLAIM_COUNT]];
   mem.f32(arena + plan.inputOffset, plan.inputElements).set(input);
   const last = plan.steps.length - 1;
   const call = (s, ith, claim, n = nth) =>
@@ -71,30 +86,31 @@ async function claimRuns(graph, input, h, w, nth) {
   const size = plan.sizes[graph.output];
   const view = () => mem.u32(arena + plan.bufferOffsets[graph.output], out.channels * size.height * size.width);
   const reference = view().slice();
-  const rerun = (k, ith) => {
+  const rerun = (k, count, ith) => {
     view().fill(POISON);
-    mem.u32(record, 4).set([k, 0, 0, 0]);
+    words().fill(0);
+    words().set(claimedBefore(k, count, nth), CLAIM_NEXT);
     call(last, ith, record);
-    return { written: view().slice(), record: [...mem.u32(record, 4)] };
+    return { written: view().slice(), record: state() };
   };
-  const first = rerun(0, 0);
+  const first = rerun(0, 1, 0);
   for (let ith = 1; ith < nth; ith++) call(last, ith, record); // the others find no chunk left
-  const count = first.record[2];
-  const afterAll = [...mem.u32(record, 4)];
+  const count = first.record[1];
+  const afterAll = state();
   const resumed = [];
-  for (let k = 0; k <= count; k++) resumed.push(rerun(k, nth - 1));
+  for (let k = 0; k <= count; k++) resumed.push(rerun(k, count, nth - 1));
   return { reference, count, afterAll, resumed };
 }
 
 /** Checks the chunks of a claimed step (see the file's comment); `total`: its work units. */
 function checkChunks({ reference, count, afterAll, resumed }, total, nth, what) {
   assert.is(count, Math.min(total, CHUNKS_PER_WORKER * nth), `${what}: chunk count`);
-  assert.equal(afterAll, [count + nth, count, count, 0], `${what}: record after ${nth} claimers`);
+  assert.equal(afterAll, [count, count], `${what}: record after ${nth} claimers`);
   assertBitwiseEqual(new Float32Array(resumed[0].written.buffer), new Float32Array(reference.buffer), `${what}: all chunks`);
   const owner = new Int32Array(reference.length).fill(-1);
   for (let k = 0; k <= count; k++) {
     const { written, record } = resumed[k];
-    assert.equal(record, [count + 1, count - k, count, 0], `${what}: record resuming at chunk ${k}`);
+    assert.equal(record, [count - k, count], `${what}: record resuming at chunk ${k}`);
     for (let i = 0; i < written.length; i++) {
       if (written[i] === POISON) continue;
       if (written[i] !== reference[i]) assert.unreachable(`${what}: value ${i} from chunk ${k} on differs from the static one`);
@@ -110,16 +126,19 @@ function checkChunks({ reference, count, afterAll, resumed }, total, nth, what) 
 
 const Kernels = suite("claimed chunks, kernel by kernel");
 
-for (const nth of [3, 4]) {
-  Kernels(`conv 1x1 (GEMM) at ${nth} claimers: chunks are whole pixel panels where there are enough`, async () => {
-    const [cin, cout, h, w] = [20, 10, 9, 11]; // 13 panels of 8 pixels x 3 blocks of 4 channels
-    const runs = await claimRuns(single(conv(cin, cout, 1, 40), cin, cout), randomArray(cin * h * w, 41), h, w, nth);
-    const owner = checkChunks(runs, 13 * 3, nth, "conv 1x1");
-    if (13 >= runs.count) {
-      // Each pixel's channels all belong to one chunk (a chunk packs each of its panels once).
-      for (let p = 0; p < h * w; p++) for (let c = 1; c < cout; c++) assert.is(owner[c * h * w + p], owner[p], `pixel ${p}`);
-    }
-  });
+for (const nth of [3, 4, 20]) {
+  Kernels(
+    `conv 1x1 (GEMM) at ${nth} claimers (${Math.min(nth, CLAIM_MAX_RANGES)} home ranges): chunks are whole pixel panels where there are enough`,
+    async () => {
+      const [cin, cout, h, w] = [20, 10, 9, 11]; // 13 panels of 8 pixels x 3 blocks of 4 channels
+      const runs = await claimRuns(single(conv(cin, cout, 1, 40), cin, cout), randomArray(cin * h * w, 41), h, w, nth);
+      const owner = checkChunks(runs, 13 * 3, nth, "conv 1x1");
+      if (13 >= runs.count) {
+        // Each pixel's channels all belong to one chunk (a chunk packs each of its panels once).
+        for (let p = 0; p < h * w; p++) for (let c = 1; c < cout; c++) assert.is(owner[c * h * w + p], owner[p], `pixel ${p}`);
+      }
+    },
+  );
 }
 
 Kernels("conv 7x7 im2col GEMM and Winograd 3x3 at 2 claimers", async () => {

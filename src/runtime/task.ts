@@ -19,6 +19,8 @@ export interface WorkerSetup {
  */
 export interface RunTask extends Staging {
   readonly kind: "run";
+  /** Bytes of the memory when the run was sent (the worker waits until its view spans them). */
+  readonly memoryBytes: number;
   readonly ith: number;
   readonly nth: number;
   readonly barrier: number;

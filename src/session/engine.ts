@@ -180,11 +180,12 @@ export async function runOnPool(
   engine.mem.f32(stage.inputStage, input.length).set(input);
   const barrier = barrierView(engine.mem.memory.buffer, engine.barrier);
   resetBarrier(barrier);
-  const claims = engine.schedule === "dynamic" ? staging.claimArea(claimAreaBytes(plan.steps.length, shared)) : 0;
+  const claims = engine.schedule === "dynamic" ? staging.claimArea(claimAreaBytes(plan.steps.length, nth, shared)) : 0;
   const tasks = Array.from(
     { length: nth },
     (_, ith): RunTask => ({
       kind: "run",
+      memoryBytes: engine.mem.memory.buffer.byteLength,
       ith,
       nth,
       barrier: engine.barrier,
