@@ -8,9 +8,9 @@
 // a barrier between dependent steps) and one with "dynamic" (claimed chunks, waits for
 // unfinished work only). For each competitor count, that many busy threads (worker threads
 // spinning for `duty` of every 10 ms; 1 = always) compete with the session's workers for the
-// cores, and rounds alternate the two schedules so both see the same host; each keeps its
-// median per round and the best round is reported, with the ratio static / dynamic (> 1:
-// dynamic is faster). Outputs of the two are checked bitwise equal. Writes
+// cores. The two schedules take turns run by run (which goes first alternates), so both see
+// the same host; each round's median per schedule is kept and the best round is reported,
+// with the ratio static / dynamic (> 1: dynamic is faster). Outputs of the two are checked bitwise equal. Writes
 // bench/results/contention.json by default.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
@@ -84,15 +84,15 @@ for (const count of competitors) {
   try {
     const best = { static: Infinity, dynamic: Infinity };
     for (let round = 0; round < rounds; round++) {
-      for (const schedule of round % 2 ? [...schedules].reverse() : schedules) {
-        const times = [];
-        for (let r = 0; r < runs; r++) {
+      const times = { static: [], dynamic: [] };
+      for (let r = 0; r < runs; r++) {
+        for (const schedule of r % 2 ? [...schedules].reverse() : schedules) {
           const t0 = performance.now();
           await sessions[schedule].run(input);
-          times.push(performance.now() - t0);
+          times[schedule].push(performance.now() - t0);
         }
-        best[schedule] = Math.min(best[schedule], median(times));
       }
+      for (const schedule of schedules) best[schedule] = Math.min(best[schedule], median(times[schedule]));
     }
     const row = { competitors: count, duty, static_ms: best.static, dynamic_ms: best.dynamic, ratio: best.static / best.dynamic };
     rows.push(row);
