@@ -18,6 +18,7 @@ import { syncPoints } from "../dist/plan/sync.js";
 import { useWinograd } from "../dist/plan/winograd.js";
 import { claimRecordBytes } from "../dist/runtime/claim.js";
 import { compileKernels, instantiateKernels, kernelTable } from "../dist/runtime/kernels.js";
+import { densenet, failsWith } from "./cli_helpers.mjs";
 import { assertBitwiseEqual, fixture, randomArray, rejectsWith } from "./helpers.mjs";
 
 const CHUNKS_PER_WORKER = 4; // assembly/desc.ts
@@ -223,6 +224,31 @@ Schedules("schedule option: anything but 'static' or 'dynamic' is refused", asyn
     // @ts-expect-error: a wrong value, on purpose
     await rejectsWith(Session.create(fixture("narrow_odd.safetensors"), { schedule: bad }), /schedule must be "static" or "dynamic"/);
   }
+});
+
+Schedules("densenet bench --schedule static|dynamic runs; another value is a one-line error", () => {
+  const model = fixture("narrow_odd.safetensors");
+  for (const schedule of ["static", "dynamic"]) {
+    const r = densenet(
+      "bench",
+      "--model",
+      model,
+      "--size",
+      "40",
+      "--runs",
+      "1",
+      "--warmup",
+      "0",
+      "--threads",
+      "2",
+      "--schedule",
+      schedule,
+      "--json",
+    );
+    assert.is(r.code, 0, r.stderr);
+    assert.is(JSON.parse(r.stdout).threads, 2);
+  }
+  failsWith(["bench", "--model", model, "--threads", "2", "--schedule", "fastest"], /schedule must be "static" or "dynamic", got fastest/);
 });
 
 Schedules.run();
