@@ -20,11 +20,16 @@ export interface EngineOptions {
   readonly threads: number;
   readonly microKernel?: MicroKernel;
   readonly winograd: boolean;
-  /** How workers sharing an image split each step: fixed shares, or chunks claimed dynamically (default). */
-  readonly schedule?: WorkSchedule;
+  /** How pool workers split the work: fixed shares, or claimed (see WorkSchedule). */
+  readonly schedule: WorkSchedule;
 }
 
-/** "static": each worker computes a fixed share of every step, with a barrier between dependent steps; "dynamic": workers claim chunks of each step's work from a shared counter and wait only for unfinished work. */
+/**
+ * "static": each worker runs a fixed share of a batch's whole images, and a fixed share of
+ * every step of the images all run together, with a barrier between dependent steps;
+ * "dynamic": workers claim whole images one by one, and chunks of each step's work from a
+ * shared counter, waiting only for unfinished work.
+ */
 export type WorkSchedule = "static" | "dynamic";
 
 /** A planned model without its unpacked graph (the engine holds the packed one). */
@@ -87,7 +92,7 @@ async function startEngine(loaded: PlannedModel, options: EngineOptions): Promis
       barrier,
       build,
       threads: options.threads,
-      schedule: options.schedule ?? "dynamic",
+      schedule: options.schedule,
     };
   } catch (e) {
     await pool?.destroy();

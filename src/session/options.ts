@@ -32,6 +32,9 @@ export interface SessionOptions {
   schedule?: "static" | "dynamic";
 }
 
+/** The schedule of a session that sets none (bench/contention.mjs measures both). */
+export const DEFAULT_SCHEDULE = "dynamic";
+
 export function checkSize(height: number, width: number): void {
   check(
     Number.isSafeInteger(height) && Number.isSafeInteger(width) && height >= 1 && width >= 1,
@@ -67,7 +70,7 @@ export function checkOptions(options: SessionOptions | null | undefined, default
     Number.isSafeInteger(planCacheBytes) && planCacheBytes >= 0,
     () => `planCacheBytes must be a non-negative integer, got ${String(planCacheBytes).slice(0, 40)}`,
   );
-  const schedule = o.schedule ?? "dynamic";
+  const schedule = o.schedule ?? DEFAULT_SCHEDULE;
   check(
     schedule === "static" || schedule === "dynamic",
     () => `schedule must be "static" or "dynamic", got ${String(schedule).slice(0, 40)}`,
