@@ -41,6 +41,7 @@ export function conv2d_gemm_f32(d: usize, base: usize, scratch: usize, ith: i32,
   const a = ptr(d, CONV_A), bias = ptr(d, CONV_BIAS), out = base + ptr(d, CONV_OUT_OFF);
   const panel = scratch, cols = scratch + (<usize>kcMax * GEMM_NR << 2), tile = cols + 64;
   const aBlockBytes = <usize>kTotal * mr << 2;
+  let packed = -1; // the pixel panel whose B panel (all of K, one block) this call packed last
   let chunk = firstChunk(claim, ith, nth, count), u1 = chunkStart(total, blocks, chunk + 1, count, claim);
   for (let u = chunkStart(total, blocks, chunk, count, claim); chunk < count;) {
     if (u >= u1) { chunk = nextChunk(claim, ith, nth, count, chunk); u = chunkStart(total, blocks, chunk, count, claim); u1 = chunkStart(total, blocks, chunk + 1, count, claim); continue; }
@@ -49,8 +50,11 @@ export function conv2d_gemm_f32(d: usize, base: usize, scratch: usize, ith: i32,
     const n0 = pi * GEMM_NR, nr = min(GEMM_NR, n - n0);
     for (let k0 = 0; k0 < kTotal; k0 += kcMax) {
       const kc = min(kcMax, kTotal - k0);
-      if (pointwise) pack_b_1x1_f32(d, base, k0, kc, n0, nr, panel);
-      else pack_b_im2col_f32(d, base, k0, kc, n0, nr, panel, cols);
+      if (kc < kTotal || pi != packed) { // a claimed chunk that goes on in the panel of this worker's last one reuses it
+        if (pointwise) pack_b_1x1_f32(d, base, k0, kc, n0, nr, panel);
+        else pack_b_im2col_f32(d, base, k0, kc, n0, nr, panel, cols);
+        packed = pi;
+      }
       const flags = (k0 > 0 ? GEMM_ACCUMULATE : 0) | (relu && k0 + kc == kTotal ? GEMM_RELU : 0);
       let ap = a + <usize>b0 * aBlockBytes + (<usize>k0 * mr << 2);
       for (let bi = b0; bi < b1; bi++) {

@@ -51,6 +51,7 @@ export function conv2d_winograd_f32(d: usize, base: usize, scratch: usize, ith: 
   v128.store(zero, f32x4.splat(0));
   const aXiBytes = <usize>blocks * cin * ROWS << 2, aBlockBytes = <usize>cin * ROWS << 2;
   const inPlane = <usize>field(d, CONV_H) * pw << 2;
+  let transformed = -1; // the tile panel whose transformed input (v) this call computed last
   let chunk = firstChunk(claim, ith, nth, count), u1 = chunkStart(total, blocks, chunk + 1, count, claim);
   for (let u = chunkStart(total, blocks, chunk, count, claim); chunk < count;) {
     if (u >= u1) { chunk = nextChunk(claim, ith, nth, count, chunk); u = chunkStart(total, blocks, chunk, count, claim); u1 = chunkStart(total, blocks, chunk + 1, count, claim); continue; }
@@ -58,10 +59,11 @@ export function conv2d_winograd_f32(d: usize, base: usize, scratch: usize, ith: 
     u += b1 - b0;
     const t0 = pi * GEMM_NR;
     const groups = min(2, (th * tw - t0) >> 2);
-    for (let g = 0; g < 2; g++) {
+    for (let g = pi == transformed ? 2 : 0; g < 2; g++) { // a claimed chunk going on in the same panel reuses v
       if (g < groups) transformInput(x, cin, inPlane, pw, (t0 + 4 * g) / tw, (t0 + 4 * g) % tw, v + (<usize>g << 4), vBytes);
       else zeroColumns(v + (<usize>g << 4), cin * 16);
     }
+    transformed = pi;
     for (let bi = b0; bi < b1; bi++) {
       for (let xi = 0; xi < WINO_XI; xi++) {
         const ap = a + <usize>xi * aXiBytes + <usize>bi * aBlockBytes;

@@ -142,6 +142,12 @@ for (const nth of [3, 4, 20]) {
   );
 }
 
+Kernels("conv 1x1 over two K blocks (K = 1200) at 4 claimers, chunks of one tile", async () => {
+  const [cin, cout, h, w] = [1200, 12, 3, 5]; // 2 panels x 3 blocks: 6 chunks of one unit each
+  const runs = await claimRuns(single(conv(cin, cout, 1, 45), cin, cout), randomArray(cin * h * w, 46), h, w, 4);
+  checkChunks(runs, 2 * 3, 4, "conv 1x1, K = 1200");
+});
+
 Kernels("conv 7x7 im2col GEMM and Winograd 3x3 at 2 claimers", async () => {
   const im2col = single({ ...conv(3, 8, 3, 50), kernel: [7, 7], pads: [3, 3, 3, 3], weight: randomArray(8 * 3 * 49, 50, 0.1) }, 3, 8);
   checkChunks(await claimRuns(im2col, randomArray(3 * 12 * 10, 51), 12, 10, 2), 15 * 2, 2, "conv 7x7");
