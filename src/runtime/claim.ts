@@ -54,6 +54,14 @@ export function claimedSync(
   const recordBytes = claimRecordBytes(nth);
   const words = new Int32Array(buffer, slot, claimSlotBytes(steps, nth) / 4);
   const record = (step: number) => (recordBytes / 4) * (step + 1);
+  const complete = (from: number, to: number) => {
+    for (let s = from; s < to; s++) {
+      const r = record(s);
+      // This worker has run step s's kernel, which published the count before claiming.
+      const count = Atomics.load(words, r + CLAIM_COUNT);
+      waitWhile(words, r + CLAIM_DONE, (done) => done !== count, barrier);
+    }
+  };
   return {
     claim: (step) => slot + recordBytes * (step + 1),
     inputStaged() {
@@ -64,13 +72,10 @@ export function claimedSync(
         waitWhile(words, 0, (staged) => staged === 0, barrier);
       }
     },
-    complete(from, to) {
-      for (let s = from; s < to; s++) {
-        const r = record(s);
-        // This worker has run step s's kernel, which published the count before claiming.
-        const count = Atomics.load(words, r + CLAIM_COUNT);
-        waitWhile(words, r + CLAIM_DONE, (done) => done !== count, barrier);
-      }
+    complete,
+    imageDone(from, to) {
+      // Worker 0 reads the output; the others go on (to the next image's input, staged by worker 0 after that).
+      if (ith === 0) complete(from, to);
     },
   };
 }

@@ -24,8 +24,10 @@ export interface ImageSync {
   claim(step: number): number;
   /** Called by every worker once worker 0 has staged the input: returns when all may start. */
   inputStaged(): void;
-  /** Returns once steps [from, to) are complete (to = steps: before worker 0 reads the output). */
+  /** Returns once steps [from, to) are complete. */
   complete(from: number, to: number): void;
+  /** After the last step (the open steps from `from` on): returns once worker 0 may read the output, and this worker may go on. */
+  imageDone(from: number, steps: number): void;
 }
 
 /** Static shares, with every worker arriving at a barrier wherever one waits. */
@@ -34,6 +36,7 @@ export function barrierSync(barrier: Int32Array, nth: number): ImageSync {
     claim: () => 0,
     inputStaged: () => arriveAndWait(barrier, nth),
     complete: () => arriveAndWait(barrier, nth),
+    imageDone: () => arriveAndWait(barrier, nth),
   };
 }
 
@@ -116,7 +119,7 @@ export function runImage(
     t.kernels[pairs[2 * s]](pairs[2 * s + 1], arena, scratch, ith, nth, sync ? sync.claim(s) : 0);
     hooks.after?.(s);
   }
-  sync?.complete(open, schedule.steps);
+  sync?.imageDone(open, schedule.steps);
   if (ith === 0) {
     const dst = (staging.outputStage >>> 2) + image * staging.outputElements;
     const src = (arena + staging.outputOffset) >>> 2;
