@@ -2,7 +2,7 @@ import {
   CONV_A, CONV_BIAS, CONV_CIN, CONV_COUT, CONV_FLAGS, CONV_FLAG_RELU, CONV_H, CONV_IN_OFF, CONV_OH, CONV_OUT_OFF, CONV_OW,
   CONV_UKERNEL, CONV_W, GEMM_NR, UKERNEL_4X8_SHUFFLE, WINO4_XI, WINO_ROWS, WINO_TILE_GROUP,
 } from "../src/kernels/layout";
-import { field, ptr, shareStart } from "./desc";
+import { chunkCount, chunkStart, field, firstChunk, nextChunk, ptr } from "./desc";
 import { gemm_f32_4x8, gemm_f32_4x8_shuffle } from "./gemm_f32_4x8";
 
 // Winograd F(4x4, 3x3) (Lavin & Gray; interpolation points 0, 1, -1, 2, -2, inf): each 4x4
@@ -51,15 +51,16 @@ export function conv2d_winograd_f4x4_scratch_bytes(maxCin: i32): i32 {
  * One image of a 3x3 stride-1 pad-1 convolution by Winograd F(4x4, 3x3). For each panel of
  * 8 tiles: transform the 6x6 input patches of all channels into 36 B panels, then for each
  * block of 4 output channels run the 36 GEMMs (CHUNK blocks at a time, xi-major) and
- * transform the 4x8 results back into 4x4 output tiles (+ bias, optional ReLU). Worker ith of nth takes a contiguous range of the
- * (panel, channel block) units, numbered panel-major; results do not depend on the split.
+ * transform the 4x8 results back into 4x4 output tiles (+ bias, optional ReLU). Worker ith of
+ * nth takes chunks of contiguous (panel, channel block) units, numbered panel-major (its
+ * share, or claimed: see desc.ts); results do not depend on the split.
  */
-export function conv2d_winograd_f4x4_f32(d: usize, base: usize, scratch: usize, ith: i32, nth: i32): void {
+export function conv2d_winograd_f4x4_f32(d: usize, base: usize, scratch: usize, ith: i32, nth: i32, claim: usize): void {
   const m = field(d, CONV_COUT), cin = field(d, CONV_CIN), oh = field(d, CONV_OH), ow = field(d, CONV_OW);
   const pw = field(d, CONV_W);
   const th = (oh + 3) >> 2, tw = winograd4TilesW(ow);
   const panels = (th * tw + GEMM_NR - 1) / GEMM_NR, blocks = (m + ROWS - 1) / ROWS;
-  const u1 = shareStart(panels * blocks, ith + 1, nth);
+  const total = panels * blocks, count = chunkCount(total, nth, claim);
 
   const x = base + ptr(d, CONV_IN_OFF), out = base + ptr(d, CONV_OUT_OFF);
   const a = ptr(d, CONV_A), bias = ptr(d, CONV_BIAS);
@@ -70,15 +71,19 @@ export function conv2d_winograd_f4x4_f32(d: usize, base: usize, scratch: usize, 
   v128.store(zero, f32x4.splat(0));
   const aXiBytes = <usize>blocks * cin * ROWS << 2, aBlockBytes = <usize>cin * ROWS << 2;
   const inPlane = <usize>field(d, CONV_H) * pw << 2;
-  for (let u = shareStart(panels * blocks, ith, nth); u < u1;) {
+  let transformed = -1; // the tile panel whose transformed input (v) this call computed last
+  let chunk = firstChunk(claim, ith, nth, count), u1 = chunkStart(total, blocks, chunk + 1, count, claim);
+  for (let u = chunkStart(total, blocks, chunk, count, claim); chunk < count;) {
+    if (u >= u1) { chunk = nextChunk(claim, ith, nth, count, chunk); u = chunkStart(total, blocks, chunk, count, claim); u1 = chunkStart(total, blocks, chunk + 1, count, claim); continue; }
     const pi = u / blocks, b0 = u % blocks, b1 = min(blocks, b0 + u1 - u);
     u += b1 - b0;
     const t0 = pi * GEMM_NR;
     const groups = min(2, (th * tw - t0) >> 2);
-    for (let g = 0; g < 2; g++) {
+    for (let g = pi == transformed ? 2 : 0; g < 2; g++) { // a claimed chunk going on in the same panel reuses v
       if (g < groups) transformInput(x, cin, inPlane, pw, (t0 + 4 * g) / tw, (t0 + 4 * g) % tw, v + (<usize>g << 4), vBytes, tmp);
       else for (let xi = 0; xi < XI; xi++) zeroColumns(v + <usize>xi * vBytes + (<usize>g << 4), cin);
     }
+    transformed = pi;
     for (let c0 = b0; c0 < b1; c0 += CHUNK) {
       const c1 = min(b1, c0 + CHUNK);
       // M of block bi at mt + ((bi - c0) * XI + xi) * M_XI_BYTES.

@@ -1,9 +1,10 @@
 // The kernel module's exports. Kernels hold no static data: every instance on the shared
 // memory would re-write it at start-up.
 //
-// Every op kernel has one signature, (desc, base, scratch, ith, nth): its descriptor, the
-// arena base that the descriptor's *_OFF fields are relative to, this worker's scratch, and
-// the worker's index and count; it computes its (ith, nth) share of the op's output.
+// Every op kernel has one signature, (desc, base, scratch, ith, nth, claim): its descriptor, the
+// arena base that the descriptor's *_OFF fields are relative to, this worker's scratch,
+// the worker's index and count, and the step's claim record (0: static shares); it computes
+// its (ith, nth) share of the op's output, or the chunks it claims (desc.ts).
 export { conv2d_gemm_f32, conv2d_gemm_scratch_bytes } from "./conv2d_gemm_f32";
 export { conv2d_winograd_f32, conv2d_winograd_scratch_bytes } from "./conv2d_winograd_f32";
 export { conv2d_winograd_f4x4_f32, conv2d_winograd_f4x4_scratch_bytes } from "./conv2d_winograd_f4x4_f32";

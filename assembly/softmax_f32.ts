@@ -1,5 +1,5 @@
 import { SOFTMAX_C, SOFTMAX_IN_OFF, SOFTMAX_OUT_OFF } from "../src/kernels/layout";
-import { field, ptr } from "./desc";
+import { chunkCount, field, firstChunk, nextChunk, ptr } from "./desc";
 
 const LN2_HI: f64 = 6.93147180369123816490e-01;
 const LN2_LO: f64 = 1.90821492927058770002e-10;
@@ -19,11 +19,19 @@ function expNonPositive(x: f64): f64 {
 
 /**
  * y = softmax(x) over the C values of one image's (C, 1, 1) vector: exp(x - max) / sum, in
- * f64, stored as f32. Worker 0 computes it (a C of ~1000 takes microseconds); the others skip,
- * so the result does not depend on the thread count.
+ * f64, stored as f32. One worker computes it (a C of ~1000 takes microseconds): worker 0 with
+ * static shares, else whoever claims it first; the others skip, so the result does not depend
+ * on the thread count.
  */
-export function softmax_f32(d: usize, base: usize, scratch: usize, ith: i32, nth: i32): void {
-  if (ith != 0) return;
+export function softmax_f32(d: usize, base: usize, scratch: usize, ith: i32, nth: i32, claim: usize): void {
+  // One unit of work. Static: worker ith's chunk ith, so worker 0 computes it; claimed: one chunk.
+  const count = chunkCount(1, nth, claim);
+  for (let chunk = firstChunk(claim, ith, nth, count); chunk < count; chunk = nextChunk(claim, ith, nth, count, chunk)) {
+    if (chunk == 0) softmaxVector(d, base);
+  }
+}
+
+function softmaxVector(d: usize, base: usize): void {
   const c = field(d, SOFTMAX_C);
   const x = base + ptr(d, SOFTMAX_IN_OFF), y = base + ptr(d, SOFTMAX_OUT_OFF);
   let top: f64 = -Infinity;

@@ -2,7 +2,7 @@
 // Thread scaling of densenet-wasm: latency and throughput at 1..T threads, in one run.
 //
 //   node bench/scaling.mjs [--threads 1,2] [--batches 1,8] [--runs 8] [--rounds 2]
-//                          [--model densenet121] [--runtime node|deno] [--out FILE]
+//                          [--model densenet121] [--runtime node|deno] [--schedule dynamic|static] [--out FILE]
 //
 // Each (threads, batch) point runs `dist/cli.js bench --json` in a fresh child process under
 // Node or Deno (the deno binary from node_modules). Rounds alternate over all points and
@@ -23,6 +23,7 @@ const OPTIONS = {
   rounds: { type: "string", default: "2" },
   model: { type: "string", default: "densenet121" },
   runtime: { type: "string", default: "node" },
+  schedule: { type: "string", default: "dynamic" },
   out: { type: "string" },
 };
 function readArgs(argv) {
@@ -36,14 +37,15 @@ function readArgs(argv) {
     rounds: integer("rounds", v.rounds),
     model: v.model,
     runtime,
+    schedule: choices("schedule", v.schedule, ["dynamic", "static"])[0],
     out: v.out ?? join(RESULTS_DIR, `scaling-${runtime}.json`),
   };
 }
 const USAGE =
-  "usage: node bench/scaling.mjs [--threads 1,2] [--batches 1,8] [--runs 8] [--rounds 2] [--model densenet121] [--runtime node|deno] [--out FILE]";
+  "usage: node bench/scaling.mjs [--threads 1,2] [--batches 1,8] [--runs 8] [--rounds 2] [--model densenet121] [--runtime node|deno] [--schedule dynamic|static] [--out FILE]";
 const { args, exit } = commandLine(readArgs, USAGE, "scaling");
 if (!args) process.exit(exit);
-const { threads, batches, runs, rounds, model, runtime, out } = args;
+const { threads, batches, runs, rounds, model, runtime, schedule, out } = args;
 const cli = join(REPO_ROOT, "dist", "cli.js");
 const command =
   runtime === "deno"
@@ -71,6 +73,8 @@ for (let round = 0; round < rounds; round++) {
         "--warmup",
         "2",
         "--json",
+        "--schedule",
+        schedule,
       ];
       const r = await runChildJson(command[0], args, { label: `${runtime} threads ${t} batch ${batch}` });
       const key = `${t}/${batch}`;
@@ -113,6 +117,7 @@ writeFileSync(
     {
       date: new Date().toISOString(),
       runtime,
+      schedule,
       node: process.version,
       cpu: cpus()[0]?.model,
       cores,

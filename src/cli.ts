@@ -38,7 +38,7 @@ usage:
                  (BullMQ jobs: data = the /v2/models/NAME/infer body plus "model": NAME; value = the response)
   densenet info  --model <file.safetensors|file.onnx|densenet121> [--size S] [--json]
   densenet bench --model <file.safetensors|file.onnx|densenet121> [--batch B] [--threads T] [--size S]
-                 [--runs R] [--warmup W] [--json] [--profile]
+                 [--runs R] [--warmup W] [--json] [--profile] [--schedule dynamic|static]
 
   --model    a torchvision-named .safetensors or torch.save .pth file (architecture inferred
              from the tensor shapes), an .onnx file, or densenet121/169/201/161 with seeded
@@ -49,7 +49,8 @@ usage:
   --outdir   writes DIR/<output name>.npy for every output
   --profile  (bench) times every step of the plan on one thread: shape, ms, GFLOP/s
   --threads  threads (default: all available cores; 1 runs on the calling thread, no pool)
-  --seed     seed of the random weights of an architecture name (default 0)`;
+  --seed     seed of the random weights of an architecture name (default 0)
+  --schedule how pool workers split each step: dynamic (claimed chunks, the default) or static`;
 
 const OPTIONS = {
   model: { type: "string" },
@@ -62,6 +63,7 @@ const OPTIONS = {
   runs: { type: "string" },
   warmup: { type: "string" },
   seed: { type: "string" },
+  schedule: { type: "string" },
   json: { type: "boolean" },
   profile: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -101,6 +103,7 @@ async function openSession(flags: Flags): Promise<Session> {
   return Session.create(required(flags, "model"), {
     threads: integer(flags, "threads", defaultThreads(), 1, MAX_THREADS),
     seed: integer(flags, "seed", 0, 0, 2 ** 31 - 1),
+    schedule: flags.schedule as "static" | "dynamic" | undefined, // checked by Session.create
   });
 }
 

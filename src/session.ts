@@ -119,7 +119,12 @@ export class Session {
   private static async open(model: ModelSource, options: ReturnType<typeof checkOptions>): Promise<Session> {
     const loaded = await loadModel(model, options.seed);
     if (loaded.kind === "interpreted") return new Session(loaded, null, 1);
-    const engine = await createEngine(loaded, { threads: options.threads, microKernel: options.microKernel, winograd: options.winograd });
+    const engine = await createEngine(loaded, {
+      threads: options.threads,
+      microKernel: options.microKernel,
+      winograd: options.winograd,
+      schedule: options.schedule,
+    });
     const plans = new PlanCache(engine.graph, engine.mem, options.planCacheBytes);
     return new Session(engine.model, { engine, plans, staging: new Staging(engine.mem) }, options.threads);
   }

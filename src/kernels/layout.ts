@@ -133,3 +133,13 @@ export const SOFTMAX_FIELDS = 3;
 
 /** Width of every GEMM micro-kernel tile (two v128 of f32). */
 export const GEMM_NR = 8;
+
+/**
+ * A step's claim record for dynamic work claiming (assembly/desc.ts, runtime/claim.ts), i32
+ * words: [done, count, 0, 0, next_0 .. next_{R-1}], R = min(nth, CLAIM_MAX_RANGES) counters of
+ * the chunks claimed from each worker's home range of the step's chunks.
+ */
+export const CLAIM_DONE = 0; // chunks finished
+export const CLAIM_COUNT = 1; // the step's chunk count (every worker's kernel call stores it)
+export const CLAIM_NEXT = 4; // next_r: claims made in home range r
+export const CLAIM_MAX_RANGES = 16;

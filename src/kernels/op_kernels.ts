@@ -2,8 +2,8 @@
 // table holds each step's kernel as its index in OP_KERNELS, which every instance of the
 // module (the session's and each worker's) maps back to the export of that name.
 
-/** Every op kernel's signature: (descriptor, arena base, scratch, ith, nth); see assembly/index.ts. */
-export type OpKernel = (desc: number, base: number, scratch: number, ith: number, nth: number) => void;
+/** Every op kernel's signature: (descriptor, arena base, scratch, ith, nth, claim record or 0 for static shares); see assembly/index.ts. */
+export type OpKernel = (desc: number, base: number, scratch: number, ith: number, nth: number, claim?: number) => void;
 
 /** The op kernels, in the order of their ids in a schedule table. */
 export const OP_KERNELS = [

@@ -5,6 +5,7 @@ import type { View } from "./graph.js";
 import { opDef } from "./ops.js";
 import type { PackedGraph } from "./panels.js";
 import { graphMacs, inferSpatial, nominalGraphMacs, opMacs } from "./shapes.js";
+import { syncPoints } from "./sync.js";
 import type { Spatial } from "./window.js";
 
 export { GEMM_KC } from "./ops.js";
@@ -28,6 +29,12 @@ export interface ExecutionPlan {
   readonly steps: readonly Step[];
   /** The steps as a table in linear memory, [kernel id, descriptor address] u32 pairs, for workers. */
   readonly schedule: number;
+  /**
+   * Per step, whether workers sharing an image wait before it for the steps since the last
+   * wait to complete (plan/sync.ts); the same as a u32 (1: wait) per step at `syncTable`.
+   */
+  readonly sync: readonly boolean[];
+  readonly syncTable: number;
   /** Bytes of one image's activation arena (the plan's peak activation memory). */
   readonly arenaBytes: number;
   /** Arena offsets of the input image (C, H, W) and the output vector. */
@@ -83,12 +90,18 @@ export function planGraph(graph: PackedGraph, mem: LinearMemory, height: number,
   });
   const schedule = mem.alloc(steps.length * 8, 16);
   mem.u32(schedule, steps.length * 2).set(steps.flatMap((s) => [OP_KERNELS.indexOf(s.kernel), s.desc]));
+  const whole = (buffer: number) => [[arena.offsets[buffer], arena.offsets[buffer] + bytes[buffer]] as const];
+  const sync = syncPoints(graph.ops.map((op) => ({ reads: whole(op.input.buffer), writes: whole(op.output.buffer) })));
+  const syncTable = mem.alloc(Math.max(1, steps.length) * 4, 16);
+  mem.u32(syncTable, steps.length).set(sync.map(Number));
   const inChannels = graph.buffers[graph.input].channels;
   return {
     height,
     width,
     steps,
     schedule,
+    sync,
+    syncTable,
     arenaBytes: arena.bytes,
     inputOffset: arena.offsets[graph.input],
     outputOffset: arena.offsets[graph.output],

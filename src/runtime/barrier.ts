@@ -12,7 +12,13 @@ const WAIT_SLICE_MS = 50;
 /** Thrown in a worker whose run was aborted because another worker failed. */
 export class RunAborted extends Error {
   override name = "RunAborted";
+  constructor() {
+    super(RUN_ABORTED);
+  }
 }
+
+/** RunAborted's message (what reaches the session from a worker that stopped because another failed). */
+export const RUN_ABORTED = "run aborted: another worker failed";
 
 /** A view of the barrier words at byte address `ptr` of a shared buffer. */
 export function barrierView(buffer: ArrayBufferLike, ptr: number): Int32Array {
@@ -38,9 +44,14 @@ export function arriveAndWait(b: Int32Array, nth: number): void {
     if (Atomics.load(b, GENERATION) !== generation) return;
   }
   while (Atomics.load(b, GENERATION) === generation) {
-    if (Atomics.load(b, ABORTED)) throw new RunAborted("run aborted: another worker failed");
+    if (Atomics.load(b, ABORTED)) throw new RunAborted();
     Atomics.wait(b, GENERATION, generation, WAIT_SLICE_MS);
   }
+}
+
+/** Whether the run was aborted (another worker failed). */
+export function isAborted(b: Int32Array): boolean {
+  return Atomics.load(b, ABORTED) !== 0;
 }
 
 /** Marks the run failed and wakes every waiter (callable from any thread). */

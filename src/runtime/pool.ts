@@ -1,9 +1,12 @@
 import { Piscina } from "piscina";
 import { DenseNetError } from "../errors.js";
-import { abortRun } from "./barrier.js";
+import { RUN_ABORTED, abortRun } from "./barrier.js";
 import type { RunTask, WorkerSetup } from "./task.js";
 
 const WORKER_URL = new URL("./worker.js", import.meta.url);
+
+/** A worker's RunAborted: it stopped because another worker failed. */
+const isAbortEcho = (e: unknown) => e instanceof Error && e.message.includes(RUN_ABORTED);
 
 /**
  * A session's Piscina pool: `threads` workers, each with the kernels instantiated once on
@@ -29,7 +32,8 @@ export class WorkerPool {
 
   /**
    * Runs one task per worker. If any worker throws or dies, the barrier is aborted so the
-   * others stop too, and the run rejects with the first worker's error; Piscina replaces a
+   * others stop too, and the run rejects with the first worker's error (the failure itself
+   * rather than another worker's RunAborted, whichever arrives first); Piscina replaces a
    * dead worker, so the next run starts on a healthy pool.
    */
   async run(tasks: readonly RunTask[], barrier: Int32Array): Promise<void> {
@@ -37,7 +41,7 @@ export class WorkerPool {
     await Promise.all(
       tasks.map((task) =>
         this.piscina.run(task).catch((e: unknown) => {
-          failure ??= e;
+          if (failure === null || isAbortEcho(failure)) failure = e;
           abortRun(barrier);
         }),
       ),

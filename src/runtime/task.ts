@@ -9,19 +9,28 @@ export interface WorkerSetup {
 
 /**
  * One worker's part of one run, on images staged in linear memory (see Staging). Images
- * [0, batch - shared) are split between workers whole (worker w takes images
- * ownImageStart(whole, w, nth) up to ownImageStart(whole, w + 1, nth), each on its own
- * arena, arenas[w]); the last `shared` images are run by all workers together on arenas[0],
- * each step split (ith, nth) with a barrier after it.
+ * [0, batch - shared) are run whole, each by one worker on its own arena, arenas[w]: static
+ * (claims = 0), worker w takes images ownImageStart(whole, w, nth) up to
+ * ownImageStart(whole, w + 1, nth); dynamic, workers claim them one by one. The last `shared`
+ * images are run by all workers together on arenas[0], each step split (ith, nth): static,
+ * in fixed shares with barriers where the plan's sync table says; dynamic, in chunks claimed
+ * from the image's slot of the claim area, waiting there for unfinished work only
+ * (runtime/claim.ts).
  */
 export interface RunTask extends Staging {
   readonly kind: "run";
+  /** Bytes of the memory when the run was sent (the worker waits until its view spans them). */
+  readonly memoryBytes: number;
   readonly ith: number;
   readonly nth: number;
   readonly barrier: number;
   /** [kernel id, descriptor] u32 pairs. */
   readonly schedule: number;
   readonly steps: number;
+  /** The plan's sync table: a u32 per step, 1 where workers sharing an image wait before it. */
+  readonly sync: number;
+  /** Address of the run's zeroed claim area (claimAreaBytes); 0: static shares. */
+  readonly claims: number;
   readonly arenas: readonly number[];
   readonly scratch: number;
   readonly batch: number;

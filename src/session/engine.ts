@@ -9,6 +9,7 @@ import { scratchBytes } from "../plan/scratch.js";
 import { useWinograd } from "../plan/winograd.js";
 import { autoWinogradTiles, nominalInputSize } from "../plan/winograd_auto.js";
 import { BARRIER_BYTES, barrierView, resetBarrier } from "../runtime/barrier.js";
+import { claimAreaBytes } from "../runtime/claim.js";
 import { type KernelTable, runImage } from "../runtime/executor.js";
 import { type KernelBuild, type KernelExports, compileKernels, instantiateKernels, kernelTable } from "../runtime/kernels.js";
 import type { WorkerPool } from "../runtime/pool.js";
@@ -22,7 +23,17 @@ export interface EngineOptions {
   readonly microKernel?: MicroKernel;
   /** The Winograd tile of the 3x3 stride-1 convs ("auto": by their size, plan/winograd_auto.ts), or false: im2col GEMM. */
   readonly winograd: WinogradTile | "auto" | false;
+  /** How pool workers split the work: fixed shares, or claimed (see WorkSchedule). */
+  readonly schedule: WorkSchedule;
 }
+
+/**
+ * "static": each worker runs a fixed share of a batch's whole images, and a fixed share of
+ * every step of the images all run together, with a barrier between dependent steps;
+ * "dynamic": workers claim whole images one by one, and chunks of each step's work from a
+ * shared counter, waiting only for unfinished work.
+ */
+export type WorkSchedule = "static" | "dynamic";
 
 /** A planned model without its unpacked graph (the engine holds the packed one). */
 export type EngineModel = Omit<PlannedModel, "graph">;
@@ -43,6 +54,7 @@ export interface Engine {
   readonly barrier: number;
   readonly build: KernelBuild;
   readonly threads: number;
+  readonly schedule: WorkSchedule;
 }
 
 /** Packs the model's weights (reading them from its file where they are read on demand, then closing it) and starts its pool. */
@@ -83,6 +95,7 @@ async function startEngine(loaded: PlannedModel, options: EngineOptions): Promis
       barrier,
       build,
       threads: options.threads,
+      schedule: options.schedule,
     };
   } catch (e) {
     await pool?.destroy();
@@ -101,6 +114,7 @@ function withWinograd(loaded: PlannedModel, winograd: EngineOptions["winograd"])
 export class Staging {
   private input: Range = { start: 0, end: 0 };
   private output: Range = { start: 0, end: 0 };
+  private claims: Range = { start: 0, end: 0 };
 
   constructor(private readonly mem: RecyclingMemory) {}
 
@@ -109,6 +123,13 @@ export class Staging {
     this.input = this.fit(this.input, inputBytes);
     this.output = this.fit(this.output, outputBytes);
     return { input: this.input.start, output: this.output.start };
+  }
+
+  /** Address of `bytes` of zeroed claim area (runtime/claim.ts). */
+  claimArea(bytes: number): number {
+    this.claims = this.fit(this.claims, bytes);
+    this.mem.u32(this.claims.start, bytes / 4).fill(0);
+    return this.claims.start;
   }
 
   private fit(range: Range, bytes: number): Range {
@@ -174,15 +195,19 @@ export async function runOnPool(
   engine.mem.f32(stage.inputStage, input.length).set(input);
   const barrier = barrierView(engine.mem.memory.buffer, engine.barrier);
   resetBarrier(barrier);
+  const claims = engine.schedule === "dynamic" ? staging.claimArea(claimAreaBytes(plan.steps.length, nth, shared)) : 0;
   const tasks = Array.from(
     { length: nth },
     (_, ith): RunTask => ({
       kind: "run",
+      memoryBytes: engine.mem.memory.buffer.byteLength,
       ith,
       nth,
       barrier: engine.barrier,
       schedule: plan.schedule,
       steps: plan.steps.length,
+      sync: plan.syncTable,
+      claims,
       arenas: entry.arenas,
       scratch: engine.scratch[ith],
       ...stage,

@@ -32,7 +32,18 @@ export interface SessionOptions {
    * it the least recently used size is evicted and its memory reused; the plan in use is always kept.
    */
   planCacheBytes?: number;
+  /**
+   * How the workers of a pool split an image's steps between them: "dynamic" (default) —
+   * each step's work is cut into chunks (about 4 per worker) that workers claim from a shared
+   * counter, and a worker waits only for unfinished work of the steps it depends on; "static"
+   * — each worker computes a fixed share of every step, with a barrier between dependent
+   * steps (a descheduled worker stalls the others at each). Outputs are bitwise the same.
+   */
+  schedule?: "static" | "dynamic";
 }
+
+/** The schedule of a session that sets none (bench/contention.mjs measures both). */
+export const DEFAULT_SCHEDULE = "dynamic";
 
 export function checkSize(height: number, width: number): void {
   check(
@@ -72,7 +83,12 @@ export function checkOptions(options: SessionOptions | null | undefined, default
     Number.isSafeInteger(planCacheBytes) && planCacheBytes >= 0,
     () => `planCacheBytes must be a non-negative integer, got ${String(planCacheBytes).slice(0, 40)}`,
   );
-  return { ...o, threads, seed, winograd: winograd === true ? "f2x2" : winograd, planCacheBytes };
+  const schedule = o.schedule ?? DEFAULT_SCHEDULE;
+  check(
+    schedule === "static" || schedule === "dynamic",
+    () => `schedule must be "static" or "dynamic", got ${String(schedule).slice(0, 40)}`,
+  );
+  return { ...o, threads, seed, winograd: winograd === true ? "f2x2" : winograd, planCacheBytes, schedule };
 }
 
 /** DENSENET_WINOGRAD's choice (`f2x2`, `f4x4`, `auto`, `off`), "f2x2" where it is unset or unreadable (Deno without --allow-env). */
