@@ -163,9 +163,10 @@ async function planTiles(options) {
   }
 }
 
-Sessions("the option picks the tile; DENSENET_WINOGRAD is the default; F(2x2) without either", async () => {
+Sessions('the option picks the tile; DENSENET_WINOGRAD is the default; "auto" without either', async () => {
   await withWinogradEnv(undefined, async () => {
-    assert.equal(await planTiles({}), ["F(2x2,3x3)"], "default");
+    // narrow_odd's three blocks are 56, 28 and 14 pixels wide at the nominal 224x224 (whatever size is planned).
+    assert.equal(await planTiles({}), ["F(4x4,3x3)", "F(2x2,3x3)"], "default");
     assert.equal(await planTiles({ winograd: true }), ["F(2x2,3x3)"], "true");
     assert.equal(await planTiles({ winograd: "f2x2" }), ["F(2x2,3x3)"], "f2x2");
     assert.equal(await planTiles({ winograd: "f4x4" }), ["F(4x4,3x3)"], "f4x4");
@@ -176,11 +177,11 @@ Sessions("the option picks the tile; DENSENET_WINOGRAD is the default; F(2x2) wi
     assert.equal(await planTiles({ winograd: "f2x2" }), ["F(2x2,3x3)"], "the option over DENSENET_WINOGRAD");
   });
   await withWinogradEnv("off", async () => assert.equal(await planTiles({}), ["im2col"], "DENSENET_WINOGRAD=off"));
-  // narrow_odd's three blocks are 56, 28 and 14 pixels wide at the nominal 224x224 (whatever size is planned).
+  await withWinogradEnv("f2x2", async () => assert.equal(await planTiles({}), ["F(2x2,3x3)"], "DENSENET_WINOGRAD=f2x2"));
   await withWinogradEnv("auto", async () => assert.equal(await planTiles({}), ["F(4x4,3x3)", "F(2x2,3x3)"], "DENSENET_WINOGRAD=auto"));
 });
 
-Sessions('"auto": F(4x4) for the convs at 28x28 and larger at the nominal 224x224, F(2x2) below, whatever size is run', async () => {
+Sessions('"auto": F(4x4) for the convs at 56x56 and larger at the nominal 224x224, F(2x2) below, whatever size is run', async () => {
   const session = await Session.create(fixture("tiny121.safetensors"), { threads: 1, winograd: "auto" });
   try {
     for (const side of [224, 96]) {
@@ -193,7 +194,7 @@ Sessions('"auto": F(4x4) for the convs at 28x28 and larger at the nominal 224x22
       // Blocks 1-4 of a 224x224 input are 56, 28, 14 and 7 pixels wide.
       assert.equal(
         Object.fromEntries(byBlock),
-        { 1: ["F(4x4,3x3)"], 2: ["F(4x4,3x3)"], 3: ["F(2x2,3x3)"], 4: ["F(2x2,3x3)"] },
+        { 1: ["F(4x4,3x3)"], 2: ["F(2x2,3x3)"], 3: ["F(2x2,3x3)"], 4: ["F(2x2,3x3)"] },
         `planned at ${side}x${side}`,
       );
     }

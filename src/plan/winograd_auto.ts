@@ -10,9 +10,11 @@ import type { Spatial } from "./window.js";
  * F(4x4) where the conv's output at the nominal size is at least this many pixels on both
  * sides. Measured on DenseNet-121 at 224x224, one thread (in the model, weights cold): F(4x4)
  * over F(2x2) 1.3x at 56x56, 1.4x at 28x28, 1.04x at 14x14, 0.65x at 7x7; its weights are 2.25x
- * F(2x2)'s bytes, and below 28x28 streaming them costs what the fewer multiplies save.
+ * F(2x2)'s bytes. Whole model (`node bench/variants.mjs`, same run): F(4x4) from 28x28 up
+ * 0.946x F(2x2)'s time and +5.9 MB of weights, from 56x56 up 0.949x and +2.0 MB: 56 keeps
+ * nearly all of the gain for a third of the memory (peak RSS of `densenet run` ~110 MB).
  */
-export const AUTO_F4X4_MIN_SIDE = 28;
+export const AUTO_F4X4_MIN_SIDE = 56;
 
 /** The input size a model is mostly run at: its preprocessing's crop, or ImageNet's 224x224. */
 export function nominalInputSize(metadata: ModelMetadata): Spatial {

@@ -20,11 +20,10 @@ export interface SessionOptions {
    * How 3x3 stride-1 pad-1 convs run: `"f2x2"` (or `true`) Winograd F(2x2, 3x3); `"f4x4"`
    * Winograd F(4x4, 3x3), 1.78x fewer multiplies where its 4x4 tiles fit the image, but 2.25x
    * F(2x2)'s transformed-weight memory and a few times its float32 rounding (still far inside
-   * 1e-4 of the logits); `"auto"` F(4x4) for the convs whose output is at least 28x28 at the
+   * 1e-4 of the logits); `"auto"` F(4x4) for the convs whose output is at least 56x56 at the
    * model's nominal input size (its preprocessing crop, else 224x224) and F(2x2) for the
-   * smaller ones, where F(4x4)'s larger weights cost more than it saves; `false` im2col GEMM.
-   * Default: the environment variable DENSENET_WINOGRAD (`f2x2`, `f4x4`, `auto` or `off`)
-   * where it is set, else `"f2x2"`.
+   * smaller ones (see plan/winograd_auto.ts); `false` im2col GEMM. Default: the environment
+   * variable DENSENET_WINOGRAD (`f2x2`, `f4x4`, `auto` or `off`) where it is set, else `"auto"`.
    */
   winograd?: boolean | WinogradTile | "auto";
   /**
@@ -91,15 +90,15 @@ export function checkOptions(options: SessionOptions | null | undefined, default
   return { ...o, threads, seed, winograd: winograd === true ? "f2x2" : winograd, planCacheBytes, schedule };
 }
 
-/** DENSENET_WINOGRAD's choice (`f2x2`, `f4x4`, `auto`, `off`), "f2x2" where it is unset or unreadable (Deno without --allow-env). */
+/** DENSENET_WINOGRAD's choice (`f2x2`, `f4x4`, `auto`, `off`), "auto" where it is unset or unreadable (Deno without --allow-env). */
 function winogradFromEnvironment(): WinogradTile | "auto" | false {
   let value: string | undefined;
   try {
     value = globalThis.process?.env?.DENSENET_WINOGRAD;
   } catch {
-    return "f2x2";
+    return "auto";
   }
-  if (value === undefined || value === "") return "f2x2";
+  if (value === undefined || value === "") return "auto";
   check(
     value === "f2x2" || value === "f4x4" || value === "auto" || value === "off",
     () => `DENSENET_WINOGRAD must be f2x2, f4x4, auto or off, got ${value.slice(0, 40)}`,
