@@ -68,7 +68,11 @@ interface Group {
 /**
  * Runs one batch at a time, across all models: a run already uses every thread of its
  * session, so running two at once would only make both slower. Ready groups (full, or whose
- * oldest request has waited maxDelayMs) run oldest first.
+ * oldest request has waited maxDelayMs) run oldest first. While a batch runs, one more batch
+ * of the same session may be handed to it if it is full (it waits in the session's run
+ * queue): the session starts it the moment the first ends, without waiting for the event
+ * loop, which may be busy reading request bodies, so under load the pool never idles between
+ * batches, and batches still only start partial when the pool is idle.
  */
 export class Batcher {
   private readonly groups = new Map<string, Group>();
@@ -76,7 +80,10 @@ export class Batcher {
   private readonly unbatchable = new Set<Session>();
   private readonly sizes = new Map<Session, Set<string>>();
   private waiting = 0;
-  private running: Promise<void> | null = null;
+  /** Batches handed to a session, oldest first (at most 2, both of one session). */
+  private readonly inFlight: { readonly session: Session; done: Promise<void> | null }[] = [];
+  /** When the last run ended: a queued run's time starts there, not when it was handed over. */
+  private lastRunEnd = 0;
 
   constructor(
     private readonly options: BatcherOptions,
@@ -90,7 +97,7 @@ export class Batcher {
 
   /** True while a batch runs. */
   get busy(): boolean {
-    return this.running !== null;
+    return this.inFlight.length > 0;
   }
 
   /**
@@ -122,8 +129,8 @@ export class Batcher {
 
   /** Resolves once nothing waits or runs. */
   async drain(): Promise<void> {
-    while (this.running || this.waiting > 0) {
-      await (this.running ?? new Promise((r) => setTimeout(r, 5)));
+    while (this.inFlight.length > 0 || this.waiting > 0) {
+      await (this.inFlight[0]?.done ?? new Promise((r) => setTimeout(r, 5)));
     }
   }
 
@@ -161,30 +168,36 @@ export class Batcher {
   }
 
   /**
-   * Starts the oldest ready batch unless one is running; a group not ready yet gets a timer
-   * for when its oldest request will have waited maxDelayMs.
+   * Starts the oldest ready batch if none is running, or hands the running session its next
+   * batch if that one is full (see the class comment); a group not ready yet gets a timer for
+   * when its oldest request will have waited maxDelayMs.
    */
   private kick(): void {
-    if (this.running) return;
-    const now = performance.now();
-    let next: Group | null = null;
-    for (const group of this.groups.values()) {
-      const wait = group.items[0].arrived + this.options.maxDelayMs - now;
-      const ready = group.images >= this.options.maxBatch || wait <= 0;
-      if (ready && (!next || group.items[0].arrived < next.items[0].arrived)) next = group;
-      if (!ready && group.timer === null) {
-        group.timer = setTimeout(() => {
-          group.timer = null;
-          this.kick();
-        }, Math.ceil(wait));
+    while (this.inFlight.length < 2) {
+      const running = this.inFlight[0]?.session ?? null;
+      const now = performance.now();
+      let next: Group | null = null;
+      for (const group of this.groups.values()) {
+        const wait = group.items[0].arrived + this.options.maxDelayMs - now;
+        const full = group.images >= this.options.maxBatch;
+        const ready = running === null ? full || wait <= 0 : full && group.model.session === running;
+        if (ready && (!next || group.items[0].arrived < next.items[0].arrived)) next = group;
+        if (!full && wait > 0 && group.timer === null) {
+          group.timer = setTimeout(() => {
+            group.timer = null;
+            this.kick();
+          }, Math.ceil(wait));
+        }
       }
+      if (!next) return;
+      const batch = this.take(next);
+      const entry: (typeof this.inFlight)[number] = { session: next.model.session, done: null };
+      this.inFlight.push(entry);
+      entry.done = this.run(next.model, batch).finally(() => {
+        this.inFlight.splice(this.inFlight.indexOf(entry), 1);
+        this.kick();
+      });
     }
-    if (!next) return;
-    const batch = this.take(next);
-    this.running = this.run(next.model, batch).finally(() => {
-      this.running = null;
-      this.kick();
-    });
   }
 
   /** Takes the oldest requests of `group` up to maxBatch images (at least one request). */
@@ -241,7 +254,9 @@ export class Batcher {
     }
     const t0 = performance.now();
     const logits = await model.session.run(input);
-    this.observe(model.name, total, (performance.now() - t0) / 1000);
+    const end = performance.now();
+    this.observe(model.name, total, (end - Math.max(t0, this.lastRunEnd)) / 1000);
+    this.lastRunEnd = end;
     if (batch.length === 1) return [logits];
     const perImage = logits.data.length / total;
     let row = 0;

@@ -222,8 +222,9 @@ function parseTensor(entry: Record<string, unknown>, spec: TensorSpec, binary: {
   );
   const data = readFloat32(binary.data.subarray(binary.used, end));
   binary.used = end;
-  const bad = data.findIndex((v) => !Number.isFinite(v));
-  check(bad < 0, () => `${what}: binary value ${data[bad]} at index ${bad} is not finite`);
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) throw new DenseNetError(`${what}: binary value ${data[i]} at index ${i} is not finite`);
+  }
   return { data, dims };
 }
 
@@ -250,10 +251,18 @@ function tensorBytes(tensor: AnyTensor): Uint8Array {
 /**
  * The values of `data` (a flat array, or arrays nested as deep as the shape's rank) as float32,
  * in row-major order; exactly `count` finite numbers. Arrays of numbers may come as
- * Float32Arrays (parseJsonBytes packs a request's `data` so).
+ * Float32Arrays (parseJsonBytes packs a request's `data` so); a flat one of the right length
+ * is returned as it is, so the caller must own it.
  */
 function flattenData(data: unknown, count: number, dims: readonly number[], what: string): Float32Array {
   check(isList(data), () => `${what}: 'data' must be an array of numbers, got ${describe(data)}`);
+  if (data instanceof Float32Array && data.length === count) {
+    // flat, as parseJsonBytes gives it (a fresh array nothing else holds): checked, not copied
+    for (let i = 0; i < count; i++) {
+      if (!Number.isFinite(data[i])) throw new DenseNetError(`${what}: data[${i}] = ${data[i]} is not a finite float32`);
+    }
+    return data;
+  }
   const out = new Float32Array(count);
   let n = 0;
   const tooMany = () => `${what}: 'data' has more than ${count} values; shape [${dims.join(", ")}] needs ${count}`;
