@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// Where the CPU goes while C closed-loop clients load `densenet serve` (Linux: /proc):
+//
+//   node bench/serve_threads.mjs [--format json|binary] [--clients 16] [--seconds 8] [--threads 2]
+//
+// A server child process (DenseNet-121 seeded weights, 224² inputs, loopback, ephemeral port)
+// under C clients in this process, each sending its own image; prints the throughput and, for
+// each thread of the server (the event loop, the pool's workers, libuv's), and for this
+// client process, the share of one core it used (utime + stime over the wall time).
+import { spawn } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { SeededRandom } from "../dist/model/random_weights.js";
+
+const { values: o } = parseArgs({
+  options: {
+    format: { type: "string", default: "binary" },
+    clients: { type: "string", default: "16" },
+    seconds: { type: "string", default: "8" },
+    threads: { type: "string", default: "2" },
+  },
+});
+if (o.format !== "json" && o.format !== "binary") throw new Error("--format takes json or binary");
+const clients = Number(o.clients),
+  seconds = Number(o.seconds);
+const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const args = [cli, "serve", "--model", "bench=densenet121", "--port", "0", "--threads", o.threads, "--max-queue", "100000"];
+const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+const port = await new Promise((resolve, reject) => {
+  let text = "";
+  const timer = setTimeout(() => reject(new Error("server not ready in 60 s")), 60000);
+  child.stdout.on("data", (c) => {
+    text += c;
+    const m = /127\.0\.0\.1:(\d+)/.exec(text);
+    if (m) {
+      clearTimeout(timer);
+      resolve(Number(m[1]));
+    }
+  });
+});
+
+/** CPU ticks (1/100 s) of every thread of the server, by "tid:name". */
+function ticks() {
+  const out = {};
+  for (const tid of readdirSync(`/proc/${child.pid}/task`)) {
+    const stat = readFileSync(`/proc/${child.pid}/task/${tid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    out[`${tid}:${/\((.*)\)/.exec(stat)?.[1]}`] = Number(fields[11]) + Number(fields[12]);
+  }
+  return out;
+}
+
+const rng = new SeededRandom(1);
+const bodies = Array.from({ length: clients }, () => {
+  const image = new Float32Array(3 * 224 * 224).map(() => rng.normal());
+  const dims = [1, 3, 224, 224];
+  if (o.format === "json") {
+    const json = { inputs: [{ name: "input", shape: dims, datatype: "FP32", data: Array.from(image) }] };
+    return { data: Buffer.from(JSON.stringify(json)), headers: { "Content-Type": "application/json" } };
+  }
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [{ name: "input", shape: dims, datatype: "FP32", parameters: { binary_data_size: image.byteLength } }],
+      outputs: [{ name: "logits", parameters: { binary_data: true } }],
+    }),
+  );
+  return {
+    data: Buffer.concat([header, Buffer.from(image.buffer)]),
+    headers: { "Inference-Header-Content-Length": String(header.length) },
+  };
+});
+const agent = new Agent({ keepAlive: true, maxSockets: clients + 2 });
+/** @param {{ data: Buffer, headers: Record<string, string> }} body */
+const post = (body) =>
+  new Promise((resolve) => {
+    const headers = { "Content-Length": body.data.length, ...body.headers };
+    const req = request({ host: "127.0.0.1", port, path: "/v2/models/bench/infer", method: "POST", agent, headers }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode));
+    });
+    req.on("error", () => resolve(0));
+    req.end(body.data);
+  });
+
+try {
+  await Promise.all(bodies.map(post)); // warm-up
+  const t0 = ticks(),
+    c0 = process.cpuUsage(),
+    w0 = performance.now();
+  let answered = 0;
+  await Promise.all(
+    bodies.map(async (body) => {
+      while (performance.now() - w0 < seconds * 1000) if ((await post(body)) === 200) answered++;
+    }),
+  );
+  const t1 = ticks(),
+    c1 = process.cpuUsage(),
+    wall = (performance.now() - w0) / 1000;
+  console.log(`${o.format}, ${clients} clients: ${(answered / wall).toFixed(1)} images/s over ${wall.toFixed(1)} s`);
+  for (const [thread, t] of Object.entries(t1)) {
+    const share = (t - (t0[thread] ?? 0)) / 100 / wall;
+    if (share > 0.005) console.log(`  server thread ${thread}: ${(100 * share).toFixed(1)} % of a core`);
+  }
+  console.log(`  client process: ${(((c1.user + c1.system - c0.user - c0.system) / 1e6 / wall) * 100).toFixed(1)} % of a core`);
+} finally {
+  agent.destroy();
+  child.kill("SIGTERM");
+  await new Promise((r) => child.once("exit", r));
+}
