@@ -1,9 +1,9 @@
 import {
   CONV_A, CONV_BIAS, CONV_CIN, CONV_COUT, CONV_FLAGS, CONV_FLAG_RELU, CONV_H, CONV_IN_OFF, CONV_OH, CONV_OUT_OFF, CONV_OW,
-  CONV_UKERNEL, CONV_W, GEMM_NR, UKERNEL_4X8_SHUFFLE, WINO_ROWS, WINO_TILE_GROUP, WINO_XI,
+  CONV_UKERNEL, CONV_W, GEMM_NR, UKERNEL_4X8_SHUFFLE, WINO_TILE_GROUP, WINO_XI,
 } from "../src/kernels/layout";
 import { chunkCount, chunkStart, field, firstChunk, nextChunk, ptr } from "./desc";
-import { gemm_f32_4x8, gemm_f32_4x8_shuffle } from "./gemm_f32_4x8";
+import { CHUNK, M_XI_BYTES, PANEL_SKEW, ROWS, winogradGemms } from "./winograd_gemms";
 
 // Winograd F(2x2, 3x3): each 2x2 output tile comes from a 4x4 input patch d as
 // Y = A^T [ (G g G^T) (.) (B^T d B) ] A, summed over input channels, so a 3x3 conv costs 16
@@ -14,15 +14,6 @@ import { gemm_f32_4x8, gemm_f32_4x8_shuffle } from "./gemm_f32_4x8";
 // group of 4 tiles lies in one row: its input transform is vectorised across the 4 tiles
 // with no bounds checks (the input was zero-padded by pad2d_nchw_f32).
 
-const ROWS = WINO_ROWS; // the micro-kernel's rows
-// Bytes between consecutive B panels beyond the panel itself: with Cin a multiple of 16 the
-// panels would be a multiple of 4 KB apart, and the input transform's 16 stores per channel
-// would all fall in one L1 set.
-const PANEL_SKEW = 64;
-// Channel blocks whose GEMMs run together, xi-major: each B panel V_xi stays in L1 while
-// CHUNK blocks of A_xi (contiguous in memory) stream past it.
-const CHUNK = 8;
-const M_XI_BYTES = 4 * ROWS * GEMM_NR; // bytes between consecutive xi of the GEMM results
 
 /** Tiles per tile row for an output width: ceil(ow / 2) rounded up to a multiple of WINO_TILE_GROUP (plan/winograd.ts: winogradTilesW). */
 // @ts-ignore: decorator
@@ -74,15 +65,7 @@ export function conv2d_winograd_f32(d: usize, base: usize, scratch: usize, ith: 
     transformed = pi;
     for (let c0 = b0; c0 < b1; c0 += CHUNK) {
       const c1 = min(b1, c0 + CHUNK);
-      // M of block bi at mt + ((bi - c0) * WINO_XI + xi) * M_XI_BYTES.
-      for (let xi = 0; xi < WINO_XI; xi++) {
-        const bp = v + <usize>xi * vBytes;
-        for (let bi = c0; bi < c1; bi++) {
-          const ap = a + <usize>xi * aXiBytes + <usize>bi * aBlockBytes, cp = mt + <usize>((bi - c0) * WINO_XI + xi) * M_XI_BYTES;
-          if (shuffle) gemm_f32_4x8_shuffle(ap, bp, cp, GEMM_NR, cin, zero, 0);
-          else gemm_f32_4x8(ap, bp, cp, GEMM_NR, cin, zero, 0);
-        }
-      }
+      winogradGemms(WINO_XI, a, aXiBytes, aBlockBytes, v, vBytes, mt, c0, c1, cin, zero, shuffle);
       for (let bi = c0; bi < c1; bi++) {
         const m0 = bi * ROWS, mb = mt + <usize>(bi - c0) * WINO_XI * M_XI_BYTES;
         for (let r = 0; r < min(ROWS, m - m0); r++) {

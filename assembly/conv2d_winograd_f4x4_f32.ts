@@ -1,9 +1,9 @@
 import {
   CONV_A, CONV_BIAS, CONV_CIN, CONV_COUT, CONV_FLAGS, CONV_FLAG_RELU, CONV_H, CONV_IN_OFF, CONV_OH, CONV_OUT_OFF, CONV_OW,
-  CONV_UKERNEL, CONV_W, GEMM_NR, UKERNEL_4X8_SHUFFLE, WINO4_XI, WINO_ROWS, WINO_TILE_GROUP,
+  CONV_UKERNEL, CONV_W, GEMM_NR, UKERNEL_4X8_SHUFFLE, WINO4_XI, WINO_TILE_GROUP,
 } from "../src/kernels/layout";
 import { chunkCount, chunkStart, field, firstChunk, nextChunk, ptr } from "./desc";
-import { gemm_f32_4x8, gemm_f32_4x8_shuffle } from "./gemm_f32_4x8";
+import { CHUNK, M_XI_BYTES, PANEL_SKEW, ROWS, winogradGemms } from "./winograd_gemms";
 
 // Winograd F(4x4, 3x3) (Lavin & Gray; interpolation points 0, 1, -1, 2, -2, inf): each 4x4
 // output tile comes from a 6x6 input patch d as Y = A^T [ (G g G^T) (.) (B^T d B) ] A, summed
@@ -23,18 +23,9 @@ import { gemm_f32_4x8, gemm_f32_4x8_shuffle } from "./gemm_f32_4x8";
 // transform is vectorised across the 4 tiles with no bounds checks (the input was zero-padded
 // by pad2d_nchw_f32 to plan/winograd.ts's winogradInputSize).
 
-const ROWS = WINO_ROWS; // the micro-kernel's rows
 const XI = WINO4_XI; // 36 transformed positions
-const M_XI_BYTES = 4 * ROWS * GEMM_NR; // bytes between consecutive xi of the GEMM results
 const TMP_BYTES = 36 * 16; // the transforms' 6x6 (or 4x6) intermediate vectors
 const ROW_BYTES = 64; // one clipped output row of 4 tiles
-// Channel blocks whose GEMMs run together: for each xi, the B panel V_xi (Cin x 8, 4 KB for
-// Cin = 128) stays in L1 while CHUNK blocks of A_xi stream past it (contiguous in memory).
-const CHUNK = 8;
-// Bytes between consecutive B panels beyond the panel itself: with Cin a multiple of 16 the
-// panels would be a multiple of 4 KB apart, and the input transform's 36 stores per channel
-// would all fall in one L1 set.
-const PANEL_SKEW = 64;
 
 /** Tiles per tile row for an output width: ceil(ow / 4) rounded up to a multiple of WINO_TILE_GROUP (plan/winograd.ts: winogradTilesW). */
 // @ts-ignore: decorator
@@ -86,15 +77,7 @@ export function conv2d_winograd_f4x4_f32(d: usize, base: usize, scratch: usize, 
     transformed = pi;
     for (let c0 = b0; c0 < b1; c0 += CHUNK) {
       const c1 = min(b1, c0 + CHUNK);
-      // M of block bi at mt + ((bi - c0) * XI + xi) * M_XI_BYTES.
-      for (let xi = 0; xi < XI; xi++) {
-        const bp = v + <usize>xi * vBytes;
-        for (let bi = c0; bi < c1; bi++) {
-          const ap = a + <usize>xi * aXiBytes + <usize>bi * aBlockBytes, cp = mt + <usize>((bi - c0) * XI + xi) * M_XI_BYTES;
-          if (shuffle) gemm_f32_4x8_shuffle(ap, bp, cp, GEMM_NR, cin, zero, 0);
-          else gemm_f32_4x8(ap, bp, cp, GEMM_NR, cin, zero, 0);
-        }
-      }
+      winogradGemms(XI, a, aXiBytes, aBlockBytes, v, vBytes, mt, c0, c1, cin, zero, shuffle);
       for (let bi = c0; bi < c1; bi++) {
         const m0 = bi * ROWS, mb = mt + <usize>(bi - c0) * XI * M_XI_BYTES;
         for (let r = 0; r < min(ROWS, m - m0); r++) {
