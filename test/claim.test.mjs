@@ -19,23 +19,10 @@ import { useWinograd } from "../dist/plan/winograd.js";
 import { claimRecordBytes } from "../dist/runtime/claim.js";
 import { compileKernels, instantiateKernels, kernelTable } from "../dist/runtime/kernels.js";
 import { densenet, failsWith } from "./cli_helpers.mjs";
-import { assertBitwiseEqual, fixture, randomArray, rejectsWith } from "./helpers.mjs";
+import { assertBitwiseEqual, fixture, randomArray, rejectsWith, singleOpGraph } from "./helpers.mjs";
 
 const CHUNKS_PER_WORKER = 4; // assembly/desc.ts
 const POISON = 0x7fc0beef; // a NaN no kernel writes
-
-/** A graph of one op from buffer 0 (the input) to buffer 1. */
-function single(op, inChannels, outChannels) {
-  return {
-    buffers: [
-      { name: "x", channels: inChannels },
-      { name: "y", channels: outChannels },
-    ],
-    ops: [{ ...op, input: { buffer: 0, channel: 0 }, output: { buffer: 1, channel: 0 } }],
-    input: 0,
-    output: 1,
-  };
-}
 
 const conv = (cin, cout, k, seed) => ({
   kind: "conv",
@@ -132,7 +119,7 @@ for (const nth of [3, 4, 20]) {
     `conv 1x1 (GEMM) at ${nth} claimers (${Math.min(nth, CLAIM_MAX_RANGES)} home ranges): chunks are whole pixel panels where there are enough`,
     async () => {
       const [cin, cout, h, w] = [20, 10, 9, 11]; // 13 panels of 8 pixels x 3 blocks of 4 channels
-      const runs = await claimRuns(single(conv(cin, cout, 1, 40), cin, cout), randomArray(cin * h * w, 41), h, w, nth);
+      const runs = await claimRuns(singleOpGraph(conv(cin, cout, 1, 40), cin, cout), randomArray(cin * h * w, 41), h, w, nth);
       const owner = checkChunks(runs, 13 * 3, nth, "conv 1x1");
       if (13 >= runs.count) {
         // Each pixel's channels all belong to one chunk (a chunk packs each of its panels once).
@@ -144,31 +131,35 @@ for (const nth of [3, 4, 20]) {
 
 Kernels("conv 1x1 over two K blocks (K = 1200) at 4 claimers, chunks of one tile", async () => {
   const [cin, cout, h, w] = [1200, 12, 3, 5]; // 2 panels x 3 blocks: 6 chunks of one unit each
-  const runs = await claimRuns(single(conv(cin, cout, 1, 45), cin, cout), randomArray(cin * h * w, 46), h, w, 4);
+  const runs = await claimRuns(singleOpGraph(conv(cin, cout, 1, 45), cin, cout), randomArray(cin * h * w, 46), h, w, 4);
   checkChunks(runs, 2 * 3, 4, "conv 1x1, K = 1200");
 });
 
 Kernels("conv 7x7 im2col GEMM and Winograd 3x3 at 2 claimers", async () => {
-  const im2col = single({ ...conv(3, 8, 3, 50), kernel: [7, 7], pads: [3, 3, 3, 3], weight: randomArray(8 * 3 * 49, 50, 0.1) }, 3, 8);
+  const im2col = singleOpGraph(
+    { ...conv(3, 8, 3, 50), kernel: [7, 7], pads: [3, 3, 3, 3], weight: randomArray(8 * 3 * 49, 50, 0.1) },
+    3,
+    8,
+  );
   checkChunks(await claimRuns(im2col, randomArray(3 * 12 * 10, 51), 12, 10, 2), 15 * 2, 2, "conv 7x7");
   const [cin, cout, h, w] = [6, 9, 10, 13]; // tiles: 5 rows of 8 (7 rounded up to 4s) = 5 panels; 3 blocks
-  const wino = useWinograd(single(conv(cin, cout, 3, 60), cin, cout));
+  const wino = useWinograd(singleOpGraph(conv(cin, cout, 3, 60), cin, cout));
   checkChunks(await claimRuns(wino, randomArray(cin * h * w, 61), h, w, 2), 5 * 3, 2, "winograd");
 });
 
 Kernels("pad, pool, global pool, linear and softmax split channels or rows; softmax is one chunk", async () => {
   const pre = { scale: randomArray(11, 70).map((v) => 1 + Math.abs(v)), shift: randomArray(11, 71), relu: true };
-  const pad = single({ kind: "winogradInput", name: "pad", channels: 11, pre }, 11, 11);
+  const pad = singleOpGraph({ kind: "winogradInput", name: "pad", channels: 11, pre }, 11, 11);
   checkChunks(await claimRuns(pad, randomArray(11 * 6 * 5, 73), 6, 5, 2), 11, 2, "pad");
   const pool = { kind: "pool", name: "pool", channels: 11, mode: "avg", kernel: [2, 2], stride: [2, 2], pads: [0, 0, 0, 0] };
   const poolOp = { ...pool, dilation: [1, 1], ceilMode: false, countIncludePad: false, pre };
-  checkChunks(await claimRuns(single(poolOp, 11, 11), randomArray(11 * 8 * 6, 74), 8, 6, 3), 11, 3, "avg pool");
+  checkChunks(await claimRuns(singleOpGraph(poolOp, 11, 11), randomArray(11 * 8 * 6, 74), 8, 6, 3), 11, 3, "avg pool");
   const gp = { kind: "globalPool", name: "gp", mode: "avg", channels: 11, pre };
-  checkChunks(await claimRuns(single(gp, 11, 11), randomArray(11 * 5 * 5, 75), 5, 5, 2), 11, 2, "global pool");
+  checkChunks(await claimRuns(singleOpGraph(gp, 11, 11), randomArray(11 * 5 * 5, 75), 5, 5, 2), 11, 2, "global pool");
   const fc = { kind: "linear", name: "fc", inFeatures: 37, outFeatures: 5, weight: randomArray(5 * 37, 76), bias: randomArray(5, 77) };
-  checkChunks(await claimRuns(single(fc, 37, 5), randomArray(37, 78), 1, 1, 2), 5, 2, "linear");
+  checkChunks(await claimRuns(singleOpGraph(fc, 37, 5), randomArray(37, 78), 1, 1, 2), 5, 2, "linear");
   const sm = { kind: "softmax", name: "softmax", channels: 9 };
-  checkChunks(await claimRuns(single(sm, 9, 9), randomArray(9, 79, 3), 1, 1, 3), 1, 3, "softmax");
+  checkChunks(await claimRuns(singleOpGraph(sm, 9, 9), randomArray(9, 79, 3), 1, 1, 3), 1, 3, "softmax");
 });
 
 Kernels.run();

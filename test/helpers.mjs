@@ -169,3 +169,16 @@ export async function rejectsWith(promise, pattern) {
   }
   assert.unreachable(`expected a rejection matching ${pattern}`);
 }
+
+/** A graph of one op from buffer 0 (the input) to buffer 1. */
+export function singleOpGraph(op, inChannels, outChannels) {
+  return {
+    buffers: [
+      { name: "x", channels: inChannels },
+      { name: "y", channels: outChannels },
+    ],
+    ops: [{ ...op, input: { buffer: 0, channel: 0 }, output: { buffer: 1, channel: 0 } }],
+    input: 0,
+    output: 1,
+  };
+}

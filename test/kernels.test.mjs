@@ -7,7 +7,7 @@
 // bit, and so must the two 4x8 variants.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { U32, assertBitwiseEqual, assertWithin, randomArray, runGraph } from "./helpers.mjs";
+import { assertBitwiseEqual, assertWithin, randomArray, runGraph, singleOpGraph, U32 } from "./helpers.mjs";
 import { GEMM_KC } from "../dist/plan/plan.js";
 import { useWinograd } from "../dist/plan/winograd.js";
 import { convReference, globalPoolReference, linearReference, poolReference, winogradBound } from "./reference.mjs";
@@ -17,19 +17,6 @@ function affine(channels, seed, relu = true) {
     scale: randomArray(channels, seed).map((v) => 0.5 + Math.abs(v)),
     shift: randomArray(channels, seed + 1, 0.5),
     relu,
-  };
-}
-
-/** A graph of one op from buffer 0 (the input) to buffer 1. */
-function single(op, inChannels, outChannels) {
-  return {
-    buffers: [
-      { name: "x", channels: inChannels },
-      { name: "y", channels: outChannels },
-    ],
-    ops: [{ ...op, input: { buffer: 0, channel: 0 }, output: { buffer: 1, channel: 0 } }],
-    input: 0,
-    output: 1,
   };
 }
 
@@ -144,7 +131,7 @@ CONV_CASES.forEach(({ name: base, h, w, op: params }, i) => {
     const op = conv({ ...params, seed: 100 * i + 1 });
     const x = randomArray(params.cin * h * w, 100 * i + 50);
     const ref = convReference(op, x, h, w);
-    const graph = single(op, params.cin, params.cout);
+    const graph = singleOpGraph(op, params.cin, params.cout);
     const firstByKernel = {};
     for (const microKernel of /** @type {const} */ (["4x8", "4x8-shuffle", "6x8"])) {
       const outputs = [];
@@ -185,7 +172,7 @@ WINOGRAD_CASES.forEach(({ name, h, w, op: params }, i) => {
     const x = randomArray(params.cin * h * w, 800 + i);
     const ref = convReference(op, x, h, w);
     const bound = winogradBound(op, x, h, w);
-    const graph = useWinograd(single(op, params.cin, params.cout));
+    const graph = useWinograd(singleOpGraph(op, params.cin, params.cout));
     assert.is(graph.ops.length, 2, "the conv became a pad and a Winograd conv");
     const outputs = [];
     for (const microKernel of /** @type {const} */ (["4x8", "4x8-shuffle"])) {
@@ -270,7 +257,7 @@ POOL_CASES.forEach(({ name, h, w, op: p }, i) => {
     };
     const x = randomArray(channels * h * w, 300 + i);
     const ref = poolReference(op, x, h, w);
-    const graph = single(op, channels, channels);
+    const graph = singleOpGraph(op, channels, channels);
     const [, one] = await runGraph(graph, x, h, w);
     assert.equal([one.height, one.width], [ref.oh, ref.ow], "output size");
     assertWithin(one.data, ref.data, (j) => ref.bound[j], name);
@@ -291,7 +278,7 @@ for (const mode of ["avg", "max"]) {
     const op = { kind: "globalPool", name: "gp", mode, channels, pre: affine(channels, 5) };
     const x = randomArray(channels * h * w, 6);
     const ref = globalPoolReference(op, x, h * w);
-    const [, y] = await runGraph(single(op, channels, channels), x, h, w, { nth: 2 });
+    const [, y] = await runGraph(singleOpGraph(op, channels, channels), x, h, w, { nth: 2 });
     assertWithin(y.data, ref.data, (j) => ref.bound[j], `global ${mode}`);
   });
 }
@@ -305,7 +292,7 @@ for (const [k, m] of [
     const op = { kind: "linear", name: "fc", inFeatures: k, outFeatures: m, weight: randomArray(m * k, k), bias: randomArray(m, m) };
     const x = randomArray(k, 3);
     const ref = linearReference(op, x);
-    const graph = single(op, k, m);
+    const graph = singleOpGraph(op, k, m);
     const [, y] = await runGraph(graph, x, 1, 1);
     assertWithin(y.data, ref.data, (j) => ref.bound[j], `linear ${k}->${m}`);
     const [, y3] = await runGraph(graph, x, 1, 1, { nth: 3 });
@@ -324,10 +311,10 @@ for (const [channels, scale] of [
     const max = Math.max(...x),
       sum = x.reduce((s, v) => s + Math.exp(v - max), 0);
     const ref = Float64Array.from(x, (v) => Math.exp(v - max) / sum);
-    const [, y] = await runGraph(single(op, channels, channels), x, 1, 1);
+    const [, y] = await runGraph(singleOpGraph(op, channels, channels), x, 1, 1);
     // Computed in f64 and rounded once to f32: within 2u of each probability.
     assertWithin(y.data, ref, (j) => 2 * U32 * ref[j] + 1e-30, `softmax ${channels}`);
-    const [, y3] = await runGraph(single(op, channels, channels), x, 1, 1, { nth: 3 });
+    const [, y3] = await runGraph(singleOpGraph(op, channels, channels), x, 1, 1, { nth: 3 });
     assertBitwiseEqual(y3.data, y.data, "softmax: 1 vs 3 workers");
   });
 }
