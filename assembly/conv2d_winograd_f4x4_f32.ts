@@ -1,9 +1,5 @@
-import {
-  CONV_A, CONV_BIAS, CONV_CIN, CONV_COUT, CONV_FLAGS, CONV_FLAG_RELU, CONV_H, CONV_IN_OFF, CONV_OH, CONV_OUT_OFF, CONV_OW,
-  CONV_UKERNEL, CONV_W, GEMM_NR, UKERNEL_4X8_SHUFFLE, WINO4_XI, WINO_TILE_GROUP,
-} from "../src/kernels/layout";
-import { chunkCount, chunkStart, field, firstChunk, nextChunk, ptr } from "./desc";
-import { CHUNK, M_XI_BYTES, PANEL_SKEW, ROWS, winogradGemms } from "./winograd_gemms";
+import { GEMM_NR, WINO4_XI, WINO_TILE_GROUP } from "../src/kernels/layout";
+import { CHUNK, M_XI_BYTES, PANEL_SKEW } from "./winograd_gemms";
 
 // Winograd F(4x4, 3x3) (Lavin & Gray; interpolation points 0, 1, -1, 2, -2, inf): each 4x4
 // output tile comes from a 6x6 input patch d as Y = A^T [ (G g G^T) (.) (B^T d B) ] A, summed
@@ -21,10 +17,12 @@ import { CHUNK, M_XI_BYTES, PANEL_SKEW, ROWS, winogradGemms } from "./winograd_g
 // what the error bound of the kernel tests assumes. Tiles are numbered row by row, each tile
 // row padded to a multiple of 4 tiles, so every group of 4 tiles lies in one row: the input
 // transform is vectorised across the 4 tiles with no bounds checks (the input was zero-padded
-// by pad2d_nchw_f32 to plan/winograd.ts's winogradInputSize).
+// by pad2d_nchw_f32 to plan/winograd.ts's winogradInputSize). The kernel itself, shared with
+// F(2x2), is conv2d_winograd.ts; this file has F(4x4)'s tiles and transforms.
 
 const XI = WINO4_XI; // 36 transformed positions
-const TMP_BYTES = 36 * 16; // the transforms' 6x6 (or 4x6) intermediate vectors
+/** The transforms' 6x6 (or 4x6) intermediate vectors, in the scratch after the zero vector. */
+export const TMP_BYTES = 36 * 16;
 const ROW_BYTES = 64; // one clipped output row of 4 tiles
 
 /** Tiles per tile row for an output width: ceil(ow / 4) rounded up to a multiple of WINO_TILE_GROUP (plan/winograd.ts: winogradTilesW). */
@@ -36,67 +34,6 @@ const ROW_BYTES = 64; // one clipped output row of 4 tiles
 /** Per-worker scratch bytes for F(4x4) Winograd convs with up to maxCin input channels. */
 export function conv2d_winograd_f4x4_scratch_bytes(maxCin: i32): i32 {
   return XI * (maxCin * GEMM_NR * 4 + PANEL_SKEW) + CHUNK * XI * M_XI_BYTES + 16 + TMP_BYTES + ROW_BYTES;
-}
-
-/**
- * One image of a 3x3 stride-1 pad-1 convolution by Winograd F(4x4, 3x3). For each panel of
- * 8 tiles: transform the 6x6 input patches of all channels into 36 B panels, then for each
- * block of 4 output channels run the 36 GEMMs (CHUNK blocks at a time, xi-major) and
- * transform the 4x8 results back into 4x4 output tiles (+ bias, optional ReLU). Worker ith of
- * nth takes chunks of contiguous (panel, channel block) units, numbered panel-major (its
- * share, or claimed: see desc.ts); results do not depend on the split.
- */
-export function conv2d_winograd_f4x4_f32(d: usize, base: usize, scratch: usize, ith: i32, nth: i32, claim: usize): void {
-  const m = field(d, CONV_COUT), cin = field(d, CONV_CIN), oh = field(d, CONV_OH), ow = field(d, CONV_OW);
-  const pw = field(d, CONV_W);
-  const th = (oh + 3) >> 2, tw = winograd4TilesW(ow);
-  const panels = (th * tw + GEMM_NR - 1) / GEMM_NR, blocks = (m + ROWS - 1) / ROWS;
-  const total = panels * blocks, count = chunkCount(total, nth, claim);
-
-  const x = base + ptr(d, CONV_IN_OFF), out = base + ptr(d, CONV_OUT_OFF);
-  const a = ptr(d, CONV_A), bias = ptr(d, CONV_BIAS);
-  const relu = (field(d, CONV_FLAGS) & CONV_FLAG_RELU) != 0;
-  const shuffle = field(d, CONV_UKERNEL) == UKERNEL_4X8_SHUFFLE;
-  const vBytes = (<usize>cin * GEMM_NR << 2) + PANEL_SKEW; // from one xi's B panel to the next
-  const v = scratch, mt = v + <usize>XI * vBytes, zero = mt + CHUNK * XI * M_XI_BYTES, tmp = zero + 16, row = tmp + TMP_BYTES;
-  v128.store(zero, f32x4.splat(0));
-  const aXiBytes = <usize>blocks * cin * ROWS << 2, aBlockBytes = <usize>cin * ROWS << 2;
-  const inPlane = <usize>field(d, CONV_H) * pw << 2;
-  let transformed = -1; // the tile panel whose transformed input (v) this call computed last
-  let chunk = firstChunk(claim, ith, nth, count), u1 = chunkStart(total, blocks, chunk + 1, count, claim);
-  for (let u = chunkStart(total, blocks, chunk, count, claim); chunk < count;) {
-    if (u >= u1) { chunk = nextChunk(claim, ith, nth, count, chunk); u = chunkStart(total, blocks, chunk, count, claim); u1 = chunkStart(total, blocks, chunk + 1, count, claim); continue; }
-    const pi = u / blocks, b0 = u % blocks, b1 = min(blocks, b0 + u1 - u);
-    u += b1 - b0;
-    const t0 = pi * GEMM_NR;
-    const groups = min(2, (th * tw - t0) >> 2);
-    for (let g = pi == transformed ? 2 : 0; g < 2; g++) { // a claimed chunk going on in the same panel reuses v
-      if (g < groups) transformInput(x, cin, inPlane, pw, (t0 + 4 * g) / tw, (t0 + 4 * g) % tw, v + (<usize>g << 4), vBytes, tmp);
-      else for (let xi = 0; xi < XI; xi++) zeroColumns(v + <usize>xi * vBytes + (<usize>g << 4), cin);
-    }
-    transformed = pi;
-    for (let c0 = b0; c0 < b1; c0 += CHUNK) {
-      const c1 = min(b1, c0 + CHUNK);
-      winogradGemms(XI, a, aXiBytes, aBlockBytes, v, vBytes, mt, c0, c1, cin, zero, shuffle);
-      for (let bi = c0; bi < c1; bi++) {
-        const m0 = bi * ROWS, mb = mt + <usize>(bi - c0) * XI * M_XI_BYTES;
-        for (let r = 0; r < min(ROWS, m - m0); r++) {
-          const plane = out + (<usize>(m0 + r) * oh * ow << 2);
-          const b = load<f32>(bias + (<usize>(m0 + r) << 2));
-          for (let g = 0; g < groups; g++) {
-            const t = t0 + 4 * g;
-            transformOutput(mb + (<usize>r * GEMM_NR << 2) + (<usize>g << 4), plane, (t / tw) * 4, (t % tw) * 4, oh, ow, b, relu, tmp, row);
-          }
-        }
-      }
-    }
-  }
-}
-
-/** Zeroes `count` f32x4 columns 4 floats apart by 8 (the unused half of the B panels). */
-function zeroColumns(p: usize, count: i32): void {
-  const z = f32x4.splat(0);
-  for (let i = 0; i < count; i++) v128.store(p + (<usize>i << 5), z);
 }
 
 /**
@@ -123,7 +60,7 @@ function zeroColumns(p: usize, count: i32): void {
  * 4tx+4j..4tx+4j+5 (j = 0..3) of the padded input. Writes V_xi for the 4 tiles as one f32x4
  * at v + xi * vBytes + c * 32 (the B panels' [c][8] layout, this group's half). tmp: 576 bytes.
  */
-function transformInput(x: usize, cin: i32, inPlane: usize, pw: i32, ty: i32, tx: i32, v: usize, vBytes: usize, tmp: usize): void {
+export function transformInput(x: usize, cin: i32, inPlane: usize, pw: i32, ty: i32, tx: i32, v: usize, vBytes: usize, tmp: usize): void {
   const rowBytes = <usize>pw << 2;
   let p = x + <usize>(4 * ty) * rowBytes + (<usize>(4 * tx) << 2);
   for (let c = 0; c < cin; c++) {
@@ -171,7 +108,7 @@ function transformInput(x: usize, cin: i32, inPlane: usize, pw: i32, ty: i32, tx
  * half). Writes output rows y0..y0+3 at columns x0..x0+15, clipped to the oh x ow image
  * (tmp: 448 bytes of intermediates; row: 64 bytes for a clipped row).
  */
-function transformOutput(m: usize, plane: usize, y0: i32, x0: i32, oh: i32, ow: i32, bias: f32, relu: bool, tmp: usize, row: usize): void {
+export function transformOutput(m: usize, plane: usize, y0: i32, x0: i32, oh: i32, ow: i32, bias: f32, relu: bool, tmp: usize, row: usize): void {
   // Column pass: t[p][j] = (A^T M)[p][j], into tmp[p][j].
   for (let j = 0; j < 6; j++) {
     const c = m + <usize>j * M_XI_BYTES, s = 6 * M_XI_BYTES;

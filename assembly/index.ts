@@ -6,8 +6,9 @@
 // the worker's index and count, and the step's claim record (0: static shares); it computes
 // its (ith, nth) share of the op's output, or the chunks it claims (desc.ts).
 export { conv2d_gemm_f32, conv2d_gemm_scratch_bytes } from "./conv2d_gemm_f32";
-export { conv2d_winograd_f32, conv2d_winograd_scratch_bytes } from "./conv2d_winograd_f32";
-export { conv2d_winograd_f4x4_f32, conv2d_winograd_f4x4_scratch_bytes } from "./conv2d_winograd_f4x4_f32";
+export { conv2d_winograd_f32, conv2d_winograd_f4x4_f32 } from "./conv2d_winograd";
+export { conv2d_winograd_scratch_bytes } from "./conv2d_winograd_f32";
+export { conv2d_winograd_f4x4_scratch_bytes } from "./conv2d_winograd_f4x4_f32";
 export { gemm_f32_4x8, gemm_f32_4x8_shuffle } from "./gemm_f32_4x8";
 export { gemm_f32_6x8 } from "./gemm_f32_6x8";
 export { global_pool_f32 } from "./global_pool_f32";
