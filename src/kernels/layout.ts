@@ -55,7 +55,7 @@ export const WINO_ROWS = GEMM_MR_4X8; // it runs the 4-row micro-kernels (4x8 or
 export const WINO_TILE_GROUP = 4; // tiles per vectorised transform: each tile row is padded to a multiple of this
 export const WINO_PAD = 1; // the padded input holds the image at (WINO_PAD, WINO_PAD)
 /**
- * Winograd F(4x4, 3x3) (assembly/conv2d_winograd_f4x4_f32.ts) reads the same CONV descriptor,
+ * Winograd F(4x4, 3x3) (assembly/conv2d_winograd.ts) reads the same CONV descriptor,
  * with 36 transformed weight matrices in CONV_A and tiles of 4x4: ceil(OH/4) rows of
  * WINO4_TILES_W(OW) tiles; WINO_MAX_CIN, WINO_ROWS, WINO_TILE_GROUP and WINO_PAD hold for it too.
  */

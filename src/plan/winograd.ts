@@ -13,8 +13,8 @@ import type { Spatial } from "./window.js";
 // vectorised input transform needs no bounds checks) and a WinogradConvOp reading that copy.
 // Everything Winograd-specific lives here: the pass, the two op kinds' definitions (their
 // sizes, packing and descriptors, in the op table of plan/ops.ts) and F(2x2)'s weight transform
-// (F(4x4)'s is in plan/winograd_f4x4.ts); assembly/conv2d_winograd_f32.ts and
-// conv2d_winograd_f4x4_f32.ts have the kernels; the constants both sides use are WINO_* in
+// (F(4x4)'s is in plan/winograd_f4x4.ts); assembly/conv2d_winograd.ts has the kernel
+// (its tiles' transforms beside it); the constants both sides use are WINO_* in
 // kernels/layout.ts.
 
 /** 3x3, stride 1, padding 1 on every side, no dilation, and few enough input channels. */

@@ -1,6 +1,6 @@
-// The weight transform of Winograd F(4x4, 3x3) (assembly/conv2d_winograd_f4x4_f32.ts has the
-// kernel, with B^T and A^T): U = G g G^T for every (output, input) channel pair, with Lavin &
-// Gray's G for the interpolation points 0, 1, -1, 2, -2 and infinity.
+// The weight transform of Winograd F(4x4, 3x3) (the kernel: assembly/conv2d_winograd.ts, with
+// B^T and A^T in conv2d_winograd_f4x4_f32.ts): U = G g G^T for every (output, input) channel
+// pair, with Lavin & Gray's G for the interpolation points 0, 1, -1, 2, -2 and infinity.
 
 /** G (6 x 3), row-major. Its entries 1/6, 1/12, 1/24 are not exact in binary: U is computed in f64 and rounded once. */
 const G = Float64Array.of(
