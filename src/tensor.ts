@@ -37,3 +37,9 @@ export function formatDims(dims: readonly unknown[]): string {
   const head = Array.from(dims.slice(0, 8), show).join(", ");
   return dims.length > 8 ? `[${head}, … (${dims.length} dims)]` : `[${head}]`;
 }
+
+/** Index of the first value of `data` that is NaN or infinite, or -1 if every one is finite. */
+export function firstNonFinite(data: ArrayLike<number>): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
+  return -1;
+}

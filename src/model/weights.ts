@@ -3,7 +3,7 @@ import type { LazyTensor, StoredTensor } from "../io/safetensors.js";
 
 export type { LazyTensor };
 import { type DenseNetConfig, blockChannels, describeConfig, featureChannels } from "./config.js";
-import { elementCount } from "../tensor.js";
+import { elementCount, firstNonFinite } from "../tensor.js";
 
 /** Tensors by torchvision state_dict name, in memory or read on demand. */
 export type WeightMap = ReadonlyMap<string, StoredTensor | LazyTensor>;
@@ -84,10 +84,8 @@ export class WeightReader {
   }
 
   private checkFinite(name: string, data: Float32Array): void {
-    for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i]))
-        throw new DenseNetError(`${this.what}: tensor '${name}' holds a non-finite value (${data[i]}) at index ${i}`);
-    }
+    const bad = firstNonFinite(data);
+    check(bad < 0, () => `${this.what}: tensor '${name}' holds a non-finite value (${data[bad]}) at index ${bad}`);
   }
 
   private largestFloatTensor(): number {

@@ -9,6 +9,7 @@ import { NotLowerable, lowerToPlan } from "./lower.js";
 import { parseModelMetadata } from "../model/metadata.js";
 import { decodeModel } from "./proto.js";
 import { countGraphEntries } from "./wire_scan.js";
+import { firstNonFinite } from "../tensor.js";
 
 /**
  * Imports an ONNX model (protobuf bytes). Every node is checked and compiled for the
@@ -72,7 +73,7 @@ export function importOnnx(bytes: Uint8Array, name: string): PlannedModel | Inte
 function checkFiniteWeights(graph: OnnxGraph, name: string): void {
   for (const [tensor, value] of graph.constants) {
     if (!(value.data instanceof Float32Array)) continue;
-    const i = value.data.findIndex((v) => !Number.isFinite(v));
+    const i = firstNonFinite(value.data);
     check(i < 0, () => `${name}: initializer '${tensor}' holds a non-finite value (${value.data[i]}) at index ${i}`);
   }
 }

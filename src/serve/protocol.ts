@@ -4,7 +4,7 @@
 // tensors, and the same answer, whichever way it came.
 import { DenseNetError, check } from "../errors.js";
 import { MAX_BATCH, MAX_SIDE, type Session } from "../session.js";
-import { type AnyTensor, type Tensor, elementCount } from "../tensor.js";
+import { type AnyTensor, type Tensor, elementCount, firstNonFinite } from "../tensor.js";
 
 /** The protocol's name for a tensor's element type; the planned models take and give FP32. */
 export type Datatype = "FP32" | "INT64";
@@ -222,9 +222,8 @@ function parseTensor(entry: Record<string, unknown>, spec: TensorSpec, binary: {
   );
   const data = readFloat32(binary.data.subarray(binary.used, end));
   binary.used = end;
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) throw new DenseNetError(`${what}: binary value ${data[i]} at index ${i} is not finite`);
-  }
+  const bad = firstNonFinite(data);
+  check(bad < 0, () => `${what}: binary value ${data[bad]} at index ${bad} is not finite`);
   return { data, dims };
 }
 
@@ -258,9 +257,8 @@ function flattenData(data: unknown, count: number, dims: readonly number[], what
   check(isList(data), () => `${what}: 'data' must be an array of numbers, got ${describe(data)}`);
   if (data instanceof Float32Array && data.length === count) {
     // flat, as parseJsonBytes gives it (a fresh array nothing else holds): checked, not copied
-    for (let i = 0; i < count; i++) {
-      if (!Number.isFinite(data[i])) throw new DenseNetError(`${what}: data[${i}] = ${data[i]} is not a finite float32`);
-    }
+    const bad = firstNonFinite(data);
+    check(bad < 0, () => `${what}: data[${bad}] = ${data[bad]} is not a finite float32`);
     return data;
   }
   const out = new Float32Array(count);
@@ -301,7 +299,7 @@ export function inferResponse(modelName: string, request: InferRequest, outputs:
 function outputData(name: string, tensor: AnyTensor): { datatype: Datatype; data: number[] } {
   if (tensor.data instanceof Float32Array) {
     const data = Array.from(tensor.data);
-    const bad = data.findIndex((v) => !Number.isFinite(v));
+    const bad = firstNonFinite(data);
     check(
       bad < 0,
       () => `output '${name}' holds a non-finite value (${data[bad]}) at index ${bad}: the input overflowed float32 in the network`,

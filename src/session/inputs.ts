@@ -1,8 +1,8 @@
 // What a run takes and gives, checked: feeds by name, an image batch's shape and values, and
 // outputs that must be finite. Inputs are copied when run() is called, so a caller may reuse
 // its buffers as soon as run() returns its promise.
-import { DenseNetError, check } from "../errors.js";
-import { type AnyTensor, elementCount, formatDims } from "../tensor.js";
+import { check } from "../errors.js";
+import { type AnyTensor, elementCount, firstNonFinite, formatDims } from "../tensor.js";
 
 /** Largest batch one run() accepts. */
 export const MAX_BATCH = 4096;
@@ -65,9 +65,8 @@ export function checkImages(input: AnyTensor, channels: number): [number, number
 
 /** Throws unless every value is finite; `what` names the tensor. */
 export function checkFinite(data: Float32Array, what: string): void {
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) throw new DenseNetError(`${what} holds a non-finite value (${data[i]}) at index ${i}`);
-  }
+  const bad = firstNonFinite(data);
+  check(bad < 0, () => `${what} holds a non-finite value (${data[bad]}) at index ${bad}`);
 }
 
 /**
@@ -78,13 +77,12 @@ export function checkOutputs(outputs: Readonly<Record<string, AnyTensor>>): void
   for (const [name, t] of Object.entries(outputs)) {
     if (!(t.data instanceof Float32Array)) continue;
     const data = t.data;
-    for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i])) {
-        throw new DenseNetError(
-          `output '${name}' holds a non-finite value (${data[i]}) at index ${i}: ` +
-            "the computation overflowed float32 (input or weights too large)",
-        );
-      }
-    }
+    const bad = firstNonFinite(data);
+    check(
+      bad < 0,
+      () =>
+        `output '${name}' holds a non-finite value (${data[bad]}) at index ${bad}: ` +
+        "the computation overflowed float32 (input or weights too large)",
+    );
   }
 }
