@@ -20,14 +20,14 @@
 //     over the mean of the offline rates just before and after it; the point's ratio is the
 //     median round's (this host's speed drifts by 20-30 % within minutes).
 // Writes the JSON and an SVG chart (same name, .svg) under bench/results/.
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { availableParallelism, cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_MODEL_PATH, Session, preprocessingOf } from "../dist/index.js";
 import { SeededRandom } from "../dist/model/random_weights.js";
+import { inferBody, send, startServe } from "./lib/serve_client.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const option = (name, fallback) => {
@@ -79,102 +79,17 @@ async function offline(session, channels, size, batch, seconds) {
   return (runs * batch * 1000) / (performance.now() - t0);
 }
 
-/** One request; `body` is { data, headers } (POST) or undefined (GET). Never rejects. */
-function post(agent, port, path, body) {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port,
-        path,
-        method: body ? "POST" : "GET",
-        agent,
-        headers: body ? { "Content-Length": body.data.length, ...body.headers } : {},
-      },
-      (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode, ms: performance.now() - t0, text: Buffer.concat(chunks).toString() }));
-      },
-    );
-    req.on("error", (e) => resolve({ status: 0, ms: performance.now() - t0, text: e.message }));
-    req.end(body?.data);
-  });
-}
-
-/** A request body for one image in `format`. */
-function encodeBody(format, image, dims) {
-  if (format === "json") {
-    return {
-      data: Buffer.from(JSON.stringify({ inputs: [{ name: "input", shape: dims, datatype: "FP32", data: Array.from(image) }] })),
-      headers: { "Content-Type": "application/json" },
-    };
-  }
-  const header = Buffer.from(
-    JSON.stringify({
-      inputs: [{ name: "input", shape: dims, datatype: "FP32", parameters: { binary_data_size: image.byteLength } }],
-      outputs: [{ name: "logits", parameters: { binary_data: true } }],
-    }),
-  );
-  return {
-    data: Buffer.concat([header, Buffer.from(image.buffer, image.byteOffset, image.byteLength)]),
-    headers: { "Content-Type": "application/octet-stream", "Inference-Header-Content-Length": String(header.length) },
-  };
-}
-
+/** The server for `model` on this run's settings, as a child process. */
 function startServer(model) {
-  const cli = join(ROOT, "dist", "cli.js");
-  const [cmd, pre] =
-    runtime === "deno"
-      ? [join(ROOT, "node_modules", ".bin", "deno"), ["run", "--allow-read", "--allow-env", "--allow-sys", "--allow-net=127.0.0.1", cli]]
-      : [process.execPath, [cli]];
-  const child = spawn(
-    cmd,
-    [
-      ...pre,
-      "serve",
-      "--model",
-      `bench=${model.source}`,
-      "--port",
-      "0",
-      "--threads",
-      String(threads),
-      "--max-batch",
-      String(maxBatch),
-      "--max-delay-ms",
-      String(maxDelayMs),
-      "--max-queue",
-      "100000",
-    ],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  return new Promise((resolve, reject) => {
-    let text = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error("server not ready in 60 s"));
-    }, 60000);
-    child.stdout.on("data", (c) => {
-      text += c;
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(text);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(m[1]) });
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}`));
-    });
-  });
+  const args = ["--model", `bench=${model.source}`, "--threads", String(threads), "--max-batch", String(maxBatch)];
+  return startServe([...args, "--max-delay-ms", String(maxDelayMs), "--max-queue", "100000"], runtime);
 }
 
 const metric = (text, name) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
 
 /** The bench model's batch and run-time totals from /metrics. */
 async function runTotals(agent, port) {
-  const text = (await post(agent, port, "/metrics")).text;
+  const text = (await send(agent, port, "/metrics")).text;
   return {
     runs: metric(text, 'densenet_batch_size_count\\{model="bench"\\}'),
     images: metric(text, 'densenet_batch_size_sum\\{model="bench"\\}'),
@@ -191,7 +106,7 @@ async function runTotals(agent, port) {
 async function load(port, bodies, clients, format, offlineRate) {
   const agent = new Agent({ keepAlive: true, maxSockets: clients + 2 });
   const path = "/v2/models/bench/infer";
-  await Promise.all(Array.from({ length: clients }, (_, c) => post(agent, port, path, bodies[c % bodies.length])));
+  await Promise.all(Array.from({ length: clients }, (_, c) => send(agent, port, path, bodies[c % bodies.length])));
   const latencies = [],
     live = [],
     offline = [await offlineRate()],
@@ -205,14 +120,14 @@ async function load(port, bodies, clients, format, offlineRate) {
     const t0 = performance.now();
     const probe = (async () => {
       while (!stop) {
-        live.push((await post(agent, port, "/v2/health/live")).ms);
+        live.push((await send(agent, port, "/v2/health/live")).ms);
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
     await Promise.all(
       Array.from({ length: clients }, async (_, c) => {
         while (performance.now() - t0 < seconds * 1000) {
-          const r = await post(agent, port, path, bodies[c % bodies.length]);
+          const r = await send(agent, port, path, bodies[c % bodies.length]);
           if (r.status === 200) {
             latencies.push(r.ms);
             requests++;
@@ -287,7 +202,7 @@ async function benchModel(spec) {
   const points = [];
   try {
     for (const format of formats) {
-      const bodies = images.map((image) => encodeBody(format, image, dims));
+      const bodies = images.map((image) => inferBody(format, image, dims));
       for (const clients of clientCounts) {
         // This host's speed drifts by 20-30 % within minutes: each round of load is compared
         // with the offline rate measured just before and just after it, in the same process;

@@ -7,12 +7,11 @@
 // under C clients in this process, each sending its own image; prints the throughput and, for
 // each thread of the server (the event loop, the pool's workers, libuv's), and for this
 // client process, the share of one core it used (utime + stime over the wall time).
-import { spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
 import { SeededRandom } from "../dist/model/random_weights.js";
+import { inferBody, send, startServe } from "./lib/serve_client.mjs";
 
 const { values: o } = parseArgs({
   options: {
@@ -23,23 +22,10 @@ const { values: o } = parseArgs({
   },
 });
 if (o.format !== "json" && o.format !== "binary") throw new Error("--format takes json or binary");
+const format = o.format;
 const clients = Number(o.clients),
   seconds = Number(o.seconds);
-const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
-const args = [cli, "serve", "--model", "bench=densenet121", "--port", "0", "--threads", o.threads, "--max-queue", "100000"];
-const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
-const port = await new Promise((resolve, reject) => {
-  let text = "";
-  const timer = setTimeout(() => reject(new Error("server not ready in 60 s")), 60000);
-  child.stdout.on("data", (c) => {
-    text += c;
-    const m = /127\.0\.0\.1:(\d+)/.exec(text);
-    if (m) {
-      clearTimeout(timer);
-      resolve(Number(m[1]));
-    }
-  });
-});
+const { child, port } = await startServe(["--model", "bench=densenet121", "--threads", o.threads, "--max-queue", "100000"]);
 
 /** CPU ticks (1/100 s) of every thread of the server, by "tid:name". */
 function ticks() {
@@ -53,46 +39,21 @@ function ticks() {
 }
 
 const rng = new SeededRandom(1);
-const bodies = Array.from({ length: clients }, () => {
-  const image = new Float32Array(3 * 224 * 224).map(() => rng.normal());
-  const dims = [1, 3, 224, 224];
-  if (o.format === "json") {
-    const json = { inputs: [{ name: "input", shape: dims, datatype: "FP32", data: Array.from(image) }] };
-    return { data: Buffer.from(JSON.stringify(json)), headers: { "Content-Type": "application/json" } };
-  }
-  const header = Buffer.from(
-    JSON.stringify({
-      inputs: [{ name: "input", shape: dims, datatype: "FP32", parameters: { binary_data_size: image.byteLength } }],
-      outputs: [{ name: "logits", parameters: { binary_data: true } }],
-    }),
-  );
-  return {
-    data: Buffer.concat([header, Buffer.from(image.buffer)]),
-    headers: { "Inference-Header-Content-Length": String(header.length) },
-  };
-});
+const dims = [1, 3, 224, 224];
+const image = () => new Float32Array(3 * 224 * 224).map(() => rng.normal());
+const bodies = Array.from({ length: clients }, () => inferBody(format, image(), dims));
 const agent = new Agent({ keepAlive: true, maxSockets: clients + 2 });
-/** @param {{ data: Buffer, headers: Record<string, string> }} body */
-const post = (body) =>
-  new Promise((resolve) => {
-    const headers = { "Content-Length": body.data.length, ...body.headers };
-    const req = request({ host: "127.0.0.1", port, path: "/v2/models/bench/infer", method: "POST", agent, headers }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode));
-    });
-    req.on("error", () => resolve(0));
-    req.end(body.data);
-  });
+const path = "/v2/models/bench/infer";
 
 try {
-  await Promise.all(bodies.map(post)); // warm-up
+  await Promise.all(bodies.map((body) => send(agent, port, path, body))); // warm-up
   const t0 = ticks(),
     c0 = process.cpuUsage(),
     w0 = performance.now();
   let answered = 0;
   await Promise.all(
     bodies.map(async (body) => {
-      while (performance.now() - w0 < seconds * 1000) if ((await post(body)) === 200) answered++;
+      while (performance.now() - w0 < seconds * 1000) if ((await send(agent, port, path, body)).status === 200) answered++;
     }),
   );
   const t1 = ticks(),
