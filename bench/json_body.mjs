@@ -3,7 +3,9 @@
 // JSON.parse route it replaced; both in this run, interleaved, median of --runs:
 //   node bench/json_body.mjs [--size 224] [--runs 40]
 // - json_parse: JSON.parse(body as UTF-8 text), then the data array into a Float32Array;
-// - parse_json_bytes: parseJsonBytes (src/serve/json_bytes.ts), which gives the Float32Array.
+// - parse_json_bytes: parseJsonBytes (src/serve/json_bytes.ts), which gives the Float32Array,
+//   reading the number runs in WebAssembly (assembly/json_f32.ts), as the server does;
+// - parse_json_bytes_js: the same with every number read in JavaScript ({ wasm: false }).
 // The body is a [1, 3, size, size] tensor of float32 values printed as clients print them
 // (the double's shortest form: ~17 digits).
 import { SeededRandom } from "../dist/model/random_weights.js";
@@ -22,6 +24,7 @@ const keys = new Set(["data"]);
 const ways = {
   json_parse: () => Float32Array.from(JSON.parse(body.toString("utf8")).inputs[0].data),
   parse_json_bytes: () => /** @type {any} */ (parseJsonBytes(body, keys)).inputs[0].data,
+  parse_json_bytes_js: () => /** @type {any} */ (parseJsonBytes(body, keys, { wasm: false })).inputs[0].data,
 };
 const times = Object.fromEntries(Object.keys(ways).map((k) => [k, []]));
 for (let r = 0; r < runs + 3; r++) {
@@ -33,8 +36,20 @@ for (let r = 0; r < runs + 3; r++) {
 }
 const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
 const a = median(times.json_parse),
-  b = median(times.parse_json_bytes);
-console.log(JSON.stringify({ size, bytes: body.length, numbers: data.length, json_parse_ms: a, parse_json_bytes_ms: b, ratio: b / a }));
+  b = median(times.parse_json_bytes),
+  c = median(times.parse_json_bytes_js);
 console.log(
-  `${size}² body (${(body.length / 1e6).toFixed(1)} MB): JSON.parse ${a.toFixed(2)} ms, parseJsonBytes ${b.toFixed(2)} ms (${(b / a).toFixed(2)}x)`,
+  JSON.stringify({
+    size,
+    bytes: body.length,
+    numbers: data.length,
+    json_parse_ms: a,
+    parse_json_bytes_ms: b,
+    parse_json_bytes_js_ms: c,
+    ratio: b / a,
+  }),
+);
+console.log(
+  `${size}² body (${(body.length / 1e6).toFixed(1)} MB): JSON.parse ${a.toFixed(2)} ms, parseJsonBytes ${b.toFixed(2)} ms (${(b / a).toFixed(2)}x), ` +
+    `with JavaScript number reading ${c.toFixed(2)} ms (${(c / a).toFixed(2)}x)`,
 );

@@ -4,10 +4,13 @@
 // chosen next to float32 rounding boundaries, where its fast float32 path must hand over to
 // exact parsing. Under a packed key the expected value is JSON.parse's with every number
 // passed through Math.fround and arrays of only numbers as Float32Arrays (the documented rule).
+// Each check runs the parser three ways (READERS): number runs in WebAssembly over the full
+// window, in WebAssembly over tiny windows (so numbers, whitespace and errors fall across
+// window ends), and in JavaScript alone.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { SeededRandom } from "../dist/model/random_weights.js";
-import { JsonSyntaxError, parseJsonBytes } from "../dist/serve/json_bytes.js";
+import { JsonSyntaxError, jsonNumbersInWasm, parseJsonBytes } from "../dist/serve/json_bytes.js";
 
 const KEYS = new Set(["data"]);
 const Json = suite("parseJsonBytes against JSON.parse");
@@ -61,26 +64,48 @@ function same(a, b, path = "$") {
   return Object.is(a, b) ? null : `${path}: ${a} vs ${b}`;
 }
 
-/** Parses `text` both ways; returns null if they agree (both reject, or equal values), else why not. */
+/** The parser's number-run readers under test, by name. */
+const READERS = { wasm: {}, "wasm, 64-300 byte windows": null, javascript: { wasm: false } };
+const readerOptions = (name) => READERS[name] ?? { maxWindow: 64 + int(237) };
+
+/** Parses `bytes` with JSON.parse and with each reader; null if all agree (all reject, or equal values), else why not. */
 function compare(bytes) {
-  let expected, got;
-  let refError = null,
-    ourError = null;
+  let expected,
+    refError = null;
   try {
     expected = pack(JSON.parse(Buffer.from(bytes).toString("utf8")), false);
   } catch (e) {
     refError = e;
   }
-  try {
-    got = parseJsonBytes(bytes, KEYS);
-  } catch (e) {
-    ourError = e;
+  for (const reader of Object.keys(READERS)) {
+    let got,
+      ourError = null;
+    try {
+      got = parseJsonBytes(bytes, KEYS, readerOptions(reader));
+    } catch (e) {
+      ourError = e;
+    }
+    const d =
+      ourError && !(ourError instanceof JsonSyntaxError)
+        ? `threw ${ourError.name}: ${ourError.message}`
+        : refError && ourError
+          ? null
+          : refError
+            ? `accepted what JSON.parse rejects (${refError.message})`
+            : ourError
+              ? `rejected what JSON.parse accepts: ${ourError.message}`
+              : same(expected, got);
+    if (d) return `${reader}: ${d}`;
   }
-  if (ourError && !(ourError instanceof JsonSyntaxError)) return `threw ${ourError.name}: ${ourError.message}`;
-  if (refError && ourError) return null;
-  if (refError) return `accepted what JSON.parse rejects (${refError.message})`;
-  if (ourError) return `rejected what JSON.parse accepts: ${ourError.message}`;
-  return same(expected, got);
+  return null;
+}
+
+/** Each reader's Float32Array for the JSON array text `list` under "data". */
+function packedData(list) {
+  return Object.keys(READERS).map((reader) => [
+    reader,
+    /** @type {any} */ (parseJsonBytes(Buffer.from(`{"data":[${list}]}`), KEYS, readerOptions(reader))).data,
+  ]);
 }
 
 const rng = new SeededRandom(20261201);
@@ -175,23 +200,111 @@ Json("random mutations are accepted and rejected exactly as JSON.parse does", ()
   assert.ok(rejected > 1000 && rejected < 5900, `mutations should mix valid and invalid documents (${rejected} of 6000 invalid)`);
 });
 
+Json("the WebAssembly number reader loads (build/json_f32.wasm)", () => {
+  assert.ok(jsonNumbersInWasm(), "number runs would be read in JavaScript only: run 'npm run build'");
+});
+
+/** Asserts every reader gives Math.fround(JSON.parse(t)) for each number text. */
+function assertRoundsAsJsonParse(texts) {
+  for (const [reader, got] of packedData(texts.join(",")))
+    texts.forEach((t, i) =>
+      assert.ok(Object.is(got[i], Math.fround(JSON.parse(t))), `${reader}: ${t}: got ${got[i]}, JSON.parse ${Math.fround(JSON.parse(t))}`),
+    );
+}
+
 Json("numbers at float32 rounding boundaries round as Math.fround(JSON.parse(text))", () => {
   const texts = [];
   for (let k = 0; k < 20000; k++) texts.push(boundaryText(Math.fround(rng.normal() * 10 ** (int(12) - 6))));
   for (const f of [1.401298464324817e-45, 1.1754942106924411e-38, 3.4028234663852886e38, 1, 0.5])
     texts.push(boundaryText(f), boundaryText(-f));
-  const got = /** @type {any} */ (parseJsonBytes(Buffer.from(`{"data":[${texts.join(",")}]}`), KEYS)).data;
-  texts.forEach((t, i) =>
-    assert.ok(Object.is(got[i], Math.fround(JSON.parse(t))), `${t}: got ${got[i]}, JSON.parse ${Math.fround(JSON.parse(t))}`),
-  );
+  assertRoundsAsJsonParse(texts);
+});
+
+Json("exact float32 midpoints with few digits round to even, as Math.fround(JSON.parse(text))", () => {
+  // 2^24 + odd and 2^23 + odd/2 are ties between two float32s, in 8 to 9 digits: the cases
+  // where the reader's own rounding must defer to an exact one
+  const texts = [];
+  for (let k = 0; k < 2000; k++) {
+    const odd = 2 * int(2 ** 22) + 1;
+    texts.push(
+      String(2 ** 24 + odd),
+      `-${2 ** 24 + odd}`,
+      String(2 ** 23 + odd / 2),
+      `${(2 ** 23 + odd / 2) / 1000}e3`,
+      `${2 ** 24 + odd}e-0`,
+    );
+  }
+  assertRoundsAsJsonParse(texts);
+});
+
+Json("long number runs in every form, across window ends", () => {
+  const isJson = (t) => {
+    try {
+      return typeof JSON.parse(t) === "number";
+    } catch {
+      return false; // "Infinity", "NaN"
+    }
+  };
+  const texts = Array.from({ length: 20000 }, numberText).filter(isJson);
+  const separators = [",", ", ", " ,\n", ",\t\t", ",".padEnd(70, " ")];
+  const list = texts.map((t, i) => (i === 0 ? t : pick(separators) + t)).join("");
+  for (const [reader, got] of packedData(list))
+    assert.is(
+      same(
+        Float32Array.from(texts, (t) => Math.fround(JSON.parse(t))),
+        got,
+      ),
+      null,
+      reader,
+    );
 });
 
 Json("a 224x224 image's data as clients print it", () => {
   const data = Array.from({ length: 3 * 224 * 224 }, () => Math.fround(rng.normal()));
   const body = Buffer.from(JSON.stringify({ inputs: [{ name: "input", shape: [1, 3, 224, 224], datatype: "FP32", data }] }));
-  const got = /** @type {any} */ (parseJsonBytes(body, KEYS));
-  assert.equal(got.inputs[0].shape, [1, 3, 224, 224]);
-  assert.is(same(Float32Array.from(data), got.inputs[0].data), null);
+  for (const reader of Object.keys(READERS)) {
+    const got = /** @type {any} */ (parseJsonBytes(body, KEYS, readerOptions(reader)));
+    assert.equal(got.inputs[0].shape, [1, 3, 224, 224]);
+    assert.is(same(Float32Array.from(data), got.inputs[0].data), null, reader);
+  }
+});
+
+Json("an element that is not exactly a JSON number is rejected, whatever follows it", () => {
+  // each inside a run of numbers, before a comma, where the fast lanes read
+  const bad = [
+    "01",
+    "-01",
+    "00",
+    "1.5x",
+    "1.5e",
+    "1.5-",
+    "1.5.5",
+    "--1",
+    "1.5+",
+    "1..5",
+    ".5",
+    "1.",
+    "-",
+    "+1",
+    "1e+",
+    "0x1",
+    "1,5e",
+    "1 2",
+    "Infinity",
+    "NaN",
+  ];
+  for (const element of bad)
+    for (const text of [
+      `{"data":[${element},1,2]}`,
+      `{"data":[1,${element},2.25,3]}`,
+      `{"data":[${"0.123456789012345678,".repeat(50)}${element},1]}`,
+    ]) {
+      assert.throws(() => JSON.parse(text), undefined, `JSON.parse accepts ${text}`);
+      const d = compare(Buffer.from(text));
+      assert.is(d, null, `${d} in ${text.slice(0, 80)}`);
+    }
+  const good = ["1 ", "1.5\t", "-0.25 \n", "0", "-0", "1e5", "1.5E-3 "];
+  for (const element of good) assert.is(compare(Buffer.from(`{"data":[1,${element},2]}`)), null, element);
 });
 
 Json("errors are one-line JsonSyntaxErrors naming the byte", () => {
@@ -208,13 +321,13 @@ Json("errors are one-line JsonSyntaxErrors naming the byte", () => {
     ["[1] x", /unexpected data after the JSON value/],
     ["[".repeat(600), /nests deeper than 512 levels/],
   ];
-  for (const [text, message] of cases) {
-    assert.throws(
-      () => parseJsonBytes(Buffer.from(text), KEYS),
-      (e) => e instanceof JsonSyntaxError && message.test(e.message) && !e.message.includes("\n"),
-      text.slice(0, 40),
-    );
-  }
+  for (const [text, message] of cases)
+    for (const reader of Object.keys(READERS))
+      assert.throws(
+        () => parseJsonBytes(Buffer.from(text), KEYS, readerOptions(reader)),
+        (e) => e instanceof JsonSyntaxError && message.test(e.message) && !e.message.includes("\n"),
+        `${reader}: ${text.slice(0, 40)}`,
+      );
 });
 
 Json("'__proto__' is an own property, as JSON.parse makes it", () => {

@@ -4,7 +4,11 @@
 // be, and an array of only numbers comes back as a Float32Array; and nesting deeper than
 // MAX_DEPTH is an error. A 224² image is 150,528 numbers (2.9 MB as clients print float32):
 // JSON.parse on the decoded text takes ~14 ms of event-loop time, building a string and a JS
-// array; this reads the digits straight from the bytes in about 40 % of that (float32Run).
+// array; this reads the digits straight from the bytes: number runs in WebAssembly
+// (json_number_run.ts) where it loads, else in JavaScript (float32RunFromText), with the same
+// values either way.
+
+import { NumberRunReader, RunStop } from "./json_number_run.js";
 
 /** A JSON syntax error; the message names the byte offset. */
 export class JsonSyntaxError extends SyntaxError {
@@ -19,10 +23,27 @@ const POW10 = Array.from({ length: 400 }, (_, k) => Number(`1e${k}`));
 const MARGIN = 2 ** -46;
 
 const utf8 = new TextDecoder("utf-8");
+/** The first window of a number run given to WebAssembly; each refill doubles it, up to the module's largest. */
+const FIRST_WINDOW = 4096;
+
+/** For tests and benchmarks: which number-run reader to use, and its largest window. */
+export interface JsonBytesOptions {
+  /** false: read every number in JavaScript (default true: WebAssembly where it loads) */
+  readonly wasm?: boolean;
+  /** the largest window of one WebAssembly run, in bytes (default and most: the module's) */
+  readonly maxWindow?: number;
+}
+
+/** Whether number runs are read in WebAssembly in this process (build/json_f32.wasm loads). */
+export function jsonNumbersInWasm(): boolean {
+  return NumberRunReader.get() !== null;
+}
 
 /** Parses UTF-8 JSON `bytes`; number arrays under any key in `packedKeys` become Float32Arrays. */
-export function parseJsonBytes(bytes: Uint8Array, packedKeys: ReadonlySet<string>): unknown {
-  const parser = new Parser(bytes, packedKeys);
+export function parseJsonBytes(bytes: Uint8Array, packedKeys: ReadonlySet<string>, options: JsonBytesOptions = {}): unknown {
+  const reader = options.wasm === false ? null : NumberRunReader.get();
+  const maxWindow = reader ? Math.max(64, Math.min(reader.maxWindow, options.maxWindow ?? reader.maxWindow)) : 0;
+  const parser = new Parser(bytes, packedKeys, reader, maxWindow);
   parser.skipSpace();
   const value = parser.value(false, 0);
   parser.skipSpace();
@@ -31,7 +52,7 @@ export function parseJsonBytes(bytes: Uint8Array, packedKeys: ReadonlySet<string
 }
 
 enum RunEnd {
-  /** out is full; more may follow */
+  /** out is full (float32RunFromText: the limit is reached); more may follow */
   Full,
   /** at an element that is not a number */
   NotANumber,
@@ -47,6 +68,8 @@ class Parser {
   constructor(
     readonly b: Uint8Array,
     readonly packedKeys: ReadonlySet<string>,
+    readonly reader: NumberRunReader | null,
+    readonly maxWindow: number,
   ) {
     this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   }
@@ -247,8 +270,41 @@ class Parser {
   /**
    * The run of numbers starting at this.i, each followed by a comma (skipped), into `out` from
    * index n, as the float32 Math.fround(JSON.parse(text)) gives; stops before the first
-   * element that is not a number, or after the last one (the closing bracket is left).
-   * Returns the new count; this.runEnd says why it stopped.
+   * element that is not a number, or after the last one (the closing bracket is left), or
+   * when out is full. Returns the new count; this.runEnd says why it stopped.
+   *
+   * In WebAssembly over windows of the bytes where the module loads; every element it leaves
+   * (not a number, against the grammar, or not decidable there) is read by
+   * float32RunFromText, which also reports the errors.
+   */
+  float32Run(out: Float32Array, n: number): number {
+    const reader = this.reader;
+    if (!reader) return this.float32RunFromText(out, n, out.length);
+    let i = this.i,
+      window = Math.min(FIRST_WINDOW, this.maxWindow);
+    this.runEnd = RunEnd.Full;
+    while (n < out.length) {
+      n += reader.run(this.b, i, window, out, n, out.length - n);
+      i += reader.stoppedAt;
+      const stop = reader.stopped;
+      if (stop === RunStop.NoComma) {
+        this.runEnd = RunEnd.NoComma;
+        break;
+      }
+      window = Math.min(2 * window, this.maxWindow);
+      if (stop === RunStop.Full) continue;
+      // RunStop.One: this element from its text
+      this.i = i;
+      n = this.float32RunFromText(out, n, n + 1);
+      i = this.i;
+      if (this.runEnd !== RunEnd.Full) break;
+    }
+    this.i = i;
+    return n;
+  }
+
+  /**
+   * float32Run in JavaScript, for at most limit - n numbers (limit <= out.length).
    *
    * Client libraries print float32 tensors with 17 digits (the double's shortest form), past
    * the 15 digits of an exact double fast path. For up to 19 digits and no exponent the
@@ -257,13 +313,13 @@ class Parser {
    * half an ulp of it) round to the same float32 as v. Every other number (an exponent, more
    * digits, one next to a boundary: about one in 2^22) is parsed from its text.
    */
-  float32Run(out: Float32Array, n: number): number {
+  float32RunFromText(out: Float32Array, n: number, limit: number): number {
     const b = this.b,
       view = this.view,
       len = b.length;
     let i = this.i;
     this.runEnd = RunEnd.Full;
-    while (n < out.length) {
+    while (n < limit) {
       const start = i;
       let c = b[i];
       const negative = c === 0x2d;
