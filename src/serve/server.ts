@@ -12,6 +12,7 @@ import { Batcher, type BatcherOptions, QueueFullError, RunFailure } from "./batc
 import { HttpError, oneLine, parseJson, readBody, send } from "./http.js";
 import { Metrics } from "./metrics.js";
 import { MODEL_VERSION, PLATFORM, binaryInferResponse, modelMetadata, modelSignature, parseInferRequest } from "./protocol.js";
+import { EventLoopTurns } from "./turns.js";
 
 export interface ServerOptions extends BatcherOptions {
   readonly host: string;
@@ -80,6 +81,8 @@ function route(pathname: string): Route | null {
 export class InferenceServer {
   readonly metrics: Metrics;
   private readonly batcher: Batcher;
+  /** One event-loop turn per large JSON parse or image decode (turns.ts). */
+  private readonly turns = new EventLoopTurns();
   private readonly models = new Map<string, Session>();
   private readonly http: Server;
   private ready = false;
@@ -245,6 +248,7 @@ export class InferenceServer {
   private async infer(name: string, session: Session, req: IncomingMessage, signal: AbortSignal, reserve: Reserve): Promise<Answer> {
     const body = await readBody(req, this.options.maxBodyBytes, reserve);
     const jsonLength = headerLength(req.headers[BINARY_HEADER], body.length);
+    if ((jsonLength ?? body.length) > OWN_TURN_BYTES) await this.turns.next();
     const binary = jsonLength === null ? undefined : new Uint8Array(body.buffer, body.byteOffset + jsonLength, body.length - jsonLength);
     const request = parseInferRequest(parseJson(jsonLength === null ? body : body.subarray(0, jsonLength)), session, binary);
     const images = request.inputs[session.inputNames[0]] as Tensor;
@@ -277,6 +281,7 @@ export class InferenceServer {
     const top = topParameter(url, classes);
     const bytes = await readBody(req, this.options.maxBodyBytes, reserve);
     if (bytes.length === 0) throw new HttpError(400, "classify needs an image (JPEG or PNG) as the request body");
+    await this.turns.next();
     const images = await imageTensor(session, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), "request body");
     reserve(images.data.byteLength);
     signal.throwIfAborted();
@@ -287,6 +292,9 @@ export class InferenceServer {
 }
 
 type Reserve = (bytes: number) => void;
+
+/** A JSON body longer than this (about 1 ms to parse) is parsed in an event-loop turn of its own. */
+const OWN_TURN_BYTES = 256 * 1024;
 
 let version: string | null = null;
 
