@@ -2,6 +2,7 @@
 // type that carries an HTTP status. Runs on Node and on Deno's node:http.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseJsonBytes } from "./json_bytes.js";
+import type { ReadBudget } from "./turns.js";
 
 /** An error with the HTTP status (and headers) its response gets. */
 export class HttpError extends Error {
@@ -19,9 +20,15 @@ export class HttpError extends Error {
  * Reads the request body, at most `limit` bytes. Past the limit it stops collecting and rejects
  * with 413 at once; node:http then reads and discards the rest, so the connection stays usable
  * and the client sees the answer. `reserve(bytes)` is called for every chunk before it is kept;
- * if it throws, the read rejects with that error the same way.
+ * if it throws, the read rejects with that error the same way. With a `budget`, the read
+ * pauses until a later event-loop turn whenever this turn's budget is spent.
  */
-export function readBody(req: IncomingMessage, limit: number, reserve: (bytes: number) => void = () => {}): Promise<Buffer> {
+export function readBody(
+  req: IncomingMessage,
+  limit: number,
+  reserve: (bytes: number) => void = () => {},
+  budget: ReadBudget | null = null,
+): Promise<Buffer> {
   const tooLarge = () => new HttpError(413, `request body exceeds the limit of ${limit} bytes (--max-body-mb)`);
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge());
@@ -40,6 +47,10 @@ export function readBody(req: IncomingMessage, limit: number, reserve: (bytes: n
         return;
       }
       chunks.push(chunk);
+      if (budget && !budget.take(chunk.length)) {
+        req.pause();
+        budget.later(() => req.resume());
+      }
     };
     req.on("data", onData);
     req.once("end", () => resolve(Buffer.concat(chunks)));

@@ -12,7 +12,7 @@ import { Batcher, type BatcherOptions, QueueFullError, RunFailure } from "./batc
 import { HttpError, oneLine, parseJson, readBody, send } from "./http.js";
 import { Metrics } from "./metrics.js";
 import { MODEL_VERSION, PLATFORM, binaryInferResponse, modelMetadata, modelSignature, parseInferRequest } from "./protocol.js";
-import { EventLoopTurns } from "./turns.js";
+import { EventLoopTurns, ReadBudget } from "./turns.js";
 
 export interface ServerOptions extends BatcherOptions {
   readonly host: string;
@@ -83,6 +83,8 @@ export class InferenceServer {
   private readonly batcher: Batcher;
   /** One event-loop turn per large JSON parse or image decode (turns.ts). */
   private readonly turns = new EventLoopTurns();
+  /** Body bytes all requests together read per event-loop turn (turns.ts). */
+  private readonly readBudget = new ReadBudget(READ_BYTES_PER_TURN);
   private readonly models = new Map<string, Session>();
   private readonly http: Server;
   private ready = false;
@@ -246,7 +248,7 @@ export class InferenceServer {
    * response with binary outputs is sent the same way (application/octet-stream).
    */
   private async infer(name: string, session: Session, req: IncomingMessage, signal: AbortSignal, reserve: Reserve): Promise<Answer> {
-    const body = await readBody(req, this.options.maxBodyBytes, reserve);
+    const body = await readBody(req, this.options.maxBodyBytes, reserve, this.readBudget);
     const jsonLength = headerLength(req.headers[BINARY_HEADER], body.length);
     if ((jsonLength ?? body.length) > OWN_TURN_BYTES) await this.turns.next();
     const binary = jsonLength === null ? undefined : new Uint8Array(body.buffer, body.byteOffset + jsonLength, body.length - jsonLength);
@@ -279,7 +281,7 @@ export class InferenceServer {
   ): Promise<unknown> {
     const classes = modelSignature(session).outputs[0].shape[1];
     const top = topParameter(url, classes);
-    const bytes = await readBody(req, this.options.maxBodyBytes, reserve);
+    const bytes = await readBody(req, this.options.maxBodyBytes, reserve, this.readBudget);
     if (bytes.length === 0) throw new HttpError(400, "classify needs an image (JPEG or PNG) as the request body");
     await this.turns.next();
     const images = await imageTensor(session, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), "request body");
@@ -295,6 +297,8 @@ type Reserve = (bytes: number) => void;
 
 /** A JSON body longer than this (about 1 ms to parse) is parsed in an event-loop turn of its own. */
 const OWN_TURN_BYTES = 256 * 1024;
+/** About 2 ms of copying per event-loop turn, plus one socket read (64 KB) per upload. */
+const READ_BYTES_PER_TURN = 4 * 2 ** 20;
 
 let version: string | null = null;
 

@@ -18,3 +18,42 @@ export class EventLoopTurns {
     return turn;
   }
 }
+
+/**
+ * How many body bytes all requests together take in per event-loop turn. libuv drains every
+ * readable socket up to 32 reads (2 MB) in one poll phase, so 64 clients uploading 3 MB bodies
+ * at once would hold the loop for ~100 ms; a reader past the turn's budget pauses until the
+ * next turn, leaving the rest in the kernel's socket buffer (the client's writes wait).
+ */
+export class ReadBudget {
+  private used = 0;
+  private waiting: (() => void)[] = [];
+  private resetting = false;
+
+  constructor(readonly bytesPerTurn: number) {}
+
+  /** Counts `bytes` just read; false once this turn's budget is spent (the reader should pause and call `later`). */
+  take(bytes: number): boolean {
+    this.used += bytes;
+    this.resetAfterThisTurn();
+    return this.used <= this.bytesPerTurn;
+  }
+
+  /** Calls `resume` in a later turn, with a fresh budget. */
+  later(resume: () => void): void {
+    this.waiting.push(resume);
+    this.resetAfterThisTurn();
+  }
+
+  private resetAfterThisTurn(): void {
+    if (this.resetting) return;
+    this.resetting = true;
+    setImmediate(() => {
+      this.resetting = false;
+      this.used = 0;
+      const waiting = this.waiting;
+      this.waiting = [];
+      for (const resume of waiting) resume();
+    });
+  }
+}
