@@ -11,6 +11,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { SeededRandom } from "../dist/model/random_weights.js";
 import { JsonSyntaxError, jsonNumbersInWasm, parseJsonBytes } from "../dist/serve/json_bytes.js";
+import { NumberRunReader } from "../dist/serve/json_number_run.js";
 
 const KEYS = new Set(["data"]);
 const Json = suite("parseJsonBytes against JSON.parse");
@@ -266,6 +267,21 @@ Json("a 224x224 image's data as clients print it", () => {
     const got = /** @type {any} */ (parseJsonBytes(body, KEYS, readerOptions(reader)));
     assert.equal(got.inputs[0].shape, [1, 3, 224, 224]);
     assert.is(same(Float32Array.from(data), got.inputs[0].data), null, reader);
+  }
+});
+
+Json("bytes copied into the WebAssembly window stay proportional to the body, even when it leaves every number to JavaScript", () => {
+  // subnormal float32s and numbers of 25 digits are left to the JavaScript reader one by one;
+  // a window that kept its size would copy 64 KB per number (thousands of times the body)
+  const reader = /** @type {NonNullable<ReturnType<typeof NumberRunReader.get>>} */ (NumberRunReader.get());
+  for (const pattern of ["1e-45,", "0.5,1e-45,", "1.0000000000000000000000001,", "0.25, 7e-46 ,"]) {
+    const text = `{"data":[${pattern.repeat(Math.ceil(300000 / pattern.length))}1]}`;
+    const before = reader.copiedBytes;
+    const got = /** @type {any} */ (parseJsonBytes(Buffer.from(text), KEYS)).data;
+    const copied = reader.copiedBytes - before;
+    assert.ok(copied <= 16 * text.length, `${pattern}: copied ${copied} bytes for a ${text.length}-byte body`);
+    const expected = Float32Array.from(JSON.parse(text).data, Math.fround);
+    assert.is(same(expected, got), null, pattern);
   }
 });
 

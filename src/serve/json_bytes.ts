@@ -23,8 +23,13 @@ const POW10 = Array.from({ length: 400 }, (_, k) => Number(`1e${k}`));
 const MARGIN = 2 ** -46;
 
 const utf8 = new TextDecoder("utf-8");
-/** The first window of a number run given to WebAssembly; each refill doubles it, up to the module's largest. */
+/**
+ * The first window of a number run given to WebAssembly; each next one is twice what the last
+ * run read (at least MIN_WINDOW, at most the module's largest), so the bytes copied stay
+ * proportional to the bytes read even when every number is one the module leaves to JavaScript.
+ */
 const FIRST_WINDOW = 4096;
+const MIN_WINDOW = 64;
 
 /** For tests and benchmarks: which number-run reader to use, and its largest window. */
 export interface JsonBytesOptions {
@@ -42,7 +47,7 @@ export function jsonNumbersInWasm(): boolean {
 /** Parses UTF-8 JSON `bytes`; number arrays under any key in `packedKeys` become Float32Arrays. */
 export function parseJsonBytes(bytes: Uint8Array, packedKeys: ReadonlySet<string>, options: JsonBytesOptions = {}): unknown {
   const reader = options.wasm === false ? null : NumberRunReader.get();
-  const maxWindow = reader ? Math.max(64, Math.min(reader.maxWindow, options.maxWindow ?? reader.maxWindow)) : 0;
+  const maxWindow = reader ? Math.max(MIN_WINDOW, Math.min(reader.maxWindow, options.maxWindow ?? reader.maxWindow)) : 0;
   const parser = new Parser(bytes, packedKeys, reader, maxWindow);
   parser.skipSpace();
   const value = parser.value(false, 0);
@@ -291,7 +296,7 @@ class Parser {
         this.runEnd = RunEnd.NoComma;
         break;
       }
-      window = Math.min(2 * window, this.maxWindow);
+      window = Math.min(Math.max(2 * reader.stoppedAt, MIN_WINDOW), this.maxWindow);
       if (stop === RunStop.Full) continue;
       // RunStop.One: this element from its text
       this.i = i;

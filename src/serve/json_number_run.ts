@@ -39,6 +39,8 @@ export class NumberRunReader {
   /** Where the last run stopped, relative to its `from`, and why. */
   stoppedAt = 0;
   stopped = RunStop.Full;
+  /** Bytes copied into the module's window so far (tests bound it). */
+  copiedBytes = 0;
 
   private constructor(private readonly x: Exports) {
     for (const [k, v] of [
@@ -85,6 +87,7 @@ export class NumberRunReader {
   run(bytes: Uint8Array, from: number, windowBytes: number, out: Float32Array, n: number, cap: number): number {
     const len = Math.min(windowBytes, bytes.length - from);
     this.window.set(bytes.subarray(from, from + len));
+    this.copiedBytes += len;
     this.window.fill(0, len, len + this.pad);
     const count = this.x.run(len, from + len === bytes.length ? 1 : 0, Math.min(cap, this.out.length));
     out.set(this.out.subarray(0, count), n);
