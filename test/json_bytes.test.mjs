@@ -10,7 +10,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { SeededRandom } from "../dist/model/random_weights.js";
-import { JsonSyntaxError, jsonNumbersInWasm, parseJsonBytes } from "../dist/serve/json_bytes.js";
+import { JsonLimitError, JsonSyntaxError, jsonNumbersInWasm, parseJsonBytes } from "../dist/serve/json_bytes.js";
 import { NumberRunReader } from "../dist/serve/json_number_run.js";
 
 const KEYS = new Set(["data"]);
@@ -321,6 +321,24 @@ Json("an element that is not exactly a JSON number is rejected, whatever follows
     }
   const good = ["1 ", "1.5\t", "-0.25 \n", "0", "-0", "1e5", "1.5E-3 "];
   for (const element of good) assert.is(compare(Buffer.from(`{"data":[1,${element},2]}`)), null, element);
+});
+
+Json("a nested image tensor is packed row by row; data split into arrays finer than one per 32 bytes is refused", () => {
+  const rows = Array.from({ length: 3 }, () =>
+    Array.from({ length: 224 }, () => Array.from({ length: 224 }, () => Math.fround(rng.normal()))),
+  );
+  const text = JSON.stringify({ inputs: [{ name: "input", shape: [1, 3, 224, 224], data: [rows] }] });
+  const got = /** @type {any} */ (parseJsonBytes(Buffer.from(text), KEYS));
+  assert.is(same(pack(JSON.parse(text), false), got), null);
+  // 100,000 one-number arrays in 0.4 MB: each a Float32Array object (~200 bytes of heap), ~50x the body
+  const fine = Buffer.from(`{"data":[${Array.from({ length: 100000 }, (_, i) => `[${i % 10}]`).join(",")}]}`);
+  const t0 = performance.now();
+  assert.throws(
+    () => parseJsonBytes(fine, KEYS),
+    (e) => e instanceof JsonLimitError && /split into more than 13524 arrays .*send it flat/.test(e.message) && !e.message.includes("\n"),
+  );
+  assert.ok(performance.now() - t0 < 1000, "refused early");
+  assert.ok(JSON.parse(fine.toString()).data.length === 100000, "it is valid JSON");
 });
 
 Json("errors are one-line JsonSyntaxErrors naming the byte", () => {

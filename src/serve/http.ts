@@ -1,7 +1,7 @@
 // node:http plumbing for the server: a bounded body reader, JSON responses, and the error
 // type that carries an HTTP status. Runs on Node and on Deno's node:http.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { parseJsonBytes } from "./json_bytes.js";
+import { JsonLimitError, parseJsonBytes } from "./json_bytes.js";
 import type { ReadBudget } from "./turns.js";
 
 /** An error with the HTTP status (and headers) its response gets. */
@@ -69,6 +69,7 @@ export function parseJson(bytes: Uint8Array): unknown {
   try {
     return parseJsonBytes(bytes, PACKED_KEYS);
   } catch (e) {
+    if (e instanceof JsonLimitError) throw new HttpError(400, e.message);
     throw new HttpError(400, `request body is not valid JSON: ${oneLine((e as Error).message, 160)}`);
   }
 }

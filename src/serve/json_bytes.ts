@@ -15,7 +15,19 @@ export class JsonSyntaxError extends SyntaxError {
   override name = "JsonSyntaxError";
 }
 
+/** Valid JSON this parser refuses to hold: tensor data split into more arrays than its size allows. */
+export class JsonLimitError extends RangeError {
+  override name = "JsonLimitError";
+}
+
 const MAX_DEPTH = 512;
+/**
+ * Packed arrays (each a Float32Array object, ~200 bytes of heap) allowed per byte of input,
+ * beyond a base: a tensor's innermost arrays are its rows, dozens of numbers long, so this
+ * never binds on an image; it stops a body of "[1],[2],..." from growing the heap ~50x its size.
+ */
+const PACKED_ARRAYS_PER_BYTE = 1 / 32;
+const PACKED_ARRAYS_BASE = 1024;
 const SAFE_DIGITS = 15;
 // Powers of ten as Number("1eK") gives them: exact up to 1e22, correctly rounded beyond.
 const POW10 = Array.from({ length: 400 }, (_, k) => Number(`1e${k}`));
@@ -26,9 +38,9 @@ const utf8 = new TextDecoder("utf-8");
 /**
  * The first window of a number run given to WebAssembly; each next one is twice what the last
  * run read (at least MIN_WINDOW, at most the module's largest), so the bytes copied stay
- * proportional to the bytes read even when every number is one the module leaves to JavaScript.
+ * proportional to the bytes read, also when every number is one the module leaves to
+ * JavaScript and when a nested tensor's inner arrays are short.
  */
-const FIRST_WINDOW = 4096;
 const MIN_WINDOW = 64;
 
 /** For tests and benchmarks: which number-run reader to use, and its largest window. */
@@ -77,9 +89,15 @@ class Parser {
     readonly maxWindow: number,
   ) {
     this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    this.maxPackedArrays = Math.floor(PACKED_ARRAYS_BASE + b.length * PACKED_ARRAYS_PER_BYTE);
   }
 
   readonly view: DataView;
+  /** Where a packed array's first numbers go (packedArray). */
+  private readonly scratch = new Float32Array(256);
+  /** Packed arrays parsed so far, and how many are allowed. */
+  private packedArrays = 0;
+  private readonly maxPackedArrays: number;
   /** Why the last float32Run stopped. */
   runEnd = RunEnd.Full;
 
@@ -176,13 +194,20 @@ class Parser {
    * elements are packed in turn.
    */
   packedArray(depth: number): unknown {
+    if (++this.packedArrays > this.maxPackedArrays)
+      throw new JsonLimitError(
+        `tensor data is split into more than ${this.maxPackedArrays} arrays (${PACKED_ARRAYS_BASE} plus one per ${1 / PACKED_ARRAYS_PER_BYTE} bytes of body): send it flat`,
+      );
     this.enter(depth);
     const b = this.b;
     if (b[this.i] === 0x5d) {
       this.i++;
       return [];
     }
-    let values = new Float32Array(1024);
+    // the parser's scratch first (an inner array of a nested tensor is often short: one
+    // allocation for it), then arrays of twice the size as it fills; the scratch is free
+    // again before any nested value is parsed
+    let values = this.scratch;
     let n = 0;
     for (;;) {
       n = this.float32Run(values, n);
@@ -194,7 +219,7 @@ class Parser {
     if (this.runEnd === RunEnd.NoComma) {
       if (b[this.i] !== 0x5d) this.fail("expected ',' or ']'");
       this.i++;
-      return n === values.length ? values : values.slice(0, n);
+      return n === values.length && values !== this.scratch ? values : values.slice(0, n);
     }
     // an element that is not a number: the numbers read so far, then the rest as a plain
     // array of packed values
@@ -286,7 +311,7 @@ class Parser {
     const reader = this.reader;
     if (!reader) return this.float32RunFromText(out, n, out.length);
     let i = this.i,
-      window = Math.min(FIRST_WINDOW, this.maxWindow);
+      window = MIN_WINDOW;
     this.runEnd = RunEnd.Full;
     while (n < out.length) {
       n += reader.run(this.b, i, window, out, n, out.length - n);

@@ -86,7 +86,9 @@ export class NumberRunReader {
    */
   run(bytes: Uint8Array, from: number, windowBytes: number, out: Float32Array, n: number, cap: number): number {
     const len = Math.min(windowBytes, bytes.length - from);
-    this.window.set(bytes.subarray(from, from + len));
+    if (len <= 256)
+      for (let k = 0; k < len; k++) this.window[k] = bytes[from + k]; // no view object for short runs
+    else this.window.set(bytes.subarray(from, from + len));
     this.copiedBytes += len;
     this.window.fill(0, len, len + this.pad);
     const count = this.x.run(len, from + len === bytes.length ? 1 : 0, Math.min(cap, this.out.length));
