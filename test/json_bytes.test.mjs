@@ -323,7 +323,7 @@ Json("an element that is not exactly a JSON number is rejected, whatever follows
   for (const element of good) assert.is(compare(Buffer.from(`{"data":[1,${element},2]}`)), null, element);
 });
 
-Json("a nested image tensor is packed row by row; data split into arrays finer than one per 32 bytes is refused", () => {
+Json("a nested image tensor is packed row by row; more arrays and objects than 1024 plus one per 32 bytes are refused", () => {
   const rows = Array.from({ length: 3 }, () =>
     Array.from({ length: 224 }, () => Array.from({ length: 224 }, () => Math.fround(rng.normal()))),
   );
@@ -335,9 +335,17 @@ Json("a nested image tensor is packed row by row; data split into arrays finer t
   const t0 = performance.now();
   assert.throws(
     () => parseJsonBytes(fine, KEYS),
-    (e) => e instanceof JsonLimitError && /split into more than 13524 arrays .*send it flat/.test(e.message) && !e.message.includes("\n"),
+    (e) =>
+      e instanceof JsonLimitError &&
+      /more than 13524 arrays and objects .*send tensor data flat/.test(e.message) &&
+      !e.message.includes("\n"),
   );
   assert.ok(performance.now() - t0 < 1000, "refused early");
+  // the same for arrays and objects anywhere, not only under "data"
+  assert.throws(
+    () => parseJsonBytes(Buffer.from(`{"parameters":[${"{},".repeat(20000)}{}]}`), KEYS),
+    (e) => e instanceof JsonLimitError,
+  );
   assert.ok(JSON.parse(fine.toString()).data.length === 100000, "it is valid JSON");
 });
 

@@ -218,7 +218,7 @@ Serve("errors: 404 unknown model, route or version; 405 wrong method; 400 bad re
       "/v2/models/narrow/infer",
       `{"inputs":[{"name":"input","shape":[1,3,40,40],"datatype":"FP32","data":[${"[1],".repeat(4799)}[1]]}]}`,
       400,
-      /tensor data is split into more than \d+ arrays .*send it flat/,
+      /more than \d+ arrays and objects .*send tensor data flat/,
     ],
   ];
   for (const [method, path, body, status, pattern] of cases) {

@@ -15,19 +15,20 @@ export class JsonSyntaxError extends SyntaxError {
   override name = "JsonSyntaxError";
 }
 
-/** Valid JSON this parser refuses to hold: tensor data split into more arrays than its size allows. */
+/** Valid JSON this parser refuses to hold: more arrays and objects than its size allows. */
 export class JsonLimitError extends RangeError {
   override name = "JsonLimitError";
 }
 
 const MAX_DEPTH = 512;
 /**
- * Packed arrays (each a Float32Array object, ~200 bytes of heap) allowed per byte of input,
- * beyond a base: a tensor's innermost arrays are its rows, dozens of numbers long, so this
- * never binds on an image; it stops a body of "[1],[2],..." from growing the heap ~50x its size.
+ * Arrays and objects allowed per byte of input, beyond a base. Each costs ~50-200 bytes of
+ * heap (a packed array is a Float32Array object); a tensor's innermost arrays are its rows,
+ * dozens of numbers long, so this never binds on a real request, and it stops a body of
+ * "[1],[2],..." from growing the heap ~50x its size.
  */
-const PACKED_ARRAYS_PER_BYTE = 1 / 32;
-const PACKED_ARRAYS_BASE = 1024;
+const CONTAINERS_PER_BYTE = 1 / 32;
+const CONTAINERS_BASE = 1024;
 const SAFE_DIGITS = 15;
 // Powers of ten as Number("1eK") gives them: exact up to 1e22, correctly rounded beyond.
 const POW10 = Array.from({ length: 400 }, (_, k) => Number(`1e${k}`));
@@ -89,15 +90,15 @@ class Parser {
     readonly maxWindow: number,
   ) {
     this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    this.maxPackedArrays = Math.floor(PACKED_ARRAYS_BASE + b.length * PACKED_ARRAYS_PER_BYTE);
+    this.maxContainers = Math.floor(CONTAINERS_BASE + b.length * CONTAINERS_PER_BYTE);
   }
 
   readonly view: DataView;
   /** Where a packed array's first numbers go (packedArray). */
   private readonly scratch = new Float32Array(256);
-  /** Packed arrays parsed so far, and how many are allowed. */
-  private packedArrays = 0;
-  private readonly maxPackedArrays: number;
+  /** Arrays and objects parsed so far, and how many are allowed. */
+  private containers = 0;
+  private readonly maxContainers: number;
   /** Why the last float32Run stopped. */
   runEnd = RunEnd.Full;
 
@@ -134,6 +135,10 @@ class Parser {
 
   enter(depth: number): void {
     if (depth > MAX_DEPTH) this.fail(`JSON nests deeper than ${MAX_DEPTH} levels`);
+    if (++this.containers > this.maxContainers)
+      throw new JsonLimitError(
+        `the body has more than ${this.maxContainers} arrays and objects (${CONTAINERS_BASE} plus one per ${1 / CONTAINERS_PER_BYTE} bytes): send tensor data flat`,
+      );
     this.i++; // the opening bracket
     this.skipSpace();
   }
@@ -194,10 +199,6 @@ class Parser {
    * elements are packed in turn.
    */
   packedArray(depth: number): unknown {
-    if (++this.packedArrays > this.maxPackedArrays)
-      throw new JsonLimitError(
-        `tensor data is split into more than ${this.maxPackedArrays} arrays (${PACKED_ARRAYS_BASE} plus one per ${1 / PACKED_ARRAYS_PER_BYTE} bytes of body): send it flat`,
-      );
     this.enter(depth);
     const b = this.b;
     if (b[this.i] === 0x5d) {
