@@ -22,6 +22,19 @@ export interface ScratchSizes {
 }
 
 /** Everything the planner and the runtime need to know about one op kind. */
+/** Weight transforms the kernels run on the memory the weights are packed into (assembly/winograd_weights.ts). */
+export interface WeightTransforms {
+  winograd_f2x2_weights(out: number, length: number, weight: number, cout: number, cin: number, mr: number): void;
+  winograd_f4x4_weights(out: number, length: number, weight: number, cout: number, cin: number, mr: number, g: number): void;
+}
+
+/** The kernels' weight transforms, and a staging area in the memory for their inputs. */
+export interface StagedTransforms {
+  readonly kernels: WeightTransforms;
+  /** The address of at least `bytes` of scratch in the memory, reused by every call. */
+  staging(bytes: number): number;
+}
+
 export interface OpDef<O extends Op> {
   /** The kernel (assembly/) that runs the op, or which one for this op (the Winograd tiles). */
   readonly kernel: OpKernelName | ((op: OpGeometry<O>) => OpKernelName);
@@ -31,8 +44,11 @@ export interface OpDef<O extends Op> {
   outputSize(op: OpGeometry<O>, input: Spatial, sizes: readonly (Spatial | undefined)[]): Spatial;
   /** Multiply-accumulates of one image at the given output size. */
   macs(op: OpGeometry<O>, output: Spatial): number;
-  /** Copies the op's weights into linear memory in the layout its kernel reads (done once a session). */
-  pack(op: O, mem: LinearMemory, microKernel: MicroKernel): PackedWeights;
+  /**
+   * Copies the op's weights into linear memory in the layout its kernel reads (done once a
+   * session); `transforms`, where given, runs weight transforms in the kernels instead.
+   */
+  pack(op: O, mem: LinearMemory, microKernel: MicroKernel, transforms: StagedTransforms | null): PackedWeights;
   /** The i32 fields of the op's kernel descriptor (kernels/layout.ts). */
   descriptor(op: PackedOp<O>, at: StepPlacement): number[];
   /** The op and its shapes in words, e.g. "conv 3x3/1 128->32 @ 56x56 -> 56x56" (for profiles). */

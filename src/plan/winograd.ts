@@ -2,7 +2,7 @@ import * as L from "../kernels/layout.js";
 import { type ConvOp, type Graph, type Op, type OpOf, type WinogradTile, weightValues } from "./graph.js";
 import { type OpDef, convFields, fields } from "./op_def.js";
 import { MICRO_KERNELS, NO_WEIGHTS, allocBias, allocFloats, packPre, panelsLength } from "./panels.js";
-import { packWinograd4Weights } from "./winograd_f4x4.js";
+import { G4, packWinograd4Weights } from "./winograd_f4x4.js";
 import type { Spatial } from "./window.js";
 
 // Winograd F(2x2, 3x3) for DenseNet's 3x3 convs (stride 1, padding 1): 16 multiply-adds
@@ -187,13 +187,21 @@ const winogradConv: OpDef<OpOf<"winogradConv">> = {
   outputSize: (op, _input, sizes) => sizes[op.source.buffer]!,
   // As the direct 3x3 conv counts them.
   macs: (op, out) => op.outChannels * op.inChannels * 9 * out.height * out.width,
-  pack(op, mem, microKernel) {
+  pack(op, mem, microKernel, transforms) {
     // The kernel runs the 4-row micro-kernels: 6x8 falls back to 4x8.
     const kernel = microKernel === "6x8" ? "4x8" : microKernel;
     const length = panelsLength(op.outChannels, op.inChannels, L.WINO_ROWS);
     const packed = allocFloats(mem, POSITIONS[op.tile] * length);
-    const pack = op.tile === "f4x4" ? packWinograd4Weights : packWinogradWeights;
-    pack(packed.view, length, weightValues(op.weight), op.outChannels, op.inChannels, L.WINO_ROWS);
+    const weight = weightValues(op.weight);
+    const [cout, cin, mr] = [op.outChannels, op.inChannels, L.WINO_ROWS];
+    if (transforms) {
+      // in WebAssembly (assembly/winograd_weights.ts: the same arithmetic), F(4x4)'s G first
+      const stage = transforms.staging(G4.byteLength + weight.byteLength);
+      new Float64Array(mem.memory.buffer, stage, G4.length).set(G4);
+      mem.f32(stage + G4.byteLength, weight.length).set(weight);
+      if (op.tile === "f4x4") transforms.kernels.winograd_f4x4_weights(packed.ptr, length, stage + G4.byteLength, cout, cin, mr, stage);
+      else transforms.kernels.winograd_f2x2_weights(packed.ptr, length, stage + G4.byteLength, cout, cin, mr);
+    } else (op.tile === "f4x4" ? packWinograd4Weights : packWinogradWeights)(packed.view, length, weight, cout, cin, mr);
     return {
       ...NO_WEIGHTS,
       matrix: packed.ptr,

@@ -3,7 +3,7 @@
 // pair, with Lavin & Gray's G for the interpolation points 0, 1, -1, 2, -2 and infinity.
 
 /** G (6 x 3), row-major. Its entries 1/6, 1/12, 1/24 are not exact in binary: U is computed in f64 and rounded once. */
-const G = Float64Array.of(
+export const G4 = Float64Array.of(
   ...[1 / 4, 0, 0],
   ...[-1 / 6, -1 / 6, -1 / 6],
   ...[-1 / 6, 1 / 6, -1 / 6],
@@ -26,9 +26,9 @@ export function packWinograd4Weights(out: Float32Array, length: number, weight: 
     for (let c = 0; c < cin; c++) {
       const g = (o * cin + c) * 9; // g_oc is weight[g .. g + 9), row-major 3x3
       for (let i = 0; i < 6; i++) {
-        const a = G[3 * i],
-          b = G[3 * i + 1],
-          e = G[3 * i + 2];
+        const a = G4[3 * i],
+          b = G4[3 * i + 1],
+          e = G4[3 * i + 2];
         for (let l = 0; l < 3; l++) gg[3 * i + l] = a * weight[g + l] + b * weight[g + 3 + l] + e * weight[g + 6 + l];
       }
       const at = rowBase + c * mr;
@@ -36,7 +36,7 @@ export function packWinograd4Weights(out: Float32Array, length: number, weight: 
         const p = gg[3 * i],
           q = gg[3 * i + 1],
           r = gg[3 * i + 2];
-        for (let j = 0; j < 6; j++) out[(6 * i + j) * length + at] = p * G[3 * j] + q * G[3 * j + 1] + r * G[3 * j + 2];
+        for (let j = 0; j < 6; j++) out[(6 * i + j) * length + at] = p * G4[3 * j] + q * G4[3 * j + 1] + r * G4[3 * j + 2];
       }
     }
   }

@@ -1,10 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { DenseNetError } from "../errors.js";
 import { OP_KERNELS, type OpKernel, type OpKernelName } from "../kernels/op_kernels.js";
+import type { WeightTransforms } from "../plan/op_def.js";
 import type { KernelTable } from "./executor.js";
 
 /** What the kernel module exports (assembly/index.ts): every op kernel of OP_KERNELS, and these. */
-export type KernelExports = { readonly [K in OpKernelName]: OpKernel } & KernelHelpers;
+export type KernelExports = { readonly [K in OpKernelName]: OpKernel } & KernelHelpers & WeightTransforms;
 
 interface KernelHelpers {
   conv2d_gemm_scratch_bytes(kc: number): number;

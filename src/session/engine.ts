@@ -77,7 +77,7 @@ async function startEngine(loaded: PlannedModel, options: EngineOptions): Promis
     options.threads > 1 ? new (await import("../runtime/pool.js")).WorkerPool({ module, memory: mem.memory }, options.threads) : null;
   try {
     const before = mem.used;
-    const packed = packGraph(withWinograd(loaded, options.winograd), mem, options.microKernel);
+    const packed = packGraph(withWinograd(loaded, options.winograd), mem, options.microKernel, kernels);
     const weightBytes = mem.used - before;
     const scratchSize = scratchBytes(packed, kernels);
     const scratch = Array.from({ length: options.threads }, () => mem.alloc(scratchSize));
