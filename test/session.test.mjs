@@ -113,6 +113,15 @@ Api("inconsistent or missing weights are one-line errors naming the tensor", asy
   bias[3] = Infinity;
   poisoned.set("classifier.bias", { dtype: "F32", shape: [bias.length], data: bias });
   await rejectsWith(Session.create(writeSafetensors(poisoned)), /'classifier.bias' holds a non-finite value/);
+  // the classifier's weight is read straight into linear memory: checked there the same way
+  const poisonedWeight = new Map(tensors);
+  const cw = Float32Array.from(tensors.get("classifier.weight").data);
+  cw[cw.length - 2] = Number.NaN;
+  poisonedWeight.set("classifier.weight", { dtype: "F32", shape: tensors.get("classifier.weight").shape, data: cw });
+  await rejectsWith(
+    Session.create(writeSafetensors(poisonedWeight)),
+    new RegExp(`'classifier.weight' holds a non-finite value \\(NaN\\) at index ${cw.length - 2}`),
+  );
   await rejectsWith(Session.create("densenet122"), /unknown model 'densenet122'/);
   await rejectsWith(Session.create("/nonexistent/model.safetensors"), /cannot read model file.*ENOENT/);
   await rejectsWith(Session.create("densenet121", { threads: 0 }), /threads must be an integer/);

@@ -193,7 +193,7 @@ export function buildDenseNetGraph(config: DenseNetConfig, reader: WeightReader)
     output: at(logits),
     inFeatures: features,
     outFeatures: config.numClasses,
-    weight: reader.later("classifier.weight", [config.numClasses, features]),
+    weight: reader.later("classifier.weight", [config.numClasses, features], { direct: true }),
     bias: reader.get("classifier.bias", [config.numClasses]),
   });
   return { buffers, ops, input, output: logits };

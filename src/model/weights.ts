@@ -1,5 +1,6 @@
 import { DenseNetError, check } from "../errors.js";
 import type { LazyTensor, StoredTensor } from "../io/safetensors.js";
+import type { LazyWeight } from "../plan/graph.js";
 
 export type { LazyTensor };
 import { type DenseNetConfig, blockChannels, describeConfig, featureChannels } from "./config.js";
@@ -33,8 +34,10 @@ export function normalizeKeys(weights: WeightMap): Map<string, LazyTensor> {
 
 /** Reads float tensors by name, checking each one's shape. */
 export class WeightReader {
-  /** What later()'s functions read into: as long as the largest float tensor, made on first use. */
+  /** What later()'s functions read into: as long as the largest float tensor not read directly, made on first use. */
   private scratch: Float32Array | null = null;
+  /** Tensors later() reads straight into their destination (`direct`). */
+  private readonly direct = new Set<string>();
 
   constructor(
     private readonly weights: ReadonlyMap<string, LazyTensor>,
@@ -64,16 +67,26 @@ export class WeightReader {
    * reader's scratch, reused by every such function: valid until the next call of one, and
    * the caller's to modify (so packing a model's weights makes no garbage).
    */
-  later(name: string, shape: readonly number[]): () => Float32Array {
+  later(name: string, shape: readonly number[], { direct = false } = {}): LazyWeight {
     const t = this.checked(name, shape);
     const count = shape.reduce((a, b) => a * b, 1);
-    return () => {
+    if (direct) this.direct.add(name);
+    const read = () => {
       this.scratch ??= new Float32Array(this.largestFloatTensor());
       const data = this.scratch.subarray(0, count);
       t.readInto(data);
       this.checkFinite(name, data);
       return data;
     };
+    // direct: read straight into the packer's destination; the scratch is not sized for it
+    return direct
+      ? Object.assign(read, {
+          into: (dest: Float32Array) => {
+            t.readInto(dest);
+            this.checkFinite(name, dest);
+          },
+        })
+      : read;
   }
 
   private checked(name: string, shape: readonly number[]): LazyTensor {
@@ -90,8 +103,8 @@ export class WeightReader {
 
   private largestFloatTensor(): number {
     let most = 0;
-    for (const t of this.weights.values())
-      if (FLOAT_DTYPES.has(t.dtype))
+    for (const [name, t] of this.weights)
+      if (FLOAT_DTYPES.has(t.dtype) && !this.direct.has(name))
         most = Math.max(
           most,
           t.shape.reduce((a, b) => a * b, 1),

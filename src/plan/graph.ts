@@ -28,11 +28,20 @@ export interface Affine {
  * read and packed one op at a time and never all held in JS at once (plan/pack_weights.ts
  * calls each once, and is done with the values before the next op).
  */
-export type WeightData = Float32Array | (() => Float32Array);
+export type WeightData = Float32Array | LazyWeight;
+
+/** A weight read on demand; `into`, where present, reads it straight into `dest` (of its length) instead. */
+export type LazyWeight = (() => Float32Array) & { readonly into?: (dest: Float32Array) => void };
 
 /** The values of a weight matrix (calling it where it is read on demand). */
 export function weightValues(weight: WeightData): Float32Array {
   return typeof weight === "function" ? weight() : weight;
+}
+
+/** Writes a weight matrix's values into `dest` (of its length): read there directly where the weight can be. */
+export function weightInto(weight: WeightData, dest: Float32Array): void {
+  if (typeof weight === "function" && weight.into) weight.into(dest);
+  else dest.set(weightValues(weight));
 }
 
 export type Pair = readonly [number, number];

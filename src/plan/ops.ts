@@ -3,7 +3,7 @@
 // (the table fails to compile while a kind is missing), a kernel in assembly/ with its
 // descriptor layout in kernels/layout.ts, and its name in kernels/op_kernels.ts.
 import * as L from "../kernels/layout.js";
-import { type Op, type OpKind, type OpOf, type Pads, type Pair, weightValues } from "./graph.js";
+import { type Op, type OpKind, type OpOf, type Pads, type Pair, weightInto, weightValues } from "./graph.js";
 import { type OpDef, convFields, fields } from "./op_def.js";
 import {
   MICRO_KERNELS,
@@ -133,7 +133,12 @@ const linear: OpDef<OpOf<"linear">> = {
   vectorInput: true,
   outputSize: () => VECTOR,
   macs: (op) => op.inFeatures * op.outFeatures,
-  pack: (op, mem) => ({ ...NO_WEIGHTS, matrix: mem.allocF32(weightValues(op.weight)), bias: op.bias ? mem.allocF32(op.bias) : 0 }),
+  pack(op, mem) {
+    // read straight into linear memory where the reader can (a classifier is a model's largest tensor)
+    const matrix = allocFloats(mem, op.inFeatures * op.outFeatures);
+    weightInto(op.weight, matrix.view);
+    return { ...NO_WEIGHTS, matrix: matrix.ptr, bias: op.bias ? mem.allocF32(op.bias) : 0 };
+  },
   descriptor(op, { inOff, outOff }) {
     const f = fields(L.LINEAR_FIELDS);
     f[L.LINEAR_IN_OFF] = inOff;
