@@ -228,8 +228,8 @@ export function run(len: i32, last: i32, cap: i32): i32 {
       let digits = intDigits;
       // false: leave the number to the caller (no digit, a leading zero, a '.' without digits,
       // more digits than m holds, an exponent out of range, or too near a float32 boundary)
-      let exact = intDigits > 0 && (intDigits == 1 || load<u8>(i) != 0x30);
       const leadingZero = load<u8>(i) == 0x30;
+      let exact = intDigits > 0 && (intDigits == 1 || !leadingZero);
       i += <usize>intDigits;
       let e = 0;
       if (load<u8>(i) == 0x2e) {

@@ -21,7 +21,6 @@ export interface ScratchSizes {
   conv2d_winograd_f4x4_scratch_bytes(maxCin: number): number;
 }
 
-/** Everything the planner and the runtime need to know about one op kind. */
 /** Weight transforms the kernels run on the memory the weights are packed into (assembly/winograd_weights.ts). */
 export interface WeightTransforms {
   winograd_f2x2_weights(out: number, length: number, weight: number, cout: number, cin: number, mr: number): void;
@@ -35,6 +34,7 @@ export interface StagedTransforms {
   staging(bytes: number): number;
 }
 
+/** Everything the planner and the runtime need to know about one op kind. */
 export interface OpDef<O extends Op> {
   /** The kernel (assembly/) that runs the op, or which one for this op (the Winograd tiles). */
   readonly kernel: OpKernelName | ((op: OpGeometry<O>) => OpKernelName);
