@@ -10,13 +10,15 @@
 // (the double's shortest form: ~17 digits).
 import { SeededRandom } from "../dist/model/random_weights.js";
 import { parseJsonBytes } from "../dist/serve/json_bytes.js";
+import { commandLine, integer, parseOptions } from "./lib/args.mjs";
 
-const option = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return Number(i >= 0 ? process.argv[i + 1] : fallback);
+const readArgs = (argv) => {
+  const v = parseOptions(argv, { size: { type: "string", default: "224" }, runs: { type: "string", default: "40" } });
+  return { help: v.help, size: integer("size", v.size), runs: integer("runs", v.runs) };
 };
-const size = option("size", 224),
-  runs = option("runs", 40);
+const { args, exit } = commandLine(readArgs, "usage: node bench/json_body.mjs [--size 224] [--runs 40]", "json_body");
+if (!args) process.exit(exit);
+const { size, runs } = args;
 const rng = new SeededRandom(5);
 const data = Array.from({ length: 3 * size * size }, () => Math.fround(rng.normal()));
 const body = Buffer.from(JSON.stringify({ inputs: [{ name: "input", shape: [1, 3, size, size], datatype: "FP32", data }] }));

@@ -9,23 +9,31 @@
 // client process, the share of one core it used (utime + stime over the wall time).
 import { readFileSync, readdirSync } from "node:fs";
 import { Agent } from "node:http";
-import { parseArgs } from "node:util";
 import { SeededRandom } from "../dist/model/random_weights.js";
+import { choices, commandLine, integer, parseOptions, positive } from "./lib/args.mjs";
 import { inferBody, send, startServe } from "./lib/serve_client.mjs";
 
-const { values: o } = parseArgs({
-  options: {
-    format: { type: "string", default: "binary" },
-    clients: { type: "string", default: "16" },
-    seconds: { type: "string", default: "8" },
-    threads: { type: "string", default: "2" },
-  },
-});
-if (o.format !== "json" && o.format !== "binary") throw new Error("--format takes json or binary");
-const format = o.format;
-const clients = Number(o.clients),
-  seconds = Number(o.seconds);
-const { child, port } = await startServe(["--model", "bench=densenet121", "--threads", o.threads, "--max-queue", "100000"]);
+const OPTIONS = {
+  format: { type: "string", default: "binary" },
+  clients: { type: "string", default: "16" },
+  seconds: { type: "string", default: "8" },
+  threads: { type: "string", default: "2" },
+};
+const readArgs = (argv) => {
+  const v = parseOptions(argv, OPTIONS);
+  return {
+    help: v.help,
+    format: choices("format", v.format, ["json", "binary"])[0],
+    clients: integer("clients", v.clients),
+    seconds: positive("seconds", v.seconds),
+    threads: integer("threads", v.threads),
+  };
+};
+const USAGE = "usage: node bench/serve_threads.mjs [--format json|binary] [--clients 16] [--seconds 8] [--threads 2]";
+const { args, exit } = commandLine(readArgs, USAGE, "serve_threads");
+if (!args) process.exit(exit);
+const { format, clients, seconds } = args;
+const { child, port } = await startServe(["--model", "bench=densenet121", "--threads", String(args.threads), "--max-queue", "100000"]);
 
 /** CPU ticks (1/100 s) of every thread of the server, by "tid:name". */
 function ticks() {
@@ -59,7 +67,7 @@ try {
   const t1 = ticks(),
     c1 = process.cpuUsage(),
     wall = (performance.now() - w0) / 1000;
-  console.log(`${o.format}, ${clients} clients: ${(answered / wall).toFixed(1)} images/s over ${wall.toFixed(1)} s`);
+  console.log(`${format}, ${clients} clients: ${(answered / wall).toFixed(1)} images/s over ${wall.toFixed(1)} s`);
   for (const [thread, t] of Object.entries(t1)) {
     const share = (t - (t0[thread] ?? 0)) / 100 / wall;
     if (share > 0.005) console.log(`  server thread ${thread}: ${(100 * share).toFixed(1)} % of a core`);
