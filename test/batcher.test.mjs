@@ -17,12 +17,10 @@ function fakeSession() {
   return {
     runs,
     plan() {},
-    run(input) {
+    runParts(parts) {
+      const images = parts.reduce((n, p) => n + p.dims[0], 0);
       return new Promise((resolve) => {
-        runs.push({
-          images: input.dims[0],
-          finish: () => resolve({ data: new Float32Array(input.dims[0] * 2), dims: [input.dims[0], 2] }),
-        });
+        runs.push({ images, finish: () => resolve({ data: new Float32Array(images * 2), dims: [images, 2] }) });
       });
     },
   };

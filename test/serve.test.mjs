@@ -260,6 +260,17 @@ Serve("binary tensor data extension (tritonclient's default): binary inputs and 
   assert.equal(header.outputs, [{ name: "logits", shape: [2, 7], datatype: "FP32", parameters: { binary_data_size: 2 * 7 * 4 } }]);
   const out = res.raw.subarray(jsonLength);
   assert.equal(Array.from(new Uint32Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.length))), bits(alone));
+  // The binary data at every offset mod 4 (the server views it where aligned, copies it where not), concurrently.
+  const shifted = await Promise.all(
+    [0, 1, 2, 3].map((pad) => {
+      const header = `${JSON.stringify({ inputs: [input] })}${" ".repeat(pad)}`;
+      const body = new Uint8Array(Buffer.concat([Buffer.from(header), Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength)]));
+      return request(port, "POST", "/v2/models/narrow/infer", body, {
+        headers: { "Inference-Header-Content-Length": String(header.length) },
+      });
+    }),
+  );
+  for (const r of shifted) assert.equal(responseBits(r.json), bits(alone), r.text);
   // Binary in, JSON out; and JSON in with binary_data_output.
   const jsonOut = binaryBody({ inputs: [input] }, [a]);
   const res2 = await request(port, "POST", "/v2/models/narrow/infer", jsonOut.body, { headers: jsonOut.headers });

@@ -238,22 +238,14 @@ export class Batcher {
     }
   }
 
-  /** One Session.run over the batch's images, concatenated; returns each request's rows. */
+  /**
+   * One Session.runParts over the batch's images (the requests' own arrays, which nothing
+   * else holds or changes: not copied); returns each request's rows.
+   */
   private async runBatch(model: BatchedModel, batch: Pending[]): Promise<Tensor[]> {
-    const [, c, h, w] = batch[0].images.dims;
     const total = batch.reduce((n, item) => n + item.count, 0);
-    let input = batch[0].images;
-    if (batch.length > 1) {
-      const data = new Float32Array(total * c * h * w);
-      let offset = 0;
-      for (const item of batch) {
-        data.set(item.images.data, offset);
-        offset += item.images.data.length;
-      }
-      input = { data, dims: [total, c, h, w] };
-    }
     const t0 = performance.now();
-    const logits = await model.session.run(input);
+    const logits = await model.session.runParts(batch.map((item) => item.images));
     const end = performance.now();
     this.observe(model.name, total, (end - Math.max(t0, this.lastRunEnd)) / 1000);
     this.lastRunEnd = end;

@@ -16,18 +16,33 @@ export class HttpError extends Error {
   }
 }
 
+/** The chunks, `bytes` in all, copied into a fresh ArrayBuffer where byte `alignAt` lies at a multiple of 4. */
+function joinChunks(chunks: readonly Buffer[], bytes: number, alignAt: number): Buffer {
+  const pad = (4 - (alignAt % 4)) % 4;
+  const body = Buffer.from(new ArrayBuffer(pad + bytes), pad, bytes);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.length;
+  }
+  return body;
+}
+
 /**
  * Reads the request body, at most `limit` bytes. Past the limit it stops collecting and rejects
  * with 413 at once; node:http then reads and discards the rest, so the connection stays usable
  * and the client sees the answer. `reserve(bytes)` is called for every chunk before it is kept;
  * if it throws, the read rejects with that error the same way. With a `budget`, the read
- * pauses until a later event-loop turn whenever this turn's budget is spent.
+ * pauses until a later event-loop turn whenever this turn's budget is spent. The body comes
+ * back in an ArrayBuffer of its own, placed so that its byte `alignAt` (if given and inside
+ * the body) lies at a multiple of 4: float32 data from there can be viewed, not copied.
  */
 export function readBody(
   req: IncomingMessage,
   limit: number,
   reserve: (bytes: number) => void = () => {},
   budget: ReadBudget | null = null,
+  alignAt = 0,
 ): Promise<Buffer> {
   const tooLarge = () => new HttpError(413, `request body exceeds the limit of ${limit} bytes (--max-body-mb)`);
   const declared = Number(req.headers["content-length"]);
@@ -53,7 +68,7 @@ export function readBody(
       }
     };
     req.on("data", onData);
-    req.once("end", () => resolve(Buffer.concat(chunks)));
+    req.once("end", () => resolve(joinChunks(chunks, bytes, alignAt)));
     req.once("error", (e) => reject(new HttpError(400, `request body could not be read: ${e.message}`)));
     req.once("aborted", () => reject(new HttpError(400, "the client aborted the request body")));
   });

@@ -119,7 +119,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
  * `binary` is the part of the body after the JSON under the binary tensor data extension
  * (Triton's, which tritonclient uses by default: HTTP header Inference-Header-Content-Length
  * gives the JSON's length): an input with `"parameters": {"binary_data_size": B}` and no `data`
- * takes its next B bytes, little-endian float32 in row-major order.
+ * takes its next B bytes, little-endian float32 in row-major order. Where those bytes lie
+ * 4-byte aligned, the tensor is a view of them, not a copy: keep `binary` unchanged while
+ * the request is in use.
  */
 export function parseInferRequest(body: unknown, session: Session, binary?: Uint8Array): InferRequest {
   const signature = modelSignature(session);
@@ -229,8 +231,12 @@ function parseTensor(entry: Record<string, unknown>, spec: TensorSpec, binary: {
 
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
-/** Little-endian float32 bytes as a fresh Float32Array. */
+/**
+ * Little-endian float32 bytes as a Float32Array: a view of them where they lie 4-byte
+ * aligned (the server reads binary bodies so), else a copy. The caller owns the bytes.
+ */
 function readFloat32(bytes: Uint8Array): Float32Array {
+  if (LITTLE_ENDIAN && bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
   if (LITTLE_ENDIAN) return new Float32Array(bytes.slice().buffer);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return Float32Array.from({ length: bytes.length / 4 }, (_, i) => view.getFloat32(4 * i, true));

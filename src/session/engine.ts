@@ -153,29 +153,37 @@ function stagingFor(staging: Staging, plan: ExecutionPlan, batch: number) {
   };
 }
 
+/** Copies a batch's images, the parts back to back (C, H, W each), into the input staging. */
+function stageImages(engine: Engine, at: number, parts: readonly Float32Array[]): void {
+  for (const part of parts) {
+    engine.mem.f32(at, part.length).set(part);
+    at += part.length * 4;
+  }
+}
+
 /**
- * Runs a batch of `batch` images (C, H, W each, back to back in `input`) on the calling
- * thread, with `plan` (entry's plan, or a view of it) on the entry's first arena.
+ * Runs a batch of `batch` images (C, H, W each, back to back in the parts of `input`) on the
+ * calling thread, with `plan` (entry's plan, or a view of it) on the entry's first arena.
  */
 export function runOnCallingThread(
   engine: Engine,
   staging: Staging,
   entry: PlanEntry,
   plan: ExecutionPlan,
-  input: Float32Array,
+  input: readonly Float32Array[],
   batch: number,
 ): Float32Array {
   const stage = stagingFor(staging, plan, batch);
-  engine.mem.f32(stage.inputStage, input.length).set(input);
+  stageImages(engine, stage.inputStage, input);
   const schedule = { table: plan.schedule, steps: plan.steps.length };
   for (let i = 0; i < batch; i++) runImage(engine.table, schedule, stage, i, entry.arenas[0], engine.scratch[0]);
   return engine.mem.f32(stage.outputStage, batch * plan.outputElements).slice();
 }
 
 /**
- * Runs a batch on the pool: whole images go to workers while there are at least as many
- * images left as threads; the remaining (batch mod threads) images are each split across
- * all workers. The entry must be pinned by the caller.
+ * Runs a batch (the parts of `input`, back to back) on the pool: whole images go to workers
+ * while there are at least as many images left as threads; the remaining (batch mod threads)
+ * images are each split across all workers. The entry must be pinned by the caller.
  */
 export async function runOnPool(
   engine: Engine,
@@ -184,7 +192,7 @@ export async function runOnPool(
   staging: Staging,
   entry: PlanEntry,
   plan: ExecutionPlan,
-  input: Float32Array,
+  input: readonly Float32Array[],
   batch: number,
   fault: Fault | null,
 ): Promise<Float32Array> {
@@ -192,7 +200,7 @@ export async function runOnPool(
   const shared = batch % nth;
   cache.ensureArenas(entry, batch >= nth ? nth : 1);
   const stage = stagingFor(staging, plan, batch);
-  engine.mem.f32(stage.inputStage, input.length).set(input);
+  stageImages(engine, stage.inputStage, input);
   const barrier = barrierView(engine.mem.memory.buffer, engine.barrier);
   resetBarrier(barrier);
   const claims = engine.schedule === "dynamic" ? staging.claimArea(claimAreaBytes(plan.steps.length, nth, shared)) : 0;

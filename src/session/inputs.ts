@@ -2,7 +2,7 @@
 // outputs that must be finite. Inputs are copied when run() is called, so a caller may reuse
 // its buffers as soon as run() returns its promise.
 import { check } from "../errors.js";
-import { type AnyTensor, elementCount, firstNonFinite, formatDims } from "../tensor.js";
+import { type AnyTensor, type Tensor, elementCount, firstNonFinite, formatDims } from "../tensor.js";
 
 /** Largest batch one run() accepts. */
 export const MAX_BATCH = 4096;
@@ -28,6 +28,12 @@ export function copyFeeds(feeds: unknown, inputNames: readonly string[]): Record
 
 /** A copy of a float32 or int64 tensor; anything else is an error naming the input. */
 function copyTensor(t: unknown, name: string): AnyTensor {
+  const { data, dims } = asTensor(t, name);
+  return data instanceof Float32Array ? { data: data.slice(), dims: [...dims] } : { data: data.slice(), dims: [...dims] };
+}
+
+/** `t` checked to be a float32 or int64 tensor with a valid shape (not copied); else an error naming the input. */
+function asTensor(t: unknown, name: string): AnyTensor {
   const data = typeof t === "object" && t !== null ? (t as { data?: unknown }).data : undefined;
   const dims = typeof t === "object" && t !== null ? (t as { dims?: unknown }).dims : undefined;
   check(
@@ -38,7 +44,62 @@ function copyTensor(t: unknown, name: string): AnyTensor {
     dims.length <= 64 && dims.every((d) => Number.isSafeInteger(d) && d >= 0),
     () => `input '${name}' has invalid shape ${formatDims(dims)}: dims must be at most 64 non-negative integers`,
   );
-  return data instanceof Float32Array ? { data: data.slice(), dims: [...dims] } : { data: data.slice(), dims: [...dims] };
+  return { data, dims } as AnyTensor;
+}
+
+/** A non-empty array of tensors, each checked as asTensor does (not copied). */
+export function tensorList(parts: unknown, name: string): AnyTensor[] {
+  check(Array.isArray(parts) && parts.length > 0, () => `${name} must be a non-empty array of tensors`);
+  return parts.map((p, i) => asTensor(p, `${name}[${i}]`));
+}
+
+/** An image batch (N, C, H, W) as the engine takes it: its values in parts, back to back. */
+export interface ImageParts {
+  readonly parts: readonly Float32Array[];
+  readonly dims: readonly [number, number, number, number];
+}
+
+/** A checked image batch as one part. */
+export function imageParts(input: AnyTensor): ImageParts {
+  const [n, c, h, w] = input.dims;
+  return { parts: [input.data as Float32Array], dims: [n, c, h, w] };
+}
+
+/**
+ * The shape of image batches (N_i, C, H, W), each already checked by checkImages, put
+ * together along N; an error unless they all have one C, H and W.
+ */
+export function concatDims(parts: readonly AnyTensor[]): [number, number, number, number] {
+  const [, c, h, w] = parts[0].dims;
+  let n = 0;
+  for (const part of parts) {
+    const d = part.dims;
+    check(
+      d[1] === c && d[2] === h && d[3] === w,
+      () => `image batches run together must have one shape [N, ${c}, ${h}, ${w}], got ${formatDims(d)}`,
+    );
+    n += d[0];
+  }
+  check(n <= MAX_BATCH, () => `batch ${n} exceeds the maximum of ${MAX_BATCH} images per run`);
+  return [n, c, h, w];
+}
+
+/** Image batches (N_i, C, H, W) of one C, H and W as one tensor, copied (run() checks the rest). */
+export function concatImages(parts: readonly AnyTensor[]): Tensor {
+  for (const part of parts) {
+    check(
+      part.data instanceof Float32Array && part.dims.length === 4,
+      () => `image batches must be float32 tensors (N, C, H, W), got shape ${formatDims(part.dims)}`,
+    );
+  }
+  const dims = concatDims(parts);
+  const data = new Float32Array(elementCount(dims));
+  let at = 0;
+  for (const part of parts) {
+    data.set(part.data as Float32Array, at);
+    at += part.data.length;
+  }
+  return { data, dims };
 }
 
 /** Checks an image batch (N, C, H, W) for a model of `channels` input channels and returns its shape. */
