@@ -164,6 +164,12 @@ const WINOGRAD_CASES = [
   { name: "a 1x1 image", h: 1, w: 1, op: { cin: 3, cout: 4 } },
   { name: "wide rows, 3x40 (several 4-tile groups per row)", h: 3, w: 40, op: { cin: 6, cout: 8 } },
   { name: "tall, 17x2", h: 17, w: 2, op: { cin: 4, cout: 6, pre: true } },
+  {
+    name: "rows of 4k + 1 tiles, 11x25: the tile left in each row (1 column wide) shares groups across rows, the last one partial",
+    h: 11,
+    w: 25,
+    op: { cin: 9, cout: 12, relu: true },
+  },
 ];
 
 WINOGRAD_CASES.forEach(({ name, h, w, op: params }, i) => {

@@ -73,6 +73,12 @@ const CASES = [
   { name: "a 1x1 image, no bias", h: 1, w: 1, op: { cin: 3, cout: 4, bias: false } },
   { name: "wide rows, 3x40 (several 4-tile groups per row)", h: 3, w: 40, op: { cin: 6, cout: 8 } },
   { name: "tall, 17x2", h: 17, w: 2, op: { cin: 4, cout: 6, pre: true } },
+  {
+    name: "rows of 4k + 2 tiles, 9x22: the 2 tiles left in each row share groups across rows, the last one partial",
+    h: 9,
+    w: 22,
+    op: { cin: 9, cout: 12, relu: true },
+  },
   { name: "258 -> 3 channels (long reduction, one short row block), 5x6, ReLU", h: 5, w: 6, op: { cin: 258, cout: 3, relu: true } },
 ];
 

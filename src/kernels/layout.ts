@@ -47,17 +47,18 @@ export const GEMM_MR_6X8 = 6; // gemm_f32_6x8
  * Winograd F(2x2, 3x3) convolution (3x3, stride 1, padding 1) reads a CONV descriptor whose
  * CONV_A holds the 16 transformed weight matrices (xi-major, each packed as for the 4-row
  * micro-kernels), CONV_IN_OFF a WINO_INPUT buffer of CONV_H x CONV_W (already padded), and
- * CONV_OH x CONV_OW the output size. Tiles: ceil(OH/2) rows of WINO_TILES_W(OW) tiles.
+ * CONV_OH x CONV_OW the output size. Tiles: ceil(OH/2) rows of ceil(OW/2), in groups of
+ * WINO_TILE_GROUP (assembly/conv2d_winograd.ts), two groups per GEMM panel.
  */
 export const WINO_MAX_CIN = 1024; // the transformed input panels of one 8-tile panel: 16 * Cin * 8 f32
 export const WINO_XI = 16; // transformed positions per 4x4 patch: 16 weight matrices, 16 GEMMs per tile panel
 export const WINO_ROWS = GEMM_MR_4X8; // it runs the 4-row micro-kernels (4x8 or 4x8-shuffle)
-export const WINO_TILE_GROUP = 4; // tiles per vectorised transform: each tile row is padded to a multiple of this
+export const WINO_TILE_GROUP = 4; // tiles per vectorised transform (one per f32x4 lane)
 export const WINO_PAD = 1; // the padded input holds the image at (WINO_PAD, WINO_PAD)
 /**
  * Winograd F(4x4, 3x3) (assembly/conv2d_winograd.ts) reads the same CONV descriptor,
  * with 36 transformed weight matrices in CONV_A and tiles of 4x4: ceil(OH/4) rows of
- * WINO4_TILES_W(OW) tiles; WINO_MAX_CIN, WINO_ROWS, WINO_TILE_GROUP and WINO_PAD hold for it too.
+ * ceil(OW/4) tiles; WINO_MAX_CIN, WINO_ROWS, WINO_TILE_GROUP and WINO_PAD hold for it too.
  */
 export const WINO4_XI = 36; // transformed positions per 6x6 patch: 36 weight matrices, 36 GEMMs per tile panel
 

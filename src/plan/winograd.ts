@@ -74,18 +74,15 @@ export function useWinograd(graph: Graph, tiles: WinogradTile | ((op: ConvOp) =>
 /** Output rows and columns per tile. */
 const TILE_SIZE: Record<WinogradTile, number> = { f2x2: 2, f4x4: 4 };
 
-/** Tiles per tile row (ceil(width / tile size) rounded up to whole groups: groups never straddle rows). */
-export function winogradTilesW(width: number, tile: WinogradTile = "f2x2"): number {
-  return Math.ceil(Math.ceil(width / TILE_SIZE[tile]) / L.WINO_TILE_GROUP) * L.WINO_TILE_GROUP;
-}
 
 /**
- * The padded input's size: every tile's patch (tile size + 2 square), plus the columns the
- * vector loads overrun (F(2x2): 12 floats read for a group's 10; F(4x4): 20 for 18).
+ * The padded input's size: every tile's patch (tile size + 2 square), plus the 2 columns the
+ * vector loads overrun past the last patch (a run of 4 tiles reads F(2x2): 12 floats for its
+ * 10, F(4x4): 20 for 18; one tile alone F(2x2): 4 for 4, F(4x4): 8 for 6).
  */
 export function winogradInputSize(input: Spatial, tile: WinogradTile = "f2x2"): Spatial {
   const t = TILE_SIZE[tile];
-  return { height: t * Math.ceil(input.height / t) + 2 * L.WINO_PAD, width: t * winogradTilesW(input.width, tile) + 4 };
+  return { height: t * Math.ceil(input.height / t) + 2 * L.WINO_PAD, width: t * Math.ceil(input.width / t) + 4 };
 }
 
 /** The transformed weight matrices of a tile: F(2x2) 16, F(4x4) 36. */
