@@ -74,7 +74,6 @@ export function useWinograd(graph: Graph, tiles: WinogradTile | ((op: ConvOp) =>
 /** Output rows and columns per tile. */
 const TILE_SIZE: Record<WinogradTile, number> = { f2x2: 2, f4x4: 4 };
 
-
 /**
  * The padded input's size: every tile's patch (tile size + 2 square), plus the 2 columns the
  * vector loads overrun past the last patch (a run of 4 tiles reads F(2x2): 12 floats for its
