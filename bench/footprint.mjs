@@ -20,23 +20,29 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { commandLine, integer, parseOptions } from "./lib/args.mjs";
 import { BENCH_DIR, CACHE_DIR, REPO_ROOT, RESULTS_DIR, ensureModels, ensurePeers, readNpy } from "./lib/peers.mjs";
 
-const { values: opts } = parseArgs({
-  options: {
-    model: { type: "string", default: "densenet121" },
-    runs: { type: "string", default: "10" },
-    threads: { type: "string", default: "1" },
-    cli: { type: "string", default: join(REPO_ROOT, "dist", "cli.js") },
-    "no-peer": { type: "boolean", default: false },
-    variant: { type: "string", multiple: true, default: [] },
-    json: { type: "string", default: join(RESULTS_DIR, "footprint.json") },
+const USAGE = `usage: node bench/footprint.mjs [--model densenet121] [--runs 10] [--threads 1] [--cli dist/cli.js] [--no-peer]
+       [--variant NAME=/path/to/dist/cli.js]... [--json bench/results/footprint.json]`;
+const { args: opts, exit } = commandLine(
+  (argv) => {
+    const v = parseOptions(argv, {
+      model: { type: "string", default: "densenet121" },
+      runs: { type: "string", default: "10" },
+      threads: { type: "string", default: "1" },
+      cli: { type: "string", default: join(REPO_ROOT, "dist", "cli.js") },
+      "no-peer": { type: "boolean", default: false },
+      variant: { type: "string", multiple: true, default: [] },
+      json: { type: "string", default: join(RESULTS_DIR, "footprint.json") },
+    });
+    return { ...v, runs: integer("runs", v.runs), threads: integer("threads", v.threads) };
   },
-});
-const runs = Number(opts.runs),
-  threads = Number(opts.threads);
-if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${opts.runs}`);
+  USAGE,
+  "footprint",
+);
+if (!opts) process.exit(exit);
+const { runs, threads } = opts;
 
 const { models, inputs } = ensureModels([opts.model]);
 const model = models[opts.model];

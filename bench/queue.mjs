@@ -14,26 +14,41 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, totalmem } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { commandLine, integer, integers, parseOptions } from "./lib/args.mjs";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { cli, startRedis, startWorker, waitFor } from "../test/queue_helpers.mjs";
 
-const { values: flags } = parseArgs({
-  options: {
-    model: { type: "string", default: "densenet121" },
-    size: { type: "string", default: "224" },
-    jobs: { type: "string", default: "48" },
-    workers: { type: "string", default: "1,2" },
-    threads: { type: "string", default: "1,2" },
-    concurrency: { type: "string", default: "2" },
-    runs: { type: "string", default: "10" },
-    out: { type: "string", default: fileURLToPath(new URL("./results/queue.json", import.meta.url)) },
+const USAGE = `usage: node bench/queue.mjs [--model densenet121] [--size 224] [--jobs 48] [--workers 1,2] [--threads 1,2]
+       [--concurrency 2] [--runs 10] [--out bench/results/queue.json]`;
+const { args: flags, exit } = commandLine(
+  (argv) => {
+    const v = parseOptions(argv, {
+      model: { type: "string", default: "densenet121" },
+      size: { type: "string", default: "224" },
+      jobs: { type: "string", default: "48" },
+      workers: { type: "string", default: "1,2" },
+      threads: { type: "string", default: "1,2" },
+      concurrency: { type: "string", default: "2" },
+      runs: { type: "string", default: "10" },
+      out: { type: "string", default: fileURLToPath(new URL("./results/queue.json", import.meta.url)) },
+    });
+    return {
+      ...v,
+      size: integer("size", v.size),
+      jobs: integer("jobs", v.jobs),
+      workers: integers("workers", v.workers),
+      threads: integers("threads", v.threads),
+      concurrency: integer("concurrency", v.concurrency),
+      runs: integer("runs", v.runs),
+    };
   },
-});
-const size = Number(flags.size),
-  jobCount = Number(flags.jobs);
-const list = (text) => text.split(",").map(Number);
+  USAGE,
+  "queue",
+);
+if (!flags) process.exit(exit);
+const size = flags.size,
+  jobCount = flags.jobs;
 const root = fileURLToPath(new URL("..", import.meta.url));
 // Short locks for the killed-worker run only, so a dead worker's jobs return in seconds.
 const KILL_LOCK = ["--lock-duration", "4000", "--stalled-interval", "1000"];
@@ -52,7 +67,7 @@ function offline(threads) {
       "--threads",
       String(threads),
       "--runs",
-      flags.runs,
+      String(flags.runs),
       "--warmup",
       "2",
       "--json",
@@ -106,14 +121,24 @@ async function run() {
   const results = { offline: {}, queue: [], killed: null };
   let queueIndex = 0;
   try {
-    for (const threads of list(flags.threads)) {
+    for (const threads of flags.threads) {
       results.offline[threads] = offline(threads);
       console.error(`offline, ${threads} thread(s): ${results.offline[threads].toFixed(2)} images/s`);
     }
     const measure = async (workerCount, threads, extra, during) => {
       const name = `bench${queueIndex++}`;
       const queue = new Queue(name, { connection: { url: redis.url } });
-      const args = ["--model", flags.model, "--queue", name, "--threads", String(threads), "--concurrency", flags.concurrency, ...extra];
+      const args = [
+        "--model",
+        flags.model,
+        "--queue",
+        name,
+        "--threads",
+        String(threads),
+        "--concurrency",
+        String(flags.concurrency),
+        ...extra,
+      ];
       const workers = await Promise.all(Array.from({ length: workerCount }, (_, i) => startWorker(redis.url, args, `w${i}`)));
       try {
         await drain(queue, data, 2 * workerCount); // warm-up: every worker plans the size
@@ -125,8 +150,8 @@ async function run() {
         await queue.close();
       }
     };
-    for (const workerCount of list(flags.workers)) {
-      for (const threads of list(flags.threads)) {
+    for (const workerCount of flags.workers) {
+      for (const threads of flags.threads) {
         const { seconds, images_per_s } = await measure(workerCount, threads, []);
         const row = {
           workers: workerCount,

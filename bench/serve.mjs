@@ -27,28 +27,50 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_MODEL_PATH, Session, preprocessingOf } from "../dist/index.js";
 import { SeededRandom } from "../dist/model/random_weights.js";
+import { choices, commandLine, csv, integer, integers, parseOptions, positive } from "./lib/args.mjs";
 import { inferBody, send, startServe } from "./lib/serve_client.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const option = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
+const USAGE = `usage: node bench/serve.mjs [--seconds 5] [--rounds 3] [--offline-seconds S] [--clients 1,4,16,64]
+       [--models densenet121@224,default] [--threads T] [--max-batch 8] [--max-delay-ms 5] [--runtime node|deno]
+       [--formats json,binary] [--out bench/results/serve.json]`;
+const OPTIONS = {
+  seconds: { type: "string", default: "5" },
+  rounds: { type: "string", default: "3" },
+  "offline-seconds": { type: "string" },
+  clients: { type: "string", default: "1,4,16,64" },
+  models: { type: "string", default: "densenet121@224,default" },
+  threads: { type: "string", default: String(availableParallelism()) },
+  "max-batch": { type: "string", default: "8" },
+  "max-delay-ms": { type: "string", default: "5" },
+  runtime: { type: "string", default: "node" },
+  formats: { type: "string", default: "json,binary" },
+  out: { type: "string", default: join(ROOT, "bench", "results", "serve.json") },
 };
-const seconds = Number(option("seconds", "5"));
-const rounds = Number(option("rounds", "3"));
-const offlineSeconds = Number(option("offline-seconds", String(seconds)));
-const clientCounts = option("clients", "1,4,16,64").split(",").map(Number);
-const modelSpecs = option("models", "densenet121@224,default").split(",");
-const threads = Number(option("threads", String(availableParallelism())));
-const maxBatch = Number(option("max-batch", "8"));
-const maxDelayMs = Number(option("max-delay-ms", "5"));
-const runtime = option("runtime", "node");
-const formats = option("formats", "json,binary").split(",");
-if (formats.some((f) => f !== "json" && f !== "binary")) throw new Error("--formats takes json and/or binary");
-const out = option("out", join(ROOT, "bench", "results", "serve.json"));
-for (const [name, v] of Object.entries({ seconds, rounds, offlineSeconds, threads, maxBatch, maxDelayMs })) {
-  if (!(Number.isFinite(v) && v >= 0)) throw new Error(`bad --${name}`);
-}
+const { args, exit } = commandLine(
+  (argv) => {
+    const v = parseOptions(argv, OPTIONS);
+    const seconds = positive("seconds", v.seconds);
+    return {
+      help: v.help,
+      seconds,
+      rounds: integer("rounds", v.rounds),
+      offlineSeconds: v["offline-seconds"] === undefined ? seconds : positive("offline-seconds", v["offline-seconds"]),
+      clientCounts: integers("clients", v.clients),
+      modelSpecs: csv(v.models),
+      threads: integer("threads", v.threads),
+      maxBatch: integer("max-batch", v["max-batch"]),
+      maxDelayMs: positive("max-delay-ms", v["max-delay-ms"], { allowZero: true }),
+      runtime: choices("runtime", v.runtime, ["node", "deno"])[0],
+      formats: choices("formats", v.formats, ["json", "binary"]),
+      out: v.out,
+    };
+  },
+  USAGE,
+  "serve",
+);
+if (!args) process.exit(exit);
+const { seconds, rounds, offlineSeconds, clientCounts, modelSpecs, threads, maxBatch, maxDelayMs, runtime, formats, out } = args;
 
 const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null);
 

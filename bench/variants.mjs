@@ -13,21 +13,30 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { commandLine, integer, parseOptions } from "./lib/args.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const { values: o } = parseArgs({
-  options: {
-    model: { type: "string", default: "densenet121" },
-    threads: { type: "string", default: "1" },
-    batch: { type: "string", default: "1" },
-    rounds: { type: "string", default: "5" },
-    runs: { type: "string", default: "10" },
-    variant: { type: "string", multiple: true, default: [] },
-    json: { type: "string" },
+const USAGE = `usage: node bench/variants.mjs [--model densenet121] [--threads 1] [--batch 1] [--rounds 5] [--runs 10]
+       [--variant NAME=ENV=VALUE[,ENV=VALUE]]... [--variant NAME=--flag=value]... [--json bench/results/variants.json]`;
+const { args: o, exit } = commandLine(
+  (argv) => {
+    const v = parseOptions(argv, {
+      model: { type: "string", default: "densenet121" },
+      threads: { type: "string", default: "1" },
+      batch: { type: "string", default: "1" },
+      rounds: { type: "string", default: "5" },
+      runs: { type: "string", default: "10" },
+      variant: { type: "string", multiple: true, default: [] },
+      json: { type: "string" },
+    });
+    for (const name of ["threads", "batch", "rounds", "runs"]) integer(name, v[name]);
+    return v;
   },
-});
+  USAGE,
+  "variants",
+);
+if (!o) process.exit(exit);
 const specs = o.variant.length ? o.variant : ["f2x2=DENSENET_WINOGRAD=f2x2", "auto=DENSENET_WINOGRAD=auto", "f4x4=DENSENET_WINOGRAD=f4x4"];
 const variants = specs.map((spec) => {
   const [name, ...rest] = spec.split("=");
