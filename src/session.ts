@@ -10,9 +10,7 @@ import { type InterpretedModel, type LoadedModel, type ModelSource, loadModel } 
 import type { ModelMetadata } from "./model/metadata.js";
 import { featuresView } from "./plan/features.js";
 import type { ExecutionPlan } from "./plan/plan.js";
-import { graphMacs, inferSpatial } from "./plan/shapes.js";
 import { availableParallelism } from "node:os";
-import { runSchedule } from "./runtime/executor.js";
 import type { KernelBuild } from "./runtime/kernels.js";
 import { type Engine, type EngineModel, Staging, createEngine, runOnCallingThread, runOnPool } from "./session/engine.js";
 import { takeFault } from "./session/fault.js";
@@ -27,11 +25,13 @@ import {
   tensorList,
 } from "./session/inputs.js";
 import { PlanCache } from "./session/plan_cache.js";
+import { MAX_PROFILE_RUNS, type StepProfile, profileSteps } from "./session/profile.js";
 import { type SessionOptions, checkOptions, checkSize } from "./session/options.js";
 import { RunQueue } from "./session/run_queue.js";
 import type { AnyTensor, Tensor } from "./tensor.js";
 
 export { MAX_BATCH, MAX_SIDE } from "./session/inputs.js";
+export { MAX_PROFILE_MACS, MAX_PROFILE_RUNS, type StepProfile } from "./session/profile.js";
 export { DEFAULT_PLAN_CACHE_BYTES } from "./session/plan_cache.js";
 export type { SessionOptions } from "./session/options.js";
 
@@ -59,18 +59,6 @@ export interface SessionInfo {
   readonly cachedPlans: number;
   readonly cachedPlanBytes: number;
 }
-
-/** One step's timing from profile(). */
-export interface StepProfile {
-  readonly name: string;
-  readonly shape: string;
-  readonly macs: number;
-  readonly ms: number;
-}
-
-/** Most runs profile() takes, and most multiply-adds it may do in all (about 5 s of kernel time at 40 GFLOP/s). */
-export const MAX_PROFILE_RUNS = 1000;
-export const MAX_PROFILE_MACS = 1e11;
 
 /** The default thread count: every core the process may use. */
 export function defaultThreads(): number {
@@ -325,7 +313,8 @@ export class Session {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.queue.push(() => this.profileSteps(this.planned!, height, width, runs));
+    const { engine, plans } = this.planned!;
+    return this.queue.push(() => profileSteps(engine, plans, height, width, runs));
   }
 
   /** Waits for every queued run, then frees the session and shuts its worker pool down. Later runs are refused. */
@@ -379,39 +368,6 @@ export class Session {
   private runInterpreted(feeds: Record<string, AnyTensor>): Record<string, AnyTensor> {
     if (this.model.kind !== "interpreted") throw new DenseNetError("internal: not an interpreted model");
     return this.model.run(feeds);
-  }
-
-  private async profileSteps({ engine, plans }: Planned, height: number, width: number, runs: number): Promise<StepProfile[]> {
-    // The work is known from the shapes alone: refuse before planning allocates anything.
-    const { graph } = engine;
-    const macs = graphMacs(graph, inferSpatial(graph, height, width));
-    check(
-      macs * runs <= MAX_PROFILE_MACS,
-      () =>
-        `profiling ${runs} runs at ${height}x${width} would take ${((macs * runs) / 1e9).toFixed(0)} G multiply-adds, over the limit of ${MAX_PROFILE_MACS / 1e9} G: use fewer runs or a smaller size`,
-    );
-    const entry = plans.get(height, width);
-    const { plan } = entry;
-    return plans.using(entry, async () => {
-      const arena = entry.arenas[0];
-      const input = engine.mem.f32(arena + plan.inputOffset, plan.inputElements);
-      for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.37);
-      const best = plan.steps.map(() => Infinity);
-      let t0 = 0;
-      const timer = {
-        before: () => {
-          t0 = performance.now();
-        },
-        after: (s: number) => {
-          best[s] = Math.min(best[s], performance.now() - t0);
-        },
-      };
-      for (let r = 0; r < runs; r++) {
-        runSchedule(engine.table, { table: plan.schedule, steps: plan.steps.length }, arena, engine.scratch[0], 0, 1, timer);
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      return plan.steps.map((step, i) => ({ name: step.name, shape: step.description, macs: step.macs, ms: best[i] }));
-    });
   }
 
   private checkOneInOneOut(what: string): void {
