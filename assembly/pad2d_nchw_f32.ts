@@ -24,13 +24,18 @@ export function pad2d_nchw_f32(d: usize, base: usize, scratch: usize, ith: i32, 
     for (let c = c0; c < c1; c++) {
       let s: f32 = 1, t: f32 = 0;
       if (scale != 0) { s = load<f32>(scale + (<usize>c << 2)); t = load<f32>(shift + (<usize>c << 2)); }
-      const sv = f32x4.splat(s), tv = f32x4.splat(t);
+      const sv = f32x4.splat(s), tv = f32x4.splat(t), z = f32x4.splat(0);
       const src = base + ptr(d, PAD_IN_OFF) + <usize>c * h * inRow;
       const dst = base + ptr(d, PAD_OUT_OFF) + <usize>c * oh * outRow;
+      const right = ow - left - w, bottom = oh - top - h;
       memory.fill(dst, 0, <usize>top * outRow);
       for (let y = 0; y < h; y++) {
         const from = src + <usize>y * inRow, row = dst + <usize>(top + y) * outRow;
-        memory.fill(row, 0, <usize>left << 2);
+        // The row's zero margins by vector stores where they are at most 4 floats (a Winograd
+        // input's are 1 and 1-5): the left one before the copy overwrites its image part; the
+        // right one may run into the next row of this plane, which is written after it.
+        if (left <= 4 && left + w >= 4) v128.store(row, z);
+        else memory.fill(row, 0, <usize>left << 2);
         const to = row + (<usize>left << 2);
         let x = 0;
         for (; x + 4 <= w; x += 4) {
@@ -39,9 +44,10 @@ export function pad2d_nchw_f32(d: usize, base: usize, scratch: usize, ith: i32, 
         for (; x < w; x++) {
           store<f32>(to + (<usize>x << 2), preact(load<f32>(from + (<usize>x << 2)), s, t, pre, relu));
         }
-        memory.fill(to + inRow, 0, <usize>(ow - left - w) << 2);
+        if (right <= 4 && ow >= 4 && (y + 1 < h || bottom > 0)) v128.store(to + inRow, z);
+        else memory.fill(to + inRow, 0, <usize>right << 2);
       }
-      memory.fill(dst + <usize>(top + h) * outRow, 0, <usize>(oh - top - h) * outRow);
+      memory.fill(dst + <usize>(top + h) * outRow, 0, <usize>bottom * outRow);
     }
   }
 }
