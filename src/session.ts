@@ -223,7 +223,13 @@ export class Session {
       this.checkOneInOneOut("runParts(tensors)");
       const tensors = tensorList(parts, "parts");
       if (!planned) return this.run(concatImages(tensors));
-      for (const part of tensors) this.checkImageFeed(part);
+      for (const [i, part] of tensors.entries()) {
+        try {
+          this.checkImageFeed(part);
+        } catch (e) {
+          throw e instanceof DenseNetError ? new DenseNetError(`parts[${i}]: ${e.message}`) : e;
+        }
+      }
       input = { parts: tensors.map((p) => p.data as Float32Array), dims: concatDims(tensors) };
       planned.engine.model.checkInput?.(input.dims);
     } catch (e) {

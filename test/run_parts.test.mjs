@@ -50,10 +50,13 @@ Parts("planned: bad parts are one-line errors naming the problem, and the sessio
   await rejectsWith(s.runParts([]), /parts must be a non-empty array of tensors/);
   await rejectsWith(s.runParts([images(1, 1), /** @type {any} */ (null)]), /input 'parts\[1\]' must be a tensor/);
   await rejectsWith(s.runParts([images(1, 1), images(1, 2, 40)]), /must have one shape \[N, 3, 32, 32\], got \[1, 3, 40, 40\]/);
-  await rejectsWith(s.runParts([images(1, 1), { data: new Float32Array(32 * 32), dims: [1, 1, 32, 32] }]), /has 1 channels/);
+  await rejectsWith(
+    s.runParts([images(1, 1), { data: new Float32Array(32 * 32), dims: [1, 1, 32, 32] }]),
+    /parts\[1\]: input has 1 channels/,
+  );
   const nan = images(1, 5);
   nan.data[9] = NaN;
-  await rejectsWith(s.runParts([images(1, 1), nan]), /non-finite value \(NaN\) at index 9/);
+  await rejectsWith(s.runParts([images(1, 1), nan]), /parts\[1\]: input holds a non-finite value \(NaN\) at index 9/);
   await rejectsWith(s.runParts([images(4000, 1, 1), images(200, 1, 1)]), /batch 4200 exceeds the maximum of 4096/);
   const y = await s.runParts([images(1, 6)]);
   assertBitwiseEqual(y.data, (await s.run(images(1, 6))).data, "after the errors");
