@@ -92,6 +92,8 @@ export function assertBitwiseEqual(actual, expected, what) {
 /** Bytes after each scratch area that the harness fills with a pattern and checks afterwards. */
 const GUARD_BYTES = 4096;
 const GUARD_WORD = 0x7fc0dead; // a NaN no kernel writes
+/** A quiet NaN (0x7fc0...) that the arena and the scratch start as in runGraph. */
+const NAN_WORD = 0x7fc0f00d;
 
 /**
  * Plans `graph` for an input of (C, height, width), runs it with nth simulated workers on the
@@ -114,6 +116,11 @@ export async function runGraph(graph, input, height, width, options = {}) {
     mem.u32(at + scratchSize, GUARD_BYTES / 4).fill(GUARD_WORD);
     return at;
   });
+  // Every activation and scratch byte starts as NaN, not as fresh memory's zeros, so that a
+  // kernel relying on memory it did not write (a padding margin, say) fails here as it would
+  // on a reused arena; the input is written over it.
+  mem.u32(arena, plan.arenaBytes / 4).fill(NAN_WORD);
+  for (const at of scratch) mem.u32(at, scratchSize / 4).fill(NAN_WORD);
   mem.f32(arena + plan.inputOffset, plan.inputElements).set(input);
   const table = kernelTable(mem.memory, kernels);
   const schedule = { table: plan.schedule, steps: plan.steps.length };
