@@ -57,10 +57,13 @@ OnRedis(
       const added = await add(queue, jobs.slice(0, 100));
       await waitFor(async () => (await finished(queue)) >= 30, 20_000, "30 jobs done");
       // Freeze A, and kill it if it holds jobs (nothing it holds can finish while it is stopped).
+      // A command A sent just before the stop (a job's completion) may still be on its way to
+      // Redis: the active jobs are read only after a pause that lets it land.
       let inHand = [];
       await waitFor(
         async () => {
           a.child.kill("SIGSTOP");
+          await delay(300);
           inHand = (await queue.getActive()).filter((j) => j.processedBy === "A").map((j) => j.id);
           if (inHand.length === 0) a.child.kill("SIGCONT");
           return inHand.length > 0;
