@@ -89,26 +89,29 @@ export function conv2d_winograd_f4x4_f32(d: usize, base: usize, scratch: usize, 
     for (let c0 = b0; c0 < b1; c0 += CHUNK) {
       const c1 = min(b1, c0 + CHUNK);
       winogradGemms(positions, a, aXiBytes, aBlockBytes, v, vBytes, mt, c0, c1, cin, zero, shuffle);
-      for (let bi = c0; bi < c1; bi++) {
-        const m0 = bi * ROWS, mb = mt + <usize>(bi - c0) * positions * M_XI_BYTES;
-        for (let r = 0; r < min(ROWS, m - m0); r++) {
-          const plane = out + (<usize>(m0 + r) * oh * ow << 2);
-          const b = load<f32>(bias + (<usize>(m0 + r) << 2));
-          for (let g = 0; g < inPanel; g++) {
-            const gi = 2 * pi + g, mg = mb + (<usize>r * GEMM_NR << 2) + (<usize>g << 4);
-            if (gi < runGroups) {
-              const y0 = (gi / runs) * tile, x0 = (gi % runs) * 4 * tile;
+      for (let g = 0; g < inPanel; g++) {
+        // where the group's tiles go, once per chunk of blocks: a run's first output pixel,
+        // or each lane's (a missing lane's is never stored)
+        const gi = 2 * pi + g, inRun = gi < runGroups, q = (gi - runGroups) * 4, lanes = min(4, restTiles - q);
+        let y0 = 0, x0 = 0, y1 = 0, x1 = 0, y2 = 0, x2 = 0, y3 = 0, x3 = 0;
+        if (inRun) {
+          y0 = (gi / runs) * tile; x0 = (gi % runs) * 4 * tile;
+        } else { // rest > 0 here
+          y0 = restRow(tile, q, rest); x0 = restColumn(tile, q, runs, rest);
+          y1 = restRow(tile, q + 1, rest); x1 = restColumn(tile, q + 1, runs, rest);
+          y2 = restRow(tile, q + 2, rest); x2 = restColumn(tile, q + 2, runs, rest);
+          y3 = restRow(tile, q + 3, rest); x3 = restColumn(tile, q + 3, runs, rest);
+        }
+        for (let bi = c0; bi < c1; bi++) {
+          const m0 = bi * ROWS, mb = mt + <usize>(bi - c0) * positions * M_XI_BYTES;
+          for (let r = 0; r < min(ROWS, m - m0); r++) {
+            const plane = out + (<usize>(m0 + r) * oh * ow << 2);
+            const b = load<f32>(bias + (<usize>(m0 + r) << 2));
+            const mg = mb + (<usize>r * GEMM_NR << 2) + (<usize>g << 4);
+            if (inRun) {
               if (tile == 4) transformOutput4(mg, plane, y0, x0, oh, ow, b, relu, tmp, row);
               else transformOutput2(mg, plane, y0, x0, oh, ow, b, relu, tmp);
-              continue;
-            }
-            const q = (gi - runGroups) * 4, lanes = min(4, restTiles - q);
-            // the lanes' tiles: output pixel (y, x) of each (a missing lane's is never stored)
-            const y0 = restRow(tile, q, rest), x0 = restColumn(tile, q, runs, rest);
-            const y1 = restRow(tile, q + 1, rest), x1 = restColumn(tile, q + 1, runs, rest);
-            const y2 = restRow(tile, q + 2, rest), x2 = restColumn(tile, q + 2, runs, rest);
-            const y3 = restRow(tile, q + 3, rest), x3 = restColumn(tile, q + 3, runs, rest);
-            if (tile == 4) transformOutputLanes4(mg, plane, y0, x0, y1, x1, y2, x2, y3, x3, lanes, oh, ow, b, relu, tmp, row);
+            } else if (tile == 4) transformOutputLanes4(mg, plane, y0, x0, y1, x1, y2, x2, y3, x3, lanes, oh, ow, b, relu, tmp, row);
             else transformOutputLanes2(mg, plane, y0, x0, y1, x1, y2, x2, y3, x3, lanes, oh, ow, b, relu);
           }
         }
