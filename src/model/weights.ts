@@ -65,28 +65,24 @@ export class WeightReader {
    * The tensor's name, shape and dtype checked now; a function that reads its values (checked
    * finite) on each call, for weights read only when they are packed. What it returns is this
    * reader's scratch, reused by every such function: valid until the next call of one, and
-   * the caller's to modify (so packing a model's weights makes no garbage).
+   * the caller's to modify (so packing a model's weights makes no garbage). Its `into(dest)`
+   * reads the values straight into `dest` instead. A `direct` tensor is one the packer reads
+   * only through `into`: the scratch is not sized for it (a plain call reads it into a new array).
    */
   later(name: string, shape: readonly number[], { direct = false } = {}): LazyWeight {
     const t = this.checked(name, shape);
     const count = shape.reduce((a, b) => a * b, 1);
     if (direct) this.direct.add(name);
+    const into = (dest: Float32Array) => {
+      t.readInto(dest);
+      this.checkFinite(name, dest);
+    };
     const read = () => {
-      this.scratch ??= new Float32Array(this.largestFloatTensor());
-      const data = this.scratch.subarray(0, count);
-      t.readInto(data);
-      this.checkFinite(name, data);
+      const data = direct ? new Float32Array(count) : (this.scratch ??= new Float32Array(this.largestFloatTensor())).subarray(0, count);
+      into(data);
       return data;
     };
-    // direct: read straight into the packer's destination; the scratch is not sized for it
-    return direct
-      ? Object.assign(read, {
-          into: (dest: Float32Array) => {
-            t.readInto(dest);
-            this.checkFinite(name, dest);
-          },
-        })
-      : read;
+    return Object.assign(read, { into });
   }
 
   private checked(name: string, shape: readonly number[]): LazyTensor {

@@ -1,5 +1,5 @@
 import * as L from "../kernels/layout.js";
-import { type ConvOp, type Graph, type Op, type OpOf, type WinogradTile, weightValues } from "./graph.js";
+import { type ConvOp, type Graph, type Op, type OpOf, type WinogradTile, weightInto, weightValues } from "./graph.js";
 import { type OpDef, convFields, fields } from "./op_def.js";
 import { MICRO_KERNELS, NO_WEIGHTS, allocBias, allocFloats, packPre, panelsLength } from "./panels.js";
 import { G4, packWinograd4Weights } from "./winograd_f4x4.js";
@@ -188,16 +188,20 @@ const winogradConv: OpDef<OpOf<"winogradConv">> = {
     const kernel = microKernel === "6x8" ? "4x8" : microKernel;
     const length = panelsLength(op.outChannels, op.inChannels, L.WINO_ROWS);
     const packed = allocFloats(mem, POSITIONS[op.tile] * length);
-    const weight = weightValues(op.weight);
     const [cout, cin, mr] = [op.outChannels, op.inChannels, L.WINO_ROWS];
     if (transforms) {
-      // in WebAssembly (assembly/winograd_weights.ts: the same arithmetic), F(4x4)'s G first
-      const stage = transforms.staging(G4.byteLength + weight.byteLength);
+      // in WebAssembly (assembly/winograd_weights.ts: the same arithmetic), F(4x4)'s G first,
+      // the weights read straight into the staging area after it
+      const count = cout * cin * 9;
+      const stage = transforms.staging(G4.byteLength + 4 * count);
       new Float64Array(mem.memory.buffer, stage, G4.length).set(G4);
-      mem.f32(stage + G4.byteLength, weight.length).set(weight);
+      weightInto(op.weight, mem.f32(stage + G4.byteLength, count));
       if (op.tile === "f4x4") transforms.kernels.winograd_f4x4_weights(packed.ptr, length, stage + G4.byteLength, cout, cin, mr, stage);
       else transforms.kernels.winograd_f2x2_weights(packed.ptr, length, stage + G4.byteLength, cout, cin, mr);
-    } else (op.tile === "f4x4" ? packWinograd4Weights : packWinogradWeights)(packed.view, length, weight, cout, cin, mr);
+    } else {
+      const pack = op.tile === "f4x4" ? packWinograd4Weights : packWinogradWeights;
+      pack(packed.view, length, weightValues(op.weight), cout, cin, mr);
+    }
     return {
       ...NO_WEIGHTS,
       matrix: packed.ptr,
