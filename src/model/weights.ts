@@ -78,7 +78,13 @@ export class WeightReader {
       this.checkFinite(name, dest);
     };
     const read = () => {
-      const data = direct ? new Float32Array(count) : (this.scratch ??= new Float32Array(this.largestFloatTensor())).subarray(0, count);
+      if (direct) {
+        const data = new Float32Array(count);
+        into(data);
+        return data;
+      }
+      this.scratch ??= new Float32Array(this.largestFloatTensor());
+      const data = this.scratch.subarray(0, count);
       into(data);
       return data;
     };
