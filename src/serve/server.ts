@@ -249,8 +249,8 @@ export class InferenceServer {
    */
   private async infer(name: string, session: Session, req: IncomingMessage, signal: AbortSignal, reserve: Reserve): Promise<Answer> {
     // the binary data (after the JSON header) read 4-byte aligned, so its float32s are viewed, not copied
-    const declared = Number(req.headers[BINARY_HEADER]);
-    const alignAt = Number.isSafeInteger(declared) && declared > 0 ? declared : 0;
+    const declared = declaredHeaderLength(req.headers[BINARY_HEADER]); // checked against the body once it is read
+    const alignAt = declared !== null && declared > 0 ? declared : 0; // NaN > 0 is false
     const body = await readBody(req, this.options.maxBodyBytes, reserve, this.readBudget, alignAt);
     const jsonLength = headerLength(req.headers[BINARY_HEADER], body.length);
     if ((jsonLength ?? body.length) > OWN_TURN_BYTES) await this.turns.next();
@@ -322,10 +322,16 @@ interface Answer {
 
 const BINARY_HEADER = "inference-header-content-length";
 
+/** The binary extension header's integer (NaN where it is not one; null without the header), unchecked against the body. */
+function declaredHeaderLength(value: string | string[] | undefined): number | null {
+  if (value === undefined) return null;
+  return typeof value === "string" && /^[0-9]{1,10}$/.test(value) ? Number(value) : NaN;
+}
+
 /** The JSON length the binary extension's header gives (null without the header). */
 function headerLength(value: string | string[] | undefined, bodyLength: number): number | null {
-  if (value === undefined) return null;
-  const n = typeof value === "string" && /^[0-9]{1,10}$/.test(value) ? Number(value) : NaN;
+  const n = declaredHeaderLength(value);
+  if (n === null) return null;
   if (!(n <= bodyLength))
     throw new HttpError(
       400,
