@@ -12,7 +12,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
-import { choices, commandLine, integer, integers, parseOptions } from "./lib/args.mjs";
+import { choice, commandLine, integer, integers, parseOptions } from "./lib/args.mjs";
 import { REPO_ROOT, RESULTS_DIR, canary, runChildJson } from "./lib/peers.mjs";
 
 const cores = availableParallelism();
@@ -28,7 +28,7 @@ const OPTIONS = {
 };
 function readArgs(argv) {
   const v = parseOptions(argv, OPTIONS);
-  const runtime = choices("runtime", v.runtime, ["node", "deno"])[0];
+  const runtime = choice("runtime", v.runtime, ["node", "deno"]);
   return {
     help: v.help,
     threads: integers("threads", v.threads),
@@ -37,7 +37,7 @@ function readArgs(argv) {
     rounds: integer("rounds", v.rounds),
     model: v.model,
     runtime,
-    schedule: choices("schedule", v.schedule, ["dynamic", "static"])[0],
+    schedule: choice("schedule", v.schedule, ["dynamic", "static"]),
     out: v.out ?? join(RESULTS_DIR, `scaling-${runtime}.json`),
   };
 }

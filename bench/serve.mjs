@@ -27,7 +27,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_MODEL_PATH, Session, preprocessingOf } from "../dist/index.js";
 import { SeededRandom } from "../dist/model/random_weights.js";
-import { choices, commandLine, csv, integer, integers, parseOptions, positive } from "./lib/args.mjs";
+import { choice, choices, commandLine, csv, integer, integers, parseOptions, positive } from "./lib/args.mjs";
 import { inferBody, send, startServe } from "./lib/serve_client.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -61,7 +61,7 @@ const { args, exit } = commandLine(
       threads: integer("threads", v.threads),
       maxBatch: integer("max-batch", v["max-batch"]),
       maxDelayMs: positive("max-delay-ms", v["max-delay-ms"], { allowZero: true }),
-      runtime: choices("runtime", v.runtime, ["node", "deno"])[0],
+      runtime: choice("runtime", v.runtime, ["node", "deno"]),
       formats: choices("formats", v.formats, ["json", "binary"]),
       out: v.out,
     };

@@ -10,7 +10,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { Agent } from "node:http";
 import { SeededRandom } from "../dist/model/random_weights.js";
-import { choices, commandLine, integer, parseOptions, positive } from "./lib/args.mjs";
+import { choice, commandLine, integer, parseOptions, positive } from "./lib/args.mjs";
 import { inferBody, send, startServe } from "./lib/serve_client.mjs";
 
 const OPTIONS = {
@@ -23,7 +23,7 @@ const readArgs = (argv) => {
   const v = parseOptions(argv, OPTIONS);
   return {
     help: v.help,
-    format: choices("format", v.format, ["json", "binary"])[0],
+    format: choice("format", v.format, ["json", "binary"]),
     clients: integer("clients", v.clients),
     seconds: positive("seconds", v.seconds),
     threads: integer("threads", v.threads),

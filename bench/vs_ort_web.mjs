@@ -35,7 +35,7 @@ import {
   runChildJson,
   readNpy,
 } from "./lib/peers.mjs";
-import { choices, commandLine, integer, parseOptions, positive } from "./lib/args.mjs";
+import { choice, commandLine, integer, parseOptions, positive } from "./lib/args.mjs";
 import { compareLogits } from "./lib/compare.mjs";
 import { minBy } from "./lib/stats.mjs";
 
@@ -65,7 +65,7 @@ function readArgs(argv) {
     rounds: integer("rounds", v.rounds),
     runs: integer("runs", v.runs),
     warmup: integer("warmup", v.warmup, 0),
-    model: choices("model", v.model, MODELS)[0],
+    model: choice("model", v.model, MODELS),
     tol: positive("tol", v.tol),
     out: v.out,
     peerOnly: v["peer-only"],

@@ -44,6 +44,12 @@ export function positive(name, text, { allowZero = false } = {}) {
   return x;
 }
 
+/** One value from `allowed` (not a list). */
+export function choice(name, text, allowed) {
+  if (!allowed.includes(text)) throw new UsageError(`--${name}: "${text}" is not one of ${allowed.join(", ")}`);
+  return text;
+}
+
 /** Values from `allowed` only (a comma-separated list), in the order given. */
 export function choices(name, text, allowed) {
   const values = csv(text);
