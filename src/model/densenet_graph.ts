@@ -7,7 +7,6 @@ import {
   type WeightData,
   batchNormAffine,
   foldAffineIntoBias,
-  foldAffineIntoWeight,
 } from "../plan/graph.js";
 import { type DenseNetConfig, blockChannels } from "./config.js";
 import type { WeightReader } from "./weights.js";
@@ -41,12 +40,14 @@ export function buildDenseNetGraph(config: DenseNetConfig, reader: WeightReader)
       relu,
     );
   const convWeight = (name: string, cout: number, cin: number, k: number) => reader.later(name, [cout, cin, k, k]);
-  /** A conv whose output goes through `affine` (a BN folded in): its weights scaled as they are read (in the reader's scratch), its bias now. */
-  const folded = (weight: () => Float32Array, affine: Affine, cout: number): { weight: WeightData; bias: Float32Array } => ({
-    weight: () => {
-      const w = weight();
-      return foldAffineIntoWeight(w, affine, cout, w);
-    },
+  /** A conv whose output goes through `affine` (a BN folded in): its weights scaled where they are packed, its bias now. */
+  const folded = (
+    weight: WeightData,
+    affine: Affine,
+    cout: number,
+  ): { weight: WeightData; weightScale: Float32Array; bias: Float32Array } => ({
+    weight,
+    weightScale: affine.scale,
     bias: foldAffineIntoBias(null, affine, cout),
   });
 
@@ -69,6 +70,7 @@ export function buildDenseNetGraph(config: DenseNetConfig, reader: WeightReader)
     pads: [3, 3, 3, 3],
     dilation: [1, 1],
     weight: conv0.weight,
+    weightScale: conv0.weightScale,
     bias: conv0.bias,
     pre: null,
     relu: true,
@@ -110,6 +112,7 @@ export function buildDenseNetGraph(config: DenseNetConfig, reader: WeightReader)
         pads: [0, 0, 0, 0],
         dilation: [1, 1],
         weight: conv1.weight,
+        weightScale: conv1.weightScale,
         bias: conv1.bias,
         pre: bn(`${layer}.norm1`, cin, true),
         relu: true,

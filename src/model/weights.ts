@@ -1,6 +1,6 @@
 import { DenseNetError, check } from "../errors.js";
 import type { LazyTensor, StoredTensor } from "../io/safetensors.js";
-import type { LazyWeight } from "../plan/graph.js";
+import type { FiniteScan, LazyWeight } from "../plan/graph.js";
 
 export type { LazyTensor };
 import { type DenseNetConfig, blockChannels, describeConfig, featureChannels } from "./config.js";
@@ -65,17 +65,17 @@ export class WeightReader {
    * The tensor's name, shape and dtype checked now; a function that reads its values (checked
    * finite) on each call, for weights read only when they are packed. What it returns is this
    * reader's scratch, reused by every such function: valid until the next call of one, and
-   * the caller's to modify (so packing a model's weights makes no garbage). Its `into(dest)`
-   * reads the values straight into `dest` instead. A `direct` tensor is one the packer reads
+   * the caller's to modify (so packing a model's weights makes no garbage). Its `into(dest,
+   * scan)` reads the values straight into `dest` instead, checked with `scan` where given. A `direct` tensor is one the packer reads
    * only through `into`: the scratch is not sized for it (a plain call reads it into a new array).
    */
   later(name: string, shape: readonly number[], { direct = false } = {}): LazyWeight {
     const t = this.checked(name, shape);
     const count = shape.reduce((a, b) => a * b, 1);
     if (direct) this.direct.add(name);
-    const into = (dest: Float32Array) => {
+    const into = (dest: Float32Array, scan: FiniteScan = firstNonFinite) => {
       t.readInto(dest);
-      this.checkFinite(name, dest);
+      this.checkFinite(name, dest, scan);
     };
     const read = () => {
       if (direct) {
@@ -98,8 +98,8 @@ export class WeightReader {
     return t;
   }
 
-  private checkFinite(name: string, data: Float32Array): void {
-    const bad = firstNonFinite(data);
+  private checkFinite(name: string, data: Float32Array, scan: FiniteScan = firstNonFinite): void {
+    const bad = scan(data);
     check(bad < 0, () => `${this.what}: tensor '${name}' holds a non-finite value (${data[bad]}) at index ${bad}`);
   }
 

@@ -30,18 +30,38 @@ export interface Affine {
  */
 export type WeightData = Float32Array | LazyWeight;
 
-/** A weight read on demand; `into`, where present, reads it straight into `dest` (of its length) instead. */
-export type LazyWeight = (() => Float32Array) & { readonly into?: (dest: Float32Array) => void };
+/**
+ * A weight read on demand; `into`, where present, reads it straight into `dest` (of its
+ * length) instead, checking its values with `scan` (the index of the first non-finite value,
+ * or -1; tensor.ts firstNonFinite where not given: the packer passes one in WebAssembly).
+ */
+export type LazyWeight = (() => Float32Array) & { readonly into?: (dest: Float32Array, scan?: FiniteScan) => void };
+
+/** The index of the first NaN or infinity of `values`, or -1 where there is none. */
+export type FiniteScan = (values: Float32Array) => number;
 
 /** The values of a weight matrix (calling it where it is read on demand). */
 export function weightValues(weight: WeightData): Float32Array {
   return typeof weight === "function" ? weight() : weight;
 }
 
-/** Writes a weight matrix's values into `dest` (of its length): read there directly where the weight can be. */
-export function weightInto(weight: WeightData, dest: Float32Array): void {
-  if (typeof weight === "function" && weight.into) weight.into(dest);
+/** Writes a weight matrix's values into `dest` (of its length): read there directly (checked with `scan`) where the weight can be. */
+export function weightInto(weight: WeightData, dest: Float32Array, scan?: FiniteScan): void {
+  if (typeof weight === "function" && weight.into) weight.into(dest, scan);
   else dest.set(weightValues(weight));
+}
+
+/**
+ * The values a conv's packed weights hold: `weight`, each output channel's row multiplied by
+ * `weightScale` where the op has one (computed on each call, into a new array).
+ */
+export function scaledWeight(op: Pick<ConvOp, "weight" | "weightScale" | "outChannels">): WeightData {
+  const { weight, weightScale, outChannels } = op;
+  if (!weightScale) return weight;
+  return () => {
+    const values = weightValues(weight);
+    return scaleRows(values, weightScale, outChannels, new Float32Array(values.length));
+  };
 }
 
 export type Pair = readonly [number, number];
@@ -59,8 +79,14 @@ export interface ConvOp {
   readonly stride: Pair;
   readonly pads: Pads;
   readonly dilation: Pair;
-  /** (outChannels, inChannels * kh * kw), any following BatchNorm already folded in. */
+  /** (outChannels, inChannels * kh * kw): with weightScale, before that scale. */
   readonly weight: WeightData;
+  /**
+   * Where present, output channel o's weights are weight[o, :] * weightScale[o] (in f32): a
+   * following BatchNorm folded in when the weights are packed (its shift is in `bias`), so
+   * they are scaled where they are packed, in WebAssembly, not in a JS pass of their own.
+   */
+  readonly weightScale?: Float32Array | null;
   /** outChannels, or null for none. */
   readonly bias: Float32Array | null;
   /** Applied to in-bounds input values while packing (zero padding stays zero). */
@@ -212,12 +238,17 @@ export function foldAffineIntoWeight(
   outChannels: number,
   w: Float32Array = new Float32Array(weight.length),
 ): Float32Array {
-  const per = weight.length / outChannels;
-  for (let o = 0; o < outChannels; o++) {
-    const s = affine.scale[o];
-    for (let i = 0; i < per; i++) w[o * per + i] = weight[o * per + i] * s;
+  return scaleRows(weight, affine.scale, outChannels, w);
+}
+
+/** out[o, :] = weight[o, :] * scale[o] (one f32 product each) for the `rows` rows of `weight`; `out` may be `weight`. */
+export function scaleRows(weight: Float32Array, scale: Float32Array, rows: number, out: Float32Array): Float32Array {
+  const per = weight.length / rows;
+  for (let o = 0; o < rows; o++) {
+    const s = scale[o];
+    for (let i = 0; i < per; i++) out[o * per + i] = weight[o * per + i] * s;
   }
-  return w;
+  return out;
 }
 
 /** The bias half of foldAffineIntoConv: b'[o] = b[o] * scale[o] + shift[o]. */

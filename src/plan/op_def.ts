@@ -2,7 +2,7 @@
 import * as L from "../kernels/layout.js";
 import type { LinearMemory } from "../kernels/memory.js";
 import type { OpKernelName } from "../kernels/op_kernels.js";
-import type { Op } from "./graph.js";
+import type { FiniteScan, Op } from "./graph.js";
 import type { MicroKernel, OpGeometry, PackedOp, PackedWeights } from "./panels.js";
 import type { Spatial } from "./window.js";
 
@@ -25,13 +25,17 @@ export interface ScratchSizes {
 export interface WeightTransforms {
   winograd_f2x2_weights(out: number, length: number, weight: number, cout: number, cin: number, mr: number): void;
   winograd_f4x4_weights(out: number, length: number, weight: number, cout: number, cin: number, mr: number, g: number): void;
+  pack_panels_f32(out: number, weight: number, m: number, k: number, mr: number, scale: number): void;
+  first_non_finite_f32(data: number, n: number): number;
 }
 
 /** The kernels' weight transforms, and a staging area in the memory for their inputs. */
 export interface StagedTransforms {
   readonly kernels: WeightTransforms;
-  /** The address of at least `bytes` of scratch in the memory, reused by every call. */
+  /** The address of `bytes` of scratch in the memory (at most the op's stagingBytes), reused by every call. */
   staging(bytes: number): number;
+  /** firstNonFinite, in WebAssembly for views of the memory. */
+  readonly scan: FiniteScan;
 }
 
 /** Everything the planner and the runtime need to know about one op kind. */
@@ -49,6 +53,8 @@ export interface OpDef<O extends Op> {
    * session); `transforms`, where given, runs weight transforms in the kernels instead.
    */
   pack(op: O, mem: LinearMemory, microKernel: MicroKernel, transforms: StagedTransforms | null): PackedWeights;
+  /** Bytes of the staging area `pack` asks `transforms` for (none where absent): the area is made once, for the largest op. */
+  stagingBytes?(op: O): number;
   /** The i32 fields of the op's kernel descriptor (kernels/layout.ts). */
   descriptor(op: PackedOp<O>, at: StepPlacement): number[];
   /** The op and its shapes in words, e.g. "conv 3x3/1 128->32 @ 56x56 -> 56x56" (for profiles). */

@@ -3,7 +3,7 @@
 // (the table fails to compile while a kind is missing), a kernel in assembly/ with its
 // descriptor layout in kernels/layout.ts, and its name in kernels/op_kernels.ts.
 import * as L from "../kernels/layout.js";
-import { type Op, type OpKind, type OpOf, type Pads, type Pair, weightInto, weightValues } from "./graph.js";
+import { type Op, type OpKind, type OpOf, type Pads, type Pair, scaledWeight, weightInto, weightValues } from "./graph.js";
 import { type OpDef, convFields, fields } from "./op_def.js";
 import {
   MICRO_KERNELS,
@@ -42,11 +42,23 @@ const conv: OpDef<OpOf<"conv">> = {
   vectorInput: false,
   outputSize: (op, input) => windowed(op, input, false),
   macs: (op, out) => op.outChannels * op.inChannels * op.kernel[0] * op.kernel[1] * out.height * out.width,
-  pack(op, mem, microKernel) {
+  pack(op, mem, microKernel, transforms) {
     const k = op.inChannels * op.kernel[0] * op.kernel[1];
     const mr = microKernelRows(microKernel);
-    const packed = allocFloats(mem, panelsLength(op.outChannels, k, mr));
-    packPanels(packed.view, weightValues(op.weight), op.outChannels, k, mr);
+    const m = op.outChannels;
+    const packed = allocFloats(mem, panelsLength(m, k, mr));
+    if (transforms) {
+      // in WebAssembly (assembly/weight_panels.ts: the same values): the row scale first, the
+      // weights read straight into the staging area after it
+      const scale = op.weightScale ?? null;
+      const scaleBytes = scale ? 4 * m : 0;
+      const stage = transforms.staging(conv.stagingBytes!(op));
+      if (scale) mem.f32(stage, m).set(scale);
+      weightInto(op.weight, mem.f32(stage + scaleBytes, m * k), transforms.scan);
+      transforms.kernels.pack_panels_f32(packed.ptr, stage + scaleBytes, m, k, mr, scale ? stage : 0);
+    } else {
+      packPanels(packed.view, weightValues(scaledWeight(op)), m, k, mr);
+    }
     return {
       matrix: packed.ptr,
       bias: allocBias(mem, op.bias, Math.ceil(op.outChannels / mr) * mr),
@@ -54,6 +66,7 @@ const conv: OpDef<OpOf<"conv">> = {
       ukernel: MICRO_KERNELS[microKernel],
     };
   },
+  stagingBytes: (op) => 4 * op.outChannels * ((op.weightScale ? 1 : 0) + op.inChannels * op.kernel[0] * op.kernel[1]),
   descriptor(op, at) {
     const f = convFields(op, at),
       w = op.weights;
@@ -133,10 +146,10 @@ const linear: OpDef<OpOf<"linear">> = {
   vectorInput: true,
   outputSize: () => VECTOR,
   macs: (op) => op.inFeatures * op.outFeatures,
-  pack(op, mem) {
+  pack(op, mem, _microKernel, transforms) {
     // read straight into linear memory where the reader can (a classifier is a model's largest tensor)
     const matrix = allocFloats(mem, op.inFeatures * op.outFeatures);
-    weightInto(op.weight, matrix.view);
+    weightInto(op.weight, matrix.view, transforms?.scan);
     return { ...NO_WEIGHTS, matrix: matrix.ptr, bias: op.bias ? mem.allocF32(op.bias) : 0 };
   },
   descriptor(op, { inOff, outOff }) {

@@ -1,4 +1,5 @@
 import type { LinearMemory } from "../kernels/memory.js";
+import { firstNonFinite } from "../tensor.js";
 import type { Graph, Op } from "./graph.js";
 import type { StagedTransforms, WeightTransforms } from "./op_def.js";
 import { opDef } from "./ops.js";
@@ -9,7 +10,8 @@ export { MICRO_KERNELS, type MicroKernel, type PackedGraph, type PackedOp, type 
 /**
  * Copies every op's weights into linear memory, packed for its kernel (each op kind's `pack`
  * in plan/ops.ts), straight into the zeroed, never reused allocations; with `kernels`, the
- * Winograd weight transforms run in WebAssembly (the same values). Done once a session;
+ * weights are read into a staging area of the memory, checked, scaled, packed and
+ * Winograd-transformed there in WebAssembly (the same values as the JS references). Done once a session;
  * the packed graph holds no weight arrays, so the unpacked ones can be garbage-collected.
  */
 export function packGraph(
@@ -18,18 +20,37 @@ export function packGraph(
   microKernel: MicroKernel = defaultMicroKernel(),
   kernels: WeightTransforms | null = null,
 ): PackedGraph {
-  let stage = { ptr: 0, bytes: 0 };
+  // one staging area, for the op that needs the most, made on first use
+  let stage = 0,
+    stageBytes = 0;
   const transforms: StagedTransforms | null = kernels && {
     kernels,
     staging(bytes) {
-      if (bytes > stage.bytes) stage = { ptr: mem.alloc(bytes), bytes };
-      return stage.ptr;
+      if (stage === 0) {
+        stageBytes = graph.ops.reduce((most, op) => Math.max(most, stagingBytes(op)), 0);
+        stage = mem.alloc(stageBytes);
+      }
+      if (bytes > stageBytes) throw new Error(`internal error: ${bytes} bytes of staging asked for, ${stageBytes} made`);
+      return stage;
     },
+    scan: (values) =>
+      values.buffer === mem.memory.buffer ? kernels.first_non_finite_f32(values.byteOffset, values.length) : firstNonFinite(values),
   };
   const ops = graph.ops.map((op: Op): PackedOp => {
     const weights = opDef(op).pack(op, mem, microKernel, transforms);
-    const { weight: _w, bias: _b, pre: _p, ...geometry } = op as Op & { weight?: unknown; bias?: unknown; pre?: unknown };
+    const {
+      weight: _w,
+      weightScale: _s,
+      bias: _b,
+      pre: _p,
+      ...geometry
+    } = op as Op & { weight?: unknown; weightScale?: unknown; bias?: unknown; pre?: unknown };
     return { ...geometry, weights } as PackedOp;
   });
   return { buffers: graph.buffers, ops, input: graph.input, output: graph.output };
+}
+
+function stagingBytes(op: Op): number {
+  const def = opDef(op) as { stagingBytes?(op: Op): number };
+  return def.stagingBytes?.(op) ?? 0;
 }

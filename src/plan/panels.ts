@@ -17,7 +17,7 @@ export interface PackedWeights {
 }
 
 /** An op without its weight arrays: what shapes, MACs and descriptors are computed from. */
-export type OpGeometry<O extends Op = Op> = O extends Op ? Omit<O, "weight" | "bias" | "pre"> : never;
+export type OpGeometry<O extends Op = Op> = O extends Op ? Omit<O, "weight" | "weightScale" | "bias" | "pre"> : never;
 
 /** An op once packed: its geometry and where its weights live in linear memory. */
 export type PackedOp<O extends Op = Op> = O extends Op ? OpGeometry<O> & { readonly weights: PackedWeights } : never;

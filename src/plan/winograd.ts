@@ -1,5 +1,5 @@
 import * as L from "../kernels/layout.js";
-import { type ConvOp, type Graph, type Op, type OpOf, type WinogradTile, weightInto, weightValues } from "./graph.js";
+import { type ConvOp, type Graph, type Op, type OpOf, type WinogradTile, scaledWeight, weightInto, weightValues } from "./graph.js";
 import { type OpDef, convFields, fields } from "./op_def.js";
 import { MICRO_KERNELS, NO_WEIGHTS, allocBias, allocFloats, packPre, panelsLength } from "./panels.js";
 import { G4, packWinograd4Weights } from "./winograd_f4x4.js";
@@ -63,7 +63,7 @@ export function useWinograd(graph: Graph, tiles: WinogradTile | ((op: ConvOp) =>
       source: op.input,
       inChannels: op.inChannels,
       outChannels: op.outChannels,
-      weight: op.weight,
+      weight: scaledWeight(op),
       bias: op.bias,
       relu: op.relu,
     });
@@ -193,9 +193,9 @@ const winogradConv: OpDef<OpOf<"winogradConv">> = {
       // in WebAssembly (assembly/winograd_weights.ts: the same arithmetic), F(4x4)'s G first,
       // the weights read straight into the staging area after it
       const count = cout * cin * 9;
-      const stage = transforms.staging(G4.byteLength + 4 * count);
+      const stage = transforms.staging(winogradConv.stagingBytes!(op));
       new Float64Array(mem.memory.buffer, stage, G4.length).set(G4);
-      weightInto(op.weight, mem.f32(stage + G4.byteLength, count));
+      weightInto(op.weight, mem.f32(stage + G4.byteLength, count), transforms.scan);
       if (op.tile === "f4x4") transforms.kernels.winograd_f4x4_weights(packed.ptr, length, stage + G4.byteLength, cout, cin, mr, stage);
       else transforms.kernels.winograd_f2x2_weights(packed.ptr, length, stage + G4.byteLength, cout, cin, mr);
     } else {
@@ -209,6 +209,7 @@ const winogradConv: OpDef<OpOf<"winogradConv">> = {
       ukernel: MICRO_KERNELS[kernel],
     };
   },
+  stagingBytes: (op) => G4.byteLength + 4 * op.outChannels * op.inChannels * 9,
   // A CONV descriptor (see WINO_MAX_CIN in kernels/layout.ts): CONV_IN_OFF is the padded copy of CONV_H x CONV_W.
   descriptor(op, at) {
     const f = convFields(op, at);
