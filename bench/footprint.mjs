@@ -3,7 +3,7 @@
 // onnxruntime-node doing the same (bench/peers/ort_node_cli.mjs) on the same model and input.
 //
 //   node bench/footprint.mjs [--model densenet121] [--runs 10] [--threads 1] [--no-peer]
-//                            [--cli dist/cli.js] [--variant NAME=path/to/cli.js]...
+//                            [--cli dist/bin/cli.js] [--variant NAME=path/to/cli.js]...
 //                            [--json bench/results/footprint.json]
 //
 // --variant adds another build of densenet-wasm to each round (e.g. an older commit's dist/,
@@ -23,15 +23,15 @@ import { join } from "node:path";
 import { commandLine, integer, parseOptions } from "./lib/args.mjs";
 import { BENCH_DIR, CACHE_DIR, REPO_ROOT, RESULTS_DIR, ensureModels, ensurePeers, readNpy } from "./lib/peers.mjs";
 
-const USAGE = `usage: node bench/footprint.mjs [--model densenet121] [--runs 10] [--threads 1] [--cli dist/cli.js] [--no-peer]
-       [--variant NAME=/path/to/dist/cli.js]... [--json bench/results/footprint.json]`;
+const USAGE = `usage: node bench/footprint.mjs [--model densenet121] [--runs 10] [--threads 1] [--cli dist/bin/cli.js] [--no-peer]
+       [--variant NAME=/path/to/dist/bin/cli.js]... [--json bench/results/footprint.json]`;
 const { args: opts, exit } = commandLine(
   (argv) => {
     const v = parseOptions(argv, {
       model: { type: "string", default: "densenet121" },
       runs: { type: "string", default: "10" },
       threads: { type: "string", default: "1" },
-      cli: { type: "string", default: join(REPO_ROOT, "dist", "cli.js") },
+      cli: { type: "string", default: join(REPO_ROOT, "dist", "bin", "cli.js") },
       "no-peer": { type: "boolean", default: false },
       variant: { type: "string", multiple: true, default: [] },
       json: { type: "string", default: join(RESULTS_DIR, "footprint.json") },

@@ -4,7 +4,7 @@
 //   node bench/scaling.mjs [--threads 1,2] [--batches 1,8] [--runs 8] [--rounds 2]
 //                          [--model densenet121] [--runtime node|deno] [--schedule dynamic|static] [--out FILE]
 //
-// Each (threads, batch) point runs `dist/cli.js bench --json` in a fresh child process under
+// Each (threads, batch) point runs `dist/bin/cli.js bench --json` in a fresh child process under
 // Node or Deno (the deno binary from node_modules). Rounds alternate over all points and
 // each point keeps its best median; the canary (2-thread/1-thread throughput of this
 // machine) is printed before every round. Speed-ups are against 1 thread at the same batch,
@@ -46,7 +46,7 @@ const USAGE =
 const { args, exit } = commandLine(readArgs, USAGE, "scaling");
 if (!args) process.exit(exit);
 const { threads, batches, runs, rounds, model, runtime, schedule, out } = args;
-const cli = join(REPO_ROOT, "dist", "cli.js");
+const cli = join(REPO_ROOT, "dist", "bin", "cli.js");
 const command =
   runtime === "deno"
     ? [join(REPO_ROOT, "node_modules", ".bin", "deno"), ["run", "--allow-read", "--allow-env", "--allow-sys", cli]]

@@ -9,7 +9,7 @@
 // embedded model at its preprocessing's crop size) it measures, in this one run:
 //   - the offline baseline: Session.run throughput at batch 1 and at --max-batch, in this
 //     process, with the server not running;
-//   - the server (a child process: dist/cli.js serve --port 0 on 127.0.0.1) under C closed-loop
+//   - the server (a child process: dist/bin/cli.js serve --port 0 on 127.0.0.1) under C closed-loop
 //     clients for each C and each request format: every client sends its own image as an infer
 //     request (JSON, or the binary tensor data extension tritonclient uses: a JSON header and
 //     raw float32 bytes, binary logits back), waits for the answer and sends again. Throughput (images/s), latency p50/p95/p99, errors, the mean

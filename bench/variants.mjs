@@ -8,7 +8,7 @@
 //        [--json bench/results/variants.json]
 //
 // A variant sets environment variables (e.g. DENSENET_WINOGRAD=auto), `densenet bench` flags
-// (e.g. --schedule=static) and/or another build's CLI (cli:/path/to/dist/cli.js, e.g. an older
+// (e.g. --schedule=static) and/or another build's CLI (cli:/path/to/dist/bin/cli.js, e.g. an older
 // commit's). Default variants: DENSENET_WINOGRAD f2x2, auto and f4x4.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -43,7 +43,7 @@ const variants = specs.map((spec) => {
   const settings = rest.join("=").split(",").filter(Boolean);
   const env = {},
     flags = [];
-  let cli = join(ROOT, "dist", "cli.js");
+  let cli = join(ROOT, "dist", "bin", "cli.js");
   for (const s of settings) {
     if (s.startsWith("--")) flags.push(...s.split("="));
     else if (s.startsWith("cli:")) cli = s.slice(4);
@@ -59,7 +59,7 @@ for (let r = 0; r < rounds; r++) {
   for (let k = 0; k < variants.length; k++) {
     const v = variants[(k + r) % variants.length];
     const args = [
-      join(ROOT, "dist", "cli.js"),
+      join(ROOT, "dist", "bin", "cli.js"),
       "bench",
       "--model",
       o.model,

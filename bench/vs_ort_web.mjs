@@ -9,14 +9,14 @@
 //    on first use;
 // 2. runs the canary (2-thread/1-thread ratio of this VM); with --threads > 1 and a ratio below
 //    1.7 it waits and retries, then goes on with a loud warning;
-// 3. for each round runs our CLI (`node dist/cli.js bench ... --json`) and
+// 3. for each round runs our CLI (`node dist/bin/cli.js bench ... --json`) and
 //    bench/peers/ort_web_runner.mjs, each in a fresh child process, alternating which goes first;
 //    each runtime's result is its best-of-rounds median;
-// 4. checks numerical agreement: `node dist/cli.js run` on the same input vs onnxruntime-web's
+// 4. checks numerical agreement: `node dist/bin/cli.js run` on the same input vs onnxruntime-web's
 //    logits (max|diff| / max|ref| and top-1), and both against PyTorch's at batch 1;
 // 5. prints a table and writes bench/results/vs_ort_web.json.
 // --peer-only skips our runtime (to check the peer setup before dist/ is built); --cli points at
-// another build of our CLI (default dist/cli.js).
+// another build of our CLI (default dist/bin/cli.js).
 
 import { existsSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
@@ -77,8 +77,8 @@ function readArgs(argv) {
 
 const HELP = `usage: node bench/vs_ort_web.mjs [--threads 1] [--batch 1] [--rounds 3] [--runs 10] [--warmup 2]
        [--model ${MODELS.join("|")}] [--tol 1e-3] [--out bench/results/vs_ort_web.json] [--peer-only]
-       [--cli dist/cli.js] [--canary-tries 5] [--canary-wait 15]
-Compares densenet-wasm (node dist/cli.js) with onnxruntime-web ${"(WASM SIMD, threaded)"} on the same
+       [--cli dist/bin/cli.js] [--canary-tries 5] [--canary-wait 15]
+Compares densenet-wasm (node dist/bin/cli.js) with onnxruntime-web ${"(WASM SIMD, threaded)"} on the same
 seeded model and input; see the header of this file.`;
 
 const say = (s = "") => process.stdout.write(`${s}\n`);
@@ -90,7 +90,7 @@ const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "-");
 async function main() {
   const { args, exit } = commandLine(readArgs, HELP, "vs_ort_web");
   if (!args) return exit;
-  const cli = args.cli ? resolve(args.cli) : join(REPO_ROOT, "dist", "cli.js");
+  const cli = args.cli ? resolve(args.cli) : join(REPO_ROOT, "dist", "bin", "cli.js");
   if (!args.peerOnly && !existsSync(cli)) {
     note(`our CLI is not built: ${relative(process.cwd(), cli) || cli} is missing.`);
     note("build it first (npm run build), or pass --peer-only to time onnxruntime-web alone.");
@@ -148,7 +148,7 @@ async function main() {
         String(args.runs),
         "--json",
       ],
-      { label: "densenet-wasm (dist/cli.js bench)" },
+      { label: "densenet-wasm (dist/bin/cli.js bench)" },
     );
   const runOrt = (withOutput) =>
     runChildJson(
@@ -185,7 +185,7 @@ async function main() {
       for (const who of order) {
         if (who === "ours") {
           const o = await runOurs();
-          if (!Number.isFinite(o.median_ms)) throw new Error(`dist/cli.js bench printed no numeric median_ms: ${JSON.stringify(o)}`);
+          if (!Number.isFinite(o.median_ms)) throw new Error(`dist/bin/cli.js bench printed no numeric median_ms: ${JSON.stringify(o)}`);
           round.ours = o;
         } else {
           const o = await runOrt(r === 0);
@@ -225,9 +225,9 @@ async function main() {
       await runChildJson(
         node,
         [cli, "run", "--model", m.safetensors, "--input", input, "--output", oursOut, "--threads", String(args.threads)],
-        { label: "densenet-wasm (dist/cli.js run)", expectJson: false },
+        { label: "densenet-wasm (dist/bin/cli.js run)", expectJson: false },
       );
-      if (!existsSync(oursOut)) throw new Error(`dist/cli.js run exited 0 but wrote no ${oursOut}`);
+      if (!existsSync(oursOut)) throw new Error(`dist/bin/cli.js run exited 0 but wrote no ${oursOut}`);
       const oursY = readNpy(oursOut);
       accuracy.ours_vs_ort = compareLogits(oursY, ortY);
       if (refY) accuracy.ours_vs_pytorch = compareLogits(oursY, refY);

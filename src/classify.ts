@@ -7,6 +7,7 @@ import { type DecodedImage, decodeImage, preprocess } from "./image/index.js";
 import { readRegularFile } from "./io/file.js";
 import { type ModelMetadata, type ModelPreprocessing, checkLabels, imagenetPreprocessing } from "./model/metadata.js";
 import type { Tensor } from "./tensor.js";
+import { packageFile } from "./package_files.js";
 
 /** What classifying needs of a model: a Session has it all. */
 export interface ImageModel {
@@ -47,7 +48,7 @@ let imagenetLabels: readonly string[] | null = null;
 
 /** The ImageNet-1k class names, index order (data/imagenet-classes.json, from torchvision). */
 export async function imagenetClassNames(): Promise<readonly string[]> {
-  imagenetLabels ??= JSON.parse(await readFile(new URL("../data/imagenet-classes.json", import.meta.url), "utf8")) as string[];
+  imagenetLabels ??= JSON.parse(await readFile(packageFile("data/imagenet-classes.json"), "utf8")) as string[];
   return imagenetLabels;
 }
 

@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { packageFile } from "./package_files.js";
 
 /**
  * The embedded default model: a torchvision DenseNet trained on Fashion-MNIST by
@@ -8,7 +9,7 @@ import { fileURLToPath } from "node:url";
 export const DEFAULT_MODEL_NAME = "fashion-mnist-densenet";
 
 /** Path of the default model's .safetensors file inside the installed package. */
-export const DEFAULT_MODEL_PATH = fileURLToPath(new URL("../models/fashion-mnist-densenet.safetensors", import.meta.url));
+export const DEFAULT_MODEL_PATH = fileURLToPath(packageFile("models/fashion-mnist-densenet.safetensors"));
 
 /** Folder of the bundled sample images (PNG, named `<index>-<label>.png`). */
-export const DEFAULT_SAMPLES_DIR = fileURLToPath(new URL("../models/samples/", import.meta.url));
+export const DEFAULT_SAMPLES_DIR = fileURLToPath(packageFile("models/samples/"));

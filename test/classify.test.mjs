@@ -26,7 +26,7 @@ import { assertWithin, fixturesDir } from "./helpers.mjs";
 
 const fashion = (name) => fileURLToPath(new URL(`fashion/${name}`, fixturesDir));
 const reference = JSON.parse(readFileSync(fashion("samples.json"), "utf8"));
-const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const cli = fileURLToPath(new URL("../dist/bin/cli.js", import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), "densenet-classify-"));
 const env = { ...process.env };
 delete env.FORCE_COLOR;

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as assert from "uvu/assert";
 
-export const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+export const cli = fileURLToPath(new URL("../dist/bin/cli.js", import.meta.url));
 
 export const plainEnv = { ...process.env };
 delete plainEnv.FORCE_COLOR;

@@ -167,7 +167,7 @@ Contract("graph inputs named __proto__ or toString are plain names, in the libra
     out = join(tmp, "proto_out");
   writeFileSync(path, bytes);
   writeFileSync(input, formatNpy({ data: Float32Array.of(-1, 2), dims: [1, 2] }));
-  const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+  const cli = fileURLToPath(new URL("../dist/bin/cli.js", import.meta.url));
   const r = spawnSync(process.execPath, [cli, "run", "--model", path, "--input", `__proto__=${input}`, "--outdir", out], {
     encoding: "utf8",
     timeout: 30_000,

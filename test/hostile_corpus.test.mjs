@@ -13,7 +13,7 @@ import * as assert from "uvu/assert";
 
 const generator = fileURLToPath(new URL("../scripts/make_hostile_corpus.mjs", import.meta.url));
 const runner = fileURLToPath(new URL("./hostile_runner.mjs", import.meta.url));
-const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const cli = fileURLToPath(new URL("../dist/bin/cli.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "densenet-hostile-"));
 const env = { ...process.env };
 delete env.FORCE_COLOR;

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+export const cli = fileURLToPath(new URL("../dist/bin/cli.js", import.meta.url));
 
 /** Fails with a clear message where redis-server is not installed (CI installs it: see .ci/run). */
 export function requireRedisServer() {

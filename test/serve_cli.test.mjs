@@ -17,7 +17,7 @@ const plainEnv = { ...process.env };
 delete plainEnv.FORCE_COLOR;
 delete plainEnv.NO_COLOR;
 
-const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const cli = fileURLToPath(new URL("../dist/bin/cli.js", import.meta.url));
 const deno = fileURLToPath(new URL("../node_modules/.bin/deno", import.meta.url));
 const modelPath = new URL("narrow_odd.safetensors", fixturesDir).pathname;
 

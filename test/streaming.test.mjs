@@ -168,7 +168,7 @@ Streaming("densenet run on DenseNet-121: peak RSS within Node's own + linear mem
     assert.is(r.status, 0, r.stderr);
     return Number(readFileSync(file, "utf8")) / 1024;
   };
-  const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+  const cli = fileURLToPath(new URL("../dist/bin/cli.js", import.meta.url));
   const node = peak(["-e", "0"]);
   const run = peak([cli, "run", "--model", path, "--input", join(tmp, "x.npy"), "--output", join(tmp, "y.npy"), "--threads", "1"]);
   const session = await Session.create(path, { threads: 1 });

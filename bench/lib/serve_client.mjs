@@ -17,7 +17,7 @@ const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
  * @returns {Promise<{ child: import("node:child_process").ChildProcess, port: number }>}
  */
 export function startServe(serveArgs, runtime = "node") {
-  const cli = join(REPO_ROOT, "dist", "cli.js");
+  const cli = join(REPO_ROOT, "dist", "bin", "cli.js");
   const [cmd, pre] =
     runtime === "deno"
       ? [

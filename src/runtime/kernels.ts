@@ -3,6 +3,7 @@ import { DenseNetError } from "../errors.js";
 import { OP_KERNELS, type OpKernel, type OpKernelName } from "../kernels/op_kernels.js";
 import type { WeightTransforms } from "../plan/op_def.js";
 import type { KernelTable } from "./executor.js";
+import { packageFile } from "../package_files.js";
 
 /** What the kernel module exports (assembly/index.ts): every op kernel of OP_KERNELS, and these. */
 export type KernelExports = { readonly [K in OpKernelName]: OpKernel } & KernelHelpers & WeightTransforms;
@@ -21,8 +22,8 @@ export function kernelTable(memory: WebAssembly.Memory, kernels: KernelExports):
   return { memory, kernels: OP_KERNELS.map((name) => kernels[name]) };
 }
 
-const BASELINE_URL = new URL("../../build/kernels.wasm", import.meta.url);
-const RELAXED_URL = new URL("../../build/kernels.relaxed.wasm", import.meta.url);
+const BASELINE_URL = packageFile("build/kernels.wasm");
+const RELAXED_URL = packageFile("build/kernels.relaxed.wasm");
 
 /** Which build of the kernels this process runs. */
 export type KernelBuild = "relaxed-simd" | "simd";

@@ -2,6 +2,7 @@
 // JSON parser uses it: one instance per process on its own small memory (192 KB), loaded
 // on first use; the module's contract is at the top of its source.
 import { readFileSync } from "node:fs";
+import { packageFile } from "../package_files.js";
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -70,7 +71,7 @@ export class NumberRunReader {
   static get(): NumberRunReader | null {
     if (NumberRunReader.loaded === undefined) {
       try {
-        const bytes = readFileSync(new URL("../../build/json_f32.wasm", import.meta.url));
+        const bytes = readFileSync(packageFile("build/json_f32.wasm"));
         NumberRunReader.loaded = new NumberRunReader(new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as Exports);
       } catch {
         NumberRunReader.loaded = null;

@@ -13,6 +13,7 @@ import { HttpError, oneLine, parseJson, readBody, send } from "./http.js";
 import { Metrics } from "./metrics.js";
 import { MODEL_VERSION, PLATFORM, binaryInferResponse, modelMetadata, modelSignature, parseInferRequest } from "./protocol.js";
 import { EventLoopTurns, ReadBudget } from "./turns.js";
+import { packageFile } from "../package_files.js";
 
 export interface ServerOptions extends BatcherOptions {
   readonly host: string;
@@ -307,7 +308,7 @@ let version: string | null = null;
 
 /** The package's version, for the server metadata (read once, on first use). */
 function packageVersion(): string {
-  version ??= (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  version ??= (JSON.parse(readFileSync(packageFile("package.json"), "utf8")) as { version: string }).version;
   return version;
 }
 
