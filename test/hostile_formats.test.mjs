@@ -99,6 +99,24 @@ Formats("the JSON pre-check reads keys as JSON does: escapes, and braces inside 
     () => parseSafetensors(safetensors(`{"__metadata__":${'{"a":'.repeat(100)}1${"}".repeat(100)}}`, 0)),
     /nests deeper than 64 levels/,
   );
+  // 64 levels in all are allowed, 65 are not (arrays count as objects do)
+  const nested = (levels) => `{"__metadata__":{"note":"x"},"deep":${"[".repeat(levels - 1)}${"]".repeat(levels - 1)}}`;
+  throwsOneLine(() => parseSafetensors(safetensors(nested(64), 0)), /tensor 'deep' has no description|invalid|dtype/);
+  throwsOneLine(() => parseSafetensors(safetensors(nested(65), 0)), /nests deeper than 64 levels/);
+  // a repeat is found whether or not colons appear inside strings (which the fast count takes for keys)
+  for (const note of ["plain", "a: b, c: d", '{\\"k\\": 1}']) {
+    const meta = `"__metadata__":{"note":"${note}"}`;
+    assert.equal([...parseSafetensors(safetensors(`{${meta},${entry("ab")},${entry("cd")}}`, 0)).keys()], ["ab", "cd"], note);
+    throwsOneLine(
+      () => parseSafetensors(safetensors(`{${meta},${entry("ab")},${entry("cd")},${entry("ab")}}`, 0)),
+      /header names 'ab' twice/,
+    );
+    // a key repeated inside an entry
+    throwsOneLine(
+      () => parseSafetensors(safetensors(`{${meta},"ab":{"dtype":"F32","dtype":"F32","shape":[0],"data_offsets":[0,0]}}`, 0)),
+      /header names 'dtype' twice/,
+    );
+  }
 });
 
 Formats("the Python-literal reader: tuples, strings, repeated keys, and nothing it should not accept", () => {

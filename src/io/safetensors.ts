@@ -1,6 +1,6 @@
 import { check } from "../errors.js";
 import { formatDims } from "../tensor.js";
-import { checkJsonStructure } from "./json_scan.js";
+import { parseCheckedJson } from "./json_scan.js";
 
 /** One tensor of a safetensors file, converted to float32 where its dtype is a float. */
 export interface StoredTensor {
@@ -76,7 +76,7 @@ export function safetensorsHeaderLength(first: Uint8Array, fileBytes: number, wh
  * `fileBytes` bytes. Every entry is validated against the file: dtype known, shape a list of
  * non-negative integers, offsets matching the shape's size; as the format requires, the
  * tensors' byte ranges are contiguous and non-overlapping and cover the data exactly. The
- * header is checked for depth and repeated keys before it is parsed (io/json_scan.ts).
+ * header is checked for depth and repeated keys as it is parsed (io/json_scan.ts).
  */
 export function parseSafetensorsHeader(header: Uint8Array, fileBytes: number, what = "safetensors"): SafetensorsHeader {
   let text: string;
@@ -85,13 +85,7 @@ export function parseSafetensorsHeader(header: Uint8Array, fileBytes: number, wh
   } catch {
     check(false, `${what}: header is not valid UTF-8`);
   }
-  checkJsonStructure(text, what, MAX_HEADER_DEPTH);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    check(false, `${what}: header is not valid UTF-8 JSON`);
-  }
+  const parsed = parseCheckedJson(text, what, MAX_HEADER_DEPTH, "header is not valid UTF-8 JSON");
   check(typeof parsed === "object" && parsed !== null && !Array.isArray(parsed), `${what}: header is not a JSON object`);
   const dataStart = 8 + header.length;
   const dataBytes = fileBytes - dataStart;
