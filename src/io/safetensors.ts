@@ -93,9 +93,9 @@ export function parseSafetensorsHeader(header: Uint8Array, fileBytes: number, wh
   for (const [name, entry] of Object.entries(parsed as Record<string, unknown>)) {
     if (name === "__metadata__") continue;
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    check(typeof e === "object" && e !== null, `${what}: tensor '${name}' has no description`);
+    check(typeof e === "object" && e !== null, () => `${what}: tensor '${name}' has no description`);
     const dtype = e.dtype;
-    check(typeof dtype === "string" && dtype in ITEM_BYTES, `${what}: tensor '${name}' has unknown dtype ${JSON.stringify(dtype)}`);
+    check(typeof dtype === "string" && dtype in ITEM_BYTES, () => `${what}: tensor '${name}' has unknown dtype ${JSON.stringify(dtype)}`);
     const shape = e.shape;
     check(
       Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0),
@@ -113,7 +113,7 @@ export function parseSafetensorsHeader(header: Uint8Array, fileBytes: number, wh
       () =>
         `${what}: tensor '${name}' (${dtype} ${formatDims(shape)}) should span ${count * ITEM_BYTES[dtype]} bytes but its offsets span ${end - begin}`,
     );
-    check(end <= dataBytes, `${what}: file is truncated: tensor '${name}' ends at byte ${end} of a ${dataBytes}-byte data section`);
+    check(end <= dataBytes, () => `${what}: file is truncated: tensor '${name}' ends at byte ${end} of a ${dataBytes}-byte data section`);
     entries.push({ name, dtype, shape: shape as number[], begin, end });
   }
   checkContiguous(entries, dataBytes, what);

@@ -53,13 +53,14 @@ export function openSafetensorsFile(path: string, what: string): SafetensorsFile
     const header = parseSafetensorsHeader(headerBytes, size, what);
     const metadata = checkMetadata(header.metadata, what);
     const tensors = new Map<string, LazyTensor>();
+    const fileWhat = `model file '${path}'`;
     for (const { name, dtype, shape, begin, end } of header.entries) {
       const count = (end - begin) / ITEM_BYTES[dtype];
       const readBytes = (raw: Uint8Array) => {
-        check(open, `${what}: tensor '${name}' read after the file was closed`);
+        check(open, () => `${what}: tensor '${name}' read after the file was closed`);
         check(
-          readFullySync(fd, raw, header.dataStart + begin, `model file '${path}'`),
-          `${what}: the file ended before tensor '${name}' (it shrank while it was read)`,
+          readFullySync(fd, raw, header.dataStart + begin, fileWhat),
+          () => `${what}: the file ended before tensor '${name}' (it shrank while it was read)`,
         );
       };
       // float32 is read straight into the array it is wanted in; other float dtypes into bytes, then converted.

@@ -26,7 +26,7 @@ export function normalizeKeys(weights: WeightMap): Map<string, LazyTensor> {
     let name = key.startsWith("module.") ? key.slice("module.".length) : key;
     const legacy = LEGACY_KEY.exec(name);
     if (legacy) name = legacy[1] + legacy[2];
-    check(!out.has(name), `weights: tensor '${key}' duplicates '${name}'`);
+    check(!out.has(name), () => `weights: tensor '${key}' duplicates '${name}'`);
     out.set(name, lazy(tensor));
   }
   return out;
@@ -93,8 +93,14 @@ export class WeightReader {
 
   private checked(name: string, shape: readonly number[]): LazyTensor {
     const t = this.entry(name);
-    check(sameShape(t.shape, shape), `${this.what}: tensor '${name}' has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`);
-    check(FLOAT_DTYPES.has(t.dtype), `${this.what}: tensor '${name}' has dtype ${t.dtype}; expected a float type (F32, F16, BF16 or F64)`);
+    check(
+      sameShape(t.shape, shape),
+      () => `${this.what}: tensor '${name}' has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`,
+    );
+    check(
+      FLOAT_DTYPES.has(t.dtype),
+      () => `${this.what}: tensor '${name}' has dtype ${t.dtype}; expected a float type (F32, F16, BF16 or F64)`,
+    );
     return t;
   }
 
