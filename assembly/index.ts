@@ -16,5 +16,5 @@ export { linear_f32 } from "./linear_f32";
 export { pad2d_nchw_f32 } from "./pad2d_nchw_f32";
 export { pool2d_nchw_f32 } from "./pool2d_nchw_f32";
 export { softmax_f32 } from "./softmax_f32";
-export { first_non_finite_f32, pack_panels_f32 } from "./weight_panels";
+export { first_non_finite_f32, pack_panels_in_place_f32 } from "./weight_panels";
 export { winograd_f2x2_weights, winograd_f4x4_weights } from "./winograd_weights";

@@ -5,28 +5,36 @@
 // warming up a JIT on ~8M floats once.
 
 /**
- * Packs W (m, k) at `weight` into `out` as ceil(m/mr) panels of [k][mr]: element (o, c) at
- * out + 4 * (floor(o / mr) * k * mr + c * mr + o % mr). Where `scale` is not 0, row o is
- * multiplied by the f32 at scale + 4o on the way (a BN folded into the conv: one f32 product,
- * as foldAffineIntoWeight rounds it). `out` must be zeroed (the last panel's missing rows stay 0).
+ * Packs W (m, k) into ceil(m/mr) panels of [k][mr], in place: `buf` holds W row-major and is
+ * the panels' area (ceil(m/mr) * k * mr floats, zeroed past m * k). Element (o, c) goes to
+ * buf + 4 * (floor(o / mr) * k * mr + c * mr + o % mr). A panel's rows are exactly its own
+ * area in both layouts, so each is copied to `scratch` (mr * k floats) and packed back; the
+ * last panel's missing rows become 0. Where `scale` is not 0, row o is multiplied by the f32
+ * at scale + 4o on the way (a BN folded into the conv: one f32 product, as
+ * foldAffineIntoWeight rounds it).
  */
-export function pack_panels_f32(out: usize, weight: usize, m: i32, k: i32, mr: i32, scale: usize): void {
+export function pack_panels_in_place_f32(buf: usize, m: i32, k: i32, mr: i32, scale: usize, scratch: usize): void {
   const blocks = (m + mr - 1) / mr;
   const rowBytes = <usize>k << 2;
+  const panelBytes = <usize>mr * rowBytes;
   for (let b = 0; b < blocks; b++) {
     const r0 = b * mr;
-    const dst = out + ((<usize>b * k * mr) << 2);
-    const src = weight + <usize>r0 * rowBytes;
-    if (mr == 4 && r0 + 4 <= m) pack4Rows(dst, src, rowBytes, k, scale == 0 ? 0 : scale + (<usize>r0 << 2));
-    else {
-      for (let r = 0; r < mr && r0 + r < m; r++) {
-        const s: f32 = scale == 0 ? 1 : load<f32>(scale + (<usize>(r0 + r) << 2));
-        const row = src + <usize>r * rowBytes;
-        for (let c = 0; c < k; c++) {
-          let v = load<f32>(row + (<usize>c << 2));
-          if (scale != 0) v *= s;
-          store<f32>(dst + ((<usize>(c * mr + r)) << 2), v);
-        }
+    const rows = min(mr, m - r0);
+    const dst = buf + <usize>b * panelBytes;
+    memory.copy(scratch, dst, <usize>rows * rowBytes);
+    const s = scale == 0 ? 0 : scale + (<usize>r0 << 2);
+    if (mr == 4 && rows == 4) {
+      pack4Rows(dst, scratch, rowBytes, k, s);
+      continue;
+    }
+    if (rows < mr) memory.fill(dst, 0, panelBytes);
+    for (let r = 0; r < rows; r++) {
+      const f: f32 = s == 0 ? 1 : load<f32>(s + (<usize>r << 2));
+      const row = scratch + <usize>r * rowBytes;
+      for (let c = 0; c < k; c++) {
+        let v = load<f32>(row + (<usize>c << 2));
+        if (s != 0) v *= f;
+        store<f32>(dst + (<usize>(c * mr + r) << 2), v);
       }
     }
   }

@@ -1,4 +1,4 @@
-// Packing GEMM weights in WebAssembly (assembly/weight_panels.ts, what sessions use) against
+// Packing GEMM weights in place in WebAssembly (assembly/weight_panels.ts, what sessions use) against
 // the TypeScript references (src/plan/panels.ts packPanels, src/plan/graph.ts scaleRows,
 // src/tensor.ts firstNonFinite), byte for byte: a copy, or one f32 product per weight, so any
 // difference is a bug. Weights include signed zeros, subnormals and the extremes of float32
@@ -33,7 +33,7 @@ async function kernelsOn() {
   return { mem, kernels: instantiateKernels(module, mem.memory) };
 }
 
-Panels("pack_panels_f32 = packPanels (after scaleRows where scaled), mr 4 and 6, partial panels, k mod 4 = 0..3", async () => {
+Panels("pack_panels_in_place_f32 = packPanels (after scaleRows where scaled), mr 4 and 6, partial panels, k mod 4 = 0..3", async () => {
   const { mem, kernels } = await kernelsOn();
   for (const [m, k] of [
     [4, 4],
@@ -50,12 +50,14 @@ Panels("pack_panels_f32 = packPanels (after scaleRows where scaled), mr 4 and 6,
         const scale = scaled ? values(m) : null;
         const expected = new Float32Array(panelsLength(m, k, mr));
         packPanels(expected, scale ? scaleRows(w, scale, m, new Float32Array(w.length)) : w, m, k, mr);
-        const at = mem.alloc(w.byteLength + (scale ? scale.byteLength : 0));
-        mem.f32(at, w.length).set(w);
-        if (scale) mem.f32(at + w.byteLength, m).set(scale);
-        const out = mem.alloc(expected.byteLength);
-        kernels.pack_panels_f32(out, at, m, k, mr, scale ? at + w.byteLength : 0);
-        const got = new Uint32Array(mem.memory.buffer, out, expected.length);
+        // as a session does it: W read into its (zeroed) packed area, the scale and a scratch elsewhere
+        const buf = mem.alloc(expected.byteLength);
+        mem.f32(buf, w.length).set(w);
+        const stage = mem.alloc(4 * (m + mr * k));
+        if (scale) mem.f32(stage, m).set(scale);
+        mem.f32(stage + 4 * m, mr * k).fill(Number.NaN); // the scratch's old contents must not leak
+        kernels.pack_panels_in_place_f32(buf, m, k, mr, scale ? stage : 0, stage + 4 * m);
+        const got = new Uint32Array(mem.memory.buffer, buf, expected.length);
         const want = new Uint32Array(expected.buffer);
         for (let i = 0; i < want.length; i++)
           if (got[i] !== want[i])

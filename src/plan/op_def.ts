@@ -25,7 +25,7 @@ export interface ScratchSizes {
 export interface WeightTransforms {
   winograd_f2x2_weights(out: number, length: number, weight: number, cout: number, cin: number, mr: number): void;
   winograd_f4x4_weights(out: number, length: number, weight: number, cout: number, cin: number, mr: number, g: number): void;
-  pack_panels_f32(out: number, weight: number, m: number, k: number, mr: number, scale: number): void;
+  pack_panels_in_place_f32(buf: number, m: number, k: number, mr: number, scale: number, scratch: number): void;
   first_non_finite_f32(data: number, n: number): number;
 }
 

@@ -19,6 +19,9 @@ import {
 import { WINOGRAD_OPS } from "./winograd.js";
 import { type Spatial, windowOutput } from "./window.js";
 
+/** Rows of the tallest micro-kernel's panels (6x8). */
+const MAX_MR = Math.max(...Object.keys(MICRO_KERNELS).map((k) => microKernelRows(k as keyof typeof MICRO_KERNELS)));
+
 /** K-block length of the conv GEMM. Measured on DenseNet-121 (1 thread): 128..2304 all within 3%; 1152 keeps every DenseNet-121 3x3 conv in one block (a 36 KiB B panel, streamed from L1/L2). */
 export const GEMM_KC = 1152;
 
@@ -48,14 +51,15 @@ const conv: OpDef<OpOf<"conv">> = {
     const m = op.outChannels;
     const packed = allocFloats(mem, panelsLength(m, k, mr));
     if (transforms) {
-      // in WebAssembly (assembly/weight_panels.ts: the same values): the row scale first, the
-      // weights read straight into the staging area after it
+      // in WebAssembly (assembly/weight_panels.ts: the same values): the weights read straight
+      // into their packed area, then packed there in place, panel by panel through a scratch
+      // after the row scale in the staging area (so no staging area holds a whole weight)
       const scale = op.weightScale ?? null;
       const scaleBytes = scale ? 4 * m : 0;
       const stage = transforms.staging(conv.stagingBytes!(op));
       if (scale) mem.f32(stage, m).set(scale);
-      weightInto(op.weight, mem.f32(stage + scaleBytes, m * k), transforms.scan);
-      transforms.kernels.pack_panels_f32(packed.ptr, stage + scaleBytes, m, k, mr, scale ? stage : 0);
+      weightInto(op.weight, mem.f32(packed.ptr, m * k), transforms.scan);
+      transforms.kernels.pack_panels_in_place_f32(packed.ptr, m, k, mr, scale ? stage : 0, stage + scaleBytes);
     } else {
       packPanels(packed.view, weightValues(scaledWeight(op)), m, k, mr);
     }
@@ -66,7 +70,8 @@ const conv: OpDef<OpOf<"conv">> = {
       ukernel: MICRO_KERNELS[microKernel],
     };
   },
-  stagingBytes: (op) => 4 * op.outChannels * ((op.weightScale ? 1 : 0) + op.inChannels * op.kernel[0] * op.kernel[1]),
+  // the row scale and one panel of the tallest micro-kernel
+  stagingBytes: (op) => 4 * ((op.weightScale ? op.outChannels : 0) + MAX_MR * op.inChannels * op.kernel[0] * op.kernel[1]),
   descriptor(op, at) {
     const f = convFields(op, at),
       w = op.weights;
