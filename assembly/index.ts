@@ -12,7 +12,7 @@ export { conv2d_winograd_f4x4_scratch_bytes } from "./conv2d_winograd_f4x4_f32";
 export { gemm_f32_4x8, gemm_f32_4x8_shuffle } from "./gemm_f32_4x8";
 export { gemm_f32_6x8 } from "./gemm_f32_6x8";
 export { global_pool_f32 } from "./global_pool_f32";
-export { linear_f32 } from "./linear_f32";
+export { linear_f32, linear_f32_dot_row } from "./linear_f32";
 export { pad2d_nchw_f32 } from "./pad2d_nchw_f32";
 export { pool2d_nchw_f32 } from "./pool2d_nchw_f32";
 export { softmax_f32 } from "./softmax_f32";
