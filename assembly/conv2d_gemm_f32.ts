@@ -1,6 +1,7 @@
 import {
   CONV_A, CONV_BIAS, CONV_CIN, CONV_COUT, CONV_FLAGS, CONV_FLAG_RELU, CONV_KC, CONV_KH, CONV_KW, CONV_OH,
-  CONV_OUT_OFF, CONV_OW, CONV_PH, CONV_PW, CONV_SH, CONV_SW, CONV_UKERNEL, GEMM_MR_4X8, GEMM_MR_6X8, GEMM_NR,
+  CONV_OUT_OFF, CONV_OUT_ORIGIN, CONV_OUT_PLANE, CONV_OUT_ROW, CONV_OW, CONV_PH, CONV_PW, CONV_SH, CONV_SW,
+  CONV_UKERNEL, GEMM_MR_4X8, GEMM_MR_6X8, GEMM_NR,
   UKERNEL_4X8_SHUFFLE, UKERNEL_6X8,
 } from "../src/kernels/layout";
 import { chunkCount, chunkStart, field, firstChunk, nextChunk, ptr } from "./desc";
@@ -22,7 +23,9 @@ export function conv2d_gemm_scratch_bytes(kc: i32): i32 {
  * Worker ith of nth computes chunks of contiguous (panel, block of MR output channels) tiles,
  * numbered panel-major: its static share, or chunks it claims (see desc.ts); every output
  * value is summed in the same order whatever the split, so results are bitwise identical at
- * any thread count.
+ * any thread count. With CONV_OUT_ROW set, the output is written zero-padded (see layout.ts):
+ * a panel within one output row straight from the micro-kernel, any other through the tile,
+ * and each block's margins zeroed by whoever computes its first panel.
  *   d: conv descriptor; base: arena base; scratch: conv2d_gemm_scratch_bytes(KC) bytes;
  *   claim: the step's claim record, or 0 for static shares
  */
@@ -39,6 +42,8 @@ export function conv2d_gemm_f32(d: usize, base: usize, scratch: usize, ith: i32,
   const total = panels * blocks, count = chunkCount(total, nth, claim);
 
   const a = ptr(d, CONV_A), bias = ptr(d, CONV_BIAS), out = base + ptr(d, CONV_OUT_OFF);
+  const rowStride = field(d, CONV_OUT_ROW), padded = rowStride != 0;
+  const plane = padded ? field(d, CONV_OUT_PLANE) : n, origin = padded ? field(d, CONV_OUT_ORIGIN) : 0;
   const panel = scratch, cols = scratch + (<usize>kcMax * GEMM_NR << 2), tile = cols + 64;
   const aBlockBytes = <usize>kTotal * mr << 2;
   let packed = -1; // the pixel panel whose B panel (all of K, one block) this call packed last
@@ -48,6 +53,12 @@ export function conv2d_gemm_f32(d: usize, base: usize, scratch: usize, ith: i32,
     const pi = u / blocks, b0 = u % blocks, b1 = min(blocks, b0 + u1 - u);
     u += b1 - b0;
     const n0 = pi * GEMM_NR, nr = min(GEMM_NR, n - n0);
+    // where pixel n0 goes in a plane, and whether the panel's pixels are consecutive there
+    const y0 = n0 / ow, x0 = n0 - y0 * ow;
+    const at = padded ? origin + y0 * rowStride + x0 : n0, straight = !padded || x0 + nr <= ow;
+    if (padded && pi == 0) {
+      for (let bi = b0; bi < b1; bi++) zeroMargins(out + (<usize>bi * mr * plane << 2), min(mr, m - bi * mr), plane, rowStride, origin, oh, ow);
+    }
     for (let k0 = 0; k0 < kTotal; k0 += kcMax) {
       const kc = min(kcMax, kTotal - k0);
       if (kc < kTotal || pi != packed) { // a claimed chunk that goes on in the panel of this worker's last one reuses it
@@ -59,13 +70,18 @@ export function conv2d_gemm_f32(d: usize, base: usize, scratch: usize, ith: i32,
       let ap = a + <usize>b0 * aBlockBytes + (<usize>k0 * mr << 2);
       for (let bi = b0; bi < b1; bi++) {
         const m0 = bi * mr, rows = min(mr, m - m0);
-        const c = out + ((<usize>m0 * n + n0) << 2), bp = bias + (<usize>m0 << 2);
-        if (rows == mr && nr == GEMM_NR) {
-          microKernel(ukernel, ap, panel, c, n, kc, bp, flags);
-        } else {
-          if (flags & GEMM_ACCUMULATE) copyTile(c, n, tile, GEMM_NR, rows, nr);
+        const c = out + ((<usize>m0 * plane + at) << 2), bp = bias + (<usize>m0 << 2);
+        if (rows == mr && nr == GEMM_NR && straight) {
+          microKernel(ukernel, ap, panel, c, plane, kc, bp, flags);
+        } else if (straight) {
+          if (flags & GEMM_ACCUMULATE) copyTile(c, plane, tile, GEMM_NR, rows, nr);
           microKernel(ukernel, ap, panel, tile, GEMM_NR, kc, bp, flags);
-          copyTile(tile, GEMM_NR, c, n, rows, nr);
+          copyTile(tile, GEMM_NR, c, plane, rows, nr);
+        } else {
+          const block = out + (<usize>m0 * plane << 2);
+          if (flags & GEMM_ACCUMULATE) copyRowsPadded(block, tile, rows, nr, n0, plane, rowStride, origin, ow, false);
+          microKernel(ukernel, ap, panel, tile, GEMM_NR, kc, bp, flags);
+          copyRowsPadded(block, tile, rows, nr, n0, plane, rowStride, origin, ow, true);
         }
         ap += aBlockBytes;
       }
@@ -85,4 +101,49 @@ function copyTile(src: usize, lds: i32, dst: usize, ldd: i32, rows: i32, cols: i
   for (let r = 0; r < rows; r++) {
     memory.copy(dst + (<usize>r * ldd << 2), src + (<usize>r * lds << 2), <usize>cols << 2);
   }
+}
+
+/**
+ * Between the tile (rows x nr, row stride GEMM_NR) and pixels n0 .. n0 + nr of `rows` padded
+ * planes from `block` (a panel that crosses an output row): each run of pixels within a row
+ * at once. `toPlanes`: tile -> planes, else planes -> tile.
+ */
+function copyRowsPadded(
+  block: usize, tile: usize, rows: i32, nr: i32, n0: i32, plane: i32, rowStride: i32, origin: i32, ow: i32, toPlanes: bool,
+): void {
+  for (let j = 0; j < nr;) {
+    const p = n0 + j, y = p / ow, x = p - y * ow, run = min(nr - j, ow - x);
+    const at = origin + y * rowStride + x;
+    for (let r = 0; r < rows; r++) {
+      const t = tile + (<usize>(r * GEMM_NR + j) << 2), q = block + (<usize>(r * plane + at) << 2);
+      if (toPlanes) memory.copy(q, t, <usize>run << 2);
+      else memory.copy(t, q, <usize>run << 2);
+    }
+    j += run;
+  }
+}
+
+/**
+ * Writes 0 everywhere in `rows` planes from `block` but their oh x ow pixels (row stride
+ * rowStride from `origin`): the top rows and the first left margin, each right margin with
+ * the next row's left one, and the last right margin with the bottom rows.
+ */
+function zeroMargins(block: usize, rows: i32, plane: i32, rowStride: i32, origin: i32, oh: i32, ow: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const p = block + (<usize>r * plane << 2);
+    zeroFloats(p, origin);
+    for (let y = 0; y < oh; y++) {
+      const from = origin + y * rowStride + ow, to = y + 1 < oh ? origin + (y + 1) * rowStride : plane;
+      zeroFloats(p + (<usize>from << 2), to - from);
+    }
+  }
+}
+
+/** count f32 zeros at p: vector stores, then single ones (a margin is a few floats: no memory.fill call). */
+// @ts-ignore: decorator
+@inline function zeroFloats(p: usize, count: i32): void {
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) v128.store(p + (<usize>i << 2), zero);
+  for (; i < count; i++) store<f32>(p + (<usize>i << 2), 0);
 }

@@ -22,7 +22,7 @@ export function pack_panels_in_place_f32(buf: usize, m: i32, k: i32, mr: i32, sc
     const rows = min(mr, m - r0);
     const dst = buf + <usize>b * panelBytes;
     memory.copy(scratch, dst, <usize>rows * rowBytes);
-    const s = scale == 0 ? 0 : scale + (<usize>r0 << 2);
+    const s: usize = scale == 0 ? 0 : scale + (<usize>r0 << 2);
     if (mr == 4 && rows == 4) {
       pack4Rows(dst, scratch, rowBytes, k, s);
       continue;

@@ -195,6 +195,109 @@ WINOGRAD_CASES.forEach(({ name, h, w, op: params }, i) => {
 
 Winograd.run();
 
+const Fused = suite("conv2d_gemm_f32 writing a Winograd input padded (ConvOp.paddedOutput)");
+
+// DenseNet's conv1 -> conv2: the 1x1 conv writes the 3x3 Winograd conv's zero-padded input
+// itself, and no pad step runs. Against the two convs run apart (the 1x1 alone, then the 3x3
+// with its pad step): the padded buffer's pixels bitwise the 1x1's, its margins exactly 0 (the
+// arena starts as NaN), the output bitwise the same. Widths a multiple of 8 (every pixel panel
+// within a row) and not (panels across rows, through the tile), an image narrower than a panel,
+// both tile sizes, the 6-row micro-kernel (row-block tails), 1 and 3 workers, and K over one
+// block (accumulating through the tile).
+const FUSED_CASES = [
+  { name: "8x16, rows of whole panels", h: 8, w: 16, cin: 12, mid: 8, cout: 5 },
+  { name: "9x11, panels across rows", h: 9, w: 11, cin: 7, mid: 13, cout: 6 },
+  { name: "7x7 (DenseNet's last block)", h: 7, w: 7, cin: 20, mid: 16, cout: 4 },
+  { name: "3x2, narrower than a panel", h: 3, w: 2, cin: 5, mid: 4, cout: 3 },
+  { name: "3x5, K over one block", h: 3, w: 5, cin: GEMM_KC + 9, mid: 4, cout: 2 },
+];
+
+function twoConvGraph(first, second) {
+  return {
+    buffers: [
+      { name: "x", channels: first.inChannels },
+      { name: "mid", channels: first.outChannels },
+      { name: "y", channels: second.outChannels },
+    ],
+    ops: [
+      { ...first, name: "conv1", input: { buffer: 0, channel: 0 }, output: { buffer: 1, channel: 0 } },
+      { ...second, name: "conv2", input: { buffer: 1, channel: 0 }, output: { buffer: 2, channel: 0 } },
+    ],
+    input: 0,
+    output: 2,
+  };
+}
+
+FUSED_CASES.forEach(({ name, h, w, cin, mid, cout }, i) => {
+  Fused(name, async () => {
+    const first = conv({ cin, cout: mid, kernel: [1, 1], pre: true, relu: true, seed: 900 + 10 * i });
+    const second = conv({ cin: mid, cout, kernel: [3, 3], pads: [1, 1, 1, 1], relu: true, seed: 905 + 10 * i });
+    const x = randomArray(cin * h * w, 950 + i);
+    for (const tile of /** @type {const} */ (["f2x2", "f4x4"])) {
+      const graph = useWinograd(twoConvGraph(first, second), tile);
+      assert.equal(
+        graph.ops.map((op) => op.kind),
+        ["conv", "winogradConv"],
+        "no pad step",
+      );
+      const producer = graph.ops[0];
+      assert.is(producer.kind === "conv" ? producer.paddedOutput : undefined, tile);
+      for (const microKernel of /** @type {const} */ (["4x8", "6x8"])) {
+        const [, alone] = await runGraph(singleOpGraph(first, cin, mid), x, h, w, { microKernel });
+        const [, ref] = await runGraph(useWinograd(singleOpGraph(second, mid, cout), tile), alone.data, h, w, { microKernel });
+        for (const nth of [1, 3]) {
+          const [, padded, y] = await runGraph(graph, x, h, w, { nth, microKernel });
+          const what = `${name}, ${tile}, ${microKernel}, ${nth} workers`;
+          const { height: ph, width: pw } = padded;
+          for (let c = 0; c < mid; c++)
+            for (let r = 0; r < ph; r++)
+              for (let q = 0; q < pw; q++) {
+                const inside = r >= 1 && r <= h && q >= 1 && q <= w;
+                const got = padded.data[(c * ph + r) * pw + q];
+                const want = inside ? alone.data[(c * h + r - 1) * w + q - 1] : 0;
+                if (!Object.is(got, want)) assert.unreachable(`${what}: padded channel ${c} (${r}, ${q}) is ${got}, not ${want}`);
+              }
+          assert.equal([y.height, y.width], [h, w], "output size");
+          assertBitwiseEqual(y.data, ref.data, what);
+        }
+      }
+    }
+  });
+});
+
+Fused("not fused: the 1x1 output read by another op too, or a pre-activation on the 3x3", () => {
+  const first = conv({ cin: 4, cout: 4, kernel: [1, 1], seed: 990 });
+  const second = conv({ cin: 4, cout: 2, kernel: [3, 3], pads: [1, 1, 1, 1], seed: 991 });
+  const shared = twoConvGraph(first, second);
+  shared.ops.push({
+    kind: "pool",
+    name: "also",
+    mode: "max",
+    input: { buffer: 1, channel: 0 },
+    output: { buffer: 3, channel: 0 },
+    channels: 4,
+    kernel: [1, 1],
+    stride: [1, 1],
+    pads: [0, 0, 0, 0],
+    dilation: [1, 1],
+    ceilMode: false,
+    countIncludePad: false,
+    pre: null,
+  });
+  shared.buffers.push({ name: "z", channels: 4 });
+  assert.equal(
+    useWinograd(shared).ops.map((op) => op.kind),
+    ["conv", "winogradInput", "winogradConv", "pool"],
+  );
+  const pre = twoConvGraph(first, { ...second, pre: affine(4, 992) });
+  assert.equal(
+    useWinograd(pre).ops.map((op) => op.kind),
+    ["conv", "winogradInput", "winogradConv"],
+  );
+});
+
+Fused.run();
+
 const Pool = suite("pool2d_nchw_f32");
 
 const POOL_CASES = [

@@ -30,7 +30,16 @@ export const CONV_DW = 19;
 export const CONV_FLAGS = 20; // CONV_FLAG_*
 export const CONV_UKERNEL = 21; // UKERNEL_*: the micro-kernel (and so the rows the weights were packed for)
 export const CONV_KC = 22; // K block length
-export const CONV_FIELDS = 23;
+/**
+ * A conv that writes its output zero-padded (the input of the Winograd conv after it, which
+ * then needs no copy of its own): floats from one output row to the next, or 0 for a dense
+ * (Cout, OH, OW) output; with it, the floats from one channel's plane to the next and where in
+ * a plane pixel (0, 0) goes. Everything in a plane outside the OH x OW pixels is written 0.
+ */
+export const CONV_OUT_ROW = 23;
+export const CONV_OUT_PLANE = 24;
+export const CONV_OUT_ORIGIN = 25;
+export const CONV_FIELDS = 26;
 
 export const CONV_FLAG_RELU = 1; // ReLU epilogue on the output
 export const CONV_FLAG_PRE_RELU = 2; // ReLU after the pre-scale/shift, while packing

@@ -98,6 +98,12 @@ export interface ConvOp {
    * the source model: its MACs as the source model counts them are at that view's size.
    */
   readonly nominalInput?: View;
+  /**
+   * Where set, the conv writes its output zero-padded as the input of a Winograd conv with
+   * these tiles (plan/winograd.ts winogradInputSize), which then reads it with no copy step;
+   * its buffer has that padded size. Set by the Winograd pass, on 1x1 stride-1 convs only.
+   */
+  readonly paddedOutput?: WinogradTile;
 }
 
 /** The output tile of a Winograd conv: F(2x2, 3x3) or F(4x4, 3x3) (see plan/winograd.ts). */
@@ -117,8 +123,9 @@ export interface WinogradInputOp {
 
 /**
  * A 3x3 stride-1 pad-1 conv run as Winograd F(2x2, 3x3) or F(4x4, 3x3) (made by the pass in
- * plan/winograd.ts): it reads `input`, a WinogradInputOp's padded copy of `source`, and its
- * output keeps `source`'s size.
+ * plan/winograd.ts): it reads `input`, a WinogradInputOp's padded copy of `source`, or the
+ * padded output of a 1x1 conv that read `source` (ConvOp.paddedOutput); its output keeps
+ * `source`'s size.
  */
 export interface WinogradConvOp {
   readonly kind: "winogradConv";

@@ -47,7 +47,7 @@ export interface OpDef<O extends Op> {
   /** The output's size for an input of `input`; `sizes` holds every buffer's size known so far. */
   outputSize(op: OpGeometry<O>, input: Spatial, sizes: readonly (Spatial | undefined)[]): Spatial;
   /** Multiply-accumulates of one image at the given output size. */
-  macs(op: OpGeometry<O>, output: Spatial): number;
+  macs(op: OpGeometry<O>, output: Spatial, input: Spatial): number;
   /**
    * Copies the op's weights into linear memory in the layout its kernel reads (done once a
    * session); `transforms`, where given, runs weight transforms in the kernels instead.

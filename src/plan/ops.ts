@@ -3,11 +3,12 @@
 // (the table fails to compile while a kind is missing), a kernel in assembly/ with its
 // descriptor layout in kernels/layout.ts, and its name in kernels/op_kernels.ts.
 import * as L from "../kernels/layout.js";
-import { type Op, type OpKind, type OpOf, type Pads, type Pair, scaledWeight, weightInto, weightValues } from "./graph.js";
+import { type ConvOp, type Op, type OpKind, type OpOf, type Pads, type Pair, scaledWeight, weightInto, weightValues } from "./graph.js";
 import { type OpDef, convFields, fields } from "./op_def.js";
 import {
   MICRO_KERNELS,
   NO_WEIGHTS,
+  type OpGeometry,
   type PackedWeights,
   allocBias,
   allocFloats,
@@ -16,7 +17,7 @@ import {
   packPre,
   panelsLength,
 } from "./panels.js";
-import { WINOGRAD_OPS } from "./winograd.js";
+import { WINOGRAD_OPS, winogradInputSize } from "./winograd.js";
 import { type Spatial, windowOutput } from "./window.js";
 
 /** Rows of the tallest micro-kernel's panels (6x8). */
@@ -40,11 +41,20 @@ const preNote = (w: PackedWeights, note: string) => (w.preScale !== 0 ? ` (${not
 const noScratch = () => 0;
 const poolMode = (mode: "max" | "avg") => (mode === "max" ? L.POOL_MODE_MAX : L.POOL_MODE_AVG);
 
+/** A conv's output pixels: its buffer's size, or within it (the margins of a padded output aside). */
+const convPixels = (op: OpGeometry<ConvOp>, output: Spatial, input: Spatial) => (op.paddedOutput ? windowed(op, input, false) : output);
+
 const conv: OpDef<OpOf<"conv">> = {
   kernel: "conv2d_gemm_f32",
   vectorInput: false,
-  outputSize: (op, input) => windowed(op, input, false),
-  macs: (op, out) => op.outChannels * op.inChannels * op.kernel[0] * op.kernel[1] * out.height * out.width,
+  outputSize(op, input) {
+    const out = windowed(op, input, false);
+    return op.paddedOutput ? winogradInputSize(out, op.paddedOutput) : out;
+  },
+  macs(op, output, input) {
+    const out = convPixels(op, output, input);
+    return op.outChannels * op.inChannels * op.kernel[0] * op.kernel[1] * out.height * out.width;
+  },
   pack(op, mem, microKernel, transforms) {
     const k = op.inChannels * op.kernel[0] * op.kernel[1];
     const mr = microKernelRows(microKernel);
@@ -83,11 +93,20 @@ const conv: OpDef<OpOf<"conv">> = {
     [f[L.CONV_DH], f[L.CONV_DW]] = op.dilation;
     f[L.CONV_FLAGS] = (op.relu ? L.CONV_FLAG_RELU : 0) | (w.preRelu ? L.CONV_FLAG_PRE_RELU : 0);
     f[L.CONV_KC] = GEMM_KC;
+    if (op.paddedOutput) {
+      // the pixels at (WINO_PAD, WINO_PAD) of planes of the padded buffer's size
+      const pixels = convPixels(op, at.output, at.input);
+      [f[L.CONV_OH], f[L.CONV_OW]] = [pixels.height, pixels.width];
+      f[L.CONV_OUT_ROW] = at.output.width;
+      f[L.CONV_OUT_PLANE] = at.output.height * at.output.width;
+      f[L.CONV_OUT_ORIGIN] = L.WINO_PAD * at.output.width + L.WINO_PAD;
+    }
     return f;
   },
   describe: (op, input, output) =>
     `conv ${op.kernel[0]}x${op.kernel[1]}/${op.stride[0]} ${op.inChannels}->${op.outChannels}` +
-    `${preNote(op.weights, "BN-ReLU packed")} @ ${at(input, output)}`,
+    `${preNote(op.weights, "BN-ReLU packed")} @ ${at(input, convPixels(op, output, input))}` +
+    (op.paddedOutput ? ` (written padded to ${output.height}x${output.width} for Winograd)` : ""),
   scratchBytes: (_op, kernels) => kernels.conv2d_gemm_scratch_bytes(GEMM_KC),
 };
 

@@ -85,7 +85,7 @@ export function planGraph(graph: PackedGraph, mem: LinearMemory, height: number,
       desc,
       name: op.name,
       description: def.describe(op, input, output),
-      macs: opMacs(op, output),
+      macs: opMacs(op, output, input),
     };
   });
   const schedule = mem.alloc(steps.length * 8, 16);

@@ -48,13 +48,13 @@ export function inferSpatial(graph: GraphGeometry, height: number, width: number
 }
 
 /** Multiply-accumulates of one op (convs and linear layers; pools count none) for an output size. */
-export function opMacs(op: OpGeometry<Op>, out: Spatial): number {
-  return opDef(op).macs(op, out);
+export function opMacs(op: OpGeometry<Op>, out: Spatial, input: Spatial): number {
+  return opDef(op).macs(op, out, input);
 }
 
 /** Multiply-accumulates of one image through the graph at the given buffer sizes. */
 export function graphMacs(graph: GraphGeometry, sizes: readonly Spatial[]): number {
-  return graph.ops.reduce((sum, op) => sum + opMacs(op, sizes[op.output.buffer]), 0);
+  return graph.ops.reduce((sum, op) => sum + opMacs(op, sizes[op.output.buffer], sizes[op.input.buffer]), 0);
 }
 
 /**
@@ -65,6 +65,6 @@ export function graphMacs(graph: GraphGeometry, sizes: readonly Spatial[]): numb
 export function nominalGraphMacs(graph: GraphGeometry, sizes: readonly Spatial[]): number {
   return graph.ops.reduce((sum, op) => {
     const at = op.kind === "conv" && op.nominalInput ? sizes[op.nominalInput.buffer] : sizes[op.output.buffer];
-    return sum + opMacs(op, at);
+    return sum + opMacs(op, at, sizes[op.input.buffer]);
   }, 0);
 }

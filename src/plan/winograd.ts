@@ -1,5 +1,16 @@
 import * as L from "../kernels/layout.js";
-import { type ConvOp, type Graph, type Op, type OpOf, type WinogradTile, scaledWeight, weightInto, weightValues } from "./graph.js";
+import {
+  type BufferSpec,
+  type ConvOp,
+  type Graph,
+  type Op,
+  type OpOf,
+  type View,
+  type WinogradTile,
+  scaledWeight,
+  weightInto,
+  weightValues,
+} from "./graph.js";
 import { type OpDef, convFields, fields } from "./op_def.js";
 import { MICRO_KERNELS, NO_WEIGHTS, allocBias, allocFloats, packPre, panelsLength } from "./panels.js";
 import { G4, packWinograd4Weights } from "./winograd_f4x4.js";
@@ -10,7 +21,8 @@ import type { Spatial } from "./window.js";
 // of 144 (1.78x fewer than F(2x2) where the tiles fit the image; its weights take 36/16 of
 // F(2x2)'s memory, and it rounds more: see test/reference.mjs). A graph pass replaces each eligible conv
 // by a WinogradInputOp (zero-padded, pre-activated copy of the input, so the kernel's
-// vectorised input transform needs no bounds checks) and a WinogradConvOp reading that copy.
+// vectorised input transform needs no bounds checks) and a WinogradConvOp reading that copy;
+// where a 1x1 conv makes the input (DenseNet's conv1), it writes it zero-padded itself instead.
 // Everything Winograd-specific lives here: the pass, the two op kinds' definitions (their
 // sizes, packing and descriptors, in the op table of plan/ops.ts) and F(2x2)'s weight transform
 // (F(4x4)'s is in plan/winograd_f4x4.ts); assembly/conv2d_winograd.ts has the kernel
@@ -33,34 +45,47 @@ export function winogradEligible(op: ConvOp): boolean {
 
 /**
  * The graph with every eligible conv running as Winograd with output tiles `tile` (F(2x2, 3x3)
- * by default), or the tile `tile(op)` chooses for each (plan/winograd_auto.ts).
+ * by default), or the tile `tile(op)` chooses for each (plan/winograd_auto.ts). Where the
+ * conv's input is the whole output of a 1x1 stride-1 conv read by nothing else, and needs no
+ * pre-activation (DenseNet's conv1 -> conv2), that conv writes it padded itself
+ * (ConvOp.paddedOutput) and no copy step runs; otherwise a WinogradInputOp makes the copy.
  */
 export function useWinograd(graph: Graph, tiles: WinogradTile | ((op: ConvOp) => WinogradTile) = "f2x2"): Graph {
   const buffers = [...graph.buffers];
   const ops: Op[] = [];
+  const readers = new Map<number, number>();
+  for (const op of graph.ops) readers.set(op.input.buffer, (readers.get(op.input.buffer) ?? 0) + 1);
+  /** Index in `ops` of each buffer's one writer so far (-1: more than one). */
+  const writer = new Map<number, number>();
+  const emit = (op: Op) => {
+    writer.set(op.output.buffer, writer.has(op.output.buffer) ? -1 : ops.length);
+    ops.push(op);
+  };
   for (const op of graph.ops) {
     if (op.kind !== "conv" || !winogradEligible(op)) {
-      ops.push(op);
+      emit(op);
       continue;
     }
     const tile = typeof tiles === "function" ? tiles(op) : tiles;
-    const padded = { buffer: buffers.push({ name: `${op.name}.winograd_input`, channels: op.inChannels }) - 1, channel: 0 };
-    ops.push({
-      kind: "winogradInput",
-      name: `${op.name}.pad`,
-      tile,
-      input: op.input,
-      output: padded,
-      channels: op.inChannels,
-      pre: op.pre,
-    });
-    ops.push({
+    const producer = fusibleProducer(op, ops, writer.get(op.input.buffer) ?? -1, readers, graph, buffers);
+    let padded: View;
+    let source: View;
+    if (producer) {
+      ops[producer.index] = { ...producer.op, paddedOutput: tile };
+      // the padded buffer is the producer's; the conv's output has the producer's input size
+      [padded, source] = [op.input, producer.op.input];
+    } else {
+      padded = { buffer: buffers.push({ name: `${op.name}.winograd_input`, channels: op.inChannels }) - 1, channel: 0 };
+      source = op.input;
+      emit({ kind: "winogradInput", name: `${op.name}.pad`, tile, input: op.input, output: padded, channels: op.inChannels, pre: op.pre });
+    }
+    emit({
       kind: "winogradConv",
       name: op.name,
       tile,
       input: padded,
       output: op.output,
-      source: op.input,
+      source,
       inChannels: op.inChannels,
       outChannels: op.outChannels,
       weight: scaledWeight(op),
@@ -69,6 +94,35 @@ export function useWinograd(graph: Graph, tiles: WinogradTile | ((op: ConvOp) =>
     });
   }
   return { ...graph, buffers, ops };
+}
+
+/**
+ * The op that can write `conv`'s input padded: the one writer (at `index` of `ops`) of all of
+ * the input's buffer, a 1x1 stride-1 unpadded conv (its output keeps its input's size), when
+ * `conv` is that buffer's only reader, is not the graph's output and needs no pre-activation.
+ */
+function fusibleProducer(
+  conv: ConvOp,
+  ops: readonly Op[],
+  index: number,
+  readers: ReadonlyMap<number, number>,
+  graph: Graph,
+  buffers: readonly BufferSpec[],
+): { op: ConvOp; index: number } | null {
+  const op = index >= 0 ? ops[index] : undefined;
+  if (op?.kind !== "conv" || op.paddedOutput || conv.pre !== null) return null;
+  const buffer = conv.input.buffer;
+  const whole =
+    conv.input.channel === 0 &&
+    op.output.channel === 0 &&
+    buffers[buffer].channels === conv.inChannels &&
+    op.outChannels === conv.inChannels;
+  const pointwise =
+    op.kernel.every((k) => k === 1) &&
+    op.stride.every((s) => s === 1) &&
+    op.pads.every((p) => p === 0) &&
+    op.dilation.every((d) => d === 1);
+  return whole && pointwise && readers.get(buffer) === 1 && buffer !== graph.output && buffer !== graph.input ? { op, index } : null;
 }
 
 /** Output rows and columns per tile. */
