@@ -36,12 +36,15 @@ Api("parameter counts of the named architectures match torchvision", () => {
     assert.is(parameterCount(architectureConfig(/** @type {keyof expected} */ (name))), count, name);
 });
 
-Api("densenet121's plan keeps peak activation memory at batch 1, 224x224, within 8 MiB", async () => {
+Api("densenet121's plan keeps peak activation memory at batch 1, 224x224, within 5 MiB", async () => {
   const s = await Session.create("densenet121");
   const plan = s.plan(224, 224);
-  assert.ok(plan.arenaBytes <= 8 * 2 ** 20, `${plan.arenaBytes} bytes`);
-  // Block buffers alone: 256*56*56 + 512*28*28 + 1024*14*14 + 1024*7*7 floats.
-  assert.ok(plan.arenaBytes >= 4 * (256 * 3136 + 512 * 784 + 1024 * 196 + 1024 * 49));
+  // The stem's 64x112x112 output shares bytes with the first block's channels 64..255, which
+  // no step uses before its second layer (plan.ts lateChannels): without that, 6.1 MiB.
+  assert.ok(plan.arenaBytes <= 5 * 2 ** 20, `${plan.arenaBytes} bytes`);
+  // Live together at the first block's last conv2: the block's 256x56x56 buffer and that
+  // conv's zero-padded F(4x4) input, 128x58x60.
+  assert.ok(plan.arenaBytes >= 4 * (256 * 56 * 56 + 128 * 58 * 60), `${plan.arenaBytes} bytes`);
   await s.release();
 });
 
