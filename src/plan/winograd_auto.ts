@@ -8,13 +8,15 @@ import type { Spatial } from "./window.js";
 
 /**
  * F(4x4) where the conv's output at the nominal size is at least this many pixels on both
- * sides. Measured on DenseNet-121 at 224x224, one thread (in the model, weights cold): F(4x4)
- * over F(2x2) 1.3x at 56x56, 1.4x at 28x28, 1.04x at 14x14, 0.65x at 7x7; its weights are 2.25x
- * F(2x2)'s bytes. Whole model (`node bench/variants.mjs`, same run): F(4x4) from 28x28 up
- * 0.946x F(2x2)'s time and +5.9 MB of weights, from 56x56 up 0.949x and +2.0 MB: 56 keeps
- * nearly all of the gain for a third of the memory (peak RSS of `densenet run` ~110 MB).
+ * sides. Measured on DenseNet-121 at 224x224, one thread, per step (`densenet bench
+ * --profile`): F(4x4) over F(2x2) 1.3x at 56x56, 1.23x at 28x28 (5.7 against 7.0 ms for its
+ * 12 convs, since tile rows are no longer padded to 4 tiles), 0.97x at 14x14, 0.6x at 7x7;
+ * its weights are 2.25x F(2x2)'s bytes. Whole model, from 28x28 up against from 56x56 up
+ * (same-process A/B, 40 runs each): 0.984-0.991x the time at 1 thread, 0.989-0.997x at 2,
+ * 0.94-0.97x at batch 8, for +3.9 MB of weights (peak RSS of `densenet run` 104.6 -> 108.5 MB,
+ * within the 110 MB target once the activations shrank to 4.8 MiB: plan/arena.ts).
  */
-export const AUTO_F4X4_MIN_SIDE = 56;
+export const AUTO_F4X4_MIN_SIDE = 28;
 
 /** The input size a model is mostly run at: its preprocessing's crop, or ImageNet's 224x224. */
 export function nominalInputSize(metadata: ModelMetadata): Spatial {
