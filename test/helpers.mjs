@@ -51,6 +51,20 @@ export function writeSafetensors(tensors) {
   return encodeSafetensors(header, data);
 }
 
+/** Float32 values that test exact arithmetic: signed zeros, subnormals and float32's extremes. */
+export const SPECIAL_FLOATS = [
+  0, -0, 1.401298464324817e-45, -1.401298464324817e-45, 3.4028234663852886e38, -3.4028234663852886e38, 1e-38, 0.5, -2,
+];
+
+/** n float32 weights from `rng` (a SeededRandom): one in ten from SPECIAL_FLOATS, the rest normal at scales 1e-4..1e3. */
+export function specialWeights(n, rng) {
+  return new Float32Array(n).map(() =>
+    rng.uniform() < 0.1
+      ? SPECIAL_FLOATS[Math.floor(rng.uniform() * SPECIAL_FLOATS.length)]
+      : rng.normal() * 10 ** (Math.floor(rng.uniform() * 8) - 4),
+  );
+}
+
 /** Unit roundoff of float32. */
 export const U32 = 2 ** -24;
 

@@ -15,17 +15,11 @@ import { scaleRows } from "../dist/plan/graph.js";
 import { packPanels, panelsLength } from "../dist/plan/panels.js";
 import { compileKernels, instantiateKernels } from "../dist/runtime/kernels.js";
 import { firstNonFinite } from "../dist/tensor.js";
-import { fixture, rejectsWith, writeSafetensors } from "./helpers.mjs";
+import { fixture, rejectsWith, specialWeights, writeSafetensors } from "./helpers.mjs";
 
 const Panels = suite("weight panels: WebAssembly = TypeScript, bitwise");
 const rng = new SeededRandom(13);
-const SPECIAL = [0, -0, 1.401298464324817e-45, -1.401298464324817e-45, 3.4028234663852886e38, -3.4028234663852886e38, 1e-38, 0.5, -2];
-
-function values(n) {
-  return new Float32Array(n).map(() =>
-    rng.uniform() < 0.1 ? SPECIAL[Math.floor(rng.uniform() * SPECIAL.length)] : rng.normal() * 10 ** (Math.floor(rng.uniform() * 8) - 4),
-  );
-}
+const values = (n) => specialWeights(n, rng);
 
 async function kernelsOn() {
   const { module } = await compileKernels();

@@ -11,16 +11,11 @@ import { panelsLength } from "../dist/plan/panels.js";
 import { packWinogradWeights } from "../dist/plan/winograd.js";
 import { G4, packWinograd4Weights } from "../dist/plan/winograd_f4x4.js";
 import { compileKernels, instantiateKernels } from "../dist/runtime/kernels.js";
+import { specialWeights } from "./helpers.mjs";
 
 const Transforms = suite("Winograd weight transforms: WebAssembly = TypeScript, bitwise");
 const rng = new SeededRandom(11);
-const SPECIAL = [0, -0, 1.401298464324817e-45, -1.401298464324817e-45, 3.4028234663852886e38, -3.4028234663852886e38, 1e-38, 0.5, -2];
-
-function weights(n) {
-  return new Float32Array(n).map(() =>
-    rng.uniform() < 0.1 ? SPECIAL[Math.floor(rng.uniform() * SPECIAL.length)] : rng.normal() * 10 ** (Math.floor(rng.uniform() * 8) - 4),
-  );
-}
+const weights = (n) => specialWeights(n, rng);
 
 Transforms("F(2x2) and F(4x4), shapes with partial panels", async () => {
   const { module } = await compileKernels();
