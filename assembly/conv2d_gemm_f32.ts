@@ -42,7 +42,9 @@ export function conv2d_gemm_f32(d: usize, base: usize, scratch: usize, ith: i32,
   const total = panels * blocks, count = chunkCount(total, nth, claim);
 
   const a = ptr(d, CONV_A), bias = ptr(d, CONV_BIAS), out = base + ptr(d, CONV_OUT_OFF);
-  const rowStride = field(d, CONV_OUT_ROW), padded = rowStride != 0;
+  // output pixel (y, x) of channel o at out + 4 * (o * plane + origin + y * rowStride + x)
+  const padded = field(d, CONV_OUT_ROW) != 0;
+  const rowStride = padded ? field(d, CONV_OUT_ROW) : ow;
   const plane = padded ? field(d, CONV_OUT_PLANE) : n, origin = padded ? field(d, CONV_OUT_ORIGIN) : 0;
   const panel = scratch, cols = scratch + (<usize>kcMax * GEMM_NR << 2), tile = cols + 64;
   const aBlockBytes = <usize>kTotal * mr << 2;
@@ -55,7 +57,7 @@ export function conv2d_gemm_f32(d: usize, base: usize, scratch: usize, ith: i32,
     const n0 = pi * GEMM_NR, nr = min(GEMM_NR, n - n0);
     // where pixel n0 goes in a plane, and whether the panel's pixels are consecutive there
     const y0 = n0 / ow, x0 = n0 - y0 * ow;
-    const at = padded ? origin + y0 * rowStride + x0 : n0, straight = !padded || x0 + nr <= ow;
+    const at = origin + y0 * rowStride + x0, straight = !padded || x0 + nr <= ow;
     if (padded && pi == 0) {
       for (let bi = b0; bi < b1; bi++) zeroMargins(out + (<usize>bi * mr * plane << 2), min(mr, m - bi * mr), plane, rowStride, origin, oh, ow);
     }
@@ -70,18 +72,13 @@ export function conv2d_gemm_f32(d: usize, base: usize, scratch: usize, ith: i32,
       let ap = a + <usize>b0 * aBlockBytes + (<usize>k0 * mr << 2);
       for (let bi = b0; bi < b1; bi++) {
         const m0 = bi * mr, rows = min(mr, m - m0);
-        const c = out + ((<usize>m0 * plane + at) << 2), bp = bias + (<usize>m0 << 2);
+        const block = out + (<usize>m0 * plane << 2), bp = bias + (<usize>m0 << 2);
         if (rows == mr && nr == GEMM_NR && straight) {
-          microKernel(ukernel, ap, panel, c, plane, kc, bp, flags);
-        } else if (straight) {
-          if (flags & GEMM_ACCUMULATE) copyTile(c, plane, tile, GEMM_NR, rows, nr);
-          microKernel(ukernel, ap, panel, tile, GEMM_NR, kc, bp, flags);
-          copyTile(tile, GEMM_NR, c, plane, rows, nr);
+          microKernel(ukernel, ap, panel, block + (<usize>at << 2), plane, kc, bp, flags);
         } else {
-          const block = out + (<usize>m0 * plane << 2);
-          if (flags & GEMM_ACCUMULATE) copyRowsPadded(block, tile, rows, nr, n0, plane, rowStride, origin, ow, false);
+          if (flags & GEMM_ACCUMULATE) copyTile(block, tile, rows, nr, n0, plane, rowStride, origin, ow, false);
           microKernel(ukernel, ap, panel, tile, GEMM_NR, kc, bp, flags);
-          copyRowsPadded(block, tile, rows, nr, n0, plane, rowStride, origin, ow, true);
+          copyTile(block, tile, rows, nr, n0, plane, rowStride, origin, ow, true);
         }
         ap += aBlockBytes;
       }
@@ -96,19 +93,12 @@ export function conv2d_gemm_f32(d: usize, base: usize, scratch: usize, ith: i32,
   else gemm_f32_4x8(a, b, c, ldc, kc, bias, flags);
 }
 
-/** Copies rows x cols f32 between two row-major tiles with row strides lds / ldd floats. */
-function copyTile(src: usize, lds: i32, dst: usize, ldd: i32, rows: i32, cols: i32): void {
-  for (let r = 0; r < rows; r++) {
-    memory.copy(dst + (<usize>r * ldd << 2), src + (<usize>r * lds << 2), <usize>cols << 2);
-  }
-}
-
 /**
- * Between the tile (rows x nr, row stride GEMM_NR) and pixels n0 .. n0 + nr of `rows` padded
- * planes from `block` (a panel that crosses an output row): each run of pixels within a row
- * at once. `toPlanes`: tile -> planes, else planes -> tile.
+ * Between the tile (rows x nr, row stride GEMM_NR) and output pixels n0 .. n0 + nr of `rows`
+ * planes from `block` (pixel (y, x) at origin + y * rowStride + x of a plane): each run of the
+ * pixels within one output row at once. `toPlanes`: tile -> planes, else planes -> tile.
  */
-function copyRowsPadded(
+function copyTile(
   block: usize, tile: usize, rows: i32, nr: i32, n0: i32, plane: i32, rowStride: i32, origin: i32, ow: i32, toPlanes: bool,
 ): void {
   for (let j = 0; j < nr;) {
