@@ -32,8 +32,8 @@ export interface WeightTransforms {
 /** The kernels' weight transforms, and a staging area in the memory for their inputs. */
 export interface StagedTransforms {
   readonly kernels: WeightTransforms;
-  /** The address of `bytes` of scratch in the memory (at most the op's stagingBytes), reused by every call. */
-  staging(bytes: number): number;
+  /** The address of a scratch area of the memory of at least the op's stagingBytes, the same for every op (made once, for the op that needs the most). */
+  staging(): number;
   /** firstNonFinite, in WebAssembly for views of the memory. */
   readonly scan: FiniteScan;
 }

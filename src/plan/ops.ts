@@ -66,7 +66,7 @@ const conv: OpDef<OpOf<"conv">> = {
       // after the row scale in the staging area (so no staging area holds a whole weight)
       const scale = op.weightScale ?? null;
       const scaleBytes = scale ? 4 * m : 0;
-      const stage = transforms.staging(conv.stagingBytes!(op));
+      const stage = transforms.staging();
       if (scale) mem.f32(stage, m).set(scale);
       weightInto(op.weight, mem.f32(packed.ptr, m * k), transforms.scan);
       transforms.kernels.pack_panels_in_place_f32(packed.ptr, m, k, mr, scale ? stage : 0, stage + scaleBytes);

@@ -10,8 +10,9 @@ export { MICRO_KERNELS, type MicroKernel, type PackedGraph, type PackedOp, type 
 /**
  * Copies every op's weights into linear memory, packed for its kernel (each op kind's `pack`
  * in plan/ops.ts), straight into the zeroed, never reused allocations; with `kernels`, the
- * weights are read into a staging area of the memory, checked, scaled, packed and
- * Winograd-transformed there in WebAssembly (the same values as the JS references). Done once a session;
+ * weights are read into linear memory (a GEMM's into its packed area, a Winograd conv's into
+ * a staging area) and checked, scaled, packed and Winograd-transformed there in WebAssembly
+ * (the same values as the JS references). Done once a session;
  * the packed graph holds no weight arrays, so the unpacked ones can be garbage-collected.
  */
 export function packGraph(
@@ -21,16 +22,11 @@ export function packGraph(
   kernels: WeightTransforms | null = null,
 ): PackedGraph {
   // one staging area, for the op that needs the most, made on first use
-  let stage = 0,
-    stageBytes = 0;
+  let stage = 0;
   const transforms: StagedTransforms | null = kernels && {
     kernels,
-    staging(bytes) {
-      if (stage === 0) {
-        stageBytes = graph.ops.reduce((most, op) => Math.max(most, stagingBytes(op)), 0);
-        stage = mem.alloc(stageBytes);
-      }
-      if (bytes > stageBytes) throw new Error(`internal error: ${bytes} bytes of staging asked for, ${stageBytes} made`);
+    staging() {
+      stage ||= mem.alloc(graph.ops.reduce((most, op) => Math.max(most, stagingBytes(op)), 0));
       return stage;
     },
     scan: (values) =>

@@ -1,6 +1,5 @@
 import * as L from "../kernels/layout.js";
 import {
-  type BufferSpec,
   type ConvOp,
   type Graph,
   type Op,
@@ -67,7 +66,7 @@ export function useWinograd(graph: Graph, tiles: WinogradTile | ((op: ConvOp) =>
       continue;
     }
     const tile = typeof tiles === "function" ? tiles(op) : tiles;
-    const producer = fusibleProducer(op, ops, writer.get(op.input.buffer) ?? -1, readers, graph, buffers);
+    const producer = fusibleProducer(op, ops, writer.get(op.input.buffer) ?? -1, readers, graph);
     let padded: View;
     let source: View;
     if (producer) {
@@ -107,7 +106,6 @@ function fusibleProducer(
   index: number,
   readers: ReadonlyMap<number, number>,
   graph: Graph,
-  buffers: readonly BufferSpec[],
 ): { op: ConvOp; index: number } | null {
   const op = index >= 0 ? ops[index] : undefined;
   if (op?.kind !== "conv" || op.paddedOutput || conv.pre !== null) return null;
@@ -115,7 +113,7 @@ function fusibleProducer(
   const whole =
     conv.input.channel === 0 &&
     op.output.channel === 0 &&
-    buffers[buffer].channels === conv.inChannels &&
+    graph.buffers[buffer].channels === conv.inChannels &&
     op.outChannels === conv.inChannels;
   const pointwise =
     op.kernel.every((k) => k === 1) &&
@@ -247,7 +245,7 @@ const winogradConv: OpDef<OpOf<"winogradConv">> = {
       // in WebAssembly (assembly/winograd_weights.ts: the same arithmetic), F(4x4)'s G first,
       // the weights read straight into the staging area after it
       const count = cout * cin * 9;
-      const stage = transforms.staging(winogradConv.stagingBytes!(op));
+      const stage = transforms.staging();
       new Float64Array(mem.memory.buffer, stage, G4.length).set(G4);
       weightInto(op.weight, mem.f32(stage + G4.byteLength, count), transforms.scan);
       if (op.tile === "f4x4") transforms.kernels.winograd_f4x4_weights(packed.ptr, length, stage + G4.byteLength, cout, cin, mr, stage);

@@ -29,7 +29,7 @@ export function copyFeeds(feeds: unknown, inputNames: readonly string[]): Record
 /** A copy of a float32 or int64 tensor; anything else is an error naming the input. */
 function copyTensor(t: unknown, name: string): AnyTensor {
   const { data, dims } = asTensor(t, name);
-  return data instanceof Float32Array ? { data: data.slice(), dims: [...dims] } : { data: data.slice(), dims: [...dims] };
+  return { data: data.slice(), dims: [...dims] } as AnyTensor;
 }
 
 /** `t` checked to be a float32 or int64 tensor with a valid shape (not copied); else an error naming the input. */
