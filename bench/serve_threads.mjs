@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // Where the CPU goes while C closed-loop clients load `densenet serve` (Linux: /proc):
 //
-//   node bench/serve_threads.mjs [--format json|binary] [--clients 16] [--seconds 8] [--threads 2]
+//   node bench/serve_threads.mjs [--format json|binary] [--clients 16] [--seconds 8] [--threads 2] [--model densenet121|default]
 //
-// A server child process (DenseNet-121 seeded weights, 224² inputs, loopback, ephemeral port)
+// A server child process (DenseNet-121 seeded weights at 224², or the embedded model at its
+// crop size; loopback, ephemeral port)
 // under C clients in this process, each sending its own image; prints the throughput and, for
 // each thread of the server (the event loop, the pool's workers, libuv's), and for this
 // client process, the share of one core it used (utime + stime over the wall time).
 import { readFileSync, readdirSync } from "node:fs";
 import { Agent } from "node:http";
+import { DEFAULT_MODEL_PATH, Session, preprocessingOf } from "../dist/index.js";
 import { SeededRandom } from "../dist/model/random_weights.js";
 import { choice, commandLine, integer, parseOptions, positive } from "./lib/args.mjs";
 import { inferBody, send, startServe } from "./lib/serve_client.mjs";
@@ -18,6 +20,7 @@ const OPTIONS = {
   clients: { type: "string", default: "16" },
   seconds: { type: "string", default: "8" },
   threads: { type: "string", default: "2" },
+  model: { type: "string", default: "densenet121" },
 };
 const readArgs = (argv) => {
   const v = parseOptions(argv, OPTIONS);
@@ -27,13 +30,26 @@ const readArgs = (argv) => {
     clients: integer("clients", v.clients),
     seconds: positive("seconds", v.seconds),
     threads: integer("threads", v.threads),
+    model: choice("model", v.model, ["densenet121", "default"]),
   };
 };
-const USAGE = "usage: node bench/serve_threads.mjs [--format json|binary] [--clients 16] [--seconds 8] [--threads 2]";
+const USAGE =
+  "usage: node bench/serve_threads.mjs [--format json|binary] [--clients 16] [--seconds 8] [--threads 2] [--model densenet121|default]";
 const { args, exit } = commandLine(readArgs, USAGE, "serve_threads");
 if (!args) process.exit(exit);
 const { format, clients, seconds } = args;
-const { child, port } = await startServe(["--model", "bench=densenet121", "--threads", String(args.threads), "--max-queue", "100000"]);
+const source = args.model === "default" ? DEFAULT_MODEL_PATH : "densenet121";
+const { child, port } = await startServe(["--model", `bench=${source}`, "--threads", String(args.threads), "--max-queue", "100000"]);
+
+/** [1, C, S, S] for the embedded model: its input channels at its preprocessing's crop size. */
+async function defaultModelDims() {
+  const s = await Session.create(DEFAULT_MODEL_PATH, { threads: 1 });
+  const crop = preprocessingOf(s).crop;
+  const [h, w] = typeof crop === "number" ? [crop, crop] : crop;
+  const dims = [1, s.inputChannels, h, w];
+  await s.release();
+  return dims;
+}
 
 /** CPU ticks (1/100 s) of every thread of the server, by "tid:name". */
 function ticks() {
@@ -47,8 +63,8 @@ function ticks() {
 }
 
 const rng = new SeededRandom(1);
-const dims = [1, 3, 224, 224];
-const image = () => new Float32Array(3 * 224 * 224).map(() => rng.normal());
+const dims = args.model === "default" ? await defaultModelDims() : [1, 3, 224, 224];
+const image = () => new Float32Array(dims[1] * dims[2] * dims[3]).map(() => rng.normal());
 const bodies = Array.from({ length: clients }, () => inferBody(format, image(), dims));
 const agent = new Agent({ keepAlive: true, maxSockets: clients + 2 });
 const path = "/v2/models/bench/infer";

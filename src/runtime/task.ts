@@ -1,24 +1,34 @@
-// The messages between a session and its pool workers.
+// What a session and its pool workers exchange: the setup each worker starts with, and each
+// worker's part of a run (which reaches it through its slot of runtime/mailbox.ts).
 import type { Staging } from "./executor.js";
 
 /** Created once per worker (Piscina's workerData): what it instantiates the kernels on. */
 export interface WorkerSetup {
   readonly module: WebAssembly.Module;
   readonly memory: WebAssembly.Memory;
+  /** The pool's mailboxes (runtime/mailbox.ts), one slot per worker index. */
+  readonly mailboxes: SharedArrayBuffer;
+  readonly slots: number;
+  /** One i32 that every pool of the process bumps when it starts a run (lingering workers of other pools stop spinning). */
+  readonly processRuns: SharedArrayBuffer;
+}
+
+/** The Piscina task that starts a worker's resident loop on mailbox slot `slot` (runtime/worker.ts). */
+export interface LoopStart {
+  readonly slot: number;
 }
 
 /**
  * One worker's part of one run, on images staged in linear memory (see Staging). Images
- * [0, batch - shared) are run whole, each by one worker on its own arena, arenas[w]: static
+ * [0, batch - shared) are run whole, each by one worker on its own arena (ownArena): static
  * (claims = 0), worker w takes images ownImageStart(whole, w, nth) up to
  * ownImageStart(whole, w + 1, nth); dynamic, workers claim them one by one. The last `shared`
- * images are run by all workers together on arenas[0], each step split (ith, nth): static,
+ * images are run by all workers together on sharedArena, each step split (ith, nth): static,
  * in fixed shares with barriers where the plan's sync table says; dynamic, in chunks claimed
  * from the image's slot of the claim area, waiting there for unfinished work only
  * (runtime/claim.ts).
  */
 export interface RunTask extends Staging {
-  readonly kind: "run";
   /** Bytes of the memory when the run was sent (the worker waits until its view spans them). */
   readonly memoryBytes: number;
   readonly ith: number;
@@ -31,7 +41,10 @@ export interface RunTask extends Staging {
   readonly sync: number;
   /** Address of the run's zeroed claim area (claimAreaBytes); 0: static shares. */
   readonly claims: number;
-  readonly arenas: readonly number[];
+  /** The arena of this worker's whole images (0 when the run has none). */
+  readonly ownArena: number;
+  /** The arena of the images all workers run together. */
+  readonly sharedArena: number;
   readonly scratch: number;
   readonly batch: number;
   readonly shared: number;

@@ -207,7 +207,6 @@ export async function runOnPool(
   const tasks = Array.from(
     { length: nth },
     (_, ith): RunTask => ({
-      kind: "run",
       memoryBytes: engine.mem.memory.buffer.byteLength,
       ith,
       nth,
@@ -216,7 +215,8 @@ export async function runOnPool(
       steps: plan.steps.length,
       sync: plan.syncTable,
       claims,
-      arenas: entry.arenas,
+      ownArena: entry.arenas[ith] ?? 0,
+      sharedArena: entry.arenas[0],
       scratch: engine.scratch[ith],
       ...stage,
       batch,
