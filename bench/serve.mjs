@@ -3,7 +3,7 @@
 //
 //   node bench/serve.mjs [--seconds 5] [--rounds 3] [--offline-seconds S] [--clients 1,4,16,64] [--models densenet121@224,default]
 //                        [--threads T] [--max-batch 8] [--max-delay-ms 5] [--runtime node|deno]
-//                        [--formats json,binary] [--out bench/results/serve.json]
+//                        [--formats json,binary] [--client raw|node] [--out bench/results/serve.json]
 //
 // For each model (NAME@SIZE: an architecture name or a file, at SIZE²; `default` is the
 // embedded model at its preprocessing's crop size) it measures, in this one run:
@@ -12,7 +12,10 @@
 //   - the server (a child process: dist/bin/cli.js serve --port 0 on 127.0.0.1) under C closed-loop
 //     clients for each C and each request format: every client sends its own image as an infer
 //     request (JSON, or the binary tensor data extension tritonclient uses: a JSON header and
-//     raw float32 bytes, binary logits back), waits for the answer and sends again. Throughput (images/s), latency p50/p95/p99, errors, the mean
+//     raw float32 bytes, binary logits back), waits for the answer and sends again, over its own
+//     keep-alive connection (--client raw: bench/lib/raw_client.mjs, a minimal HTTP/1.1 client,
+//     so that the load generator takes as little as it can of the cores it shares with the
+//     server; --client node: Node's http client). Throughput (images/s), latency p50/p95/p99, errors, the mean
 //     batch the server ran (from /metrics), and the latency of /v2/health/live probed every
 //     100 ms during the load. Each point is --rounds rounds of --seconds of load; before
 //     each round and after the last the clients pause while this process measures the
@@ -28,12 +31,13 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_MODEL_PATH, Session, preprocessingOf } from "../dist/index.js";
 import { SeededRandom } from "../dist/model/random_weights.js";
 import { choice, choices, commandLine, csv, integer, integers, parseOptions, positive } from "./lib/args.mjs";
+import { RawConnection, postBytes } from "./lib/raw_client.mjs";
 import { inferBody, send, startServe } from "./lib/serve_client.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const USAGE = `usage: node bench/serve.mjs [--seconds 5] [--rounds 3] [--offline-seconds S] [--clients 1,4,16,64]
        [--models densenet121@224,default] [--threads T] [--max-batch 8] [--max-delay-ms 5] [--runtime node|deno]
-       [--formats json,binary] [--out bench/results/serve.json]`;
+       [--formats json,binary] [--client raw|node] [--out bench/results/serve.json]`;
 const OPTIONS = {
   seconds: { type: "string", default: "5" },
   rounds: { type: "string", default: "3" },
@@ -45,6 +49,7 @@ const OPTIONS = {
   "max-delay-ms": { type: "string", default: "5" },
   runtime: { type: "string", default: "node" },
   formats: { type: "string", default: "json,binary" },
+  client: { type: "string", default: "raw" },
   out: { type: "string", default: join(ROOT, "bench", "results", "serve.json") },
 };
 const { args, exit } = commandLine(
@@ -63,6 +68,7 @@ const { args, exit } = commandLine(
       maxDelayMs: positive("max-delay-ms", v["max-delay-ms"], { allowZero: true }),
       runtime: choice("runtime", v.runtime, ["node", "deno"]),
       formats: choices("formats", v.formats, ["json", "binary"]),
+      client: choice("client", v.client, ["raw", "node"]),
       out: v.out,
     };
   },
@@ -70,7 +76,7 @@ const { args, exit } = commandLine(
   "serve",
 );
 if (!args) process.exit(exit);
-const { seconds, rounds, offlineSeconds, clientCounts, modelSpecs, threads, maxBatch, maxDelayMs, runtime, formats, out } = args;
+const { seconds, rounds, offlineSeconds, clientCounts, modelSpecs, threads, maxBatch, maxDelayMs, runtime, formats, client, out } = args;
 
 const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null);
 
@@ -120,6 +126,20 @@ async function runTotals(agent, port) {
 }
 
 /**
+ * One infer sender per client: client c sends bodies[c % bodies.length], over a RawConnection
+ * of its own (--client raw; the sender has a close()) or through the keep-alive agent.
+ */
+function clientSenders(agent, port, path, bodies, clients) {
+  return Array.from({ length: clients }, (_, c) => {
+    const body = bodies[c % bodies.length];
+    if (client === "node") return () => send(agent, port, path, body);
+    const connection = new RawConnection(port);
+    const bytes = postBytes(path, body);
+    return Object.assign(() => connection.send(bytes), { close: () => connection.close() });
+  });
+}
+
+/**
  * C closed-loop clients, after a warm-up, for `rounds` rounds of `seconds` each; between
  * rounds (and before the first and after the last) the clients pause and `offlineRate()`
  * measures the offline baseline, so each round is compared with the baseline measured just
@@ -128,7 +148,9 @@ async function runTotals(agent, port) {
 async function load(port, bodies, clients, format, offlineRate) {
   const agent = new Agent({ keepAlive: true, maxSockets: clients + 2 });
   const path = "/v2/models/bench/infer";
-  await Promise.all(Array.from({ length: clients }, (_, c) => send(agent, port, path, bodies[c % bodies.length])));
+  // client c sends bodies[c % bodies.length], over its own connection
+  const infer = clientSenders(agent, port, path, bodies, clients);
+  await Promise.all(infer.map((sendOne) => sendOne()));
   const latencies = [],
     live = [],
     offline = [await offlineRate()],
@@ -149,7 +171,7 @@ async function load(port, bodies, clients, format, offlineRate) {
     await Promise.all(
       Array.from({ length: clients }, async (_, c) => {
         while (performance.now() - t0 < seconds * 1000) {
-          const r = await send(agent, port, path, bodies[c % bodies.length]);
+          const r = await infer[c]();
           if (r.status === 200) {
             latencies.push(r.ms);
             requests++;
@@ -178,6 +200,7 @@ async function load(port, bodies, clients, format, offlineRate) {
     });
   }
   agent.destroy();
+  for (const sendOne of infer) sendOne.close?.();
   latencies.sort((a, b) => a - b);
   live.sort((a, b) => a - b);
   const sum = (key) => perRound.reduce((t, r) => t + r[key], 0);
@@ -296,6 +319,7 @@ const result = {
   rounds_per_point: rounds,
   offline_seconds: offlineSeconds,
   formats,
+  client,
   models: [],
 };
 for (const spec of modelSpecs) result.models.push(await benchModel(spec));
