@@ -38,8 +38,13 @@ import { CLAIM_COUNT, CLAIM_DONE, CLAIM_MAX_RANGES, CLAIM_NEXT } from "../src/ke
 // chunks are counted in `done` (the last one wakes the waiters on it). Who computes a chunk
 // never changes how its units are computed, so outputs do not depend on the split.
 
-/** Chunks per worker when claiming: few enough that the atomics cost nothing, enough to balance. */
-export const CHUNKS_PER_WORKER: i32 = 4;
+/**
+ * Chunks per worker when claiming: few enough that the atomics cost nothing, enough to balance.
+ * 16 rather than 4: DenseNet-121 batch 1 on 2 threads 2.5-4 % faster (same-process A/B; a
+ * worker waited up to 0.2 ms at the end of each 56x56 Winograd step for the other's last,
+ * 3-4-panel chunk), no change with a busy thread competing (bench/contention.mjs); 32 no better.
+ */
+export const CHUNKS_PER_WORKER: i32 = 16;
 
 /** Chunks of `total` units for nth workers (static: nth; claimed: up to CHUNKS_PER_WORKER per worker). */
 // @ts-ignore: decorator

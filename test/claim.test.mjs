@@ -21,7 +21,7 @@ import { compileKernels, instantiateKernels, kernelTable } from "../dist/runtime
 import { densenet, failsWith } from "./cli_helpers.mjs";
 import { assertBitwiseEqual, fixture, randomArray, rejectsWith, singleOpGraph } from "./helpers.mjs";
 
-const CHUNKS_PER_WORKER = 4; // assembly/desc.ts
+const CHUNKS_PER_WORKER = 16; // assembly/desc.ts
 const POISON = 0x7fc0beef; // a NaN no kernel writes
 
 const conv = (cin, cout, k, seed) => ({
@@ -118,10 +118,10 @@ for (const nth of [3, 4, 20]) {
   Kernels(
     `conv 1x1 (GEMM) at ${nth} claimers (${Math.min(nth, CLAIM_MAX_RANGES)} home ranges): chunks are whole pixel panels where there are enough`,
     async () => {
-      const [cin, cout, h, w] = [20, 10, 9, 11]; // 13 panels of 8 pixels x 3 blocks of 4 channels
+      const [cin, cout, h, w] = [20, 10, 24, 23]; // 69 panels of 8 pixels x 3 blocks of 4 channels
       const runs = await claimRuns(singleOpGraph(conv(cin, cout, 1, 40), cin, cout), randomArray(cin * h * w, 41), h, w, nth);
-      const owner = checkChunks(runs, 13 * 3, nth, "conv 1x1");
-      if (13 >= runs.count) {
+      const owner = checkChunks(runs, 69 * 3, nth, "conv 1x1");
+      if (69 >= runs.count) {
         // Each pixel's channels all belong to one chunk (a chunk packs each of its panels once).
         for (let p = 0; p < h * w; p++) for (let c = 1; c < cout; c++) assert.is(owner[c * h * w + p], owner[p], `pixel ${p}`);
       }
@@ -141,10 +141,11 @@ Kernels("conv 7x7 im2col GEMM and Winograd 3x3 at 2 claimers", async () => {
     3,
     8,
   );
-  checkChunks(await claimRuns(im2col, randomArray(3 * 12 * 10, 51), 12, 10, 2), 15 * 2, 2, "conv 7x7");
-  const [cin, cout, h, w] = [6, 9, 10, 13]; // tiles: 5 rows of 8 (7 rounded up to 4s) = 5 panels; 3 blocks
+  checkChunks(await claimRuns(im2col, randomArray(3 * 40 * 30, 51), 40, 30, 2), 150 * 2, 2, "conv 7x7");
+  // tiles: 20 rows of 23: 5 runs of 4 each (100 groups), then 60 left (15 groups): 58 panels; 3 blocks
+  const [cin, cout, h, w] = [6, 9, 40, 45];
   const wino = useWinograd(singleOpGraph(conv(cin, cout, 3, 60), cin, cout));
-  checkChunks(await claimRuns(wino, randomArray(cin * h * w, 61), h, w, 2), 5 * 3, 2, "winograd");
+  checkChunks(await claimRuns(wino, randomArray(cin * h * w, 61), h, w, 2), 58 * 3, 2, "winograd");
 });
 
 Kernels("pad, pool, global pool, linear and softmax split channels or rows; softmax is one chunk", async () => {

@@ -33,7 +33,7 @@ export interface SessionOptions {
   planCacheBytes?: number;
   /**
    * How the workers of a pool split an image's steps between them: "dynamic" (default) —
-   * each step's work is cut into chunks (about 4 per worker) that workers claim from a shared
+   * each step's work is cut into chunks (about 16 per worker) that workers claim from a shared
    * counter, and a worker waits only for unfinished work of the steps it depends on; "static"
    * — each worker computes a fixed share of every step, with a barrier between dependent
    * steps (a descheduled worker stalls the others at each). Outputs are bitwise the same.
