@@ -73,9 +73,14 @@ export class WorkerPool {
     for (const task of tasks) this.mailboxes.write(task);
     for (const task of tasks) if (!this.mailboxes.handOver(task.ith)) this.startLoop(task.ith);
     Atomics.add(processRuns, 0, 1); // after the hand-overs: this pool's own workers have seen GO or will
+    // A pending Atomics.waitAsync does not keep Node's event loop alive (nodejs/node#61941).
+    // The run's loop tasks do while in flight, but that is Piscina's bookkeeping rather than a
+    // contract: this timer keeps the process alive while the run is in flight.
+    const keepAlive = setInterval(() => {}, 60_000);
     try {
       await this.mailboxes.allReported(tasks.length);
     } finally {
+      clearInterval(keepAlive);
       this.inFlight = null;
     }
     const failures = tasks.flatMap((t) => run.deaths.get(t.ith) ?? this.mailboxes.failure(t.ith) ?? []);
