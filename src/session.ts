@@ -121,6 +121,7 @@ export class Session {
       microKernel: options.microKernel,
       winograd: options.winograd,
       schedule: options.schedule,
+      splitImages: options.splitImages,
     });
     const plans = new PlanCache(engine.graph, engine.mem, options.planCacheBytes);
     return new Session(engine.model, { engine, plans, staging: new Staging(engine.mem) }, options.threads);

@@ -199,15 +199,16 @@ Schedules(
     const model = fixture("tiny121.safetensors");
     const x = { data: randomArray(3 * 224 * 224, 91), dims: [1, 3, 224, 224] };
     const one = await outputs(model, { threads: 1 }, x);
-    assertBitwiseEqual(await outputs(model, { threads: 3, schedule: "dynamic" }, x), one, "dynamic, 3 threads");
-    assertBitwiseEqual(await outputs(model, { threads: 2, schedule: "static" }, x), one, "static, 2 threads");
+    const split = /** @type {const} */ ("always"); // a model this small would otherwise run the image whole on one worker
+    assertBitwiseEqual(await outputs(model, { threads: 3, schedule: "dynamic", splitImages: split }, x), one, "dynamic, 3 threads");
+    assertBitwiseEqual(await outputs(model, { threads: 2, schedule: "static", splitImages: split }, x), one, "static, 2 threads");
   },
 );
 
 Schedules("a worker that throws mid-run under either schedule rejects that run; the next succeeds", async () => {
   const { injectFaultForTesting } = await import("../dist/session/fault.js");
   for (const schedule of /** @type {const} */ (["static", "dynamic"])) {
-    const session = await Session.create(fixture("narrow_odd.safetensors"), { threads: 3, schedule });
+    const session = await Session.create(fixture("narrow_odd.safetensors"), { threads: 3, schedule, splitImages: "always" });
     const x = { data: randomArray(2 * 3 * 45 * 37, 92), dims: [2, 3, 45, 37] };
     const expected = (await session.run(x)).data;
     injectFaultForTesting(session, { worker: 2, at: 3, mode: "throw" });

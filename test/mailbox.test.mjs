@@ -154,9 +154,9 @@ Loops("runs after the workers sleep, and after their loops return, give the same
 });
 
 Loops("a worker that dies while the others linger fails only its run; the next starts a new loop", async () => {
-  const session = await Session.create(model, { threads: 2 });
-  // batch 1: both workers run every step of the image (at batch 2 each claims whole images,
-  // and the faulty worker may find none left)
+  const session = await Session.create(model, { threads: 2, splitImages: "always" });
+  // batch 1, split: both workers run every step of the image (at batch 2 each claims whole
+  // images, and the faulty worker may find none left)
   const one = { data: input.data.subarray(0, 3 * 45 * 37), dims: [1, 3, 45, 37] };
   const first = (await session.run(one)).data;
   injectFaultForTesting(session, { worker: 0, at: 2, mode: "exit" });

@@ -143,7 +143,8 @@ Limits("503 + Retry-After past the memory all requests may hold; the bytes are g
 Limits("a worker failing during a run is a 500 for that request only; the next one is answered", async () => {
   const server = new InferenceServer(OPTIONS);
   const { port } = await server.listen();
-  const session = await Session.create(modelPath, { threads: 2 });
+  // split: both workers run every step, so the faulty one surely runs (a small model's image may run whole on one)
+  const session = await Session.create(modelPath, { threads: 2, splitImages: "always" });
   server.addModel("narrow", session);
   server.setReady();
   try {

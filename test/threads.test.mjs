@@ -7,18 +7,22 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Session } from "../dist/index.js";
 import { injectFaultForTesting } from "../dist/session/fault.js";
+import { splitPays } from "../dist/session/split.js";
 import { assertBitwiseEqual, fixture, randomArray } from "./helpers.mjs";
 
 const env = { ...process.env };
 delete env.FORCE_COLOR;
 delete env.NO_COLOR;
 
+/** Outputs at each thread count, with images split between the workers ("always") and as "auto" chooses (for these small fixtures: whole). */
 async function outputsAt(model, threadCounts, input) {
   const outputs = [];
   for (const threads of threadCounts) {
-    const session = await Session.create(model, { threads });
-    outputs.push((await session.run(input)).data);
-    await session.release();
+    for (const splitImages of threads > 1 ? /** @type {const} */ (["always", "auto"]) : /** @type {const} */ (["auto"])) {
+      const session = await Session.create(model, { threads, splitImages });
+      outputs.push((await session.run(input)).data);
+      await session.release();
+    }
   }
   return outputs;
 }
@@ -30,10 +34,12 @@ for (const [name, h, w] of /** @type {[string, number, number][]} */ ([
   ["tiny121", 224, 224],
 ])) {
   for (const batch of [1, 5]) {
-    Threads(`${name}: batch ${batch} gives bitwise identical outputs at 1, 2, 3 and 4 threads`, async () => {
+    Threads(`${name}: batch ${batch} gives bitwise identical outputs at 1, 2, 3 and 4 threads, split or not`, async () => {
       const input = { data: randomArray(batch * 3 * h * w, batch * 31 + h), dims: [batch, 3, h, w] };
       const [one, ...rest] = await outputsAt(fixture(`${name}.safetensors`), [1, 2, 3, 4], input);
-      rest.forEach((out, i) => assertBitwiseEqual(out, one, `${name} batch ${batch}: ${i + 2} threads vs 1`));
+      rest.forEach((out, i) =>
+        assertBitwiseEqual(out, one, `${name} batch ${batch}: ${(i >> 1) + 2} threads (${i % 2 ? "auto" : "split"}) vs 1`),
+      );
     });
   }
 }
@@ -50,7 +56,7 @@ Threads("concurrent run() calls on one session are each answered with their own 
 
 for (const mode of /** @type {const} */ (["throw", "exit"])) {
   Threads(`a worker that ${mode === "throw" ? "throws" : "dies"} mid-run rejects that run; the next run succeeds`, async () => {
-    const session = await Session.create(fixture("narrow_odd.safetensors"), { threads: 3 });
+    const session = await Session.create(fixture("narrow_odd.safetensors"), { threads: 3, splitImages: "always" });
     const x = { data: randomArray(3 * 45 * 37, 5), dims: [1, 3, 45, 37] };
     const expected = (await session.run(x)).data;
     injectFaultForTesting(session, { worker: 1, at: 4, mode });
@@ -64,6 +70,35 @@ for (const mode of /** @type {const} */ (["throw", "exit"])) {
     await session.release();
   });
 }
+
+Threads("splitImages: a tiny model's image runs whole on one worker unless asked to split; a large one is split", async () => {
+  // static shares make it observable: a lone whole image goes to the last worker, so a fault
+  // armed on worker 0 fires only where the image is split between the workers
+  const x = { data: randomArray(3 * 45 * 37, 8), dims: [1, 3, 45, 37] };
+  const expected = (await outputsAt(fixture("narrow_odd.safetensors"), [1], x))[0];
+  for (const splitImages of /** @type {const} */ (["auto", "always"])) {
+    const session = await Session.create(fixture("narrow_odd.safetensors"), { threads: 2, schedule: "static", splitImages });
+    injectFaultForTesting(session, { worker: 0, at: 1, mode: "throw" });
+    const run = session.run(x).then(
+      (y) => y.data,
+      (e) => e,
+    );
+    const result = await run;
+    if (splitImages === "auto") assertBitwiseEqual(result, expected, "auto: worker 0 has no part in the run");
+    else assert.match(String(result?.message), /injected fault at step 1/, "always: worker 0 runs its share of every step");
+    await session.release();
+  }
+  assert.not.ok(splitPays(0.21e6 * 68, 68, 2), "the embedded model at 48x48");
+  assert.ok(splitPays(0.37e6 * 68, 68, 2), "the embedded model at 64x64");
+  assert.not.ok(splitPays(0.37e6 * 68, 68, 4), "the same on 4 threads");
+  assert.ok(splitPays(23e6 * 126, 126, 16), "DenseNet-121 at 224x224 on 16 threads");
+  try {
+    await Session.create(fixture("narrow_odd.safetensors"), { threads: 2, splitImages: "never" });
+    assert.unreachable("splitImages: never is refused");
+  } catch (e) {
+    assert.match(e.message, /^splitImages must be "auto" or "always", got never$/);
+  }
+});
 
 Threads("an idle pool does not keep the process alive, even without release()", () => {
   const script = `import { Session } from ${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)};

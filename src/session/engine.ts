@@ -17,6 +17,7 @@ import type { RunTask } from "../runtime/task.js";
 import type { Fault } from "./fault.js";
 import type { PlanCache, PlanEntry } from "./plan_cache.js";
 import { type Range, RecyclingMemory } from "./recycling_memory.js";
+import { splitPays } from "./split.js";
 
 export interface EngineOptions {
   readonly threads: number;
@@ -25,6 +26,8 @@ export interface EngineOptions {
   readonly winograd: WinogradTile | "auto" | false;
   /** How pool workers split the work: fixed shares, or claimed (see WorkSchedule). */
   readonly schedule: WorkSchedule;
+  /** Whether images run alone are split between the workers only where it pays (session/split.ts). */
+  readonly splitImages: "auto" | "always";
 }
 
 /**
@@ -55,6 +58,7 @@ export interface Engine {
   readonly build: KernelBuild;
   readonly threads: number;
   readonly schedule: WorkSchedule;
+  readonly splitImages: "auto" | "always";
 }
 
 /** Packs the model's weights (reading them from its file where they are read on demand, then closing it) and starts its pool. */
@@ -96,6 +100,7 @@ async function startEngine(loaded: PlannedModel, options: EngineOptions): Promis
       build,
       threads: options.threads,
       schedule: options.schedule,
+      splitImages: options.splitImages,
     };
   } catch (e) {
     await pool?.destroy();
@@ -197,8 +202,9 @@ export async function runOnPool(
   fault: Fault | null,
 ): Promise<Float32Array> {
   const nth = engine.threads;
-  const shared = batch % nth;
-  cache.ensureArenas(entry, batch >= nth ? nth : 1);
+  // images past the last multiple of nth are split between the workers, where that pays
+  const shared = engine.splitImages === "always" || splitPays(plan.macs, plan.steps.length, nth) ? batch % nth : 0;
+  cache.ensureArenas(entry, batch > shared ? nth : 1);
   const stage = stagingFor(staging, plan, batch);
   stageImages(engine, stage.inputStage, input);
   const barrier = barrierView(engine.mem.memory.buffer, engine.barrier);

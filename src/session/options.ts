@@ -39,6 +39,14 @@ export interface SessionOptions {
    * steps (a descheduled worker stalls the others at each). Outputs are bitwise the same.
    */
   schedule?: "static" | "dynamic";
+  /**
+   * Whether an image that is not run whole by one worker (batch 1, and a batch's images past
+   * the last multiple of `threads`) is split between all the workers: "auto" (default) — only
+   * where its steps are large enough to gain (session/split.ts: a tiny model's image, such as
+   * the embedded 48x48 one, runs faster whole on one worker); "always". Outputs are bitwise
+   * the same either way.
+   */
+  splitImages?: "auto" | "always";
 }
 
 /** The schedule of a session that sets none (bench/contention.mjs measures both). */
@@ -87,7 +95,12 @@ export function checkOptions(options: SessionOptions | null | undefined, default
     schedule === "static" || schedule === "dynamic",
     () => `schedule must be "static" or "dynamic", got ${String(schedule).slice(0, 40)}`,
   );
-  return { ...o, threads, seed, winograd: winograd === true ? "f2x2" : winograd, planCacheBytes, schedule };
+  const splitImages = o.splitImages ?? "auto";
+  check(
+    splitImages === "auto" || splitImages === "always",
+    () => `splitImages must be "auto" or "always", got ${String(splitImages).slice(0, 40)}`,
+  );
+  return { ...o, threads, seed, winograd: winograd === true ? "f2x2" : winograd, planCacheBytes, schedule, splitImages };
 }
 
 /** DENSENET_WINOGRAD's choice (`f2x2`, `f4x4`, `auto`, `off`), "auto" where it is unset or unreadable (Deno without --allow-env). */
