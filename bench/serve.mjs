@@ -28,11 +28,11 @@ import { Agent } from "node:http";
 import { availableParallelism, cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_MODEL_PATH, Session, preprocessingOf } from "../dist/index.js";
+import { DEFAULT_MODEL_PATH, Session } from "../dist/index.js";
 import { SeededRandom } from "../dist/model/random_weights.js";
 import { choice, choices, commandLine, csv, integer, integers, parseOptions, positive } from "./lib/args.mjs";
 import { RawConnection, postBytes } from "./lib/raw_client.mjs";
-import { inferBody, send, startServe } from "./lib/serve_client.mjs";
+import { embeddedModelInput, inferBody, send, startServe } from "./lib/serve_client.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const USAGE = `usage: node bench/serve.mjs [--seconds 5] [--rounds 3] [--offline-seconds S] [--clients 1,4,16,64]
@@ -84,10 +84,9 @@ const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length -
 async function resolveModel(spec) {
   if (spec === "default") {
     if (!existsSync(DEFAULT_MODEL_PATH)) throw new Error(`the embedded model ${DEFAULT_MODEL_PATH} is missing; pass --models NAME@SIZE`);
-    const s = await Session.create(DEFAULT_MODEL_PATH, { threads: 1 });
-    const size = preprocessingOf(s).crop;
-    await s.release();
-    return { label: "default", source: DEFAULT_MODEL_PATH, size };
+    const { height, width } = await embeddedModelInput();
+    if (height !== width) throw new Error(`the embedded model's crop is ${height}x${width}; this benchmark runs square images`);
+    return { label: "default", source: DEFAULT_MODEL_PATH, size: height };
   }
   const [source, size = "224"] = spec.split("@");
   return { label: spec, source, size: Number(size) };
@@ -148,7 +147,6 @@ function clientSenders(agent, port, path, bodies, clients) {
 async function load(port, bodies, clients, format, offlineRate) {
   const agent = new Agent({ keepAlive: true, maxSockets: clients + 2 });
   const path = "/v2/models/bench/infer";
-  // client c sends bodies[c % bodies.length], over its own connection
   const infer = clientSenders(agent, port, path, bodies, clients);
   await Promise.all(infer.map((sendOne) => sendOne()));
   const latencies = [],

@@ -10,10 +10,10 @@
 // client process, the share of one core it used (utime + stime over the wall time).
 import { readFileSync, readdirSync } from "node:fs";
 import { Agent } from "node:http";
-import { DEFAULT_MODEL_PATH, Session, preprocessingOf } from "../dist/index.js";
+import { DEFAULT_MODEL_PATH } from "../dist/index.js";
 import { SeededRandom } from "../dist/model/random_weights.js";
 import { choice, commandLine, integer, parseOptions, positive } from "./lib/args.mjs";
-import { inferBody, send, startServe } from "./lib/serve_client.mjs";
+import { embeddedModelInput, inferBody, send, startServe } from "./lib/serve_client.mjs";
 
 const OPTIONS = {
   format: { type: "string", default: "binary" },
@@ -41,16 +41,6 @@ const { format, clients, seconds } = args;
 const source = args.model === "default" ? DEFAULT_MODEL_PATH : "densenet121";
 const { child, port } = await startServe(["--model", `bench=${source}`, "--threads", String(args.threads), "--max-queue", "100000"]);
 
-/** [1, C, S, S] for the embedded model: its input channels at its preprocessing's crop size. */
-async function defaultModelDims() {
-  const s = await Session.create(DEFAULT_MODEL_PATH, { threads: 1 });
-  const crop = preprocessingOf(s).crop;
-  const [h, w] = typeof crop === "number" ? [crop, crop] : crop;
-  const dims = [1, s.inputChannels, h, w];
-  await s.release();
-  return dims;
-}
-
 /** CPU ticks (1/100 s) of every thread of the server, by "tid:name". */
 function ticks() {
   const out = {};
@@ -63,7 +53,8 @@ function ticks() {
 }
 
 const rng = new SeededRandom(1);
-const dims = args.model === "default" ? await defaultModelDims() : [1, 3, 224, 224];
+const embedded = args.model === "default" ? await embeddedModelInput() : null;
+const dims = embedded ? [1, embedded.channels, embedded.height, embedded.width] : [1, 3, 224, 224];
 const image = () => new Float32Array(dims[1] * dims[2] * dims[3]).map(() => rng.normal());
 const bodies = Array.from({ length: clients }, () => inferBody(format, image(), dims));
 const agent = new Agent({ keepAlive: true, maxSockets: clients + 2 });

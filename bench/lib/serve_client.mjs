@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { request } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_MODEL_PATH, Session, preprocessingOf } from "../../dist/index.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -45,6 +46,22 @@ export function startServe(serveArgs, runtime = "node") {
       reject(new Error(`server exited with ${code}`));
     });
   });
+}
+
+/**
+ * The embedded model's input as its preprocessing makes it: channels and the crop's height
+ * and width (read from a 1-thread session, released again).
+ * @returns {Promise<{ channels: number, height: number, width: number }>}
+ */
+export async function embeddedModelInput() {
+  const session = await Session.create(DEFAULT_MODEL_PATH, { threads: 1 });
+  try {
+    const crop = preprocessingOf(session).crop;
+    const [height, width] = typeof crop === "number" ? [crop, crop] : crop;
+    return { channels: session.inputChannels, height, width };
+  } finally {
+    await session.release();
+  }
 }
 
 /**

@@ -86,7 +86,7 @@ export class WorkerPool {
     const failures = tasks.flatMap((t) => run.deaths.get(t.ith) ?? this.mailboxes.failure(t.ith) ?? []);
     if (failures.length > 0) {
       const first = failures.find((m) => !isAbortEcho(m)) ?? failures[0];
-      throw new DenseNetError(`a worker failed during the run: ${first.split("\n")[0]}`);
+      throw new DenseNetError(`a worker failed during the run: ${firstLine(first)}`);
     }
   }
 
