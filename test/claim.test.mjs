@@ -129,6 +129,18 @@ for (const nth of [3, 4, 20]) {
   );
 }
 
+for (const nth of [2, 3]) {
+  Kernels(`conv 1x1 whose pixel panels all fit one group (7 panels x 40 blocks, block-major) at ${nth} claimers`, async () => {
+    const [cin, cout, h, w] = [24, 160, 7, 8];
+    const runs = await claimRuns(singleOpGraph(conv(cin, cout, 1, 42), cin, cout), randomArray(cin * h * w, 43), h, w, nth);
+    const owner = checkChunks(runs, 7 * 40, nth, "conv 1x1, block-major");
+    if (40 >= runs.count) {
+      // Each block of 4 channels belongs to one chunk, over all its pixels.
+      for (let c = 0; c < cout; c++) for (let p = 0; p < h * w; p++) assert.is(owner[c * h * w + p], owner[(c & ~3) * h * w], `channel ${c}, pixel ${p}`);
+    }
+  });
+}
+
 Kernels("conv 1x1 over two K blocks (K = 1200) at 4 claimers, chunks of one tile", async () => {
   const [cin, cout, h, w] = [1200, 12, 3, 5]; // 2 panels x 3 blocks: 6 chunks of one unit each
   const runs = await claimRuns(singleOpGraph(conv(cin, cout, 1, 45), cin, cout), randomArray(cin * h * w, 46), h, w, 4);

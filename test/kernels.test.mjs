@@ -57,6 +57,12 @@ const CONV_CASES = [
   { name: "1x1, tiles + tails in M and N, ReLU", h: 3, w: 7, op: { cin: 300, cout: 13, kernel: [1, 1], relu: true, pre: true } },
   { name: "1x1, tails only, K = 7", h: 1, w: 5, op: { cin: 7, cout: 3, kernel: [1, 1] } },
   {
+    name: "1x1, more pixel panels than one group holds (13, the last partial), pre BN-ReLU, ReLU",
+    h: 9,
+    w: 11,
+    op: { cin: 40, cout: 10, kernel: [1, 1], pre: true, relu: true },
+  },
+  {
     name: "1x1, DenseNet bottleneck shape (odd channels)",
     h: 7,
     w: 7,
