@@ -21,42 +21,64 @@ export function pack_b_im2col_f32(d: usize, base: usize, k0: i32, kc: i32, n0: i
   const relu = (field(d, CONV_FLAGS) & CONV_FLAG_PRE_RELU) != 0;
   const plane = <usize>h * w;
   const oy0 = n0 / ow, ox0 = n0 % ow;
-  // All eight columns in one output row, reading every (stride 1) or every other (stride 2)
-  // input pixel: vector loads (and an even-lane shuffle for stride 2).
-  const rowPanel = nr == 8 && (sw == 1 || sw == 2) && ox0 + 8 <= ow;
-  const span = sw == 1 ? 8 : 16; // input pixels the eight columns cover
+  const taps = kh * kw;
+  let c = k0 / taps, r = k0 % taps;
+  let ky = r / kw, kx = r % kw;
+  const pre = scale != 0;
+  if (nr == 8 && (sw == 1 || sw == 2) && ox0 + 8 <= ow) {
+    // All eight columns in one output row: each (channel, ky) reads one input row, its taps
+    // every (stride 1) or every other (stride 2) input pixel from ix: vector loads (and an
+    // even-lane shuffle for stride 2) where all eight are in the row, else one by one.
+    const span = sw == 1 ? 8 : 16; // input pixels the eight columns cover
+    const iy0 = oy0 * sh - ph, ix0 = ox0 * sw - pw;
+    for (let k = 0; k < kc;) {
+      const run = min(kw - kx, kc - k); // taps of this (channel, ky) row
+      let s: f32 = 1, t: f32 = 0;
+      if (pre) { s = load<f32>(scale + (<usize>c << 2)); t = load<f32>(shift + (<usize>c << 2)); }
+      const sv = f32x4.splat(s), tv = f32x4.splat(t);
+      const iy = iy0 + ky * dh, inRow = <u32>iy < <u32>h;
+      const row = x + ((<usize>c * plane + <usize>(inRow ? iy : 0) * w) << 2);
+      for (let j = 0; j < run; j++) {
+        const ix = ix0 + (kx + j) * dw;
+        if (inRow && ix >= 0 && ix + span <= w) {
+          const src = row + (<usize>ix << 2);
+          let v0 = v128.load(src), v1 = v128.load(src, 16);
+          if (sw == 2) {
+            const v2 = v128.load(src, 32), v3 = v128.load(src, 48);
+            v0 = f32x4.shuffle(v0, v1, 0, 2, 4, 6);
+            v1 = f32x4.shuffle(v2, v3, 0, 2, 4, 6);
+          }
+          v128.store(p, preact4(v0, sv, tv, pre, relu)); v128.store(p, preact4(v1, sv, tv, pre, relu), 16);
+        } else {
+          for (let q = 0; q < 8; q++) {
+            const xx = ix + q * sw;
+            let v: f32 = 0; // padding
+            if (inRow && <u32>xx < <u32>w) v = preact(load<f32>(row + (<usize>xx << 2)), s, t, pre, relu);
+            store<f32>(p + (<usize>q << 2), v);
+          }
+        }
+        p += 32;
+      }
+      k += run; kx = 0;
+      if (++ky == kh) { ky = 0; c++; }
+    }
+    return;
+  }
   for (let j = 0; j < 8; j++) {
     const n = n0 + j;
     store<i32>(cols + (<usize>j << 3), j < nr ? (n / ow) * sh - ph : -0x40000000);
     store<i32>(cols + (<usize>j << 3) + 4, (n % ow) * sw - pw);
   }
-  const taps = kh * kw;
-  let c = k0 / taps, r = k0 % taps;
-  let ky = r / kw, kx = r % kw;
-  const pre = scale != 0;
   for (let k = 0; k < kc; k++) {
     const chan = x + ((<usize>c * plane) << 2);
     let s: f32 = 1, t: f32 = 0;
-    if (scale != 0) { s = load<f32>(scale + (<usize>c << 2)); t = load<f32>(shift + (<usize>c << 2)); }
-    const iy = oy0 * sh - ph + ky * dh, ix = ox0 * sw - pw + kx * dw;
-    if (rowPanel && <u32>iy < <u32>h && ix >= 0 && ix + span <= w) {
-      const src = chan + ((<usize>iy * w + ix) << 2);
-      let v0 = v128.load(src), v1 = v128.load(src, 16);
-      if (sw == 2) {
-        const v2 = v128.load(src, 32), v3 = v128.load(src, 48);
-        v0 = f32x4.shuffle(v0, v1, 0, 2, 4, 6);
-        v1 = f32x4.shuffle(v2, v3, 0, 2, 4, 6);
-      }
-      const sv = f32x4.splat(s), tv = f32x4.splat(t);
-      v128.store(p, preact4(v0, sv, tv, pre, relu)); v128.store(p, preact4(v1, sv, tv, pre, relu), 16);
-    } else {
-      const dy = ky * dh, dx = kx * dw;
-      for (let j = 0; j < 8; j++) {
-        const yy = load<i32>(cols + (<usize>j << 3)) + dy, xx = load<i32>(cols + (<usize>j << 3) + 4) + dx;
-        let v: f32 = 0; // padding, and columns past nr
-        if (<u32>yy < <u32>h && <u32>xx < <u32>w) v = preact(load<f32>(chan + ((<usize>yy * w + xx) << 2)), s, t, pre, relu);
-        store<f32>(p + (<usize>j << 2), v);
-      }
+    if (pre) { s = load<f32>(scale + (<usize>c << 2)); t = load<f32>(shift + (<usize>c << 2)); }
+    const dy = ky * dh, dx = kx * dw;
+    for (let j = 0; j < 8; j++) {
+      const yy = load<i32>(cols + (<usize>j << 3)) + dy, xx = load<i32>(cols + (<usize>j << 3) + 4) + dx;
+      let v: f32 = 0; // padding, and columns past nr
+      if (<u32>yy < <u32>h && <u32>xx < <u32>w) v = preact(load<f32>(chan + ((<usize>yy * w + xx) << 2)), s, t, pre, relu);
+      store<f32>(p + (<usize>j << 2), v);
     }
     p += 32;
     if (++kx == kw) { kx = 0; if (++ky == kh) { ky = 0; c++; } }

@@ -89,10 +89,16 @@ const CONV_CASES = [
     op: { cin: 128, cout: 32, kernel: [3, 3], pads: [1, 1, 1, 1], bias: false },
   },
   {
-    name: "3x3 pad 1, K = 9 x 129 (a block boundary inside a channel's taps), pre BN-ReLU",
+    name: "3x3 pad 1, K = 9 x 129 (a block boundary at a channel's first tap), pre BN-ReLU",
     h: 5,
     w: 9,
     op: { cin: 129, cout: 6, kernel: [3, 3], pads: [1, 1, 1, 1], pre: true },
+  },
+  {
+    name: "5x5 pad 2, K = 25 x 47 (a block boundary inside a row of a channel's taps: channel 46, tap 2), pre BN-ReLU",
+    h: 5,
+    w: 11,
+    op: { cin: 47, cout: 6, kernel: [5, 5], pads: [2, 2, 2, 2], pre: true },
   },
   { name: "3x3 pad 1, 16 wide (aligned panels)", h: 5, w: 16, op: { cin: 9, cout: 6, kernel: [3, 3], pads: [1, 1, 1, 1] } },
   {
@@ -102,9 +108,9 @@ const CONV_CASES = [
     op: { cin: 3, cout: 10, kernel: [7, 7], stride: [2, 2], pads: [3, 3, 3, 3], relu: true },
   },
   {
-    name: "7x7 stride 2 pad 3, K = 49 x 52 (over three blocks), ReLU",
+    name: "7x7 stride 2 pad 3, K = 49 x 52 (over three blocks, the first boundary inside a row of taps), 11 wide output, ReLU",
     h: 9,
-    w: 11,
+    w: 21,
     op: { cin: 52, cout: 5, kernel: [7, 7], stride: [2, 2], pads: [3, 3, 3, 3], relu: true },
   },
   {
