@@ -8,7 +8,7 @@ import { chunkCount, chunkStart, field, firstChunk, nextChunk, ptr } from "./des
 import { GEMM_ACCUMULATE, GEMM_RELU } from "./gemm_flags";
 import { gemm_f32_4x8, gemm_f32_4x8_shuffle } from "./gemm_f32_4x8";
 import { gemm_f32_6x8 } from "./gemm_f32_6x8";
-import { pack_b_1x1_f32 } from "./pack_b_1x1_f32";
+import { pack_b_1x1_f32, pack_b_1x1_panels_f32 } from "./pack_b_1x1_f32";
 import { pack_b_im2col_f32 } from "./pack_b_im2col_f32";
 
 /**
@@ -85,8 +85,10 @@ export function conv2d_gemm_f32(d: usize, base: usize, scratch: usize, ith: i32,
     if (groupPanels > 1 && b0 == 0 && u1 - u >= 2 * blocks) {
       const g = min(groupPanels, (u1 - u) / blocks);
       u += g * blocks;
-      for (let q = 0; q < g; q++) {
-        pack_b_1x1_f32(d, base, 0, kTotal, (pi + q) * GEMM_NR, min(GEMM_NR, n - (pi + q) * GEMM_NR), panel + <usize>q * panelBytes);
+      const whole = min(g, n / GEMM_NR - pi); // the group's panels of 8 pixels, packed in one pass
+      if (whole > 0) pack_b_1x1_panels_f32(d, base, kTotal, pi * GEMM_NR, whole, panel, panelBytes);
+      for (let q = whole; q < g; q++) {
+        pack_b_1x1_f32(d, base, 0, kTotal, (pi + q) * GEMM_NR, n - (pi + q) * GEMM_NR, panel + <usize>q * panelBytes);
       }
       packed = -1;
       if (pi == 0) for (let bi = 0; bi < blocks; bi++) zeroBlockMargins(d, out, bi, mr, m);

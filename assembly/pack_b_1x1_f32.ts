@@ -41,3 +41,27 @@ export function pack_b_1x1_f32(d: usize, base: usize, k0: i32, kc: i32, n0: i32,
     src += rowBytes; p += 32;
   }
 }
+
+/**
+ * pack_b_1x1_f32 of `count` whole consecutive panels at once, K rows [0, kc), the panel of pixels
+ * n0 + 8q at p + q * stride: each input channel's 8 * count pixels read in one pass (one
+ * sequential run per row instead of count scattered ones). Bitwise what count calls would pack.
+ */
+export function pack_b_1x1_panels_f32(d: usize, base: usize, kc: i32, n0: i32, count: i32, p: usize, stride: usize): void {
+  const n = field(d, CONV_H) * field(d, CONV_W);
+  const rowBytes = <usize>n << 2;
+  let src = base + ptr(d, CONV_IN_OFF) + (<usize>n0 << 2);
+  const scale = ptr(d, CONV_PRE_SCALE), shift = ptr(d, CONV_PRE_SHIFT);
+  const relu = (field(d, CONV_FLAGS) & CONV_FLAG_PRE_RELU) != 0, pre = scale != 0;
+  for (let k = 0; k < kc; k++) {
+    let s = f32x4.splat(1), t = f32x4.splat(0);
+    if (pre) { s = v128.load32_splat(scale + (<usize>k << 2)); t = v128.load32_splat(shift + (<usize>k << 2)); }
+    let q = p + (<usize>k << 5), from = src;
+    for (let j = 0; j < count; j++) {
+      v128.store(q, preact4(v128.load(from), s, t, pre, relu));
+      v128.store(q, preact4(v128.load(from, 16), s, t, pre, relu), 16);
+      q += stride; from += 32;
+    }
+    src += rowBytes;
+  }
+}
