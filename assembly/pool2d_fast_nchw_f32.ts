@@ -38,20 +38,32 @@ export function avgpool2x2s2_plane(src: usize, dst: usize, w: i32, oh: i32, ow: 
   return f32x4.max(f32x4.max(even, odd), f32x4.shuffle(even, c, 1, 2, 3, 4));
 }
 
-/** 3x3 stride-2 max with 1 padding (the DenseNet stem's pool), padding ignored. */
+/**
+ * 3x3 stride-2 max with 1 padding (the DenseNet stem's pool), padding ignored. Where four
+ * outputs take a vector, each input row's max over the column windows is computed once: row
+ * 2oy+1's serves output rows oy and oy + 1, kept for the latter in its own output row until
+ * that row is computed (max is exact, so the order it combines rows in changes no bit).
+ */
 export function maxpool3x3s2p1_plane(src: usize, dst: usize, h: i32, w: i32, oh: i32, ow: i32, s: f32, t: f32, pre: bool, relu: bool): void {
   const sv = f32x4.splat(s), tv = f32x4.splat(t);
   const rowBytes = <usize>w << 2;
   const vectorEnd = (w - 8) / 2 + 1; // outputs ox with 2(ox+3)+1 < w start a full vector
   for (let oy = 0; oy < oh; oy++) {
     const y0 = max(2 * oy - 1, 0), y1 = min(2 * oy + 1, h - 1);
-    const d = dst + ((<usize>oy * ow) << 2);
+    const d = dst + ((<usize>oy * ow) << 2), next = d + (<usize>ow << 2);
+    const below = 2 * oy + 1 < h, carry = below && oy + 1 < oh;
     let ox = 0;
     while (ox < ow) {
       if (ox >= 1 && ox + 3 < vectorEnd) {
-        let m = rowMax4(src + <usize>y0 * rowBytes, ox, sv, tv, pre, relu);
-        for (let y = y0 + 1; y <= y1; y++) m = f32x4.max(m, rowMax4(src + <usize>y * rowBytes, ox, sv, tv, pre, relu));
-        v128.store(d + (<usize>ox << 2), m);
+        const at = <usize>ox << 2;
+        let m = rowMax4(src + <usize>(2 * oy) * rowBytes, ox, sv, tv, pre, relu);
+        if (below) {
+          const b = rowMax4(src + <usize>(2 * oy + 1) * rowBytes, ox, sv, tv, pre, relu);
+          m = f32x4.max(m, b);
+          if (carry) v128.store(next + at, b); // row 2(oy+1)-1 of output row oy + 1
+        }
+        if (oy > 0) m = f32x4.max(m, v128.load(d + at)); // row 2oy-1, carried from output row oy - 1
+        v128.store(d + at, m);
         ox += 4;
         continue;
       }

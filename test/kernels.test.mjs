@@ -326,6 +326,12 @@ const POOL_CASES = [
     op: { mode: "max", kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1] },
   },
   {
+    name: "max 3x3/2 pad 1, even height (the last output row has a row below), wide rows",
+    h: 12,
+    w: 41,
+    op: { mode: "max", kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1] },
+  },
+  {
     name: "max 3x3/2 pad 1 with a pre-activation, odd width",
     h: 9,
     w: 37,
