@@ -136,7 +136,8 @@ for (const nth of [2, 3]) {
     const owner = checkChunks(runs, 7 * 40, nth, "conv 1x1, block-major");
     if (40 >= runs.count) {
       // Each block of 4 channels belongs to one chunk, over all its pixels.
-      for (let c = 0; c < cout; c++) for (let p = 0; p < h * w; p++) assert.is(owner[c * h * w + p], owner[(c & ~3) * h * w], `channel ${c}, pixel ${p}`);
+      for (let c = 0; c < cout; c++)
+        for (let p = 0; p < h * w; p++) assert.is(owner[c * h * w + p], owner[(c & ~3) * h * w], `channel ${c}, pixel ${p}`);
     }
   });
 }
