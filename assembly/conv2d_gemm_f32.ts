@@ -86,7 +86,7 @@ export function conv2d_gemm_f32(d: usize, base: usize, scratch: usize, ith: i32,
       const g = min(groupPanels, (u1 - u) / blocks);
       u += g * blocks;
       const whole = min(g, n / GEMM_NR - pi); // the group's panels of 8 pixels, packed in one pass
-      if (whole > 0) pack_b_1x1_panels_f32(d, base, kTotal, pi * GEMM_NR, whole, panel, panelBytes);
+      if (whole > 0) pack_b_1x1_panels_f32(d, base, 0, kTotal, pi * GEMM_NR, whole, panel, panelBytes);
       for (let q = whole; q < g; q++) {
         pack_b_1x1_f32(d, base, 0, kTotal, (pi + q) * GEMM_NR, n - (pi + q) * GEMM_NR, panel + <usize>q * panelBytes);
       }
