@@ -37,7 +37,7 @@ export function pack_b_im2col_f32(d: usize, base: usize, k0: i32, kc: i32, n0: i
       if (pre) { s = load<f32>(scale + (<usize>c << 2)); t = load<f32>(shift + (<usize>c << 2)); }
       const sv = f32x4.splat(s), tv = f32x4.splat(t);
       const iy = iy0 + ky * dh, inRow = <u32>iy < <u32>h;
-      const row = x + ((<usize>c * plane + <usize>(inRow ? iy : 0) * w) << 2);
+      const row = x + ((<usize>c * plane + (inRow ? <usize>iy : 0) * <usize>w) << 2);
       for (let j = 0; j < run; j++) {
         const ix = ix0 + (kx + j) * dw;
         if (inRow && ix >= 0 && ix + span <= w) {
