@@ -3,7 +3,11 @@
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 
-/** { dims, data: Uint8Array } of a .gz IDX file of unsigned bytes (magic 0x0801 / 0x0803). */
+/**
+ * { dims, data: Uint8Array } of a .gz IDX file of unsigned bytes (magic 0x0801 / 0x0803).
+ * @param {string | URL} path
+ * @returns {{ dims: number[], data: Uint8Array }}
+ */
 export function readIdx(path) {
   const bytes = gunzipSync(readFileSync(path));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -12,7 +16,11 @@ export function readIdx(path) {
   return { dims, data: bytes.subarray(4 + 4 * dims.length) };
 }
 
-/** Greyscale images (N, H, W) as decoded images { width, height, mode: "L", data }. */
+/**
+ * Greyscale images (N, H, W) as decoded images { width, height, mode: "L", data }.
+ * @param {{ dims: readonly number[], data: Uint8Array }} idx
+ * @returns {import("../dist/image/index.js").DecodedImage8[]}
+ */
 export function idxImages({ dims: [n, h, w], data }) {
   return Array.from({ length: n }, (_, i) => ({ width: w, height: h, mode: "L", data: data.subarray(i * h * w, (i + 1) * h * w) }));
 }

@@ -70,7 +70,7 @@ Classify("classify() on the bundled samples: top-5 and probabilities equal PyTor
   await session.release();
   results.forEach((r, i) => {
     const ref = reference.samples[i];
-    assert.ok("top" in r, `${ref.file}: ${r.error}`);
+    assert.ok("top" in r, `${ref.file}: ${/** @type {{ error?: string }} */ (r).error}`);
     const order = ref.probabilities.map((_, j) => j).sort((a, b) => ref.probabilities[b] - ref.probabilities[a]);
     assert.equal(
       r.top.map((c) => c.index),
@@ -111,6 +111,7 @@ Classify("a 500-image slice of the test set: top-1 equal to PyTorch's on every i
   results.forEach((r, i) => {
     const row = torch.data.subarray(i * 10, (i + 1) * 10);
     const best = row.indexOf(Math.max(...row));
+    assert.ok("top" in r, `test image ${i}: ${/** @type {{ error?: string }} */ (r).error}`);
     if (r.top[0].index === best) equal++;
   });
   assert.is(equal, n, `top-1 equal to PyTorch's on ${equal} of ${n}`);
@@ -128,7 +129,7 @@ Classify("photographs through a 1000-class torchvision DenseNet: top-5 and proba
   await session.release();
   results.forEach((r, i) => {
     const want = expected[i];
-    assert.ok("top" in r, `${want.file}: ${r.error}`);
+    assert.ok("top" in r, `${want.file}: ${/** @type {{ error?: string }} */ (r).error}`);
     assert.equal(
       r.top.map((c) => [c.index, c.label]),
       want.top.map((c) => [c.index, c.label]),
@@ -198,6 +199,7 @@ Classify("a 1000-class model with no labels gets the ImageNet-1k names", async (
 });
 
 Classify("model metadata: bad labels or preprocessing are one-line errors", () => {
+  /** @type {[Record<string, string>, RegExp][]} */
   const bad = [
     [{ "densenet.labels": "not json" }, /not valid JSON/],
     [{ "densenet.labels": "[1, 2]" }, /non-empty array of strings/],

@@ -62,6 +62,7 @@ Bad("the default name is 'image'", async () => {
   await rejects(decodeImage(read("bad/text.jpg")), /^image: not a JPEG, PNG or WebP/, "no name");
 });
 Bad("not bytes", async () => {
+  // @ts-expect-error a path where the bytes belong, on purpose: decodeImage must refuse it
   await rejects(decodeImage("photo.jpg", "x.jpg"), /^x\.jpg: image bytes must be a Uint8Array/, "a string");
 });
 /**
@@ -183,8 +184,11 @@ for (const name of FUZZED) {
 Fuzz.run();
 
 const Spec = suite("preprocess specs and stage arguments");
+/** @type {import("../dist/image/index.js").DecodedImage8} */
 const img = { width: 9, height: 7, mode: "RGB", data: new Uint8Array(9 * 7 * 3) };
+/** @type {import("../dist/index.js").PreprocessSpec} */
 const good = { resize: 8, crop: 6, mean: [0.5, 0.5, 0.5], std: [0.2, 0.2, 0.2], mode: "RGB" };
+/** @type {[Partial<Record<keyof import("../dist/index.js").PreprocessSpec, unknown>>, RegExp][]} */
 const BAD_SPECS = [
   [{ resize: 0 }, /^preprocess spec: resize must be an integer from 1 to 8192, got 0/],
   [{ resize: 1.5 }, /resize must be an integer/],
@@ -203,6 +207,7 @@ const BAD_SPECS = [
 ];
 for (const [change, pattern] of BAD_SPECS) {
   Spec(`refuses ${JSON.stringify(change, (k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v))}`, async () => {
+    // @ts-expect-error the changes are bad values on purpose (a mode "RGBA", a crop [6], ...): not a PreprocessSpec
     await rejects((async () => preprocess([img], { ...good, ...change }))(), pattern, JSON.stringify(change));
   });
 }
@@ -219,6 +224,7 @@ Spec("stage functions check their sizes and modes", async () => {
     "resize huge",
   );
   await rejects((async () => centerCrop(rgb, 3.5, 2))(), /^centerCrop: size must be positive integers, got 3.5×2/, "crop");
+  // @ts-expect-error "CMYK" is not a TargetMode, on purpose: toMode must refuse it
   await rejects((async () => toMode(img, "CMYK"))(), /^toMode: mode must be "RGB" or "L", not "CMYK"/, "mode");
 });
 Spec("a good spec gives (N, C, crop, crop) and leaves the input untouched", () => {

@@ -48,10 +48,12 @@ function assertMatches(actual, entry, what, tolerance = 0) {
   }
   const digest = createHash("sha256").update(bytes).digest("hex");
   if (digest !== entry.sha256 && tolerance === 0) {
-    throw new Assertion({
-      message: `${what}: bytes differ from Pillow's (SHA-256 ${digest.slice(0, 12)} != ${entry.sha256.slice(0, 12)})`,
-      operator: "equal",
-    });
+    throw new Assertion(
+      /** @type {ConstructorParameters<typeof Assertion>[0]} */ ({
+        message: `${what}: bytes differ from Pillow's (SHA-256 ${digest.slice(0, 12)} != ${entry.sha256.slice(0, 12)})`,
+        operator: "equal",
+      }),
+    );
   }
   return digest === entry.sha256;
 }

@@ -166,6 +166,7 @@ Serve("/metrics: Prometheus text with requests, errors, latency and batch-size h
 
 Serve("errors: 404 unknown model, route or version; 405 wrong method; 400 bad requests; all one-line {error}", async () => {
   const { port } = ctx;
+  /** @type {[string, string, unknown, number, RegExp][]} */
   const cases = [
     ["GET", "/v2/models/nope", undefined, 404, /^unknown model 'nope'; this server has \[narrow\]$/],
     ["POST", "/v2/models/nope/infer", "{}", 404, /unknown model 'nope'/],
@@ -281,6 +282,7 @@ Serve("binary tensor data extension (tritonclient's default): binary inputs and 
     Array.from(new Uint32Array(new Uint8Array(res3.raw.subarray(Number(res3.headers["inference-header-content-length"]))).buffer)),
     bits(alone),
   );
+  /** @type {[{ body: Uint8Array, headers: Record<string, string> }, RegExp][]} */
   const bad = [
     [binaryBody({ inputs: [{ ...input, parameters: { binary_data_size: 12 } }] }, [a]), /binary_data_size must be 31008/],
     [binaryBody({ inputs: [input] }, [a, a]), /has 62016 bytes of binary data, its inputs. binary_data_size take 31008/],
@@ -313,9 +315,14 @@ Serve("classify: PNG bodies, concurrently, answer as classify() does; bad images
   const expected = await classify(reference, pngs, { top: 3 });
   answers.forEach((a, i) => {
     assert.is(a.status, 200, a.text);
-    assert.equal(a.json, { model_name: "narrow", model_version: "1", top: expected[i].top });
+    assert.equal(a.json, {
+      model_name: "narrow",
+      model_version: "1",
+      top: /** @type {{ top: readonly import("../dist/index.js").ClassScore[] }} */ (expected[i]).top,
+    });
   });
   assert.is((await request(port, "POST", "/v2/models/narrow/classify", pngs[0])).json.top.length, 5, "top defaults to 5");
+  /** @type {[string, Uint8Array, RegExp][]} */
   const bad = [
     ["/v2/models/narrow/classify?top=0", pngs[0], /top must be an integer from 1 to 7/],
     ["/v2/models/narrow/classify?top=8", pngs[0], /top must be an integer from 1 to 7/],

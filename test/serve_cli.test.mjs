@@ -56,6 +56,7 @@ function startChild(command, args) {
 const Cli = suite("serve: command line");
 
 Cli("flag errors exit 1 with one line", () => {
+  /** @type {[string[], RegExp][]} */
   const cases = [
     [["--port", "80x"], /^densenet: --port must be an integer from 0 to 65535, got '80x'$/],
     [["--port", "1e3"], /--port must be an integer/],
@@ -81,8 +82,8 @@ Cli("flag errors exit 1 with one line", () => {
 
 Cli("a port already in use is one line, exit 1", async () => {
   const taken = createServer();
-  await new Promise((r) => taken.listen(0, "127.0.0.1", r));
-  const { port } = taken.address();
+  await /** @type {Promise<void>} */ (new Promise((r) => taken.listen(0, "127.0.0.1", r)));
+  const { port } = /** @type {import("node:net").AddressInfo} */ (taken.address());
   try {
     const r = spawnSync(process.execPath, [cli, "serve", "--model", modelPath, "--port", String(port), "--threads", "1"], {
       encoding: "utf8",

@@ -11,6 +11,12 @@ export const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 /**
  * One request to 127.0.0.1:port; resolves with { status, headers, text, json } or rejects on a
  * connection error or after timeoutMs.
+ * @param {number} port
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body] a string or bytes as they are, anything else as JSON; undefined for none
+ * @param {{ headers?: Record<string, string>, timeoutMs?: number, useAgent?: Agent | false, chunked?: boolean }} [options]
+ *   (useAgent false: a connection of its own for this one request, as Node's `agent: false`)
  */
 export function request(port, method, path, body, { headers = {}, timeoutMs = 20000, useAgent = agent, chunked = false } = {}) {
   return new Promise((resolve, reject) => {
