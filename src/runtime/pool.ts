@@ -111,9 +111,10 @@ export class WorkerPool {
     this.mailboxes.markIdle(slot);
     const run = this.inFlight;
     if (run === null) return;
-    run.deaths.set(slot, firstLine(e));
     abortRun(run.barrier);
-    if (!this.mailboxes.reportForDead(slot)) run.deaths.delete(slot); // it had reported before it died
+    // counted unless it had reported before it died; the session reads deaths only after this
+    // synchronous call, once every slot is counted
+    if (this.mailboxes.reportForDead(slot)) run.deaths.set(slot, firstLine(e));
   }
 
   async destroy(): Promise<void> {
