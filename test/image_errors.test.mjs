@@ -206,7 +206,7 @@ const BAD_SPECS = [
   [{ mode: "L" }, /mean must have 1 number\(s\) for mode L/],
 ];
 for (const [change, pattern] of BAD_SPECS) {
-  Spec(`refuses ${JSON.stringify(change, (k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v))}`, async () => {
+  Spec(`refuses ${JSON.stringify(change, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v))}`, async () => {
     // @ts-expect-error the changes are bad values on purpose (a mode "RGBA", a crop [6], ...): not a PreprocessSpec
     await rejects((async () => preprocess([img], { ...good, ...change }))(), pattern, JSON.stringify(change));
   });
