@@ -27,10 +27,18 @@ function fakeSession() {
 }
 const image = () => ({ data: new Float32Array(3 * 4 * 4), dims: [1, 3, 4, 4] });
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
+/**
+ * The batchers' maxDelayMs: long enough that a pause of the host between two synchronous
+ * submits (a first-call compile, a GC, a descheduled vCPU: 1 ms once made a clean-clone CI run
+ * start a partial batch of 2) does not let the first request's delay run out before the batch
+ * is full; the waits below that must outlast it are PAST_DELAY_MS.
+ */
+const DELAY_MS = 15;
+const PAST_DELAY_MS = 40;
 
 Batching("a full batch is handed to the busy session; a partial one waits until the session is idle", async () => {
   const a = fakeSession();
-  const batcher = new Batcher({ maxBatch: 4, maxDelayMs: 1, maxQueue: 100, maxSizes: 4 });
+  const batcher = new Batcher({ maxBatch: 4, maxDelayMs: DELAY_MS, maxQueue: 100, maxSizes: 4 });
   const model = { name: "a", session: a };
   const answers = [];
   const submit = (n) => {
@@ -50,7 +58,7 @@ Batching("a full batch is handed to the busy session; a partial one waits until 
   );
   submit(4); // full, but two are already with the session: waits
   submit(2); // partial: waits for an idle session even past maxDelayMs
-  await tick(20);
+  await tick(PAST_DELAY_MS);
   assert.equal(
     a.runs.map((r) => r.images),
     [4, 4],
@@ -64,7 +72,7 @@ Batching("a full batch is handed to the busy session; a partial one waits until 
   );
   a.runs[1].finish();
   a.runs[2].finish();
-  await tick(20);
+  await tick(PAST_DELAY_MS);
   assert.equal(
     a.runs.map((r) => r.images),
     [4, 4, 4, 2],
@@ -78,7 +86,7 @@ Batching("a full batch is handed to the busy session; a partial one waits until 
 Batching("a full batch of another session does not join the running session's queue", async () => {
   const a = fakeSession(),
     b = fakeSession();
-  const batcher = new Batcher({ maxBatch: 2, maxDelayMs: 1, maxQueue: 100, maxSizes: 4 });
+  const batcher = new Batcher({ maxBatch: 2, maxDelayMs: DELAY_MS, maxQueue: 100, maxSizes: 4 });
   const answers = [batcher.submit({ name: "a", session: a }, image()), batcher.submit({ name: "a", session: a }, image())];
   await tick();
   answers.push(batcher.submit({ name: "b", session: b }, image()), batcher.submit({ name: "b", session: b }, image()));
